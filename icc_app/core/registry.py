@@ -1,0 +1,7 @@
+"""Imports every product's models so that SQLModel.metadata is complete (Alembic, workers, tests)."""
+
+from icc_app.core import audit, notifications  # noqa: F401
+from icc_app.identity import models as identity_models  # noqa: F401
+from sqlmodel import SQLModel
+
+metadata = SQLModel.metadata

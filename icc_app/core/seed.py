@@ -1,0 +1,73 @@
+"""Demo data for the embedded mode and for trying the platform: idempotent, safe to run twice."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlmodel import Session, select
+
+from icc_app.core import notifications
+from icc_app.identity import service as identity
+from icc_app.identity.models import Business, BusinessType, Product, Role, User, UserKind
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    email: str
+    password: str
+    who: str
+
+
+DEMO_PASSWORD = "Demo-pass-2026"
+DEMO_LOGINS = [
+    DemoLogin("admin@icc.demo", DEMO_PASSWORD, "platform administrator"),
+    DemoLogin("grower@icc.demo", DEMO_PASSWORD, "Admin of Evergreen Farms (cultivator, WA)"),
+    DemoLogin("buyer@icc.demo", DEMO_PASSWORD, "Admin of Capitol Hill Cannabis (retailer, WA)"),
+    DemoLogin("staff@icc.demo", DEMO_PASSWORD, "Staff at Evergreen Farms (exchange only)"),
+    DemoLogin("consumer@icc.demo", DEMO_PASSWORD, "consumer 'hazy_hiker'"),
+]
+
+
+def _user(session: Session, email: str, name: str, **kwargs) -> tuple[User, bool]:
+    existing = session.exec(select(User).where(User.email == email)).first()
+    if existing:
+        return existing, False
+    return identity.create_user(session, email=email, password=DEMO_PASSWORD, display_name=name, **kwargs), True
+
+
+def seed_demo(session: Session) -> list[DemoLogin]:
+    admin, _ = _user(session, "admin@icc.demo", "Avery Admin", is_platform_admin=True)
+    grower, new_grower = _user(session, "grower@icc.demo", "Gale Grower")
+    buyer, new_buyer = _user(session, "buyer@icc.demo", "Blair Buyer")
+    staff, new_staff = _user(session, "staff@icc.demo", "Sam Staff")
+    _user(session, "consumer@icc.demo", "hazy_hiker", kind=UserKind.consumer)
+    if new_grower:
+        farm = identity.create_business(
+            session, legal_name="Evergreen Farms LLC", dba="Evergreen Farms", business_type=BusinessType.cultivator, owner=grower
+        )
+        if new_staff:
+            identity.add_member(
+                session, business=farm, user=staff, role=Role.staff, products=[Product.exchange.value], actor_id=grower.id
+            )
+    if new_buyer:
+        identity.create_business(
+            session,
+            legal_name="Capitol Hill Cannabis Inc",
+            dba="Capitol Hill Cannabis",
+            business_type=BusinessType.retailer,
+            owner=buyer,
+        )
+    if not session.exec(select(Business)).first():
+        raise RuntimeError("demo seed created no business")
+    for user in (admin, grower, buyer):
+        if new_grower or new_buyer:
+            notifications.notify(
+                session,
+                user_id=user.id,
+                email=None,
+                kind="platform.welcome",
+                title="Welcome to ICC",
+                body="This is the demo workspace. Your notifications appear here.",
+                link="/",
+            )
+    return DEMO_LOGINS

@@ -1,0 +1,15 @@
+"""The Reflex app: theme, every product's pages, and the REST API mounted on the same server."""
+
+import reflex as rx
+
+from icc_app import api
+from icc_app.identity.ui import pages as identity_pages
+from icc_app.ui import pages as platform_pages
+
+app = rx.App(
+    api_transformer=api.build(),
+    head_components=[rx.el.meta(name="color-scheme", content="light dark")],
+)
+
+platform_pages.register(app)
+identity_pages.register(app)

@@ -1,0 +1,154 @@
+"""Twelve-factor settings, read once from the environment (and an optional .env file).
+
+Every deployment knob lives here so that rxconfig, the API, the workers and the CLI agree. A missing or
+malformed value stops the process at start with a message naming the variable, rather than failing later
+in the middle of a request.
+"""
+
+from __future__ import annotations
+
+import functools
+import zoneinfo
+from pathlib import Path
+from urllib.parse import urlparse
+
+from cryptography.fernet import Fernet
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+VAR_DIR = PROJECT_ROOT / "var"
+
+
+class SettingsError(SystemExit):
+    """Raised at start when the configuration is unusable; the message names each bad variable."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=PROJECT_ROOT / ".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
+
+    database_url: str = Field(
+        default=f"sqlite:///{VAR_DIR / 'icc.db'}",
+        description="SQLAlchemy URL: sqlite:///path (embedded) or postgresql+psycopg://user@host/db (full).",
+    )
+    redis_url: str | None = Field(
+        default=None,
+        description="Celery broker, rate limits, Reflex state. Unset: tasks run in-process (embedded mode).",
+    )
+    storage_url: str = Field(
+        default=f"file://{VAR_DIR / 'media'}",
+        description="file:///dir for local disk, or s3://bucket/prefix?endpoint_url=...&region=... for S3.",
+    )
+    smtp_url: str = Field(
+        default="console://",
+        description="smtp://user:pass@host:port (smtps:// for TLS) or console:// to print email to the log.",
+    )
+    secret_key: str = Field(description="Signs sessions and tokens; at least 32 characters.")
+    encryption_keys: str = Field(
+        description="Comma-separated Fernet keys for secrets and PII at rest; the first encrypts, all decrypt."
+    )
+    public_url: str = Field(default="http://localhost:3000", description="Where users reach the app.")
+    timezone: str = Field(default="America/Denver", description="Default display timezone of businesses.")
+    email_from: str = Field(default="ICC <no-reply@icc.local>", description="Sender of platform email.")
+    max_upload_mb: int = Field(default=50, ge=1, le=1024, description="Largest accepted upload, in MiB.")
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        scheme = urlparse(value).scheme
+        if scheme == "postgresql" or scheme == "postgres":
+            value = "postgresql+psycopg" + value[len(scheme) :]
+        elif not (scheme.startswith("sqlite") or scheme.startswith("postgresql+")):
+            raise ValueError("must start with sqlite:/// or postgresql://")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        if urlparse(value).scheme not in ("redis", "rediss"):
+            raise ValueError("must start with redis:// or rediss://")
+        return value
+
+    @field_validator("storage_url")
+    @classmethod
+    def _storage_url(cls, value: str) -> str:
+        parsed = urlparse(value)
+        if parsed.scheme not in ("file", "s3"):
+            raise ValueError("must start with file:// or s3://")
+        if parsed.scheme == "s3" and not parsed.netloc:
+            raise ValueError("s3:// URL needs a bucket name, e.g. s3://icc-media")
+        return value
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp_url(cls, value: str) -> str:
+        parsed = urlparse(value)
+        if parsed.scheme not in ("smtp", "smtps", "console"):
+            raise ValueError("must start with smtp://, smtps:// or console://")
+        if parsed.scheme != "console" and not parsed.hostname:
+            raise ValueError("needs a host, e.g. smtp://mail.example.com:587")
+        return value
+
+    @field_validator("secret_key")
+    @classmethod
+    def _secret_key(cls, value: str) -> str:
+        if len(value) < 32:
+            raise ValueError("must be at least 32 characters")
+        return value
+
+    @field_validator("encryption_keys")
+    @classmethod
+    def _encryption_keys(cls, value: str) -> str:
+        keys = [k.strip() for k in value.split(",") if k.strip()]
+        if not keys:
+            raise ValueError("needs at least one Fernet key")
+        for index, key in enumerate(keys, start=1):
+            try:
+                Fernet(key)
+            except (ValueError, TypeError) as exc:
+                raise ValueError(f"key #{index} is not a valid Fernet key (32 url-safe base64 bytes)") from exc
+        return ",".join(keys)
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown IANA timezone {value!r}") from exc
+        return value
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.database_url.startswith("postgresql")
+
+    @property
+    def embedded_tasks(self) -> bool:
+        """No broker configured: Celery runs tasks eagerly in the calling process."""
+        return self.redis_url is None
+
+    @property
+    def encryption_key_list(self) -> list[str]:
+        return self.encryption_keys.split(",")
+
+
+def load_settings() -> Settings:
+    """Build settings, turning validation errors into one readable message naming each variable."""
+    try:
+        return Settings()  # type: ignore[call-arg]
+    except ValidationError as exc:
+        lines = []
+        for error in exc.errors():
+            variable = str(error["loc"][0]).upper() if error["loc"] else "?"
+            reason = "is required but not set" if error["type"] == "missing" else error["msg"]
+            lines.append(f"  {variable}: {reason}")
+        raise SettingsError("ICC configuration error:\n" + "\n".join(lines)) from None
+
+
+@functools.cache
+def get_settings() -> Settings:
+    return load_settings()

@@ -1,0 +1,69 @@
+"""Every route of the web app, in one place, with the navigation entries built from them.
+
+No reflex import here: the navigation rules are plain data and functions, tested without a browser.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import quote
+
+from icc_app.identity.models import Product
+from icc_app.identity.permissions import can_use_product
+from icc_app.identity.schemas import Principal
+
+HOME = "/"
+LOGIN = "/login"
+LOGOUT = "/logout"
+NOTIFICATIONS = "/notifications"
+ADMIN_AUDIT = "/admin/audit"
+NOT_FOUND = "/404"
+
+ALL_ROUTES = [HOME, LOGIN, LOGOUT, NOTIFICATIONS, ADMIN_AUDIT]
+
+
+def login_url(next_path: str | None = None) -> str:
+    if not next_path or next_path in (LOGIN, LOGOUT) or not next_path.startswith("/") or next_path.startswith("//"):
+        return LOGIN
+    return f"{LOGIN}?next={quote(next_path, safe='/')}"
+
+
+def safe_next(next_path: str | None) -> str:
+    """Only same-site paths: an open redirect after sign-in is a phishing tool."""
+    if not next_path or not next_path.startswith("/") or next_path.startswith("//") or "\\" in next_path:
+        return HOME
+    return next_path
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    route: str
+    icon: str
+    section: str = "Workspace"
+    product: Product | None = None  # shown only to people with access to this product
+    platform_admin: bool = False  # shown only to platform administrators
+    consumer_visible: bool = True
+
+
+NAV_ITEMS: list[NavItem] = [
+    NavItem("Home", HOME, "house"),
+    NavItem("Notifications", NOTIFICATIONS, "bell"),
+    NavItem("Audit log", ADMIN_AUDIT, "shield-check", section="Platform", platform_admin=True),
+]
+
+
+def nav_for(principal: Principal | None, items: list[NavItem] | None = None) -> list[NavItem]:
+    """The navigation a person sees: filtered by sign-in, platform role and per-product access."""
+    visible = []
+    for item in NAV_ITEMS if items is None else items:
+        if principal is None:
+            continue
+        if item.platform_admin and not principal.is_platform_admin:
+            continue
+        if item.product is not None and not can_use_product(principal, item.product):
+            continue
+        if not item.consumer_visible and principal.kind.value == "consumer":
+            continue
+        visible.append(item)
+    return visible

@@ -1,0 +1,91 @@
+"""Shared session state: who is signed in, their navigation, the unread-notification count.
+
+Page states inherit from SessionState and call `self.require_principal()` in their on_load handlers, so
+every page re-checks access on the server; the cookie holds only an opaque token (SameSite=Strict).
+"""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from icc_app.core import notifications
+from icc_app.core.db import unit_of_work
+from icc_app.identity import service as identity
+from icc_app.identity.schemas import Principal
+from icc_app.ui import routes
+
+SESSION_COOKIE = "icc_session"
+
+
+class SessionState(rx.State):
+    session_token: str = rx.Cookie("", name=SESSION_COOKIE, same_site="strict", max_age=14 * 24 * 3600)
+    signed_in: bool = False
+    display_name: str = ""
+    email: str = ""
+    is_platform_admin: bool = False
+    is_consumer: bool = False
+    unread_count: int = 0
+    nav: list[dict[str, str]] = []
+    businesses: list[dict[str, str]] = []
+    session_checked: bool = False
+
+    def client_ip(self) -> str | None:
+        session = getattr(self.router, "session", None)
+        return getattr(session, "client_ip", None) or None
+
+    def current_path(self) -> str:
+        url = getattr(self.router, "url", None)
+        return str(getattr(url, "path", "") or routes.HOME)
+
+    def principal(self) -> Principal | None:
+        if not self.session_token:
+            return None
+        with unit_of_work() as session:
+            return identity.resolve_session(session, token=self.session_token)
+
+    def _apply(self, principal: Principal | None) -> None:
+        self.session_checked = True
+        self.signed_in = principal is not None
+        if principal is None:
+            self.display_name = self.email = ""
+            self.is_platform_admin = self.is_consumer = False
+            self.nav, self.businesses, self.unread_count = [], [], 0
+            return
+        self.display_name = principal.display_name
+        self.email = principal.email
+        self.is_platform_admin = principal.is_platform_admin
+        self.is_consumer = principal.kind.value == "consumer"
+        self.nav = [
+            {"label": i.label, "route": i.route, "icon": i.icon, "section": i.section}
+            for i in routes.nav_for(principal)
+        ]
+        self.businesses = [
+            {
+                "id": str(m.business_id),
+                "name": m.business_name,
+                "type": m.business_type.value.replace("_", " ").title(),
+                "role": m.role.value.title(),
+                "products": ", ".join(m.products) if m.role.value != "admin" else "all products",
+            }
+            for m in principal.memberships
+        ]
+        with unit_of_work() as session:
+            self.unread_count = notifications.unread_count(session, user_id=principal.user_id)
+
+    def require_principal(self) -> tuple[Principal | None, rx.event.EventSpec | None]:
+        """Resolve the signed-in principal, or the redirect to the login page."""
+        principal = self.principal()
+        self._apply(principal)
+        if principal is None:
+            return None, rx.redirect(routes.login_url(self.current_path()))
+        return principal, None
+
+    @rx.event
+    def load_session(self):
+        """on_load of public pages: show who is signed in, never redirect."""
+        self._apply(self.principal())
+
+    @rx.event
+    def require_login(self):
+        _, redirect = self.require_principal()
+        return redirect

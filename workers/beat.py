@@ -1,0 +1,11 @@
+"""The periodic schedule. Every entry has an expiry so a backlog after downtime does not pile up."""
+
+from celery.schedules import crontab
+
+SCHEDULE = {
+    "verify-audit-chain-nightly": {
+        "task": "core.verify_audit_chain",
+        "schedule": crontab(hour=3, minute=15),
+        "options": {"expires": 6 * 3600},
+    },
+}
