@@ -53,7 +53,7 @@ def stat(label: str, value: rx.Var | str, icon: str, hint: rx.Var | str = "") ->
                    color=rx.color("accent", 11)),
             rx.vstack(
                 rx.text(label, size="2", color_scheme="gray"),
-                rx.heading(value, size="6"),
+                rx.text(value, size="6", weight="bold"),
                 rx.text(hint, size="1", color_scheme="gray"),
                 spacing="0",
                 align="start",

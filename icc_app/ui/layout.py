@@ -17,7 +17,7 @@ def brand() -> rx.Component:
         rx.hstack(
             rx.box(rx.icon("leaf", size=20), padding="0.35em", border_radius="8px", background=rx.color("accent", 9),
                    color="white"),
-            rx.heading("ICC", size="5", weight="bold"),
+            rx.text("ICC", size="5", weight="bold"),
             align="center",
             spacing="2",
         ),
@@ -55,7 +55,7 @@ def nav_link(item: rx.Var) -> rx.Component:
 
 
 def sidebar() -> rx.Component:
-    return rx.box(
+    return rx.el.nav(
         rx.vstack(
             brand(),
             rx.divider(margin_y="0.5em"),
@@ -66,7 +66,6 @@ def sidebar() -> rx.Component:
             align="start",
             width="100%",
         ),
-        as_="nav",
         aria_label="Main navigation",
         width=SIDEBAR_WIDTH,
         min_width=SIDEBAR_WIDTH,

@@ -35,7 +35,8 @@ class SessionState(rx.State):
 
     def current_path(self) -> str:
         url = getattr(self.router, "url", None)
-        return str(getattr(url, "path", "") or routes.HOME)
+        path = str(getattr(url, "path", "") or routes.HOME)
+        return path.rstrip("/") or routes.HOME
 
     def principal(self) -> Principal | None:
         if not self.session_token:
