@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from bench.common import Section
 from icc_app.settings import PROJECT_ROOT
 
-MODULES = ["bench.audit_chain"]
+MODULES = ["bench.audit_chain", "bench.coa_parse"]
 
 
 def main(argv: list[str]) -> int:

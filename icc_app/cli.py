@@ -13,6 +13,8 @@ from icc_app.settings import PROJECT_ROOT
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="ICC platform command line.")
 audit_app = typer.Typer(no_args_is_help=True, help="The hash-chained audit log.")
 app.add_typer(audit_app, name="audit")
+coa_app = typer.Typer(no_args_is_help=True, help="Certificates of Analysis.")
+app.add_typer(coa_app, name="coa")
 
 
 @app.command("init-env")
@@ -80,6 +82,31 @@ def audit_verify() -> None:
     typer.echo(f"Audit chain BROKEN at row {report.first_bad_id}: {report.problem} "
                f"({report.rows_checked} rows verified before it).", err=True)
     raise typer.Exit(1)
+
+
+@coa_app.command("parse")
+def coa_parse(files: list[str], as_json: bool = typer.Option(False, "--json", help="One JSON object per line.")) -> None:
+    """Parse COA PDFs offline (no network, no LLM) and print the structured results."""
+    from pathlib import Path
+
+    from icc_app.labs.parse import parse_coa_bytes
+
+    failed = False
+    for name in files:
+        path = Path(name)
+        if not path.is_file():
+            typer.echo(json.dumps({"file": name, "status": "rejected", "reason": "file not found"}) if as_json
+                       else f"{name}: file not found", err=not as_json)
+            failed = True
+            continue
+        result = parse_coa_bytes(path.read_bytes(), filename=name)
+        if as_json:
+            typer.echo(json.dumps(result.summary()))
+        else:
+            typer.echo(f"{name}: {result.status} lab={result.lab_name} type={result.product_type} "
+                       f"THC={result.total_thc_pct} CBD={result.total_cbd_pct} terpenes={result.total_terpenes_pct} "
+                       f"tested={result.date_tested} {result.reason or ''}")
+    raise typer.Exit(1 if failed else 0)
 
 
 def main() -> None:

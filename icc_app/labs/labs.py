@@ -1,0 +1,57 @@
+"""Known testing labs, recognised by what their reports print (name, web address, license format).
+
+Used to name the lab and its state, and to pick a lab-specific parser when one exists.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class KnownLab:
+    key: str
+    name: str
+    state: str
+    signature: str  # regex searched in the report text
+
+
+LABS = [
+    KnownLab("acs", "ACS Laboratory", "FL", r"acslabcannabis|ACS Laboratory"),
+    KnownLab("anresco", "Anresco Laboratories", "CA", r"anresco"),
+    KnownLab("cannalysis", "Cannalysis", "CA", r"cannalysis"),
+    KnownLab("cannasafe", "CannaSafe", "CA", r"cannasafe"),
+    KnownLab("caligreen", "Caligreen Laboratories", "CA", r"caligreen"),
+    KnownLab("havard", "Havard Industries", "OK", r"havard"),
+    KnownLab("cblabs", "CB Labs", "CA", r"cblabs|CB Labs"),
+    KnownLab("calaglabs", "California Ag Labs", "CA", r"california ag labs|calaglabs"),
+    KnownLab("infinite", "Infinite Chemical Analysis Labs", "CA", r"infinite chemical|infinitecal"),
+    KnownLab("okctl", "Oklahoma Compliance Testing Lab, LLC (OKCTL)", "OK", r"OKCTL|oklahoma compliance testing"),
+    KnownLab("purelabs", "Pure Labs", "OK", r"pure labs|purelabs"),
+    KnownLab("greenscientific", "Green Scientific Labs", "FL", r"green scientific|greenscientificlabs"),
+    KnownLab("kca", "KCA Laboratories", "KY", r"KCA Lab|kcalabs"),
+    KnownLab("mtl", "Method Testing Labs", "FL", r"method ?testing ?labs"),
+    KnownLab("sclabs", "SC Laboratories California LLC (SC Labs)", "CA", r"sclabs|SC Laboratories"),
+    KnownLab("veda", "Veda Scientific", "CA", r"veda ?scientific"),
+    KnownLab("steephill", "Steep Hill", "CA", r"steep ?hill"),
+    KnownLab("kaycha", "Kaycha Labs", "FL", r"kaycha"),
+    KnownLab("mcr", "MCR Labs", "MA", r"mcr ?labs"),
+    KnownLab("gtl", "Green Tree Laboratories", "CO", r"green ?tree"),
+    KnownLab("sonoma", "Sonoma Lab Works", "CA", r"sonoma ?lab ?works"),
+    KnownLab("tagleaf", "TagLeaf", "CA", r"tagleaf"),
+    KnownLab("confidence", "Confidence Analytics", "WA", r"confidence analytics"),
+    KnownLab("cdx", "CDX Analytics", "MA", r"cdx ?analytics"),
+    KnownLab("greenleaf", "Green Leaf Lab", "OR", r"green ?leaf ?lab"),
+]
+_COMPILED = [(lab, re.compile(lab.signature, re.I)) for lab in LABS]
+
+
+def identify_lab(text: str) -> KnownLab | None:
+    """The lab whose signature appears first in the report (the issuer's header comes before client names)."""
+    best: tuple[int, KnownLab] | None = None
+    for lab, pattern in _COMPILED:
+        match = pattern.search(text)
+        if match and (best is None or match.start() < best[0]):
+            best = (match.start(), lab)
+    return best[1] if best else None
