@@ -104,6 +104,21 @@ def record(
     return row
 
 
+def list_entries(
+    session: Session, *, action_contains: str = "", limit: int = 25, offset: int = 0
+) -> tuple[list[AuditLog], int]:
+    """Newest first, optionally filtered by a fragment of the action name; returns (rows, total)."""
+    query = select(AuditLog)
+    count = select(sa.func.count()).select_from(AuditLog)
+    if action_contains.strip():
+        like = f"%{action_contains.strip()}%"
+        query = query.where(AuditLog.action.ilike(like))
+        count = count.where(AuditLog.action.ilike(like))
+    total = session.exec(count).one()
+    rows = session.exec(query.order_by(AuditLog.id.desc()).limit(limit).offset(offset)).all()
+    return list(rows), total
+
+
 @dataclass(frozen=True)
 class ChainReport:
     rows_checked: int

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import reflex as rx
-import sqlalchemy as sa
-from sqlmodel import col, select
 
 from icc_app.core import audit, notifications
 from icc_app.core.db import unit_of_work
@@ -219,16 +217,9 @@ class AuditState(SessionState):
 
     def _query(self):
         with unit_of_work() as session:
-            query = select(audit.AuditLog)
-            count = select(sa.func.count()).select_from(audit.AuditLog)
-            if self.action_filter:
-                like = f"%{self.action_filter.strip()}%"
-                query = query.where(col(audit.AuditLog.action).ilike(like))
-                count = count.where(col(audit.AuditLog.action).ilike(like))
-            self.total = session.exec(count).one()
-            rows = session.exec(
-                query.order_by(col(audit.AuditLog.id).desc()).limit(PAGE_SIZE).offset(self.page * PAGE_SIZE)
-            ).all()
+            rows, self.total = audit.list_entries(
+                session, action_contains=self.action_filter, limit=PAGE_SIZE, offset=self.page * PAGE_SIZE
+            )
             self.rows = [
                 {
                     "id": str(r.id),
