@@ -26,7 +26,7 @@ LABS = [
     KnownLab("havard", "Havard Industries", "OK", r"havard"),
     KnownLab("cblabs", "CB Labs", "CA", r"cblabs|CB Labs"),
     KnownLab("calaglabs", "California Ag Labs", "CA", r"california ag labs|calaglabs"),
-    KnownLab("infinite", "Infinite Chemical Analysis Labs", "CA", r"infinite chemical|infinitecal"),
+    KnownLab("infinite", "Infinite Chemical Analysis Labs", "CA", r"infinite chemical|infinitecal|\bICAL ID\b"),
     KnownLab("okctl", "Oklahoma Compliance Testing Lab, LLC (OKCTL)", "OK", r"OKCTL|oklahoma compliance testing"),
     KnownLab("purelabs", "Pure Labs", "OK", r"pure labs|purelabs"),
     KnownLab("greenscientific", "Green Scientific Labs", "FL", r"green scientific|greenscientificlabs"),

@@ -1,31 +1,30 @@
 """The format-independent COA parser: finds what most labs print, from the common phrasings.
 
 It works on the text layer only (see pdftext.py) and never guesses: a value that is not found is None.
-Lab-specific parsers can start from its result and correct what their format prints differently.
+Lab-specific parsers (labspecific.py) start from its result and correct what their format prints differently.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date
 
-from icc_app.labs import dictionary
 from icc_app.labs.labs import identify_lab
-from icc_app.labs.schemas import AnalyteResult, ParsedCoa
+from icc_app.labs.parsers.tables import read_tables
+from icc_app.labs.parsers.text import NUM, lines_of, nd_flag, normalize, parse_date, to_float
+from icc_app.labs.schemas import ParsedCoa
 
-NUM = r"(\d{1,3}(?:,\d{3})*(?:\.\d+)?|\.\d+)"
-ND_TOKENS = {"nd": "ND", "<loq": "<LOQ", "<lod": "<LOD", "nr": "NR", "nt": "NT", "bql": "<LOQ", "<ql": "<LOQ",
-             "nonedetected": "ND", "none": "ND", "notdetected": "ND"}
 PASS_WORDS = {"pass": "pass", "passed": "pass", "fail": "fail", "failed": "fail"}
 NOT_TESTED = re.compile(r"\b(not tested|nt|n/?a|not required|not analyzed)\b", re.I)
 
 PANELS = {
-    "pesticides_status": r"pesticides?(?: screen| analysis)?",
+    "pesticides_status": r"pesticides?(?: screen| analysis)?|chemical residue|agricultural agents",
     "heavy_metals_status": r"heavy metals?(?: screen| analysis)?",
-    "microbials_status": r"microbials?(?: contaminants| analysis| screen)?|microbiology|microbial impurities",
+    "microbials_status": r"(?:compliance )?microbials?(?: contaminants| analysis| screen)?|microbiology|"
+                         r"microbiological(?: screen)?|microbial impurities",
     "mycotoxins_status": r"mycotoxins?(?: screen| analysis)?",
     "residual_solvents_status": r"residual solvents?(?: analysis| screen)?",
-    "foreign_matter_status": r"foreign (?:matter|material)|filth and foreign(?: material)?",
+    "foreign_matter_status": r"foreign (?:matter|material)s?|filth and foreign(?: material)?",
 }
 
 PRODUCT_TYPES = [
@@ -37,59 +36,99 @@ PRODUCT_TYPES = [
     ("flower", r"flower|\bbud\b|plant|cured|dried|buds"),
 ]
 
-DATE_PATTERNS = [
-    (re.compile(r"(\d{4})-(\d{2})-(\d{2})"), "ymd"),
-    (re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})"), "mdy"),
-    (re.compile(r"(\d{1,2})/(\d{1,2})/(\d{2})\b"), "mdy2"),
-    (re.compile(r"(\d{1,2})[ -]([A-Za-z]{3})[a-z]*[ -,]+(\d{2,4})"), "dmony"),
-    (re.compile(r"([A-Za-z]{3})[a-z]* (\d{1,2}),? (\d{4})"), "mondy"),
+# Completion dates, strongest first; within a tier the latest date wins (labs print one per panel).
+DATE_TIERS = [
+    r"\b(?:completion date|completed|complete|date issued|issued|report created|report date|date reported|"
+    r"approved|finali[sz]ed|released)\b:?",
+    r"\b(?:lab(?:oratory)? director|signed|signature)\b",
+    r"\b(?:date tested|tested|analy[sz]ed(?: on)?)\b:?",
 ]
 
-
-def to_float(token: str) -> float | None:
-    try:
-        return float(token.replace(",", ""))
-    except ValueError:
-        return None
-
-
-def parse_date(text: str) -> date | None:
-    for pattern, kind in DATE_PATTERNS:
-        match = pattern.search(text)
-        if not match:
-            continue
-        try:
-            a, b, c = match.groups()
-            if kind == "ymd":
-                return date(int(a), int(b), int(c))
-            if kind == "mdy":
-                return date(int(c), int(a), int(b))
-            if kind == "mdy2":
-                return date(2000 + int(c), int(a), int(b))
-            if kind == "dmony":
-                year = int(c) if len(c) == 4 else 2000 + int(c)
-                return datetime.strptime(f"{a} {b[:3]} {year}", "%d %b %Y").date()
-            if kind == "mondy":
-                return datetime.strptime(f"{b} {a[:3]} {c}", "%d %b %Y").date()
-        except ValueError:
-            continue
-    return None
+_VALUE_EXPR = re.compile(rf"^[<>≤]?\s*{NUM}\s*(%|mg/g|aw|ppm)?(?:\s*\(.*\))?$|^(?:nd|nt|nr|n/?a|<\s*l?loq|<\s*lod|"
+                         r"not tested|not detected)$", re.I)
+_STATUS_WORDS = re.compile(r"\b(?:pass(?:ed)?|fail(?:ed)?|complete|tested)\b|(?<!\S)-(?!\S)", re.I)
+_SUMMARY_LABEL = re.compile(r"\btotal (?:active |potential )?(?:(?:d|\u0394|delta[- ]?)9[- ]?)?(?:thc|cbd)\b|"
+                            r"\btotal (?:cannabinoids|terpenes|potential)\b|\bmoisture\b|\bwater activity\b", re.I)
 
 
-def _lines(text: str) -> list[str]:
-    return [re.sub(r"[ \t\u00a0]+", " ", line).strip() for line in text.split("\n")]
+def _value_line(line: str) -> bool:
+    """A line that is only a value ("23.55%", "251.63 mg/g", "0.41 aw", "ND") and/or a status word."""
+    if not line:
+        return False
+    rest = _STATUS_WORDS.sub("", line).strip()
+    return not rest or bool(_VALUE_EXPR.match(rest))
 
 
-def _value_near(lines: list[str], label: re.Pattern, *, unit: str = "%", window: int = 2,
-                allow_before: bool = True) -> tuple[float | None, str | None]:
-    """A number with `unit` on the label's line, the lines around it, or an ND-like token.
+def _in_run(line: str) -> bool:
+    return _value_line(line) or (bool(line) and len(line) <= 40 and not re.search(r"\d", line))
 
-    Layouts differ: "Total THC: 19.25%", "Total THC" then "23.55%" on the next line, or the value printed
-    above its label ("23.55%" / "Total THC" / "0.64%" / "Total CBD"). A bare value line above the label wins
-    when the line below is a bare value that belongs to the next label.
+
+def _numeric(line: str) -> bool:
+    text = _STATUS_WORDS.sub("", line).strip()
+    return bool(text) and _value_line(line)
+
+
+def _values_before(lines: list[str], index: int) -> bool:
+    """In a block of summary labels and values on their own lines, do values sit above their labels?
+
+    Each reading is tried on the whole block: the one that gives more summary labels a value wins; on a tie,
+    a value right above the first summary label means values come first. Status-only lines ("PASSED") are
+    part of the block but are not values.
     """
-    value_re = re.compile(NUM + r"\s*" + re.escape(unit)) if unit else re.compile(r"(?<![\w.])" + NUM + r"(?![\w.%])")
-    bare_re = re.compile(r"^[-\s]*" + NUM + r"\s*" + re.escape(unit) + r"(?:\s+" + NUM + r"\s*mg)?\s*$") if unit else None
+    start = index
+    while start > 0 and _in_run(lines[start - 1]):
+        start -= 1
+    end = index
+    while end + 1 < len(lines) and _in_run(lines[end + 1]):
+        end += 1
+    labels = [i for i in range(start, end + 1) if not _value_line(lines[i]) and _SUMMARY_LABEL.search(lines[i])]
+
+    def has_value(i: int, step: int) -> bool:
+        j = i + step
+        while start <= j <= end and _value_line(lines[j]):
+            if _numeric(lines[j]):
+                return True
+            j += step
+        return False
+
+    before = sum(has_value(i, -1) for i in labels)
+    after = sum(has_value(i, 1) for i in labels)
+    if before != after:
+        return before > after
+    return bool(labels) and has_value(labels[0], -1)
+
+
+def _pick(group: list[str], unit: str, explicit_only: bool) -> tuple[bool, float | None, str | None]:
+    """(found, value, flag) for `unit` from a group of value lines."""
+    for line in group:
+        text = _STATUS_WORDS.sub("", line).strip()
+        match = re.search(NUM + r"\s*" + re.escape(unit), text) if unit else None
+        if match:
+            return True, to_float(match.group(1)), None
+    if unit == "%":
+        for line in group:
+            match = re.search(NUM + r"\s*mg/g", line)
+            if match:
+                return True, round(to_float(match.group(1)) / 10, 6), None
+    if explicit_only:
+        return False, None, None
+    for line in group:
+        text = _STATUS_WORDS.sub("", line).strip()
+        flag = nd_flag(text) if text else None
+        if flag in ("NT",) or NOT_TESTED.fullmatch(text or "-"):
+            return True, None, None
+        if flag:
+            return True, 0.0, flag
+        if unit == "aw":
+            match = re.fullmatch(NUM, text)
+            if match and 0 < to_float(match.group(1)) < 1:
+                return True, to_float(match.group(1)), None
+    return False, None, None
+
+
+def value_near(lines: list[str], label: re.Pattern, *, unit: str = "%", window: int = 2) -> tuple[float | None, str | None]:
+    """The value of a summary label: on its line ("Total THC: 19.25%"), or on value lines above or below it,
+    whichever way the block is laid out; then a few lines below it for tables that wrap."""
     for index, line in enumerate(lines):
         match = label.search(line)
         if not match:
@@ -97,149 +136,106 @@ def _value_near(lines: list[str], label: re.Pattern, *, unit: str = "%", window:
         rest = line[match.end():]
         if re.match(r"\s*(?:=|\(|is calculated|formula)", rest) or "+" in rest or "*" in rest:
             continue  # a formula, not a value
-        found = value_re.search(rest)
+        found = re.search(NUM + r"\s*" + re.escape(unit), rest)
         if found:
             return to_float(found.group(1)), None
         if unit == "%":
-            pair = _row_value(rest, "cannabinoid")
+            from icc_app.labs.parsers.tables import row_value
+
+            mg = re.search(NUM + r"\s*mg/g", rest)
+            if mg:
+                return round(to_float(mg.group(1)) / 10, 6), None
+            pair = row_value(rest)
             if pair and pair[0] is not None and pair[2] is None and pair[1] is not None:
                 return pair[0], None
-        flag = _nd_flag(rest)
+        flag = nd_flag(rest)
         if flag:
-            return 0.0, flag
-        if rest.strip() and re.search(r"\d", rest):
+            return (None, None) if flag == "NT" else (0.0, flag)
+        explicit_only = bool(rest.strip() and re.search(r"\d", rest))
+        before = index > 0 and _value_line(lines[index - 1])
+        after = index + 1 < len(lines) and _value_line(lines[index + 1])
+        if before or after:
+            direction = -1 if (before and not after) or (before and _values_before(lines, index)) else 1
+            group, cursor = [], index + direction
+            while 0 <= cursor < len(lines) and _value_line(lines[cursor]) and len(group) < 4:
+                group.append(lines[cursor])
+                cursor += direction
+            found_it, value, flag = _pick(group, unit, explicit_only)
+            if found_it:
+                return value, flag
+        if explicit_only:
             continue
-        prev_line = lines[index - 1] if index > 0 else ""
-        next_line = lines[index + 1] if index + 1 < len(lines) else ""
-        if allow_before and bare_re and bare_re.match(prev_line):
-            next_is_value = bool(bare_re.match(next_line)) or _nd_flag(next_line) is not None
-            if not next_is_value or _values_precede_labels(lines, index, bare_re):
-                return to_float(value_re.search(prev_line).group(1)), None
         for candidate in lines[index + 1:index + 1 + window]:
             if label.search(candidate):
                 break
-            found = value_re.search(candidate)
+            found = re.search(NUM + r"\s*" + re.escape(unit), candidate)
             if found:
                 return to_float(found.group(1)), None
-            flag = _nd_flag(candidate)
-            if flag:
-                return 0.0, flag
     return None, None
 
 
-def _values_precede_labels(lines: list[str], index: int, bare_re: re.Pattern) -> bool:
-    """In a run of alternating value/label lines, do values come first? Decided by where the run starts.
-
-    A line with other numbers (dates) or a pass/fail word is neither value nor label and ends the run.
-    """
-
-    def is_bare(line: str) -> bool:
-        return bool(bare_re.match(line)) or bool(NOT_TESTED.fullmatch(line.strip()))
-
-    def is_break(line: str) -> bool:
-        return not line or (not is_bare(line) and (bool(re.search(r"\d", line)) or
-                                                   bool(re.search(r"\b(pass|passed|fail|failed)\b", line, re.I))))
-
-    start = index
-    while start > 0 and not is_break(lines[start - 1]) and is_bare(lines[start - 1]) != is_bare(lines[start]):
-        start -= 1
-    return is_bare(lines[start])
-
-
-def _nd_flag(text: str) -> str | None:
-    compact = re.sub(r"[\s\-:]", "", text.lower())
-    for token, flag in ND_TOKENS.items():
-        if compact.startswith(token):
-            return flag
+def _row_number(lines: list[str], label: str, *, low: float, high: float, last: bool = True) -> float | None:
+    """A number on a row that starts with `label` ("Water Activity 0.65 ±0.003 0.4438 PASS")."""
+    regex = re.compile(rf"^(?:{label})\b\s*:?\s*(.*)$", re.I)
+    for line in lines:
+        match = regex.match(line)
+        if not match:
+            continue
+        numbers = [to_float(n) for n in re.findall(rf"(?<![±\d.]){NUM}(?![\d/])", match.group(1))]
+        numbers = [n for n in numbers if n is not None and low < n < high]
+        if numbers:
+            return numbers[-1] if last else numbers[0]
     return None
 
 
 def _panel_status(lines: list[str], pattern: str) -> str | None:
-    label = re.compile(rf"^(?:{pattern})\b\s*:?\s*(.*)$", re.I)
+    at_start = re.compile(rf"^(?:{pattern})\b\s*:?\s*(.*)$", re.I)
+    inline = re.compile(rf"\b(?:{pattern})\b\s*(?:test results|results?)?\s*[:\-]?\s*(pass(?:ed)?|fail(?:ed)?)\b", re.I)
     for index, line in enumerate(lines):
-        match = label.match(line)
+        match = at_start.match(line)
         if not match or len(line) > 60:
             continue
         rest = match.group(1).strip().lower()
-        for word in re.findall(r"[a-z]+", rest)[-3:] + re.findall(r"[a-z]+", rest)[:2]:
+        words = re.findall(r"[a-z]+", rest)
+        for word in words[-3:] + words[:2]:
             if word in PASS_WORDS:
                 return PASS_WORDS[word]
         if NOT_TESTED.search(rest):
             return None
-        if rest and not re.fullmatch(r"(p|f)", rest):
-            if rest in ("p",):
-                return "pass"
         if rest == "p":
             return "pass"
-        neighbours = [lines[index + 1] if index + 1 < len(lines) else "", lines[index - 1] if index else ""]
-        for neighbour in neighbours:
+        for neighbour in (lines[index + 1] if index + 1 < len(lines) else "", lines[index - 1] if index else ""):
             word = neighbour.strip().lower()
             if word in PASS_WORDS:
                 return PASS_WORDS[word]
             if NOT_TESTED.fullmatch(word or "-"):
                 return None
-    return None
-
-
-def _analyte_rows(lines: list[str]) -> tuple[list[AnalyteResult], list[AnalyteResult]]:
-    cannabinoids: dict[str, AnalyteResult] = {}
-    terpenes: dict[str, AnalyteResult] = {}
-    alias_re = _alias_regex()
+        following = lines[index + 1].strip().lower() if index + 1 < len(lines) else ""
+        if re.fullmatch(r"no ?analytes ?detected", following):
+            return "pass"
     for line in lines:
-        match = alias_re.match(line)
-        if not match:
+        match = inline.search(line)
+        if match:
+            return PASS_WORDS[match.group(1).lower()]
+    return _section_status(lines, pattern)
+
+
+def _section_status(lines: list[str], pattern: str) -> str | None:
+    """A panel's section ("RESIDUAL SOLVENT ANALYSIS") whose analyte rows each end in Pass or Fail."""
+    heading = re.compile(rf"^\W*(?:{pattern})\b.{{0,30}}\b(?:analysis|test results|screen)\b", re.I)
+    for index, line in enumerate(lines):
+        if not heading.search(line):
             continue
-        printed = match.group(1)
-        analyte = dictionary.lookup(printed)
-        if analyte is None:
-            continue
-        rest = line[match.end():]
-        if "=" in rest or "+" in rest or re.search(r"[a-z]{4,}", rest):
-            continue
-        result = _row_value(rest, analyte.category)
-        if result is None:
-            continue
-        pct, mg_g, flag = result
-        target = cannabinoids if analyte.category == "cannabinoid" else terpenes
-        if analyte.key not in target:
-            target[analyte.key] = AnalyteResult(key=analyte.key, name=printed, category=analyte.category, pct=pct,
-                                                mg_g=mg_g, flag=flag)
-    return list(cannabinoids.values()), list(terpenes.values())
-
-
-_ALIAS_RE: re.Pattern | None = None
-
-
-def _alias_regex() -> re.Pattern:
-    global _ALIAS_RE
-    if _ALIAS_RE is None:
-        names = sorted({alias for a in dictionary.ALL_ANALYTES for alias in (a.name, *a.aliases)}, key=len, reverse=True)
-        _ALIAS_RE = re.compile(r"^\s*(" + "|".join(re.escape(n) for n in names) + r")(?=[\s:]|$)", re.I)
-    return _ALIAS_RE
-
-
-def _row_value(rest: str, category: str) -> tuple[float | None, float | None, str | None] | None:
-    """(pct, mg/g, flag) from the cells after an analyte name."""
-    percent = re.search(NUM + r"\s*%", rest)
-    tokens = rest.split()
-    numbers = [to_float(t) for t in tokens if re.fullmatch(NUM, t)]
-    numbers = [n for n in numbers if n is not None]
-    if percent:
-        pct = to_float(percent.group(1))
-        mg = next((n for n in numbers if pct and abs(n - pct * 10) <= max(0.02 * n, 0.011)), None)
-        return pct, mg, None
-    # mg/g beside % (ratio 10), or µg/g beside % (ratio 10,000): the smaller one is the percent.
-    for i, a in enumerate(numbers):
-        for b in numbers[i + 1:]:
-            big, small = max(a, b), min(a, b)
-            if small > 0 and abs(big - small * 10) <= max(0.015 * big, 0.011):
-                return small, big, None
-            if small > 0 and abs(big - small * 10000) <= 0.015 * big:
-                return small, None, None
-    flags = [ND_TOKENS.get(re.sub(r"[\s\-:]", "", t.lower())) for t in tokens]
-    flags = [f for f in flags if f]
-    if flags and flags[-1] != "NR":
-        return 0.0, 0.0, flags[-1]
+        passes = fails = 0
+        for row in lines[index + 1:index + 80]:
+            if re.search(r"\banalysis\b|test results", row, re.I) and row.isupper():
+                break
+            fails += len(re.findall(r"\bfail(?:ed)?\b", row, re.I))
+            passes += len(re.findall(r"\bpass(?:ed)?\b", row, re.I))
+        if fails:
+            return "fail"
+        if passes >= 2:
+            return "pass"
     return None
 
 
@@ -256,86 +252,112 @@ def _first(lines: list[str], pattern: str, group: int = 1) -> str | None:
     return None
 
 
-def _date_after(lines: list[str], pattern: str) -> date | None:
+def _dates_after(lines: list[str], pattern: str) -> list[date]:
     regex = re.compile(pattern, re.I)
+    found = []
     for index, line in enumerate(lines):
-        match = regex.search(line)
-        if match:
-            found = parse_date(line[match.end():]) or (parse_date(lines[index + 1]) if index + 1 < len(lines) else None)
-            if found:
-                return found
+        for match in regex.finditer(line):
+            if re.search(r"\bexp(?:ires|iration|\.)?\b", line[max(0, match.start() - 12):match.start()], re.I):
+                continue
+            value = parse_date(line[match.end():]) or (parse_date(lines[index + 1]) if index + 1 < len(lines)
+                                                       and not re.search(r"\d", line[match.end():]) else None)
+            if value:
+                found.append(value)
+    return found
+
+
+def _date_tested(lines: list[str]) -> date | None:
+    for tier in DATE_TIERS:
+        found = _dates_after(lines, tier)
+        if found:
+            return max(found)
     return None
 
 
 def parse_text(pages: list[str]) -> ParsedCoa:
-    text = "\n".join(pages)
-    lines = _lines(text)
+    text = normalize("\n".join(pages))
+    lines = lines_of(text)
     lab = identify_lab(text)
     result = ParsedCoa(pages=len(pages))
     if lab:
         result.lab_name, result.lab_state, result.parser = lab.name, lab.state, lab.key
     result.lab_license = _first(lines, r"(?:lab(?:oratory)? )?(?:lic(?:ense)?\.?\s*(?:#|no\.?|number)?:?)\s*([A-Z0-9][A-Z0-9\-]{4,})")
 
-    cannabinoids, terpenes = _analyte_rows(lines)
-    result.cannabinoids, result.terpenes = cannabinoids, terpenes
-    by_key = {a.key: a for a in cannabinoids}
+    tables = read_tables(lines)
+    result.cannabinoids, result.terpenes = tables.cannabinoids, tables.terpenes
+    by_key = {a.key: a for a in tables.cannabinoids}
     for key in ("thca", "d9_thc", "cbda", "cbd"):
         if key in by_key:
             setattr(result, f"{key}_pct", by_key[key].pct)
 
-    total_thc = re.compile(r"\btotal (?:active |potential )?(?:(?:d|Δ|∆|delta[- ]?)9[- ]?)?thc\b(?!\s*[-/]?\s*(?:o|v|a)\b)(?! ?=)", re.I)
-    total_cbd = re.compile(r"\btotal (?:active |potential )?cbd\b(?!v)(?! ?=)", re.I)
-    result.total_thc_pct, thc_flag = _value_near(lines, total_thc)
-    result.total_cbd_pct, cbd_flag = _value_near(lines, total_cbd)
+    total_thc = re.compile(r"\btotal (?:active |potential )?(?:(?:d|Δ|delta[- ]?)9[- ]?)?thc\b(?!\s*[-/]?\s*(?:o|v|a)\b)"
+                           r"(?! ?=)(?! per)", re.I)
+    total_cbd = re.compile(r"\btotal (?:active |potential )?cbd\b(?!v)(?! ?=)(?! per)", re.I)
+    result.total_thc_pct, thc_flag = value_near(lines, total_thc)
+    result.total_cbd_pct, cbd_flag = value_near(lines, total_cbd)
     if result.total_thc_pct is None and (result.thca_pct is not None or result.d9_thc_pct is not None):
         result.total_thc_pct = round((result.d9_thc_pct or 0) + 0.877 * (result.thca_pct or 0), 4)
         result.total_thc_computed = True
     if result.total_cbd_pct is None and (result.cbda_pct is not None or result.cbd_pct is not None):
         result.total_cbd_pct = round((result.cbd_pct or 0) + 0.877 * (result.cbda_pct or 0), 4)
         result.total_cbd_computed = True
-    result.total_cannabinoids_pct, _ = _value_near(lines, re.compile(r"\btotal cannabinoids\b", re.I))
-    result.total_terpenes_pct, _ = _value_near(lines, re.compile(r"\btotal terpen(?:e|oid)s?\b", re.I))
-    if terpenes:
-        top = max(terpenes, key=lambda t: t.pct or 0)
+    result.total_cannabinoids_pct, _ = value_near(lines, re.compile(r"\btotal cannabinoids\b(?! per)", re.I))
+    terp_label = re.compile(r"\btotal terpen(?:e|oid)s?\b|\bterpenes total\b", re.I)
+    result.total_terpenes_pct, terp_flag = value_near(lines, terp_label)
+    if result.total_terpenes_pct is None and "terpene" in tables.totals:
+        result.total_terpenes_pct, terp_flag = tables.totals["terpene"]
+    if result.total_cannabinoids_pct is None and "cannabinoid" in tables.totals:
+        result.total_cannabinoids_pct = tables.totals["cannabinoid"][0]
+    if tables.terpenes:
+        top = max(tables.terpenes, key=lambda t: t.pct or 0)
         result.top_terpene = top.name if (top.pct or 0) > 0 else None
 
-    result.moisture_pct, _ = _value_near(lines, re.compile(r"\bmoisture(?: content)?\b(?! concentration)", re.I))
-    aw, _ = _value_near(lines, re.compile(r"\bwater activity\b", re.I), unit="aw")
+    result.moisture_pct, _ = value_near(lines, re.compile(r"\bmoisture(?: content)?\b(?! concentration)", re.I))
+    aw, _ = value_near(lines, re.compile(r"\bwater activity\b", re.I), unit="aw")
     if aw is None:
-        aw, _ = _value_near(lines, re.compile(r"\bwater activity\b\s*:?", re.I), unit="", window=1, allow_before=False)
-        if aw is not None and not (0 < aw < 1):
-            aw = None
+        aw = _row_number(lines, r"water activity|aw", low=0, high=1)
     result.water_activity_aw = aw
     if result.moisture_pct is not None and not (0 < result.moisture_pct < 40):
         result.moisture_pct = None
 
-    for field, pattern in PANELS.items():
-        setattr(result, field, _panel_status(lines, pattern))
+    for field_name, pattern in PANELS.items():
+        setattr(result, field_name, _panel_status(lines, pattern))
 
     result.metrc_tag = _first(lines, r"\b(1A[0-9A-F]{22})\b")
     result.sample_name = _first(lines, r"^(?:sample name|product name|product|sample)\s*:\s*(.*)$")
     result.sample_id = _first(lines, r"\bsample (?:id|#|no\.?)\s*:?\s*([A-Za-z0-9\-\.]+)")
     result.batch_number = _first(lines, r"\bbatch\s*(?:#|number|no\.?|id)\s*:?\s*([A-Za-z0-9\-_]+)")
-    result.date_sampled = _date_after(lines, r"\b(?:date )?(?:sampled|collected|sampling date|date collected)\b:?")
-    result.date_received = _date_after(lines, r"\b(?:date )?received\b:?")
-    result.date_tested = _date_after(
-        lines, r"\b(?:completion date|completed|date issued|report date|date reported|reported|tested|date tested|issued)\b:?"
-    )
-    result.product_type = _product_type(text)
+    sampled = _dates_after(lines, r"\b(?:date )?(?:sampled|collected|sampling date|date collected)\b:?")
+    result.date_sampled = sampled[0] if sampled else None
+    received = _dates_after(lines, r"\b(?:date )?received\b:?")
+    result.date_received = received[0] if received else None
+    result.date_tested = _date_tested(lines)
+    result.product_type = product_type(lines, text)
     if result.total_thc_pct is not None and thc_flag:
         result.flags.append(f"total THC printed as {thc_flag}")
     if cbd_flag:
         result.flags.append(f"total CBD printed as {cbd_flag}")
-    return result
+    if terp_flag:
+        result.flags.append(f"total terpenes printed as {terp_flag}")
+
+    from icc_app.labs.parsers.labspecific import refine
+
+    return refine(result, lines)
 
 
-def _product_type(text: str) -> str:
-    head = text[:1500].lower()
-    matrix = re.search(r"(?:matrix|product type|sample type|type|category)\s*:?\s*([^\n]{0,60})", head)
-    zones = [matrix.group(1)] if matrix else []
-    zones.append(head)
+def product_type(lines: list[str], text: str) -> str:
+    """From what the report calls the sample (matrix, type, product name), then from its first page."""
+    label = re.compile(r"^(?:matrix(?: type)?|product type|sample type|type|category|product name|sample name|"
+                       r"description|product|strain)\s*:?\s*(.*)$", re.I)
+    named = []
+    for index, line in enumerate(lines[:80]):
+        match = label.match(line)
+        if match:
+            named.append(match.group(1) or (lines[index + 1] if index + 1 < len(lines) else ""))
+    zones = [" ".join(named).lower()] if named else []
+    zones.append(text[:1500].lower())
     for zone in zones:
-        for product_type, pattern in PRODUCT_TYPES:
+        for kind, pattern in PRODUCT_TYPES:
             if re.search(pattern, zone):
-                return product_type
+                return kind
     return "other"

@@ -26,6 +26,7 @@ class CoaReadError(Exception):
 @dataclass(frozen=True)
 class PdfText:
     pages: list[str]
+    engine: str = "pdfium"
 
     @property
     def text(self) -> str:
@@ -59,13 +60,35 @@ def read_pdf_text(data: bytes, *, max_pages: int = MAX_PAGES) -> PdfText:
             page.close()
     finally:
         document.close()
+    engine = "pdfium"
+    if _looks_unmapped("".join(pages)):
+        # Subset fonts whose glyphs PDFium maps to the wrong code points (it reads them as Latin-1/Extended
+        # letters): pdfminer, under pdfplumber, decodes the same fonts through their encoding tables.
+        pages, engine = _read_with_pdfplumber(data), "pdfplumber"
     text = "".join(pages)
     visible = [c for c in text if not c.isspace()]
     readable = sum(c.isalnum() or c in ".,%:;-/()#<>" for c in visible)
     if len(visible) < MIN_TEXT_CHARS:
         raise CoaReadError("needs review", "no text layer (a scanned image); enter the values by hand")
-    if readable < 0.6 * len(visible):
+    if readable < 0.6 * len(visible) or _looks_unmapped(text):
         # Scans with an OCR-less font layer or fonts without a Unicode map print control characters.
         raise CoaReadError("needs review", "no text layer that can be read (scanned or unmapped fonts); "
                            "enter the values by hand")
-    return PdfText(pages)
+    return PdfText(pages, engine)
+
+
+def _looks_unmapped(text: str) -> bool:
+    visible = [c for c in text if not c.isspace()]
+    if not visible:
+        return False
+    odd = sum(1 for c in visible if 0xC0 <= ord(c) <= 0x2FF)
+    return odd > 0.2 * len(visible)
+
+
+def _read_with_pdfplumber(data: bytes) -> list[str]:
+    import io
+
+    import pdfplumber
+
+    with pdfplumber.open(io.BytesIO(data)) as pdf:
+        return [page.extract_text() or "" for page in pdf.pages]

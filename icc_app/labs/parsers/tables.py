@@ -1,0 +1,185 @@
+"""Analyte tables: rows of "name  LOD  LOQ  result ..." in one or two columns, with the unit of each column
+read from the table header when the row itself does not say which number is the percent."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from icc_app.labs import dictionary
+from icc_app.labs.parsers.text import ND_TOKENS, NUM, nd_flag, to_float
+from icc_app.labs.schemas import AnalyteResult
+
+_HEADER_WORDS = re.compile(r"\b(?:lod|loq|lloq|results?|analyte|dil\.?|mass)\b", re.I)
+_COLUMN = re.compile(r"lod\s*/\s*loq|lod|lloq|loq|dil\.?|dilution|action level|limit|results?|value|finding|mass",
+                     re.I)
+_UNIT = re.compile(r"%|mg/g|µg/g|ug/g|ppm|mg/serving|mg/unit|mg\b", re.I)
+_STATUS = re.compile(r"^(?:pass(?:ed)?|fail(?:ed)?|tested)$", re.I)
+_VALUE_TOKEN = re.compile(rf"^[<>]?{NUM}$|^{NUM}/{NUM}$")
+
+
+@dataclass
+class Column:
+    kind: str
+    unit: str | None = None
+
+
+@dataclass
+class TableRead:
+    cannabinoids: list[AnalyteResult] = field(default_factory=list)
+    terpenes: list[AnalyteResult] = field(default_factory=list)
+    totals: dict[str, tuple[float | None, str | None]] = field(default_factory=dict)  # category -> (pct, flag)
+
+
+def parse_header(text: str) -> list[Column]:
+    """Columns after the analyte name, with units: "LOD (%) LOQ (%) Result (%) Result (mg/g)" or
+    "LOD LOQ Results Results mg/g mg/g mg/serving mg/g" (units listed after the names)."""
+    columns: list[Column] = []
+    for match in re.finditer(_COLUMN.pattern + "|" + _UNIT.pattern, text, re.I):
+        token = match.group(0).lower()
+        if _COLUMN.fullmatch(token):
+            if token == "limit" and columns and columns[-1].kind == "action level":
+                continue
+            columns.append(Column("lod/loq" if "/" in token else token.rstrip(".")))
+            continue
+        parenthesized = text[:match.start()].rstrip().endswith("(")
+        target = columns[-1] if parenthesized and columns and columns[-1].unit is None else \
+            next((c for c in columns if c.unit is None), None)
+        if target is not None:
+            target.unit = token
+    return columns
+
+
+def row_value(rest: str, columns: list[Column] | None = None) -> tuple[float | None, float | None, str | None] | None:
+    """(pct, mg/g, flag) from the cells after an analyte name, or None when no result can be told apart."""
+    percent = re.search(NUM + r"\s*%", rest)
+    tokens = [t for t in rest.replace("(", " ").replace(")", " ").split() if t not in ("=", "§=")]
+    numbers = [to_float(t) for t in tokens if re.fullmatch(NUM, t)]
+    numbers = [n for n in numbers if n is not None]
+    if percent:
+        pct = to_float(percent.group(1))
+        mg = next((n for n in numbers if pct and abs(n - pct * 10) <= max(0.02 * n, 0.011)), None)
+        return pct, mg, None
+    by_header = _by_header(tokens, columns) if columns else None
+    if by_header is not None:
+        return by_header
+    # mg/g beside % (ratio 10) or µg/g beside % (ratio 10,000); results sit right of LOD/LOQ, so the
+    # neighbouring pairs from the right are tried first.
+    pairs = [(numbers[i], numbers[i + 1]) for i in range(len(numbers) - 2, -1, -1)]
+    pairs += [(a, b) for i, a in enumerate(numbers) for b in numbers[i + 2:]]
+    for a, b in pairs:
+        big, small = max(a, b), min(a, b)
+        if small > 0 and abs(big - small * 10) <= max(0.015 * big, 0.011):
+            return small, big, None
+        if small > 0 and abs(big - small * 10000) <= 0.015 * big:
+            return small, None, None
+    flags = [ND_TOKENS.get(re.sub(r"[\s\-:]", "", t.lower())) for t in tokens]
+    flags = [f for f in flags if f]
+    if flags and flags[-1] != "NR":
+        return 0.0, 0.0, flags[-1]
+    return None
+
+
+def _by_header(tokens: list[str], columns: list[Column]) -> tuple[float | None, float | None, str | None] | None:
+    cells = [t for t in tokens if _VALUE_TOKEN.match(t) or nd_flag(t) or t.upper() in ("NR", "NT")]
+    if len(cells) != len(columns):
+        return None
+    results = [(cell, col) for cell, col in zip(cells, columns) if col.kind in ("result", "results", "mass",
+                                                                              "value", "finding")]
+    for wanted, divisor in (("%", 1), ("mg/g", 10)):
+        for cell, col in results:
+            if col.unit == wanted:
+                flag = nd_flag(cell)
+                if flag:
+                    return (None, None, None) if flag == "NR" else (0.0, 0.0, flag)
+                value = to_float(cell.lstrip("<>"))
+                if value is None:
+                    return None
+                return value / divisor, (value if divisor == 10 else None), None
+    return None
+
+
+_SEGMENT_RE: re.Pattern | None = None
+
+
+def _segment_regex() -> re.Pattern:
+    global _SEGMENT_RE
+    if _SEGMENT_RE is None:
+        names = sorted({alias for a in dictionary.ALL_ANALYTES for alias in (a.name, *a.aliases)}, key=len,
+                       reverse=True)
+        _SEGMENT_RE = re.compile(r"(?<![\w\-(])(" + "|".join(_alias_pattern(n) for n in names) + r")(?=[\s:]|$)", re.I)
+    return _SEGMENT_RE
+
+
+_GREEK = {"alpha": "α", "beta": "β", "gamma": "γ", "delta": "Δ"}
+
+
+def _alias_pattern(alias: str) -> str:
+    """An alias as a regex that also accepts its other spellings: "beta-myrcene" matches "Beta myrcene",
+    "β-Myrcene" and "betamyrcene"."""
+    pattern = re.escape(alias.lower()).replace(r"\-", r"[\s\-]?").replace(r"\ ", r"[\s\-]?")
+    for word, letter in _GREEK.items():
+        pattern = re.sub(f"{word}|{letter}", f"(?:{word}|{letter})", pattern)
+    return pattern
+
+
+def _segments(line: str) -> list[tuple[str, str]]:
+    """(printed name, rest) for each analyte on a line; two-column tables print two analytes per line."""
+    found = []
+    for match in _segment_regex().finditer(line):
+        if match.start() == 0:
+            found.append(match)
+            continue
+        if not found:
+            break
+        before = line[found[-1].end():match.start()].split()
+        if before and (_VALUE_TOKEN.match(before[-1]) or nd_flag(before[-1]) or _STATUS.match(before[-1])
+                       or before[-1] == "%)"):
+            found.append(match)
+    segments = []
+    for index, match in enumerate(found):
+        end = found[index + 1].start() if index + 1 < len(found) else len(line)
+        segments.append((match.group(1), line[match.end():end]))
+    return segments
+
+
+def read_tables(lines: list[str]) -> TableRead:
+    read = TableRead()
+    seen: dict[str, dict[str, AnalyteResult]] = {"cannabinoid": {}, "terpene": {}}
+    recent: list[str] = []
+    columns: list[Column] | None = None
+    last_category: str | None = None
+    for line in lines:
+        segments = _segments(line)
+        if not segments:
+            total = re.match(r"^total\s*:?\s+(.*)$", line, re.I)
+            if total and last_category and last_category not in read.totals and not re.search(r"[a-z]{3,}",
+                                                                                               total.group(1)):
+                value = row_value(total.group(1), columns)
+                if value is not None:
+                    read.totals[last_category] = (value[0], value[2])
+                last_category = None
+            recent = (recent + [line])[-6:]
+            continue
+        header_lines = [r for r in recent if _HEADER_WORDS.search(r)]
+        if header_lines:
+            columns = parse_header(" ".join(recent[recent.index(header_lines[0]):])) or None
+        recent = []
+        for printed, rest in segments:
+            analyte = dictionary.lookup(printed)
+            if analyte is None:
+                continue
+            if re.search(r"=\s*[A-Za-z\u0394(]|[*+]", rest) or re.search(r"[a-z]{4,}", rest):
+                continue  # a formula or prose, not a result row
+            value = row_value(rest, columns)
+            if value is None:
+                continue
+            pct, mg_g, flag = value
+            last_category = analyte.category
+            target = seen[analyte.category]
+            if analyte.key not in target:
+                target[analyte.key] = AnalyteResult(key=analyte.key, name=printed, category=analyte.category,
+                                                    pct=pct, mg_g=mg_g, flag=flag)
+    read.cannabinoids = list(seen["cannabinoid"].values())
+    read.terpenes = list(seen["terpene"].values())
+    return read
