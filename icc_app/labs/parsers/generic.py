@@ -45,7 +45,7 @@ DATE_TIERS = [
 ]
 
 _VALUE_EXPR = re.compile(rf"^[<>≤]?\s*{NUM}\s*(%|mg/g|aw|ppm)?(?:\s*\(.*\))?$|^(?:nd|nt|nr|n/?a|<\s*l?loq|<\s*lod|"
-                         r"not tested|not detected)$", re.I)
+                         r"not tested|not detected|none ?detected)$", re.I)
 _STATUS_WORDS = re.compile(r"\b(?:pass(?:ed)?|fail(?:ed)?|complete|tested)\b|(?<!\S)-(?!\S)", re.I)
 _SUMMARY_LABEL = re.compile(r"\btotal (?:active |potential )?(?:(?:d|\u0394|delta[- ]?)9[- ]?)?(?:thc|cbd)\b|"
                             r"\btotal (?:cannabinoids|terpenes|potential)\b|\bmoisture\b|\bwater activity\b", re.I)
@@ -174,17 +174,29 @@ def value_near(lines: list[str], label: re.Pattern, *, unit: str = "%", window: 
     return None, None
 
 
-def _row_number(lines: list[str], label: str, *, low: float, high: float, last: bool = True) -> float | None:
-    """A number on a row that starts with `label` ("Water Activity 0.65 ±0.003 0.4438 PASS")."""
+def _row_number(lines: list[str], label: str, *, low: float, high: float) -> float | None:
+    """A number on a row that starts with `label` ("Water Activity 0.65 ±0.003 0.4438 PASS").
+
+    Which of several numbers is the result is read from the table header above the row: "Findings Limit"
+    puts the result first, "Action Level ... Result" puts it last.
+    """
     regex = re.compile(rf"^(?:{label})\b\s*:?\s*(.*)$", re.I)
-    for line in lines:
+    for index, line in enumerate(lines):
         match = regex.match(line)
         if not match:
             continue
         numbers = [to_float(n) for n in re.findall(rf"(?<![±\d.]){NUM}(?![\d/])", match.group(1))]
         numbers = [n for n in numbers if n is not None and low < n < high]
-        if numbers:
-            return numbers[-1] if last else numbers[0]
+        if not numbers:
+            continue
+        limit_line = next((j for j in range(index - 1, max(-1, index - 9), -1)
+                           if re.search(r"\blimit\b|\baction level\b", lines[j], re.I)), None)
+        if limit_line is None:
+            return numbers[-1]
+        header = " ".join(lines[max(0, limit_line - 2):index]).lower()
+        result_at = min((p for p in (header.find("finding"), header.find("result")) if p >= 0), default=-1)
+        limit_at = min(p for p in (header.find("limit"), header.find("action")) if p >= 0)
+        return numbers[0] if 0 <= result_at < limit_at else numbers[-1]
     return None
 
 
@@ -218,6 +230,38 @@ def _panel_status(lines: list[str], pattern: str) -> str | None:
         if match:
             return PASS_WORDS[match.group(1).lower()]
     return _section_status(lines, pattern)
+
+
+BLOCK_PANELS = {
+    "pesticides_status": r"pesticides?",
+    "heavy_metals_status": r"(?:heavy )?metals?",
+    "microbials_status": r"microbials?|biological(?: analysis)?",
+    "mycotoxins_status": r"mycotoxins?",
+    "residual_solvents_status": r"(?:residual )?solvents?",
+    "foreign_matter_status": r"foreign matter|filth",
+}
+_BLOCK_STATUS = re.compile(r"^(pass(?:ed)?|fail(?:ed)?|not tested|nt)$", re.I)
+
+
+def _status_block(lines: list[str]) -> dict[str, str | None]:
+    """A "Safety" block that prints each status above its panel name: Pass / Pesticides / Pass / Microbials."""
+    out: dict[str, str | None] = {}
+    for index, line in enumerate(lines):
+        if line.lower() != "safety":
+            continue
+        cursor = index + 1
+        while cursor < len(lines) and _BLOCK_STATUS.match(lines[cursor]):
+            status = PASS_WORDS.get(lines[cursor].lower())
+            label, cursor = [], cursor + 1
+            while cursor < len(lines) and not _BLOCK_STATUS.match(lines[cursor]) and len(label) < 2:
+                label.append(lines[cursor])
+                cursor += 1
+            name = " ".join(label)
+            for field_name, pattern in BLOCK_PANELS.items():
+                if re.fullmatch(pattern, name, re.I):
+                    out[field_name] = status
+        break
+    return out
 
 
 def _section_status(lines: list[str], pattern: str) -> str | None:
@@ -295,6 +339,10 @@ def parse_text(pages: list[str]) -> ParsedCoa:
     total_cbd = re.compile(r"\btotal (?:active |potential )?cbd\b(?!v)(?! ?=)(?! per)", re.I)
     result.total_thc_pct, thc_flag = value_near(lines, total_thc)
     result.total_cbd_pct, cbd_flag = value_near(lines, total_cbd)
+    if result.total_thc_pct is None:
+        result.total_thc_pct, thc_flag = tables.named_totals.get("d9_thc", (None, None))
+    if result.total_cbd_pct is None:
+        result.total_cbd_pct, cbd_flag = tables.named_totals.get("cbd", (None, None))
     if result.total_thc_pct is None and (result.thca_pct is not None or result.d9_thc_pct is not None):
         result.total_thc_pct = round((result.d9_thc_pct or 0) + 0.877 * (result.thca_pct or 0), 4)
         result.total_thc_computed = True
@@ -319,9 +367,13 @@ def parse_text(pages: list[str]) -> ParsedCoa:
     result.water_activity_aw = aw
     if result.moisture_pct is not None and not (0 < result.moisture_pct < 40):
         result.moisture_pct = None
+    if result.moisture_pct is None:
+        result.moisture_pct = _row_number(lines, r"moisture(?: content)?", low=0, high=40)
 
     for field_name, pattern in PANELS.items():
         setattr(result, field_name, _panel_status(lines, pattern))
+    for field_name, status in _status_block(lines).items():
+        setattr(result, field_name, status)
 
     result.metrc_tag = _first(lines, r"\b(1A[0-9A-F]{22})\b")
     result.sample_name = _first(lines, r"^(?:sample name|product name|product|sample)\s*:\s*(.*)$")
@@ -353,7 +405,8 @@ def product_type(lines: list[str], text: str) -> str:
     for index, line in enumerate(lines[:80]):
         match = label.match(line)
         if match:
-            named.append(match.group(1) or (lines[index + 1] if index + 1 < len(lines) else ""))
+            following = lines[index + 1] if index + 1 < len(lines) else ""
+            named.append(match.group(1) + " " + (following if ":" not in following else ""))
     zones = [" ".join(named).lower()] if named else []
     zones.append(text[:1500].lower())
     for zone in zones:

@@ -15,7 +15,7 @@ _COLUMN = re.compile(r"lod\s*/\s*loq|lod|lloq|loq|dil\.?|dilution|action level|l
                      re.I)
 _UNIT = re.compile(r"%|mg/g|µg/g|ug/g|ppm|mg/serving|mg/unit|mg\b", re.I)
 _STATUS = re.compile(r"^(?:pass(?:ed)?|fail(?:ed)?|tested)$", re.I)
-_VALUE_TOKEN = re.compile(rf"^[<>]?{NUM}$|^{NUM}/{NUM}$")
+_VALUE_TOKEN = re.compile(rf"^[<>]?{NUM}$|^{NUM}/{NUM}$|^\d+(?:\.\d+)?[eE][-+]?\d+$")
 
 
 @dataclass
@@ -29,6 +29,7 @@ class TableRead:
     cannabinoids: list[AnalyteResult] = field(default_factory=list)
     terpenes: list[AnalyteResult] = field(default_factory=list)
     totals: dict[str, tuple[float | None, str | None]] = field(default_factory=dict)  # category -> (pct, flag)
+    named_totals: dict[str, tuple[float | None, str | None]] = field(default_factory=dict)  # "Total CBD" row: cbd
 
 
 def parse_header(text: str) -> list[Column]:
@@ -43,6 +44,8 @@ def parse_header(text: str) -> list[Column]:
             columns.append(Column("lod/loq" if "/" in token else token.rstrip(".")))
             continue
         parenthesized = text[:match.start()].rstrip().endswith("(")
+        if parenthesized and columns and columns[-1].unit is not None:
+            columns.append(Column(columns[-1].kind))  # "Result (mg/g) (%)": one more result column
         target = columns[-1] if parenthesized and columns and columns[-1].unit is None else \
             next((c for c in columns if c.unit is None), None)
         if target is not None:
@@ -53,7 +56,7 @@ def parse_header(text: str) -> list[Column]:
 def row_value(rest: str, columns: list[Column] | None = None) -> tuple[float | None, float | None, str | None] | None:
     """(pct, mg/g, flag) from the cells after an analyte name, or None when no result can be told apart."""
     percent = re.search(NUM + r"\s*%", rest)
-    tokens = [t for t in rest.replace("(", " ").replace(")", " ").split() if t not in ("=", "§=")]
+    tokens = _unglue([t for t in rest.replace("(", " ").replace(")", " ").split() if t not in ("=", "§=")])
     numbers = [to_float(t) for t in tokens if re.fullmatch(NUM, t)]
     numbers = [n for n in numbers if n is not None]
     if percent:
@@ -78,6 +81,15 @@ def row_value(rest: str, columns: list[Column] | None = None) -> tuple[float | N
     if flags and flags[-1] != "NR":
         return 0.0, 0.0, flags[-1]
     return None
+
+
+def _unglue(tokens: list[str]) -> list[str]:
+    """Split cells a PDF printed without a gap ("0.0020.284", "0.002<0.002"): LOQ first, then the result."""
+    out = []
+    for token in tokens:
+        glued = re.fullmatch(r"(\d+\.\d{3})(<?\d+\.\d+)", token) or re.fullmatch(r"(\d+\.\d+)(<\d+\.\d+)", token)
+        out.extend(glued.groups() if glued else (token,))
+    return out
 
 
 def _by_header(tokens: list[str], columns: list[Column]) -> tuple[float | None, float | None, str | None] | None:
@@ -139,8 +151,23 @@ def _segments(line: str) -> list[tuple[str, str]]:
     segments = []
     for index, match in enumerate(found):
         end = found[index + 1].start() if index + 1 < len(found) else len(line)
-        segments.append((match.group(1), line[match.end():end]))
+        segments.append(_without_second_name(match.group(1), line[match.end():end]))
     return segments
+
+
+def _without_second_name(printed: str, rest: str) -> tuple[str, str]:
+    """Rows that print a name twice, "THCA Tetrahydrocannabinolic acid 6.5%" or
+    "Tetrahydrocannabinolic acid (THCA) 26.1386": keep one name and the values."""
+    analyte = dictionary.lookup(printed)
+    stripped = rest.lstrip()
+    if stripped.startswith("("):
+        close = stripped.find(")")
+        if close > 0 and dictionary.lookup(stripped[1:close]) == analyte:
+            return printed, stripped[close + 1:]
+    again = _segment_regex().match(stripped)
+    if again and dictionary.lookup(again.group(1)) == analyte:
+        return printed, stripped[again.end():]
+    return printed, rest
 
 
 def read_tables(lines: list[str]) -> TableRead:
@@ -151,6 +178,13 @@ def read_tables(lines: list[str]) -> TableRead:
     last_category: str | None = None
     for line in lines:
         segments = _segments(line)
+        named = re.match(r"^total\s+(\S+(?:\s\S+)?)\s+((?:[<>]?\d|nd\b|<).*)$", line, re.I)
+        if named and not segments and dictionary.lookup(named.group(1)) and columns:
+            value = row_value(named.group(2), columns)
+            key = dictionary.lookup(named.group(1)).key
+            if value is not None and key not in read.named_totals:
+                read.named_totals[key] = (value[0], value[2])
+            continue
         if not segments:
             total = re.match(r"^total\s*:?\s+(.*)$", line, re.I)
             if total and last_category and last_category not in read.totals and not re.search(r"[a-z]{3,}",
@@ -159,9 +193,10 @@ def read_tables(lines: list[str]) -> TableRead:
                 if value is not None:
                     read.totals[last_category] = (value[0], value[2])
                 last_category = None
-            recent = (recent + [line])[-6:]
+            recent = (recent + [line])[-10:]
             continue
-        header_lines = [r for r in recent if _HEADER_WORDS.search(r)]
+        # A header names columns and prints no values ("<LOQ" in an unknown analyte's row is not a header).
+        header_lines = [r for r in recent if _HEADER_WORDS.search(r) and not re.search(r"\d\.\d|<\s*l?loq", r, re.I)]
         if header_lines:
             columns = parse_header(" ".join(recent[recent.index(header_lines[0]):])) or None
         recent = []

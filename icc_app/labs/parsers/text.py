@@ -20,7 +20,9 @@ def normalize(text: str) -> str:
     text = _LIGATURE.sub("fi", text)
     text = text.replace("\ufffe", "fi").replace("\u2206", "\u0394").replace("\u00a0", " ")
     text = _SPACED_WORD.sub(lambda m: m.group(1).replace(" ", ""), text)
-    return text
+    # Some Greek glyphs come out as other Latin letters: "ſ-Myrcene" (beta), "ž-Pinene" (alpha).
+    text = re.sub(r"(?<!\w)\u017f(?=-[A-Z])", "\u03b2", text)
+    return re.sub(r"(?<!\w)\u017e(?=-[A-Z])", "\u03b1", text)
 
 
 def lines_of(text: str) -> list[str]:
