@@ -54,4 +54,7 @@ def build() -> FastAPI:
     api.add_exception_handler(DomainError, _domain_error)
     api.include_router(health_router)  # /health for load balancers
     api.include_router(health_router, prefix=API_PREFIX)
+    from icc_app.labs.api import router as coa_router
+
+    api.include_router(coa_router, prefix=API_PREFIX)
     return api

@@ -109,6 +109,32 @@ def coa_parse(files: list[str], as_json: bool = typer.Option(False, "--json", he
     raise typer.Exit(1 if failed else 0)
 
 
+@coa_app.command("import-lab-registry")
+def coa_import_lab_registry(
+    file: str, state: str = typer.Option(..., "--state", help="Two-letter state code of the list.")
+) -> None:
+    """Import the testing labs of a state regulator's licensee list (CSV) into the lab-license registry."""
+    from pathlib import Path
+
+    from icc_app.core.db import unit_of_work
+    from icc_app.labs.registry import import_registry
+
+    path = Path(file)
+    if not path.is_file():
+        typer.echo(f"{file}: file not found", err=True)
+        raise typer.Exit(1)
+    try:
+        with unit_of_work() as session:
+            report = import_registry(session, path, state=state)
+    except ValueError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(f"{report.imported} testing labs imported, {report.updated} updated, "
+               f"{report.skipped_not_lab} rows are not testing labs, {len(report.rejected)} rejected.")
+    for row, reason in report.rejected[:50]:
+        typer.echo(f"  row {row}: {reason}")
+
+
 def main() -> None:
     from icc_app.settings import SettingsError
 

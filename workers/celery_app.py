@@ -19,6 +19,7 @@ log = logging.getLogger(__name__)
 # Modules that define tasks; the worker imports them at start, the web app on first dispatch.
 TASK_MODULES = [
     "icc_app.core.tasks",
+    "icc_app.labs.tasks",
 ]
 
 ROUTES_BY_PREFIX = {

@@ -59,6 +59,9 @@ def seed_demo(session: Session) -> list[DemoLogin]:
         )
     if not session.exec(select(Business)).first():
         raise RuntimeError("demo seed created no business")
+    from icc_app.labs.registry import seed_known_labs
+
+    seed_known_labs(session)
     for user in (admin, grower, buyer):
         if new_grower or new_buyer:
             notifications.notify(

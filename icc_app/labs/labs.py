@@ -34,6 +34,7 @@ LABS = [
     KnownLab("mtl", "Method Testing Labs", "FL", r"method ?testing ?labs"),
     KnownLab("sclabs", "SC Laboratories California LLC (SC Labs)", "CA", r"sclabs|SC Laboratories"),
     KnownLab("veda", "Veda Scientific", "CA", r"veda ?scientific"),
+    KnownLab("steephill_ma", "Steep Hill Massachusetts", "MA", r"ma\.steephill|steep hill massachusetts"),
     KnownLab("steephill", "Steep Hill", "CA", r"steep ?hill"),
     KnownLab("kaycha", "Kaycha Labs", "FL", r"kaycha"),
     KnownLab("mcr", "MCR Labs", "MA", r"mcr ?labs"),
@@ -44,6 +45,10 @@ LABS = [
     KnownLab("cdx", "CDX Analytics", "MA", r"cdx ?analytics"),
     KnownLab("greenleaf", "Green Leaf Lab", "OR", r"green ?leaf ?lab"),
 ]
+# Testing-lab license numbers as state regulators format them: California (C8-#######-LIC), Florida certified
+# marijuana testing labs (CMTL-####), Massachusetts independent labs (IL######), Oklahoma (LAAA-...).
+LAB_LICENSE = re.compile(r"\b(C8-\d{7}-LIC|CMTL-\d{4}|IL\d{6}|LAAA-[A-Z0-9]{4}-[A-Z0-9]{4})\b")
+
 _COMPILED = [(lab, re.compile(lab.signature, re.I)) for lab in LABS]
 
 

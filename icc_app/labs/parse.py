@@ -13,5 +13,5 @@ def parse_coa_bytes(data: bytes, *, filename: str | None = None) -> ParsedCoa:
     except CoaReadError as exc:
         return ParsedCoa(file=filename, status=exc.status, reason=exc.reason, flags=[f"{exc.status}: {exc.reason}"])
     result = parse_text(pdf.pages)
-    result.file = filename
+    result.file, result.engine = filename, pdf.engine
     return result

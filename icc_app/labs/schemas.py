@@ -19,6 +19,7 @@ class AnalyteResult(BaseModel):
 class ParsedCoa(BaseModel):
     file: str | None = None
     parser: str = "generic"
+    engine: str = "pdfium"  # which library read the text layer (pdfplumber for fonts PDFium cannot map)
     status: str = "parsed"  # parsed | needs review | rejected
     reason: str | None = None
     lab_name: str | None = None

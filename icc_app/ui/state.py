@@ -11,10 +11,9 @@ import reflex as rx
 from icc_app.core import notifications
 from icc_app.core.db import unit_of_work
 from icc_app.identity import service as identity
+from icc_app.identity.api_auth import SESSION_COOKIE
 from icc_app.identity.schemas import Principal
 from icc_app.ui import routes
-
-SESSION_COOKIE = "icc_session"
 
 
 class SessionState(rx.State):

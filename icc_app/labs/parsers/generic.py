@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from icc_app.labs.labs import identify_lab
+from icc_app.labs.labs import LAB_LICENSE, identify_lab
 from icc_app.labs.parsers.tables import read_tables
 from icc_app.labs.parsers.text import NUM, lines_of, nd_flag, normalize, parse_date, to_float
 from icc_app.labs.schemas import ParsedCoa
@@ -325,7 +325,9 @@ def parse_text(pages: list[str]) -> ParsedCoa:
     result = ParsedCoa(pages=len(pages))
     if lab:
         result.lab_name, result.lab_state, result.parser = lab.name, lab.state, lab.key
-    result.lab_license = _first(lines, r"(?:lab(?:oratory)? )?(?:lic(?:ense)?\.?\s*(?:#|no\.?|number)?:?)\s*([A-Z0-9][A-Z0-9\-]{4,})")
+    lab_license = LAB_LICENSE.search(text)
+    result.lab_license = lab_license.group(1) if lab_license else _first(
+        lines, r"(?:lab(?:oratory)? )(?:lic(?:ense)?\.?\s*(?:#|no\.?|number)?:?)\s*([A-Z0-9][A-Z0-9\-_]{4,})")
 
     tables = read_tables(lines)
     result.cannabinoids, result.terpenes = tables.cannabinoids, tables.terpenes

@@ -1,0 +1,204 @@
+"""COA intake end to end on the real database, storage, Redis queue and a real Celery worker."""
+
+import json
+import time
+import uuid
+from datetime import date, timedelta
+
+import pytest
+from sqlmodel import select
+
+from icc_app.core.audit import AuditLog
+from icc_app.core.db import unit_of_work
+from icc_app.core.errors import NotFound, PermissionDenied, ValidationFailed
+from icc_app.identity import service as identity
+from icc_app.identity.models import Role
+from icc_app.labs import service
+from icc_app.labs.models import CoaCorrection, CoaDocument, CoaStatus, LabAnalyte
+from icc_app.labs.models import TestingLabLicense as LabLicense
+from icc_app.labs.registry import import_registry, seed_known_labs
+from tests.factories import add_member, make_business, make_user
+
+CHERRY = "coas/sc-labs/Cherry Punch.pdf"
+
+
+def _principal(user_id):
+    with unit_of_work() as session:
+        from icc_app.identity.models import User
+
+        return identity.build_principal(session, session.get(User, user_id))
+
+
+@pytest.fixture()
+def seller(connection):
+    with unit_of_work() as session:
+        owner = make_user(session)
+        business = make_business(session, owner=owner)
+        seed_known_labs(session)
+        return _principal(owner.id), business.id
+
+
+def _upload(principal, business_id, data, name="coa.pdf", **kwargs):
+    return service.upload_coa(principal, business_id=business_id, data=data, filename=name, **kwargs)
+
+
+def test_upload_queues_parse_on_default_queue_and_task_fills_results(seller, shared_data, redis_client):
+    principal, business_id = seller
+    doc = _upload(principal, business_id, (shared_data / CHERRY).read_bytes(), "Cherry Punch.pdf")
+    assert doc.status == CoaStatus.queued and doc.storage_key.startswith("coas/")
+    queued = [json.loads(raw) for raw in redis_client.lrange("default", 0, -1)]
+    assert [(m["headers"]["task"], m["headers"]["argsrepr"]) for m in queued] == [("labs.parse_coa", f"('{doc.id}',)")]
+
+    assert service.parse_document(doc.id) == "parsed"
+    doc = service.get_document(principal, doc.id)
+    assert (doc.total_thc_pct, doc.total_cbd_pct, doc.moisture_pct) == (19.25, 0.058, 10.7)
+    assert doc.lab_license == "C8-0000013-LIC" and doc.product_type == "flower"
+    assert doc.parsed["total_thc_pct"] == 19.25 and doc.parse_ms is not None
+    names = {a.key for a in service.analytes(principal, doc.id)}
+    assert {"thca", "d9_thc", "myrcene"} <= names
+    codes = {f["code"] for f in doc.flags}
+    assert "lab_license_unknown" not in codes  # SC Labs is a licensed lab
+    assert "date_expired" in codes  # tested in 2021: older than California's one-year window
+
+
+def test_parse_task_is_idempotent(seller, shared_data, connection):
+    principal, business_id = seller
+    doc = _upload(principal, business_id, (shared_data / CHERRY).read_bytes())
+    assert service.parse_document(doc.id) == "parsed"
+    assert service.parse_document(doc.id) == "unchanged"
+    assert service.parse_document(doc.id, force=True) == "parsed"
+    with unit_of_work() as session:
+        rows = session.exec(select(LabAnalyte).where(LabAnalyte.document_id == doc.id)).all()
+        keys = [(r.category, r.key) for r in rows]
+        assert len(keys) == len(set(keys)) and len(keys) > 10  # one result, not two
+        assert len(session.exec(select(AuditLog).where(AuditLog.action == "coa.parsed",
+                                                       AuditLog.object_id == str(doc.id))).all()) == 2
+
+
+@pytest.mark.parametrize(("data", "status", "reason"), [
+    (b"this is not a pdf at all", CoaStatus.rejected, "not a PDF"),
+    (b"%PDF-1.7\n" + b"\x00garbage" * 100, CoaStatus.rejected, "corrupted"),
+])
+def test_bad_files_are_kept_with_a_status(seller, data, status, reason):
+    principal, business_id = seller
+    doc = _upload(principal, business_id, data, "bad.pdf")
+    assert service.parse_document(doc.id) == status.value
+    doc = service.get_document(principal, doc.id)
+    assert doc.status == status and reason in doc.status_reason
+    assert service.read_file(principal, doc.id)[0] == data  # the original is kept
+    assert any(f["code"] == "unreadable" for f in doc.flags)
+
+
+def test_empty_upload_is_refused_and_nothing_is_stored(seller):
+    principal, business_id = seller
+    with pytest.raises(ValidationFailed, match="empty"):
+        _upload(principal, business_id, b"")
+    assert service.list_documents(principal, business_id) == []
+
+
+def test_correction_keeps_original_and_is_audited(seller, shared_data):
+    principal, business_id = seller
+    doc = _upload(principal, business_id, (shared_data / CHERRY).read_bytes())
+    service.parse_document(doc.id)
+    with pytest.raises(ValidationFailed) as bad:
+        service.correct(principal, doc.id, field="water_activity_aw", value="7", reason="typo on the PDF")
+    assert bad.value.field == "water_activity_aw"
+    with pytest.raises(ValidationFailed, match="why"):
+        service.correct(principal, doc.id, field="total_thc_pct", value="20.1", reason="")
+    doc = service.correct(principal, doc.id, field="total_thc_pct", value="20.1", reason="page 2 prints 20.1%")
+    assert doc.total_thc_pct == 20.1 and doc.parsed["total_thc_pct"] == 19.25
+    history = service.corrections(principal, doc.id)
+    assert [(c.field, c.old_value, c.new_value) for c in history] == [("total_thc_pct", "19.25", "20.1")]
+    service.parse_document(doc.id, force=True)  # a re-parse keeps the hand value
+    assert service.get_document(principal, doc.id).total_thc_pct == 20.1
+    with unit_of_work() as session:
+        entry = session.exec(select(AuditLog).where(AuditLog.action == "coa.corrected")).one()
+        assert entry.before == {"total_thc_pct": 19.25} and entry.after["total_thc_pct"] == 20.1
+
+
+def test_other_tenants_cannot_see_or_correct(seller, shared_data):
+    principal, business_id = seller
+    doc = _upload(principal, business_id, (shared_data / CHERRY).read_bytes())
+    service.parse_document(doc.id)
+    with unit_of_work() as session:
+        stranger = make_user(session)
+        make_business(session, owner=stranger)
+        viewer = make_user(session)
+        from icc_app.identity.models import Business
+
+        add_member(session, session.get(Business, business_id), role=Role.staff, products=["console"], user=viewer)
+    with pytest.raises(NotFound):
+        service.get_document(_principal(stranger.id), doc.id)
+    with pytest.raises(NotFound):
+        service.correct(_principal(stranger.id), doc.id, field="total_thc_pct", value="1", reason="sneaky")
+    with pytest.raises(PermissionDenied):  # a member without exchange access
+        service.get_document(_principal(viewer.id), doc.id)
+    with unit_of_work() as session:
+        assert session.exec(select(CoaCorrection)).all() == []
+
+
+def test_authenticity_flags(seller, shared_data):
+    principal, business_id = seller
+    data = (shared_data / CHERRY).read_bytes()
+    doc = _upload(principal, business_id, data, claimed_total_thc_pct=28.0)
+    service.parse_document(doc.id)
+    codes = {f["code"]: f for f in service.get_document(principal, doc.id).flags}
+    assert "claimed_thc_mismatch" in codes and "19.25" in codes["claimed_thc_mismatch"]["message"]
+
+    with unit_of_work() as session:
+        rival_owner = make_user(session)
+        rival = make_business(session, owner=rival_owner)
+    rival_doc = _upload(_principal(rival_owner.id), rival.id, data)
+    service.parse_document(rival_doc.id)
+    rival_flags = {f["code"]: f for f in service.get_document(_principal(rival_owner.id), rival_doc.id).flags}
+    assert rival_flags["duplicate_file"]["severity"] == "critical"
+
+    future = (date.today() + timedelta(days=30)).isoformat()
+    doc = service.correct(principal, doc.id, field="date_tested", value=future, reason="testing the check")
+    assert "date_in_future" in {f["code"] for f in doc.flags}
+    doc = service.correct(principal, doc.id, field="lab_license", value="C8-9999999-LIC", reason="testing the check")
+    assert "lab_license_unknown" in {f["code"] for f in doc.flags}
+    doc = service.correct(principal, doc.id, field="total_thc_pct", value="40", reason="testing the check")
+    assert "total_thc_mismatch" in {f["code"] for f in doc.flags}
+
+
+def test_lab_registry_import_keeps_testing_labs_and_reports_rejects(connection, tmp_path):
+    csv_file = tmp_path / "labs.csv"
+    csv_file.write_text(
+        "license_number,business_legal_name,license_type,license_status,expiration_date\n"
+        "C8-0000777-LIC,Acme Testing,Testing Laboratory,Active,2027-01-31\n"
+        "C10-0000001-LIC,Some Shop,Retailer,Active,2027-01-31\n"
+        ",Nameless Lab,Testing Laboratory,Active,\n"
+        "C8-0000778-LIC,Bad Date Lab,Testing Laboratory,Active,31/01/2027\n"
+    )
+    with unit_of_work() as session:
+        report = import_registry(session, csv_file, state="ca")
+    assert (report.imported, report.skipped_not_lab) == (1, 1)
+    assert [row for row, _ in report.rejected] == [4, 5]
+    with unit_of_work() as session:
+        lab = session.exec(select(LabLicense).where(LabLicense.license_number == "C8-0000777-LIC")).one()
+        assert (lab.state, lab.expires_on) == ("CA", date(2027, 1, 31))
+
+
+def test_real_worker_parses_from_the_default_queue(shared_data, redis_client):
+    """A Celery worker (thread) on the real Redis broker consumes labs.parse_coa; data is committed for real."""
+    from celery.contrib.testing.worker import start_worker
+
+    from workers.celery_app import celery_app
+
+    with unit_of_work() as session:
+        owner = make_user(session, email=f"worker-{uuid.uuid4().hex[:8]}@example.test")
+        business = make_business(session, owner=owner)
+    doc = _upload(_principal(owner.id), business.id, (shared_data / "coas/confident-cannabis/GDP.pdf").read_bytes())
+    assert redis_client.llen("default") == 1
+    with start_worker(celery_app, queues=["default"], perform_ping_check=False, pool="solo", concurrency=1):
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            current = service.get_document(_principal(owner.id), doc.id)
+            if CoaStatus(current.status).finished:
+                break
+            time.sleep(0.2)
+    assert current.status == CoaStatus.parsed.value and current.total_thc_pct == 23.55
+    assert redis_client.llen("default") == 0
+    with unit_of_work() as session:
+        session.delete(session.get(CoaDocument, doc.id))
