@@ -4,6 +4,7 @@ import reflex as rx
 
 from icc_app import api
 from icc_app.identity.ui import pages as identity_pages
+from icc_app.labs import ui as labs_pages
 from icc_app.ui import pages as platform_pages
 
 app = rx.App(
@@ -13,3 +14,4 @@ app = rx.App(
 
 platform_pages.register(app)
 identity_pages.register(app)
+labs_pages.register(app)

@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from icc_app.identity.api_auth import client_ip, current_principal
 from icc_app.identity.schemas import Principal
 from icc_app.labs import service
-from icc_app.labs.models import CORRECTABLE_FIELDS, CoaDocument
+from icc_app.labs.models import CORRECTABLE_FIELDS, CoaDocument, CoaStatus
 from icc_app.settings import get_settings
 
 router = APIRouter(prefix="/coas", tags=["coa intake"])

@@ -18,8 +18,9 @@ LOGOUT = "/logout"
 NOTIFICATIONS = "/notifications"
 ADMIN_AUDIT = "/admin/audit"
 NOT_FOUND = "/404"
+COAS = "/coas"
 
-ALL_ROUTES = [HOME, LOGIN, LOGOUT, NOTIFICATIONS, ADMIN_AUDIT]
+ALL_ROUTES = [HOME, LOGIN, LOGOUT, NOTIFICATIONS, ADMIN_AUDIT, COAS]
 
 
 def login_url(next_path: str | None = None) -> str:
@@ -49,6 +50,8 @@ class NavItem:
 NAV_ITEMS: list[NavItem] = [
     NavItem("Home", HOME, "house"),
     NavItem("Notifications", NOTIFICATIONS, "bell"),
+    NavItem("Lab results (COAs)", COAS, "flask-conical", section="Exchange", product=Product.exchange,
+            consumer_visible=False),
     NavItem("Audit log", ADMIN_AUDIT, "shield-check", section="Platform", platform_admin=True),
 ]
 

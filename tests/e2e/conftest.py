@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -12,6 +13,7 @@ from pathlib import Path
 import httpx
 import psycopg
 import pytest
+import redis as redis_lib
 
 from icc_app.core import migrations
 from icc_app.settings import PROJECT_ROOT
@@ -53,6 +55,12 @@ def live_app(tmp_path_factory):
          "--frontend-port", str(port), "--backend-port", str(port), "--loglevel", "warning"],
         cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )
+    redis_lib.Redis.from_url(env["REDIS_URL"]).flushdb()
+    worker = subprocess.Popen(  # the real worker fleet, as `make worker` starts it
+        [str(PROJECT_ROOT / ".venv/bin/celery"), "-A", "workers.celery_app", "worker", "-Q", "default,cqi,notifications",
+         "--pool", "solo", "--concurrency", "1", "--loglevel", "WARNING"],
+        cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 240
     try:
@@ -69,11 +77,15 @@ def live_app(tmp_path_factory):
             raise RuntimeError(f"app did not start in time:\n{Path(log_path).read_text()[-3000:]}")
         yield url
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
+        for child in (process, worker):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(child.pid, signal.SIGTERM)
+        for child in (process, worker):
+            try:
+                child.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(child.pid, signal.SIGKILL)
         log.close()
         with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')

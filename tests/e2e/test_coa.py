@@ -1,0 +1,52 @@
+"""COA intake in a real browser, against the real worker: upload a lab's PDF, watch it parse, read its panels
+and flags, correct a value (inline validation first), and see that another business cannot open it."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import shot
+from tests.e2e.test_shell import sign_in
+
+pytestmark = pytest.mark.e2e
+
+
+def test_grower_uploads_a_coa_and_corrects_a_value(page, shared_data):
+    sign_in(page, "grower@icc.demo")
+    expect(page.get_by_role("heading", name=re.compile("Welcome"))).to_be_visible()
+    page.get_by_role("navigation", name="Main navigation").get_by_text("Lab results (COAs)").click()
+    expect(page.get_by_role("heading", name="Certificates of Analysis")).to_be_visible()
+    expect(page.get_by_text("No COAs yet")).to_be_visible()
+    shot(page, "coa-list-empty")
+
+    page.fill("#claimed-thc", "30")
+    page.locator(".coa-dropzone input[type=file]").set_input_files(str(shared_data / "coas/sc-labs/Cherry Punch.pdf"))
+    page.wait_for_url(re.compile(r"/coas/[0-9a-f-]{36}"))
+    expect(page.locator("#coa-status")).to_have_text("parsed", timeout=60_000)
+    expect(page.get_by_text("19.25").first).to_be_visible()  # total THC printed on the report
+    expect(page.get_by_text("Pesticides: pass")).to_be_visible()
+    expect(page.locator(".coa-flag").filter(has_text="validity window")).to_be_visible()
+    expect(page.get_by_role("cell", name="THCA")).to_be_visible()
+    shot(page, "coa-viewer")
+
+    page.click("#save-correction")  # no value, no reason
+    expect(page.get_by_text("Say why the value is corrected")).to_be_visible()
+    page.fill("#correction-value", "20.1")
+    page.fill("#correction-reason", "page 1 summary prints 20.1")
+    page.click("#save-correction")
+    expect(page.get_by_text("corrected; the original parse is kept")).to_be_visible()
+    expect(page.get_by_text(re.compile(r"Total thc %: 19.25 → 20.1"))).to_be_visible()
+    coa_url = page.url
+
+    page.goto("/coas")
+    expect(page.get_by_role("link", name="Cherry Punch.pdf")).to_be_visible()
+    shot(page, "coa-list")
+
+    page.context.clear_cookies()
+    sign_in(page, "buyer@icc.demo")
+    expect(page.get_by_role("heading", name=re.compile("Welcome"))).to_be_visible()
+    page.goto(coa_url)
+    expect(page.get_by_text("COA not found")).to_be_visible()
+    response = page.request.get(coa_url.replace("/coas/", "/api/v1/coas/") + "/file")
+    assert response.status == 404
