@@ -21,12 +21,14 @@ def test_grower_uploads_a_coa_and_corrects_a_value(page, shared_data):
     shot(page, "coa-list-empty")
 
     page.fill("#claimed-thc", "30")
+    page.wait_for_timeout(800)  # the input sends its value after a short debounce, as when a person types
     page.locator(".coa-dropzone input[type=file]").set_input_files(str(shared_data / "coas/sc-labs/Cherry Punch.pdf"))
     page.wait_for_url(re.compile(r"/coas/[0-9a-f-]{36}"))
     expect(page.locator("#coa-status")).to_have_text("parsed", timeout=60_000)
     expect(page.get_by_text("19.25").first).to_be_visible()  # total THC printed on the report
     expect(page.get_by_text("Pesticides: pass")).to_be_visible()
     expect(page.locator(".coa-flag").filter(has_text="validity window")).to_be_visible()
+    expect(page.locator(".coa-flag").filter(has_text="Claimed total THC 30%")).to_be_visible()
     expect(page.get_by_role("cell", name="THCA")).to_be_visible()
     shot(page, "coa-viewer")
 
