@@ -26,6 +26,15 @@ class CoaStatus(str, enum.Enum):
         return self not in (CoaStatus.queued, CoaStatus.parsing)
 
 
+_ENDS = {CoaStatus.parsed, CoaStatus.needs_review, CoaStatus.rejected, CoaStatus.failed}
+# queued -> parsing -> an end state; an end state may be queued again (re-parse); a stuck parse may fail.
+TRANSITIONS: dict[CoaStatus, set[CoaStatus]] = {
+    CoaStatus.queued: {CoaStatus.parsing, CoaStatus.failed},
+    CoaStatus.parsing: _ENDS,
+    **{end: {CoaStatus.queued, CoaStatus.parsing} for end in _ENDS},
+}
+
+
 # Fields a seller may correct by hand; the same names as ParsedCoa and the CLI's JSON.
 NUMBER_FIELDS = ("total_thc_pct", "total_cbd_pct", "total_cannabinoids_pct", "thca_pct", "d9_thc_pct", "cbda_pct",
                  "cbd_pct", "total_terpenes_pct", "moisture_pct", "water_activity_aw")

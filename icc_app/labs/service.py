@@ -15,7 +15,7 @@ from sqlmodel import Session, col, delete, select
 
 from icc_app.core import audit, notifications
 from icc_app.core.db import enqueue, unit_of_work
-from icc_app.core.errors import NotFound, ValidationFailed
+from icc_app.core.errors import Conflict, NotFound, ValidationFailed
 from icc_app.core.storage import get_storage
 from icc_app.identity.models import Product, User
 from icc_app.identity.permissions import require_member
@@ -24,6 +24,7 @@ from icc_app.labs.checks import check_document
 from icc_app.labs.models import (
     CORRECTABLE_FIELDS,
     DATE_FIELDS,
+    TRANSITIONS,
     NUMBER_FIELDS,
     STATUS_FIELDS,
     CoaCorrection,
@@ -42,6 +43,14 @@ NUMBER_RANGES = {"water_activity_aw": (0.0, 1.0), "moisture_pct": (0.0, 100.0)}
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def transition(doc: CoaDocument, new: CoaStatus, reason: str | None = None) -> None:
+    """The only place a COA's status changes; refuses moves the lifecycle does not allow."""
+    current = CoaStatus(doc.status)
+    if new not in TRANSITIONS[current]:
+        raise Conflict(f"A COA that is {current.value} cannot become {new.value}.")
+    doc.status, doc.status_reason = new, (reason[:500] if reason else None)
 
 
 # ---------------------------------------------------------------- upload
@@ -98,7 +107,7 @@ def parse_document(document_id: uuid.UUID, *, force: bool = False) -> str:
             return "missing"
         if CoaStatus(doc.status).finished and doc.parsed is not None and not force:
             return "unchanged"
-        doc.status, doc.status_reason = CoaStatus.parsing, None
+        transition(doc, CoaStatus.parsing)
         doc.attempts += 1
         key, filename = doc.storage_key, doc.filename
     started = time.perf_counter()
@@ -133,8 +142,8 @@ def _locked(session: Session, document_id: uuid.UUID) -> CoaDocument | None:
 
 def _apply_parse(session: Session, doc: CoaDocument, parsed: ParsedCoa, elapsed_ms: int) -> None:
     doc.parsed = parsed.model_dump(mode="json")
-    doc.status = CoaStatus(parsed.status) if parsed.status in CoaStatus._value2member_map_ else CoaStatus.needs_review
-    doc.status_reason = parsed.reason
+    end = CoaStatus(parsed.status) if parsed.status in CoaStatus._value2member_map_ else CoaStatus.needs_review
+    transition(doc, end, parsed.reason)
     doc.parser, doc.pages, doc.parse_ms, doc.parsed_at = parsed.parser, parsed.pages, elapsed_ms, _now()
     doc.engine = parsed.engine
     for field in CORRECTABLE_FIELDS:
@@ -184,7 +193,7 @@ def mark_failed(document_id: uuid.UUID, reason: str) -> None:
         doc = _locked(session, document_id)
         if doc is None or CoaStatus(doc.status).finished:
             return
-        doc.status, doc.status_reason = CoaStatus.failed, reason[:500]
+        transition(doc, CoaStatus.failed, reason)
         audit.record(session, action="coa.parse_failed", object_type="coa_document", object_id=doc.id,
                      business_id=doc.business_id, after={"reason": doc.status_reason})
 
@@ -192,7 +201,7 @@ def mark_failed(document_id: uuid.UUID, reason: str) -> None:
 def reparse(principal: Principal, document_id: uuid.UUID, *, ip: str | None = None) -> CoaDocument:
     with unit_of_work() as session:
         doc = _visible(session, principal, document_id, write=True)
-        doc.status = CoaStatus.queued
+        transition(doc, CoaStatus.queued)  # refused while a parse is under way
         audit.record(session, action="coa.reparse_requested", object_type="coa_document", object_id=doc.id,
                      actor_id=principal.user_id, business_id=doc.business_id, ip=ip)
         enqueue(session, PARSE_TASK, str(doc.id), force=True)

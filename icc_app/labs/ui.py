@@ -14,7 +14,7 @@ from icc_app.identity.schemas import Principal
 from icc_app.labs import service
 from icc_app.labs.models import CORRECTABLE_FIELDS, STATUS_FIELDS, CoaDocument, CoaStatus
 from icc_app.ui import routes
-from icc_app.ui.components import card, empty_state, field_error, loading_button, page_header, stat
+from icc_app.ui.components import card, empty_state, field_error, page_header, stat
 from icc_app.ui.layout import app_page
 from icc_app.ui.state import SessionState
 
@@ -120,7 +120,6 @@ class CoaViewState(SessionState):
     value: str = ""
     reason: str = ""
     errors: dict[str, str] = {}
-    saving: bool = False
 
     def _document_id(self) -> uuid.UUID | None:
         try:
@@ -191,14 +190,16 @@ class CoaViewState(SessionState):
         self.reason = value
         self.errors = {k: v for k, v in self.errors.items() if k != "reason"}
 
+    def _actor(self) -> tuple[Principal | None, uuid.UUID | None, rx.event.EventSpec | None]:
+        """(principal, document id, redirect) for handlers that act on the open document."""
+        principal, redirect = self.require_principal()
+        return principal, (self._document_id() if principal else None), redirect
+
     @rx.event
     def save_correction(self):
-        principal, redirect = self.require_principal()
-        if redirect:
+        principal, document_id, redirect = self._actor()
+        if redirect or document_id is None:
             return redirect
-        document_id = self._document_id()
-        if document_id is None:
-            return
         try:
             service.correct(principal, document_id, field=self.field, value=self.value, reason=self.reason)
         except DomainError as exc:
@@ -211,10 +212,9 @@ class CoaViewState(SessionState):
 
     @rx.event
     def reparse(self):
-        principal, redirect = self.require_principal()
-        if redirect:
+        principal, document_id, redirect = self._actor()
+        if redirect or document_id is None:
             return redirect
-        document_id = self._document_id()
         try:
             service.reparse(principal, document_id)
         except DomainError as exc:
@@ -346,7 +346,7 @@ def _correction_form() -> rx.Component:
                          placeholder="Page 2 prints 23.5%", width="100%",
                          aria_invalid=rx.cond(CoaViewState.errors.contains("reason"), "true", "false")),
                 field_error(CoaViewState.errors.get("reason", "")),
-                loading_button("Save correction", CoaViewState.saving, type="submit", id="save-correction"),
+                rx.button("Save correction", type="submit", id="save-correction"),
                 spacing="2", width="100%", align="start",
             ),
             on_submit=lambda _: CoaViewState.save_correction(),

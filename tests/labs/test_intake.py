@@ -202,3 +202,14 @@ def test_real_worker_parses_from_the_default_queue(shared_data, redis_client):
     assert redis_client.llen("default") == 0
     with unit_of_work() as session:
         session.delete(session.get(CoaDocument, doc.id))
+
+
+def test_reparse_is_refused_while_a_parse_is_under_way(seller, shared_data):
+    from icc_app.core.errors import Conflict
+
+    principal, business_id = seller
+    doc = _upload(principal, business_id, (shared_data / CHERRY).read_bytes())
+    with pytest.raises(Conflict, match="queued cannot become queued"):
+        service.reparse(principal, doc.id)
+    service.parse_document(doc.id)
+    assert service.reparse(principal, doc.id).status == CoaStatus.queued.value

@@ -10,7 +10,7 @@ import re
 from datetime import date
 
 from icc_app.labs.labs import LAB_LICENSE, identify_lab
-from icc_app.labs.parsers.tables import read_tables
+from icc_app.labs.parsers.tables import read_tables, row_value
 from icc_app.labs.parsers.text import NUM, lines_of, nd_flag, normalize, parse_date, to_float
 from icc_app.labs.schemas import ParsedCoa
 
@@ -140,8 +140,6 @@ def value_near(lines: list[str], label: re.Pattern, *, unit: str = "%", window: 
         if found:
             return to_float(found.group(1)), None
         if unit == "%":
-            from icc_app.labs.parsers.tables import row_value
-
             mg = re.search(NUM + r"\s*mg/g", rest)
             if mg:
                 return round(to_float(mg.group(1)) / 10, 6), None
