@@ -54,7 +54,11 @@ def build() -> FastAPI:
     api.add_exception_handler(DomainError, _domain_error)
     api.include_router(health_router)  # /health for load balancers
     api.include_router(health_router, prefix=API_PREFIX)
+    from icc_app.identity.api import router as identity_router
+    from icc_app.identity.oidc.api import router as oidc_router
     from icc_app.labs.api import router as coa_router
 
+    api.include_router(oidc_router)  # /.well-known/openid-configuration and /oauth/*
+    api.include_router(identity_router, prefix=API_PREFIX)
     api.include_router(coa_router, prefix=API_PREFIX)
     return api

@@ -135,6 +135,87 @@ def coa_import_lab_registry(
         typer.echo(f"  row {row}: {reason}")
 
 
+licenses_app = typer.Typer(help="State regulator licensee registries (KYB verification).")
+app.add_typer(licenses_app, name="licenses")
+oidc_app = typer.Typer(help="The OAuth2/OIDC provider: clients and signing keys.")
+app.add_typer(oidc_app, name="oidc")
+
+
+@licenses_app.command("import")
+def licenses_import(
+    file: str, state: str = typer.Option(..., "--state", help="Two-letter state code of the list.")
+) -> None:
+    """Import a regulator's licensee list (CSV); prints what was added and each rejected row with its reason."""
+    from pathlib import Path
+
+    from icc_app.core.db import unit_of_work
+    from icc_app.core.errors import ValidationFailed
+    from icc_app.identity.licenses import import_registry
+
+    path = Path(file)
+    if not path.is_file():
+        typer.echo(f"{file}: file not found", err=True)
+        raise typer.Exit(1)
+    try:
+        with unit_of_work() as session:
+            report = import_registry(session, path.read_bytes(), state=state, source=path.name)
+    except ValidationFailed as exc:
+        typer.echo(exc.message, err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(report.summary())
+    for line, reason in report.rejected[:100]:
+        typer.echo(f"  line {line}: {reason}")
+    if len(report.rejected) > 100:
+        typer.echo(f"  ... and {len(report.rejected) - 100} more")
+
+
+@oidc_app.command("create-client")
+def oidc_create_client(
+    name: str,
+    redirect_uri: list[str] = typer.Option([], "--redirect-uri", help="Allowed redirect URI (repeat)."),
+    public: bool = typer.Option(False, "--public", help="A public client (SPA, mobile): no secret, PKCE S256."),
+    grant: list[str] = typer.Option([], "--grant", help="authorization_code, refresh_token, client_credentials."),
+    scope: str = typer.Option("openid profile email business offline_access", "--scope"),
+    business_id: str = typer.Option("", "--business-id", help="For client credentials: the business it acts for."),
+) -> None:
+    """Register a relying party as the first platform admin; prints the client id and secret (shown once)."""
+    import uuid
+
+    from sqlmodel import select
+
+    from icc_app.core.db import unit_of_work
+    from icc_app.core.errors import DomainError
+    from icc_app.identity.models import User
+    from icc_app.identity.oidc.service import register_client
+    from icc_app.identity.service import build_principal
+
+    with unit_of_work() as session:
+        admin = session.exec(select(User).where(User.is_platform_admin == True)).first()  # noqa: E712
+        if admin is None:
+            typer.echo("No platform admin exists yet (run `seed` or create one).", err=True)
+            raise typer.Exit(1)
+        try:
+            client, secret = register_client(session, admin=build_principal(session, admin), name=name,
+                                             redirect_uris=redirect_uri, public=public, grant_types=grant or None,
+                                             scope=scope, business_id=uuid.UUID(business_id) if business_id else None)
+        except DomainError as exc:
+            typer.echo(exc.message, err=True)
+            raise typer.Exit(2) from exc
+    typer.echo(f"client_id:     {client.client_id}")
+    typer.echo(f"client_secret: {secret or '(public client: none, use PKCE S256)'}")
+
+
+@oidc_app.command("rotate-keys")
+def oidc_rotate_keys() -> None:
+    """Start signing with a new RS256 key; the old one stays in the JWKS until its tokens have expired."""
+    from icc_app.core.db import unit_of_work
+    from icc_app.identity.oidc import keys
+
+    with unit_of_work() as session:
+        key = keys.rotate(session)
+    typer.echo(f"New signing key {key.kid}; retired keys stay published for {keys.PUBLISH_AFTER_RETIREMENT}.")
+
+
 def main() -> None:
     from icc_app.settings import SettingsError
 

@@ -8,4 +8,9 @@ SCHEDULE = {
         "schedule": crontab(hour=3, minute=15),
         "options": {"expires": 6 * 3600},
     },
+    "check-license-expiry-daily": {
+        "task": "identity.check_license_expiry",
+        "schedule": crontab(hour=7, minute=0),
+        "options": {"expires": 12 * 3600},
+    },
 }

@@ -20,6 +20,7 @@ log = logging.getLogger(__name__)
 TASK_MODULES = [
     "icc_app.core.tasks",
     "icc_app.labs.tasks",
+    "icc_app.identity.tasks",
 ]
 
 ROUTES_BY_PREFIX = {

@@ -130,3 +130,13 @@ class RateLimiter:
             count += 1
             self._local[key] = (count, started)
             return count, max(int(self.window - (now - started)), 1)
+
+
+def normalize_email(email: str) -> str:
+    return (email or "").strip().lower()
+
+
+def email_lookup(email: str) -> str:
+    """Blind index of an email address: equal addresses give equal values, the address itself is not stored."""
+    return hmac.new(get_settings().secret_key.encode(), b"email:" + normalize_email(email).encode(),
+                    hashlib.sha256).hexdigest()

@@ -8,7 +8,16 @@ from sqlmodel import Session, select
 
 from icc_app.core import notifications
 from icc_app.identity import service as identity
-from icc_app.identity.models import Business, BusinessType, Product, Role, User, UserKind
+from icc_app.identity.models import (
+    Business,
+    BusinessLicense,
+    BusinessType,
+    Product,
+    Role,
+    User,
+    UserKind,
+    Verification,
+)
 
 
 @dataclass(frozen=True)
@@ -29,10 +38,23 @@ DEMO_LOGINS = [
 
 
 def _user(session: Session, email: str, name: str, **kwargs) -> tuple[User, bool]:
-    existing = session.exec(select(User).where(User.email == email)).first()
+    existing = identity.find_user_by_email(session, email)
     if existing:
         return existing, False
-    return identity.create_user(session, email=email, password=DEMO_PASSWORD, display_name=name, **kwargs), True
+    return identity.create_user(session, email=email, password=DEMO_PASSWORD, display_name=name, email_verified=True,
+                                **kwargs), True
+
+
+def _demo_license(session: Session, business: Business, *, number: str, license_type: str, days: int) -> None:
+    """Demo licenses are verified up front (the real registry may not be at hand in `make run`)."""
+    from datetime import date, timedelta
+
+    from icc_app.core.models import utcnow
+
+    session.add(BusinessLicense(business_id=business.id, license_number=number, state="WA", license_type=license_type,
+                                expires_on=date.today() + timedelta(days=days), verification=Verification.verified,
+                                verified_by="seed", verified_at=utcnow(),
+                                verification_reasons=["Demo workspace license, verified by the seed."]))
 
 
 def seed_demo(session: Session) -> list[DemoLogin]:
@@ -40,23 +62,30 @@ def seed_demo(session: Session) -> list[DemoLogin]:
     grower, new_grower = _user(session, "grower@icc.demo", "Gale Grower")
     buyer, new_buyer = _user(session, "buyer@icc.demo", "Blair Buyer")
     staff, new_staff = _user(session, "staff@icc.demo", "Sam Staff")
-    _user(session, "consumer@icc.demo", "hazy_hiker", kind=UserKind.consumer)
+    _user(session, "consumer@icc.demo", "hazy_hiker", kind=UserKind.consumer, handle="hazy_hiker")
     if new_grower:
         farm = identity.create_business(
-            session, legal_name="Evergreen Farms LLC", dba="Evergreen Farms", business_type=BusinessType.cultivator, owner=grower
+            session, legal_name="Evergreen Farms LLC", dba="Evergreen Farms", business_type=BusinessType.cultivator,
+            owner=grower, street="1200 Orchard Rd", city="Yakima", state="WA", postal_code="98901",
         )
+        _demo_license(session, farm, number="412345", license_type="Producer Tier 2", days=365)
         if new_staff:
             identity.add_member(
                 session, business=farm, user=staff, role=Role.staff, products=[Product.exchange.value], actor_id=grower.id
             )
     if new_buyer:
-        identity.create_business(
+        shop = identity.create_business(
             session,
             legal_name="Capitol Hill Cannabis Inc",
             dba="Capitol Hill Cannabis",
             business_type=BusinessType.retailer,
             owner=buyer,
+            street="500 E Pine St",
+            city="Seattle",
+            state="WA",
+            postal_code="98122",
         )
+        _demo_license(session, shop, number="415678", license_type="Adult-Use Retailer", days=45)
     if not session.exec(select(Business)).first():
         raise RuntimeError("demo seed created no business")
     from icc_app.labs.registry import seed_known_labs

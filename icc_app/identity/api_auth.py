@@ -1,26 +1,51 @@
-"""Who is calling the REST API: a session token as `Authorization: Bearer <token>`, or the browser's session
-cookie (SameSite=Strict, so cross-site requests never carry it: cookie-authenticated writes are CSRF-safe)."""
+"""Who is calling the REST API: an OAuth2 access token (`Authorization: Bearer icc_at_...`, scopes checked per
+endpoint), a first-party session token as a bearer, or the browser's session cookie (SameSite=Strict, so
+cross-site requests never carry it: cookie-authenticated writes are CSRF-safe)."""
 
 from __future__ import annotations
 
-from fastapi import Request
+from collections.abc import Callable
+
+from fastapi import Depends, Request
 
 from icc_app.core.db import unit_of_work
 from icc_app.core.errors import NotAuthenticated
 from icc_app.identity import service as identity
+from icc_app.identity.oidc.server import ACCESS_TOKEN_PREFIX
+from icc_app.identity.permissions import require_scope
 from icc_app.identity.schemas import Principal
 
 SESSION_COOKIE = "icc_session"
 
 
-def current_principal(request: Request) -> Principal:
+def bearer_token(request: Request) -> str:
     header = request.headers.get("authorization", "")
-    token = header[7:].strip() if header.lower().startswith("bearer ") else request.cookies.get(SESSION_COOKIE, "")
+    return header[7:].strip() if header.lower().startswith("bearer ") else ""
+
+
+def current_principal(request: Request) -> Principal:
+    token = bearer_token(request) or request.cookies.get(SESSION_COOKIE, "")
     with unit_of_work() as session:
-        principal = identity.resolve_session(session, token=token) if token else None
+        if token.startswith(ACCESS_TOKEN_PREFIX):
+            from icc_app.identity.oidc.service import principal_for_access_token
+
+            principal = principal_for_access_token(session, token)
+        else:
+            principal = identity.resolve_session(session, token=token) if token else None
     if principal is None:
-        raise NotAuthenticated("Sign in first (session expired or missing).")
+        raise NotAuthenticated("Sign in first, or send a valid access token (expired, revoked or missing).")
     return principal
+
+
+def requires(scope: str) -> Callable[..., Principal]:
+    """Dependency: the caller, whose token carries `scope` (browser sessions carry every scope)."""
+
+    def dependency(principal: Principal = Depends(current_principal)) -> Principal:
+        require_scope(principal, scope)
+        return principal
+
+    dependency.__name__ = f"requires_{scope.replace(':', '_')}"
+    return dependency
 
 
 def client_ip(request: Request) -> str | None:

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFile
 from pydantic import BaseModel
 
-from icc_app.identity.api_auth import client_ip, current_principal
+from icc_app.identity.api_auth import client_ip, requires
 from icc_app.identity.schemas import Principal
 from icc_app.labs import service
 from icc_app.labs.models import CORRECTABLE_FIELDS, CoaDocument, CoaStatus
@@ -101,7 +101,7 @@ async def upload(
     file: UploadFile = File(..., description="The COA PDF (kept whatever it is; parse status says what was read)"),
     lot_id: uuid.UUID | None = Form(None),
     claimed_total_thc_pct: float | None = Form(None),
-    principal: Principal = Depends(current_principal),
+    principal: Principal = Depends(requires("coa:write")),
 ) -> CoaOut:
     """Upload a COA; it is parsed in the background. Poll GET /coas/{id} until `status` is not queued/parsing."""
     limit = get_settings().max_upload_mb * 1024 * 1024
@@ -113,17 +113,17 @@ async def upload(
 
 @router.get("", response_model=list[CoaOut])
 def list_coas(business_id: uuid.UUID, limit: int = 50, offset: int = 0,
-              principal: Principal = Depends(current_principal)) -> list[CoaOut]:
+              principal: Principal = Depends(requires("coa:read"))) -> list[CoaOut]:
     return [to_out(d) for d in service.list_documents(principal, business_id, limit=min(limit, 200), offset=offset)]
 
 
 @router.get("/{document_id}", response_model=CoaDetail)
-def get_coa(document_id: uuid.UUID, principal: Principal = Depends(current_principal)) -> CoaDetail:
+def get_coa(document_id: uuid.UUID, principal: Principal = Depends(requires("coa:read"))) -> CoaDetail:
     return _detail(principal, document_id)
 
 
 @router.get("/{document_id}/file", response_class=Response)
-def get_file(document_id: uuid.UUID, principal: Principal = Depends(current_principal)) -> Response:
+def get_file(document_id: uuid.UUID, principal: Principal = Depends(requires("coa:read"))) -> Response:
     """The original file, as uploaded."""
     data, filename = service.read_file(principal, document_id)
     safe = "".join(c for c in filename if c.isalnum() or c in "._- ") or "coa.pdf"
@@ -135,7 +135,7 @@ def get_file(document_id: uuid.UUID, principal: Principal = Depends(current_prin
 
 @router.post("/{document_id}/corrections", response_model=CoaDetail)
 def correct(document_id: uuid.UUID, body: CorrectionIn, request: Request,
-            principal: Principal = Depends(current_principal)) -> CoaDetail:
+            principal: Principal = Depends(requires("coa:write"))) -> CoaDetail:
     """Set one value by hand (the original parse is kept; the correction is audited)."""
     service.correct(principal, document_id, field=body.field, value=body.value, reason=body.reason,
                     ip=client_ip(request))
@@ -143,5 +143,5 @@ def correct(document_id: uuid.UUID, body: CorrectionIn, request: Request,
 
 
 @router.post("/{document_id}/reparse", response_model=CoaOut, status_code=202)
-def reparse(document_id: uuid.UUID, request: Request, principal: Principal = Depends(current_principal)) -> CoaOut:
+def reparse(document_id: uuid.UUID, request: Request, principal: Principal = Depends(requires("coa:write"))) -> CoaOut:
     return to_out(service.reparse(principal, document_id, ip=client_ip(request)))

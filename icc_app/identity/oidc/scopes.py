@@ -1,0 +1,13 @@
+"""The scopes ICC issues, what each lets a token do, and the words a consent screen shows for them."""
+
+SCOPES: dict[str, str] = {
+    "openid": "Sign you in with your ICC account",
+    "profile": "Your name or public handle",
+    "email": "Your email address",
+    "business": "Your business, its type, its license numbers and their verification status, your role",
+    "offline_access": "Stay connected when you are not using it (refresh tokens)",
+    "coa:read": "Read your business's lab results (COAs)",
+    "coa:write": "Upload and correct your business's lab results (COAs)",
+    "team:read": "See your business's team members and roles",
+}
+DEFAULT_CLIENT_SCOPE = "openid profile email business offline_access"
