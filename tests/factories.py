@@ -39,3 +39,25 @@ def add_member(session: Session, business: Business, *, role: Role = Role.staff,
     user = user or make_user(session)
     identity.add_member(session, business=business, user=user, role=role, products=products or [], actor_id=user.id)
     return user
+
+
+def session_token(session: Session, user: User) -> str:
+    """A signed-in browser session for a user (as the sign-in page would open it)."""
+    from icc_app.identity.service import _open_session
+
+    return _open_session(session, user, ip="127.0.0.1", user_agent="pytest", mfa_verified=False).token
+
+
+def verified_license(session: Session, business: Business, *, number: str = "430562", state: str = "WA",
+                     expires_in_days: int = 365):
+    from datetime import date, timedelta
+
+    from icc_app.core.models import utcnow
+    from icc_app.identity.models import BusinessLicense, Verification
+
+    row = BusinessLicense(business_id=business.id, license_number=number, state=state, license_type="Test",
+                          expires_on=date.today() + timedelta(days=expires_in_days), verification=Verification.verified,
+                          verified_by="admin", verified_at=utcnow())
+    session.add(row)
+    session.flush()
+    return row

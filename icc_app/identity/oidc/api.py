@@ -76,7 +76,7 @@ async def authorize_decision(request: Request):
 async def _endpoint(request: Request, name: str) -> JSONResponse:
     form = dict(await request.form())
     with unit_of_work() as session:
-        response = oidc.token_response(session, endpoint=name, url=str(request.url), headers=dict(request.headers),
+        response = oidc.token_response(session, endpoint=name, url=str(request.url), headers=request.headers,
                                        form=form)
     return _json(response)
 

@@ -216,9 +216,9 @@ class AuthorizationCodeGrant(_SessionBound, grants.AuthorizationCodeGrant):
     def delete_authorization_code(self, authorization_code):
         authorization_code.used_at = utcnow()
         self.db.add(authorization_code)
-        self.request.family_id = authorization_code.id
 
     def authenticate_user(self, authorization_code):
+        self.request.family_id = authorization_code.id  # tokens minted from this code share its id as family
         user = self.db.get(User, authorization_code.user_id)
         return GrantUser(user, authorization_code.business_id) if user and user.is_active else None
 

@@ -179,7 +179,8 @@ def decide(session: Session, *, query: dict, user: User, allow: bool, business_i
     return response.headers["Location"]
 
 
-def token_response(session: Session, *, endpoint: str, url: str, headers: dict, form: dict) -> Response:
+def token_response(session: Session, *, endpoint: str, url: str, headers, form: dict) -> Response:
+    """headers: a case-insensitive mapping (Starlette's Headers), as Authlib reads "Authorization"."""
     server = IccAuthorizationServer(session)
     request = IccRequest("POST", url, headers, {}, form)
     if endpoint == "token":
