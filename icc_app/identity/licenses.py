@@ -100,11 +100,12 @@ class ImportReport:
     read: int = 0
     created: int = 0
     updated: int = 0
+    merged: int = 0  # further rows of a number already read (e.g. adult-use and medical rows of one license)
     rejected: list[tuple[int, str]] = field(default_factory=list)  # (line number, reason)
 
     def summary(self) -> str:
         return (f"{self.state}: {self.read} rows read, {self.created} added, {self.updated} updated, "
-                f"{len(self.rejected)} rejected")
+                f"{self.merged} merged into an earlier row of the same license, {len(self.rejected)} rejected")
 
 
 def _pick(row: dict[str, str], key: str) -> str:
@@ -152,7 +153,7 @@ def import_registry(session: Session, data: bytes | str, *, state: str, source: 
     report = ImportReport(state=state)
     existing = {e.license_number: e for e in session.exec(select(LicenseRegistryEntry)
                                                           .where(LicenseRegistryEntry.state == state))}
-    seen: set[str] = set()
+    seen: dict[str, LicenseRegistryEntry] = {}
     for line, row in enumerate(reader, start=2):
         report.read += 1
         raw_number = _pick(row, "license_number")
@@ -170,9 +171,12 @@ def import_registry(session: Session, data: bytes | str, *, state: str, source: 
             report.rejected.append((line, "no business name"))
             continue
         if number in seen:
-            report.rejected.append((line, f"duplicate license number {number}"))
+            entry = seen[number]
+            extra = _pick(row, "license_type")
+            if extra and extra not in entry.license_type:
+                entry.license_type = f"{entry.license_type}; {extra}"[:120]
+            report.merged += 1
             continue
-        seen.add(number)
         status = _pick(row, "status")
         expires_on = _date(_pick(row, "expires_on"))
         values = dict(
@@ -186,13 +190,14 @@ def import_registry(session: Session, data: bytes | str, *, state: str, source: 
         )
         entry = existing.get(number)
         if entry is None:
-            session.add(LicenseRegistryEntry(state=state, license_number=number, **values))
+            entry = LicenseRegistryEntry(state=state, license_number=number, **values)
             report.created += 1
         else:
             for key, value in values.items():
                 setattr(entry, key, value)
-            session.add(entry)
             report.updated += 1
+        session.add(entry)
+        seen[number] = entry
     session.flush()
     audit.record(session, action="identity.registry.imported", object_type="license_registry", object_id=state,
                  after={"source": source, "read": report.read, "created": report.created, "updated": report.updated,
@@ -264,7 +269,7 @@ def submit_license(session: Session, *, business_id: uuid.UUID, actor_id: uuid.U
     session.flush()
     audit.record(session, action="identity.license.submitted", object_type="business_license", object_id=license_.id,
                  actor_id=actor_id, business_id=business_id,
-                 after={"state": state, "number": number, "verification": license_.verification.value,
+                 after={"state": state, "number": number, "verification": Verification(license_.verification).value,
                         "reasons": license_.verification_reasons})
     if license_.verification == Verification.needs_review:
         _notify_platform_admins(session, license_, business)
@@ -307,11 +312,11 @@ def review_license(session: Session, *, license_id: uuid.UUID, admin_id: uuid.UU
     if license_ is None:
         raise NotFound("License not found.")
     if license_.verification != Verification.needs_review:
-        raise Conflict(f"This license is already {license_.verification.value.replace('_', ' ')}.")
+        raise Conflict(f"This license is already {Verification(license_.verification).value.replace('_', ' ')}.")
     note = (note or "").strip()
     if not approve and len(note) < 5:
         raise ValidationFailed("Give the business a reason for the rejection.", field="note")
-    before = license_.verification.value
+    before = Verification(license_.verification).value
     license_.verification = Verification.verified if approve else Verification.rejected
     license_.verified_by = "admin" if approve else None
     license_.verified_at = utcnow() if approve else None
@@ -383,11 +388,11 @@ def renew_license(session: Session, *, license_id: uuid.UUID, business_id: uuid.
         raise NotFound("License not found.")
     if expires_on <= date.today():
         raise ValidationFailed("The new expiry date must be in the future.", field="expires_on")
-    before = {"expires_on": license_.expires_on, "status": license_.status.value}
+    before = {"expires_on": license_.expires_on, "status": LicenseStatus(license_.status).value}
     license_.expires_on = expires_on
     _set_status_from_dates(license_)
     session.add(license_)
     audit.record(session, action="identity.license.renewed", object_type="business_license", object_id=license_.id,
                  actor_id=actor_id, business_id=business_id, before=before,
-                 after={"expires_on": expires_on, "status": license_.status.value})
+                 after={"expires_on": expires_on, "status": LicenseStatus(license_.status).value})
     return license_
