@@ -3,7 +3,12 @@
 import reflex as rx
 
 from icc_app import api
+from icc_app.identity.ui import admin as identity_admin
+from icc_app.identity.ui import consent as identity_consent
+from icc_app.identity.ui import onboarding as identity_onboarding
 from icc_app.identity.ui import pages as identity_pages
+from icc_app.identity.ui import security as identity_security
+from icc_app.identity.ui import team as identity_team
 from icc_app.labs import ui as labs_pages
 from icc_app.ui import pages as platform_pages
 
@@ -14,4 +19,9 @@ app = rx.App(
 
 platform_pages.register(app)
 identity_pages.register(app)
+identity_onboarding.register(app)
+identity_team.register(app)
+identity_security.register(app)
+identity_admin.register(app)
+identity_consent.register(app)
 labs_pages.register(app)

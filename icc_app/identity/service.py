@@ -330,6 +330,25 @@ def complete_mfa(session: Session, *, challenge: str, code: str, method: str, ip
                          method=method)
 
 
+def send_challenge_email_code(session: Session, *, challenge: str) -> bool:
+    """'Email me a code' on the second sign-in step; False when the challenge has expired."""
+    from icc_app.identity import mfa
+
+    row = tokens.peek(session, raw=challenge, purpose=TokenPurpose.mfa_challenge)
+    user = session.get(User, row.user_id) if row else None
+    if user is None or "email" not in mfa.methods_for(user):
+        return False
+    mfa.send_email_code(session, user=user)
+    return True
+
+
+def open_session_for(session: Session, *, user_id: uuid.UUID, ip: str | None = None,
+                     user_agent: str | None = None) -> SignInOutcome:
+    """Sign a person in right after they proved who they are another way (sign-up, accepted invitation)."""
+    user = session.get(User, user_id)
+    return _open_session(session, user, ip=ip, user_agent=user_agent, mfa_verified=False, method="sign_up")
+
+
 def _open_session(session: Session, user: User, *, ip: str | None, user_agent: str | None, mfa_verified: bool,
                   method: str = "password") -> SignInOutcome:
     token = new_token()

@@ -74,3 +74,66 @@ def field_error(message: rx.Var) -> rx.Component:
 
 def loading_button(label: str, loading: rx.Var, **props) -> rx.Component:
     return rx.button(rx.cond(loading, rx.spinner(size="2"), rx.fragment()), label, loading=loading, **props)
+
+
+def labelled_input(label: str, name: str, error: rx.Var | str = "", hint: str = "", **props) -> rx.Component:
+    """An accessible form field: label bound to the input, inline error announced to screen readers."""
+    error_var = error if isinstance(error, rx.Var) else rx.Var.create(error)
+    return rx.vstack(
+        rx.text(label, as_="label", html_for=name, size="2", weight="medium"),
+        rx.input(id=name, name=name, size="3", width="100%", aria_invalid=rx.cond(error_var != "", "true", "false"),
+                 aria_describedby=f"{name}-error", **props),
+        rx.cond(hint != "", rx.text(hint, size="1", color_scheme="gray")) if hint else rx.fragment(),
+        rx.box(field_error(error_var), id=f"{name}-error"),
+        spacing="1",
+        width="100%",
+        align="start",
+    )
+
+
+def labelled_select(label: str, name: str, items: list[str] | rx.Var, error: rx.Var | str = "", **props) -> rx.Component:
+    error_var = error if isinstance(error, rx.Var) else rx.Var.create(error)
+    return rx.vstack(
+        rx.text(label, as_="label", html_for=name, size="2", weight="medium"),
+        rx.select(items, id=name, name=name, size="3", width="100%", **props),
+        rx.box(field_error(error_var), id=f"{name}-error"),
+        spacing="1",
+        width="100%",
+        align="start",
+    )
+
+
+def form_alert(message: rx.Var, *, color: str = "red", icon: str = "triangle-alert", id: str = "") -> rx.Component:
+    return rx.cond(message != "", rx.callout(message, icon=icon, color_scheme=color, role="alert", width="100%",
+                                             **({"id": id} if id else {})))
+
+
+def centered_card(*children: rx.Component, max_width: str = "28em") -> rx.Component:
+    """The layout of the sign-in, sign-up and other account pages."""
+    from icc_app.ui.layout import brand, theme_toggle
+
+    return rx.center(
+        rx.vstack(
+            rx.hstack(brand(), rx.spacer(), theme_toggle(), width="100%"),
+            rx.card(rx.vstack(*children, spacing="4", width="100%"), size="4", width="100%"),
+            spacing="4",
+            width="100%",
+            max_width=max_width,
+        ),
+        min_height="100vh",
+        padding="1em",
+        background=rx.color("gray", 2),
+    )
+
+
+VERIFICATION_COLORS = {"verified": "green", "needs_review": "amber", "pending": "gray", "rejected": "red"}
+
+
+def verification_badge(state: rx.Var) -> rx.Component:
+    return rx.match(
+        state,
+        ("verified", rx.badge(rx.icon("badge-check", size=14), "Verified", color_scheme="green")),
+        ("needs_review", rx.badge(rx.icon("clock", size=14), "In review", color_scheme="amber")),
+        ("rejected", rx.badge(rx.icon("circle-x", size=14), "Rejected", color_scheme="red")),
+        rx.badge("Pending", color_scheme="gray"),
+    )

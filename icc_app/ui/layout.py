@@ -99,6 +99,7 @@ def user_menu() -> rx.Component:
             rx.menu.content(
                 rx.menu.item(SessionState.email, disabled=True),
                 rx.menu.separator(),
+                rx.menu.item("Security", on_click=rx.redirect(routes.SECURITY)),
                 rx.menu.item("Sign out", on_click=rx.redirect(routes.LOGOUT), color_scheme="red"),
             ),
         ),

@@ -19,8 +19,20 @@ NOTIFICATIONS = "/notifications"
 ADMIN_AUDIT = "/admin/audit"
 NOT_FOUND = "/404"
 COAS = "/coas"
+SIGNUP = "/signup"
+VERIFY_EMAIL = "/verify-email"
+FORGOT_PASSWORD = "/forgot-password"
+RESET_PASSWORD = "/reset-password"
+ONBOARDING = "/onboarding"
+TEAM = "/team"
+INVITE = "/invite"
+SECURITY = "/account/security"
+ADMIN_LICENSES = "/admin/licenses"
+ADMIN_CLIENTS = "/admin/oauth-clients"
+CONSENT = "/oauth/consent"
 
-ALL_ROUTES = [HOME, LOGIN, LOGOUT, NOTIFICATIONS, ADMIN_AUDIT, COAS]
+ALL_ROUTES = [HOME, LOGIN, LOGOUT, NOTIFICATIONS, ADMIN_AUDIT, COAS, SIGNUP, VERIFY_EMAIL, FORGOT_PASSWORD,
+              RESET_PASSWORD, ONBOARDING, TEAM, INVITE, SECURITY, ADMIN_LICENSES, ADMIN_CLIENTS, CONSENT]
 
 
 def login_url(next_path: str | None = None) -> str:
@@ -45,13 +57,19 @@ class NavItem:
     product: Product | None = None  # shown only to people with access to this product
     platform_admin: bool = False  # shown only to platform administrators
     consumer_visible: bool = True
+    needs_business: bool = False  # shown only to members of at least one business
 
 
 NAV_ITEMS: list[NavItem] = [
     NavItem("Home", HOME, "house"),
     NavItem("Notifications", NOTIFICATIONS, "bell"),
+    NavItem("Business & licenses", ONBOARDING, "badge-check", section="Business", consumer_visible=False),
+    NavItem("Team", TEAM, "users", section="Business", consumer_visible=False, needs_business=True),
     NavItem("Lab results (COAs)", COAS, "flask-conical", section="Exchange", product=Product.exchange,
             consumer_visible=False),
+    NavItem("Security", SECURITY, "lock-keyhole", section="Account"),
+    NavItem("License reviews", ADMIN_LICENSES, "file-check", section="Platform", platform_admin=True),
+    NavItem("OAuth clients", ADMIN_CLIENTS, "key-round", section="Platform", platform_admin=True),
     NavItem("Audit log", ADMIN_AUDIT, "shield-check", section="Platform", platform_admin=True),
 ]
 
@@ -67,6 +85,8 @@ def nav_for(principal: Principal | None, items: list[NavItem] | None = None) -> 
         if item.product is not None and not can_use_product(principal, item.product):
             continue
         if not item.consumer_visible and principal.kind.value == "consumer":
+            continue
+        if item.needs_business and not principal.memberships:
             continue
         visible.append(item)
     return visible

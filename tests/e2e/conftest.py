@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import email
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -17,7 +19,7 @@ import redis as redis_lib
 
 from icc_app.core import migrations
 from icc_app.settings import PROJECT_ROOT
-from tests.conftest import PG_SERVER
+from tests.conftest import PG_SERVER, SHARED_DATA
 
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -30,8 +32,47 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+class Mailbox:
+    """A local SMTP server (aiosmtpd) that the app's worker delivers to: tests read what people would get."""
+
+    def __init__(self):
+        self.messages: list[email.message.Message] = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(email.message_from_bytes(envelope.content))
+        return "250 OK"
+
+    def wait_for(self, to: str, subject_contains: str, timeout: float = 30) -> email.message.Message:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for message in reversed(self.messages):
+                if message["To"] == to and subject_contains in message["Subject"]:
+                    return message
+            time.sleep(0.25)
+        raise AssertionError(f"no email to {to} about {subject_contains!r}; got {[m['Subject'] for m in self.messages]}")
+
+    @staticmethod
+    def link(message: email.message.Message, path: str) -> str:
+        body = message.get_payload(decode=True).decode()
+        match = re.search(rf"https?://\S+{re.escape(path)}\?token=[\w-]+", body)
+        assert match, f"no {path} link in: {body}"
+        return match.group(0)
+
+
 @pytest.fixture(scope="session")
-def live_app(tmp_path_factory):
+def mailbox():
+    from aiosmtpd.controller import Controller
+
+    box = Mailbox()
+    controller = Controller(box, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    box.url = f"smtp://127.0.0.1:{controller.port}"
+    yield box
+    controller.stop()
+
+
+@pytest.fixture(scope="session")
+def live_app(tmp_path_factory, mailbox):
     db_name = f"icc_e2e_{os.getpid()}"
     with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
@@ -44,10 +85,15 @@ def live_app(tmp_path_factory):
         "REDIS_URL": "redis://127.0.0.1:6379/14",
         "STORAGE_URL": f"file://{tmp_path_factory.mktemp('e2e-media')}",
         "PUBLIC_URL": f"http://127.0.0.1:{port}",
+        "SMTP_URL": mailbox.url,
     }
     migrations.upgrade(database_url=database_url)
     subprocess.run([str(PROJECT_ROOT / ".venv/bin/python"), "-m", "icc_app.cli", "seed"], env=env, check=True,
                    cwd=PROJECT_ROOT, capture_output=True)
+    wa_registry = SHARED_DATA / "licenses" / "licenses-wa-latest.csv"
+    if wa_registry.exists():  # the regulator list KYB verifies against (always there in CI)
+        subprocess.run([str(PROJECT_ROOT / ".venv/bin/python"), "-m", "icc_app.cli", "licenses", "import",
+                        str(wa_registry), "--state", "WA"], env=env, check=True, cwd=PROJECT_ROOT, capture_output=True)
     log_path = tmp_path_factory.mktemp("e2e-log") / "app.log"
     log = open(log_path, "w")
     process = subprocess.Popen(
