@@ -53,9 +53,29 @@ def seed() -> None:
 
     with unit_of_work() as session:
         logins = seed_demo(session)
+    _seed_registry()
     typer.echo("Demo logins:")
     for login in logins:
         typer.echo(f"  {login.email:<22} {login.password}   ({login.who})")
+
+
+def _seed_registry() -> None:
+    """With the shared data beside the project, load the WA regulator list once so onboarding can verify
+    licenses in the demo (it is read in place, never copied)."""
+    from sqlmodel import select
+
+    from icc_app.core.db import unit_of_work
+    from icc_app.identity.licenses import import_registry
+    from icc_app.identity.models import LicenseRegistryEntry
+
+    path = PROJECT_ROOT.parent / "shared" / "data" / "licenses" / "licenses-wa-latest.csv"
+    if not path.is_file():
+        return
+    with unit_of_work() as session:
+        if session.exec(select(LicenseRegistryEntry.id).where(LicenseRegistryEntry.state == "WA")).first():
+            return
+        report = import_registry(session, path.read_bytes(), state="WA", source=path.name)
+    typer.echo(f"License registry: {report.summary()}")
 
 
 @app.command()

@@ -32,6 +32,7 @@ class LicenseRow:
     reasons: str
     review_note: str
     document: str
+    renewable: bool  # expired, or expiring within the alert window: show the renewal form
 
 
 @dataclass
@@ -51,7 +52,9 @@ def _row(lic: BusinessLicense) -> LicenseRow:
                       expires_on=lic.expires_on.isoformat() if lic.expires_on else "—",
                       status=LicenseStatus(lic.status).value, verification=Verification(lic.verification).value,
                       reasons=" ".join(lic.verification_reasons or []), review_note=lic.review_note or "",
-                      document=lic.document_filename or "")
+                      document=lic.document_filename or "",
+                      renewable=lic.expires_on is not None
+                      and (lic.expires_on - date.today()).days <= licenses.EXPIRY_ALERT_DAYS)
 
 
 def business_status(session: Session, *, principal: Principal, business_id: uuid.UUID) -> BusinessStatus:
@@ -90,6 +93,13 @@ def attach_document(session: Session, *, principal: Principal, business_id: uuid
                  object_id=license_.id, actor_id=principal.user_id, business_id=business_id,
                  after={"key": stored.key, "sha256": stored.sha256, "size": stored.size})
     return license_
+
+
+def renew(session: Session, *, principal: Principal, business_id: uuid.UUID, license_id: uuid.UUID,
+          expires_on: date) -> BusinessLicense:
+    require_member(principal, business_id, min_role=Role.admin)
+    return licenses.renew_license(session, license_id=license_id, business_id=business_id,
+                                  actor_id=principal.user_id, expires_on=expires_on)
 
 
 def submit(session: Session, *, principal: Principal, business_id: uuid.UUID) -> Business:

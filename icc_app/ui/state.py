@@ -72,12 +72,17 @@ class SessionState(rx.State):
         with unit_of_work() as session:
             self.unread_count = notifications.unread_count(session, user_id=principal.user_id)
 
+    def current_path_and_query(self) -> str:
+        """The page with its query string: signing in returns the person to exactly this (e.g. a consent screen)."""
+        query = str(getattr(getattr(self.router, "url", None), "query", "") or "")
+        return self.current_path() + (f"?{query}" if query else "")
+
     def require_principal(self) -> tuple[Principal | None, rx.event.EventSpec | None]:
         """Resolve the signed-in principal, or the redirect to the login page."""
         principal = self.principal()
         self._apply(principal)
         if principal is None:
-            return None, rx.redirect(routes.login_url(self.current_path()))
+            return None, rx.redirect(routes.login_url(self.current_path_and_query()))
         return principal, None
 
     @rx.event

@@ -32,6 +32,17 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+# The running app's environment (database, Redis, storage), for tests that use its CLI.
+LIVE_ENV: dict[str, str] = {}
+
+
+def live_cli(*args: str) -> str:
+    """Run `python -m icc_app.cli ...` against the running app's database; returns its output."""
+    done = subprocess.run([str(PROJECT_ROOT / ".venv/bin/python"), "-m", "icc_app.cli", *args], env=LIVE_ENV,
+                          check=True, cwd=PROJECT_ROOT, capture_output=True, text=True)
+    return done.stdout
+
+
 class Mailbox:
     """A local SMTP server (aiosmtpd) that the app's worker delivers to: tests read what people would get."""
 
@@ -87,6 +98,8 @@ def live_app(tmp_path_factory, mailbox):
         "PUBLIC_URL": f"http://127.0.0.1:{port}",
         "SMTP_URL": mailbox.url,
     }
+    LIVE_ENV.clear()
+    LIVE_ENV.update(env)
     migrations.upgrade(database_url=database_url)
     subprocess.run([str(PROJECT_ROOT / ".venv/bin/python"), "-m", "icc_app.cli", "seed"], env=env, check=True,
                    cwd=PROJECT_ROOT, capture_output=True)

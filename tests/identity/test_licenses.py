@@ -137,3 +137,31 @@ def test_expiry_alerts_once_and_expired_license_suspends_trading(connection):
     assert not permissions.can_sell(membership)
     with pytest.raises(PermissionDenied, match="expired"):
         permissions.require_verified_license(membership, action="list on the exchange")
+
+
+def test_renewal_lifts_the_suspension(connection):
+    from icc_app.identity import onboarding
+
+    today = date.today()
+    with unit_of_work() as session:
+        owner, business = _owner_business(session, "Renewing Farms", BusinessType.cultivator)
+        lic = BusinessLicense(business_id=business.id, license_number="401999", state="WA", license_type="Producer",
+                              expires_on=today - timedelta(days=1), verification=Verification.verified)
+        session.add(lic)
+    with unit_of_work() as session:
+        licenses.check_expiring_licenses(session, today=today)
+        principal = identity.build_principal(session, owner)
+    assert not permissions.can_sell(principal.memberships[0])
+    with pytest.raises(ValidationFailed, match="future"), unit_of_work() as session:
+        onboarding.renew(session, principal=principal, business_id=business.id, license_id=lic.id, expires_on=today)
+    with unit_of_work() as session:
+        onboarding.renew(session, principal=principal, business_id=business.id, license_id=lic.id,
+                         expires_on=today + timedelta(days=365))
+        assert permissions.can_sell(identity.build_principal(session, owner).memberships[0])
+    stranger_principal = None
+    with unit_of_work() as session:
+        stranger, _ = _owner_business(session, "Nosy LLC")
+        stranger_principal = identity.build_principal(session, stranger)
+    with pytest.raises(Exception, match="Business not found"), unit_of_work() as session:
+        onboarding.renew(session, principal=stranger_principal, business_id=business.id, license_id=lic.id,
+                         expires_on=today + timedelta(days=30))

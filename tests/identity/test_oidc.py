@@ -3,6 +3,7 @@ id_token checked against the JWKS, refresh rotation with reuse detection, revoca
 credentials, and scopes enforced by the REST API."""
 
 import asyncio
+import concurrent.futures
 import base64
 import hashlib
 from urllib.parse import parse_qs, urlparse
@@ -49,7 +50,9 @@ def world(connection, redis_client):
 
 
 def _run(coro):
-    return asyncio.run(coro)
+    # A thread of its own: the browser tests' Playwright keeps an event loop running in the main thread.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coro).result()
 
 
 def _transport():

@@ -237,3 +237,45 @@ def discovery() -> dict:
         "claims_supported": ["sub", "name", "preferred_username", "email", "email_verified", "business_id",
                              "business_name", "business_type", "license_numbers", "roles", "products"],
     }
+
+
+@dataclass(frozen=True)
+class ConnectedApp:
+    client_id: str
+    name: str
+    scope: str
+    since: str
+
+
+def connected_apps(session: Session, *, user_id: uuid.UUID) -> list[ConnectedApp]:
+    """Applications holding a live grant (an unexpired, unrevoked token) for this person."""
+    from icc_app.core.models import utcnow
+
+    apps: dict[str, ConnectedApp] = {}
+    rows = session.exec(select(OAuthToken, OAuthClient).join(OAuthClient, col(OAuthClient.client_id) == OAuthToken.client_id)
+                        .where(OAuthToken.user_id == user_id, col(OAuthToken.refresh_revoked_at).is_(None))
+                        .order_by(col(OAuthToken.issued_at))).all()
+    for token, client in rows:
+        live_refresh = token.is_refresh_token_usable()
+        live_access = not token.is_revoked() and token.access_expires_at > utcnow()
+        if (live_refresh or live_access) and client.client_id not in apps:
+            apps[client.client_id] = ConnectedApp(client_id=client.client_id, name=client.name, scope=token.scope,
+                                                  since=token.issued_at.strftime("%Y-%m-%d"))
+    return list(apps.values())
+
+
+def revoke_app(session: Session, *, user_id: uuid.UUID, client_id: str, ip: str | None = None) -> int:
+    """Disconnect an application: every token it holds for this person stops working at once."""
+    from icc_app.core.models import utcnow
+
+    count = 0
+    for token in session.exec(select(OAuthToken).where(OAuthToken.user_id == user_id, OAuthToken.client_id == client_id)):
+        token.access_revoked_at = token.access_revoked_at or utcnow()
+        token.refresh_revoked_at = token.refresh_revoked_at or utcnow()
+        session.add(token)
+        count += 1
+    if count == 0:
+        raise NotFound("Application not found.")
+    audit.record(session, action="identity.oauth.app_disconnected", object_type="oauth_client", object_id=client_id,
+                 actor_id=user_id, after={"tokens": count}, ip=ip)
+    return count

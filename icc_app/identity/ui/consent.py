@@ -62,7 +62,7 @@ class ConsentState(SessionState):
         except (oidc.AuthorizationError, DomainError) as exc:
             self.error = getattr(exc, "message", str(exc))
             return
-        return rx.redirect(location, is_external=True)
+        return rx.redirect(location)  # another host: the browser leaves ICC for the client (location.assign)
 
 
 def consent_page() -> rx.Component:
@@ -75,7 +75,7 @@ def consent_page() -> rx.Component:
                 rx.heading(ConsentState.client_name, " wants to use your ICC account", size="5", as_="h1"),
                 rx.text("Signed in as ", rx.text.strong(ConsentState.display_name), ". It will be able to:", size="2"),
                 rx.vstack(rx.foreach(ConsentState.scopes, lambda s: rx.hstack(
-                    rx.icon("check", size=16, color=rx.color("accent", 10)), rx.text(s[1], size="2"),
+                    rx.icon("check", size=16, color=rx.color("accent", 10), flex_shrink="0"), rx.text(s[1], size="2"),
                     align="start")), spacing="2", class_name="consent-scopes"),
                 rx.cond(ConsentState.business_options.length() > 1, rx.vstack(
                     rx.text("Act for", as_="label", html_for="consent-business", size="2", weight="medium"),

@@ -60,7 +60,8 @@ class OnboardingState(AuthFormState):
         with unit_of_work() as session:
             status = onboarding.business_status(session, principal=principal, business_id=business_id)
         self.business = {k: str(v) for k, v in dataclasses.asdict(status).items() if k != "licenses"}
-        self.licenses = [dataclasses.asdict(r) for r in status.licenses]
+        self.licenses = [{k: ("yes" if v else "") if isinstance(v, bool) else str(v) for k, v in
+                          dataclasses.asdict(r).items()} for r in status.licenses]
         self.submitted, self.verified = status.submitted, status.verified
         if self.step == 1:
             self.step = 3 if status.submitted else 2
@@ -165,6 +166,28 @@ class OnboardingState(AuthFormState):
         yield rx.toast.success("Document attached.")
 
     @rx.event
+    def renew(self, form: dict):
+        principal, redirect = self.require_principal()
+        if redirect:
+            return redirect
+        self._reset_errors()
+        license_id = form.get("license_id", "")
+        try:
+            expires_on = date.fromisoformat((form.get("renewed_until") or "").strip())
+        except ValueError:
+            self.errors = {f"renew-{license_id}": "Enter the new expiry date."}
+            return
+        try:
+            with unit_of_work() as session:
+                onboarding.renew(session, principal=principal, business_id=uuid.UUID(self.business["id"]),
+                                 license_id=uuid.UUID(license_id), expires_on=expires_on)
+        except DomainError as exc:
+            self.errors = {f"renew-{license_id}": exc.message}
+            return
+        self._refresh(principal)
+        return rx.toast.success("License renewed: what rested on it works again.")
+
+    @rx.event
     def submit(self):
         principal, redirect = self.require_principal()
         if redirect:
@@ -233,6 +256,18 @@ def _license_card(lic: rx.Var) -> rx.Component:
         rx.text(lic["reasons"], size="2", color_scheme="gray", class_name="verification-reasons"),
         rx.cond(lic["review_note"] != "", rx.text("Reviewer: " + lic["review_note"], size="2", color_scheme="red")),
         rx.cond(lic["document"] != "", rx.hstack(rx.icon("paperclip", size=14), rx.text(lic["document"], size="2"))),
+        rx.cond((lic["renewable"] != "") & OnboardingState.is_admin, rx.form(
+            rx.hstack(
+                rx.el.input(type="hidden", name="license_id", value=lic["id"]),
+                rx.vstack(rx.text("Renewed until", as_="label", size="2"),
+                          rx.input(type="date", name="renewed_until", aria_label="Renewed until"), spacing="1"),
+                rx.button("Renew", type="submit", variant="soft"),
+                align="end", spacing="3",
+            ),
+            rx.text(OnboardingState.errors.get("renew-" + lic["id"].to(str), ""), color_scheme="red", size="2",
+                    role="alert"),
+            on_submit=OnboardingState.renew, reset_on_submit=True,
+        )),
         spacing="2", align="start", width="100%",
     ), class_name="license-card")
 

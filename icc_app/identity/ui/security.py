@@ -12,6 +12,7 @@ from icc_app.core.errors import DomainError
 from icc_app.identity import mfa
 from icc_app.identity import service as identity
 from icc_app.identity.models import User
+from icc_app.identity.oidc import service as oidc
 from icc_app.identity.permissions import MFA_REQUIRED_MESSAGE, mfa_blocked
 from icc_app.identity.ui.state import AuthFormState
 from icc_app.ui import routes
@@ -30,6 +31,7 @@ class SecurityState(AuthFormState):
     email_code_sent: bool = False
     recovery_codes: list[str] = []
     sessions: list[dict[str, str]] = []
+    apps: list[dict[str, str]] = []
     mfa_required_notice: str = ""
 
     def _refresh(self, principal) -> None:
@@ -39,9 +41,11 @@ class SecurityState(AuthFormState):
             self.email_verified = user.email_verified_at is not None
             self.recovery_left = mfa.remaining_recovery_codes(session, user_id=user.id)
             rows = identity.list_sessions(session, user_id=user.id, current_session_id=principal.session_id)
+            apps = oidc.connected_apps(session, user_id=user.id)
         self.sessions = [{"id": str(r.id), "device": (r.user_agent or "Unknown device")[:80], "ip": r.ip or "—",
                           "last_seen": r.last_seen_at.strftime("%Y-%m-%d %H:%M UTC") if r.last_seen_at else "—",
                           "current": "yes" if r.current else ""} for r in rows]
+        self.apps = [{"client_id": a.client_id, "name": a.name, "scope": a.scope, "since": a.since} for a in apps]
         blocked = any(mfa_blocked(principal, m) for m in principal.memberships)
         self.mfa_required_notice = MFA_REQUIRED_MESSAGE if blocked else ""
 
@@ -156,6 +160,12 @@ class SecurityState(AuthFormState):
         return event
 
     @rx.event
+    def disconnect(self, client_id: str):
+        _, event = self._run(lambda s, p: oidc.revoke_app(s, user_id=p.user_id, client_id=client_id,
+                                                          ip=self.client_ip()), "Application disconnected.")
+        return event
+
+    @rx.event
     def resend_verification(self):
         def action(s, p):
             identity.send_verification_email(s, user=s.get(User, p.user_id))
@@ -251,6 +261,15 @@ def _session_row(row: rx.Var) -> rx.Component:
     )
 
 
+def _app_row(row: rx.Var) -> rx.Component:
+    return rx.table.row(
+        rx.table.row_header_cell(row["name"]), rx.table.cell(rx.text(row["scope"], size="1")),
+        rx.table.cell(row["since"]),
+        rx.table.cell(rx.button("Disconnect", size="1", variant="soft", color_scheme="red",
+                                on_click=SecurityState.disconnect(row["client_id"]))),
+    )
+
+
 @app_page
 def security_page() -> rx.Component:
     return rx.vstack(
@@ -264,6 +283,15 @@ def security_page() -> rx.Component:
                 rx.table.root(rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
                                                              ("Device", "IP", "Last seen", "")])),
                               rx.table.body(rx.foreach(SecurityState.sessions, _session_row)), width="100%"),
+                spacing="3", width="100%", align="start",
+            )),
+            card(rx.vstack(
+                rx.heading("Connected applications", size="4", as_="h2"),
+                rx.cond(SecurityState.apps.length() > 0,
+                        rx.table.root(rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
+                                                                     ("Application", "Access", "Since", "")])),
+                                      rx.table.body(rx.foreach(SecurityState.apps, _app_row)), width="100%"),
+                        rx.text("No application signs in with your ICC account.", size="2", color_scheme="gray")),
                 spacing="3", width="100%", align="start",
             )),
             spacing="4", width="100%",
