@@ -32,3 +32,28 @@ def test_no_pending_model_changes_on_postgres():
         postgis = conn.execute(sa.text("SELECT extversion FROM pg_extension WHERE extname='postgis'")).scalar()
     assert diff == []
     assert postgis is not None
+
+
+def test_existing_emails_are_encrypted_by_the_identity_migration(sqlite_url):
+    """0003 encrypts the emails of existing accounts in place and fills their blind index; down again restores."""
+    import uuid
+
+    from icc_app.core.security import decrypt, email_lookup
+
+    migrations.upgrade(database_url=sqlite_url, revision="0002")
+    engine = sa.create_engine(sqlite_url)
+    user_id = uuid.uuid4().hex
+    with engine.begin() as conn:
+        conn.execute(sa.text(
+            "INSERT INTO users (id, email, display_name, password_hash, kind, is_platform_admin, is_active, created_at,"
+            " updated_at) VALUES (:id, 'Old.Timer@example.test', 'Old', 'x', 'operator', 0, 1, '2026-01-01', '2026-01-01')"
+        ), {"id": user_id})
+    migrations.upgrade(database_url=sqlite_url)
+    with engine.connect() as conn:
+        stored, lookup = conn.execute(sa.text("SELECT email, email_lookup FROM users")).one()
+    assert "example.test" not in stored and decrypt(stored) == "Old.Timer@example.test"
+    assert lookup == email_lookup("old.timer@example.test")
+    migrations.downgrade(database_url=sqlite_url, revision="0002")
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT email FROM users")).scalar() == "Old.Timer@example.test"
+    engine.dispose()
