@@ -129,20 +129,26 @@ def coa_parse(files: list[str], as_json: bool = typer.Option(False, "--json", he
     raise typer.Exit(1 if failed else 0)
 
 
+def _existing_file(name: str):
+    """The path of a file named on the command line, or exit 1 saying it is missing."""
+    from pathlib import Path
+
+    path = Path(name)
+    if not path.is_file():
+        typer.echo(f"{name}: file not found", err=True)
+        raise typer.Exit(1)
+    return path
+
+
 @coa_app.command("import-lab-registry")
 def coa_import_lab_registry(
     file: str, state: str = typer.Option(..., "--state", help="Two-letter state code of the list.")
 ) -> None:
     """Import the testing labs of a state regulator's licensee list (CSV) into the lab-license registry."""
-    from pathlib import Path
-
     from icc_app.core.db import unit_of_work
     from icc_app.labs.registry import import_registry
 
-    path = Path(file)
-    if not path.is_file():
-        typer.echo(f"{file}: file not found", err=True)
-        raise typer.Exit(1)
+    path = _existing_file(file)
     try:
         with unit_of_work() as session:
             report = import_registry(session, path, state=state)
@@ -166,16 +172,11 @@ def licenses_import(
     file: str, state: str = typer.Option(..., "--state", help="Two-letter state code of the list.")
 ) -> None:
     """Import a regulator's licensee list (CSV); prints what was added and each rejected row with its reason."""
-    from pathlib import Path
-
     from icc_app.core.db import unit_of_work
     from icc_app.core.errors import ValidationFailed
     from icc_app.identity.licenses import import_registry
 
-    path = Path(file)
-    if not path.is_file():
-        typer.echo(f"{file}: file not found", err=True)
-        raise typer.Exit(1)
+    path = _existing_file(file)
     try:
         with unit_of_work() as session:
             report = import_registry(session, path.read_bytes(), state=state, source=path.name)

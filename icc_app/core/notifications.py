@@ -20,7 +20,7 @@ from urllib.parse import unquote, urlparse
 
 import sqlalchemy as sa
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from sqlmodel import Field, Session, SQLModel, col, select
+from sqlmodel import Field, Session, col, select
 
 from icc_app.core.db import enqueue
 from icc_app.core.models import UTCDateTime, UUIDModel, utcnow

@@ -5,7 +5,6 @@ import time
 
 import pytest
 from aiosmtpd.controller import Controller
-from sqlmodel import select
 
 from icc_app.core import notifications
 from icc_app.core.db import unit_of_work

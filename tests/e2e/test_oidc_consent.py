@@ -20,19 +20,23 @@ pytestmark = pytest.mark.e2e
 SCOPE = "openid profile email business"
 
 
+def _public_client(page, live_app: str, name: str) -> tuple[str, str, list[str]]:
+    """Register a public client (the CLI, as an operator would) whose redirect URI lives on another host; the
+    browser's visits to it are caught and recorded instead of leaving the machine."""
+    redirect_uri = live_app.replace("127.0.0.1", "localhost") + "/rp-callback"
+    output = live_cli("oidc", "create-client", name, "--redirect-uri", redirect_uri, "--public", "--scope", SCOPE)
+    callbacks: list[str] = []
+    page.route("**/rp-callback**", lambda route: (callbacks.append(route.request.url),
+                                                  route.fulfill(body="ok", content_type="text/plain")))
+    return re.search(r"client_id:\s+(\S+)", output).group(1), redirect_uri, callbacks
+
+
 def test_consent_screen_then_code_exchange_by_the_relying_party(page, live_app):
-    redirect_uri = live_app.replace("127.0.0.1", "localhost") + "/rp-callback"  # the app lives on another host
-    output = live_cli("oidc", "create-client", "Harvest Planner", "--redirect-uri", redirect_uri, "--public",
-                      "--scope", SCOPE)
-    client_id = re.search(r"client_id:\s+(\S+)", output).group(1)
+    client_id, redirect_uri, callbacks = _public_client(page, live_app, "Harvest Planner")
     rp = OAuth2Client(client_id, token_endpoint_auth_method="none", scope=SCOPE, redirect_uri=redirect_uri,
                       code_challenge_method="S256")
     verifier, nonce = generate_token(48), generate_token(16)
     url, state = rp.create_authorization_url(f"{live_app}/oauth/authorize", code_verifier=verifier, nonce=nonce)
-
-    callbacks: list[str] = []
-    page.route("**/rp-callback**", lambda route: (callbacks.append(route.request.url),
-                                                  route.fulfill(body="signed in", content_type="text/plain")))
     page.goto(url)
     page.wait_for_url("**/login?next=**")  # not signed in yet: sign in first, then back to the consent screen
     page.fill("#email", "grower@icc.demo")
@@ -59,14 +63,9 @@ def test_consent_screen_then_code_exchange_by_the_relying_party(page, live_app):
 
 
 def test_denied_consent_returns_access_denied(page, live_app):
-    redirect_uri = live_app.replace("127.0.0.1", "localhost") + "/rp-callback"  # the app lives on another host
-    client_id = re.search(r"client_id:\s+(\S+)", live_cli("oidc", "create-client", "Nosy App", "--redirect-uri",
-                                                          redirect_uri, "--public", "--scope", SCOPE)).group(1)
+    client_id, redirect_uri, callbacks = _public_client(page, live_app, "Nosy App")
     rp = OAuth2Client(client_id, scope=SCOPE, redirect_uri=redirect_uri, code_challenge_method="S256")
     url, _ = rp.create_authorization_url(f"{live_app}/oauth/authorize", code_verifier=generate_token(48))
-    callbacks: list[str] = []
-    page.route("**/rp-callback**", lambda route: (callbacks.append(route.request.url),
-                                                  route.fulfill(body="denied", content_type="text/plain")))
     sign_in(page, "buyer@icc.demo")
     expect(page.get_by_role("heading", name="Welcome, Blair Buyer")).to_be_visible()
     page.goto(url)
@@ -77,16 +76,11 @@ def test_denied_consent_returns_access_denied(page, live_app):
 
 
 def test_person_disconnects_an_app_from_the_security_page(page, live_app):
-    redirect_uri = live_app.replace("127.0.0.1", "localhost") + "/rp-callback"
-    client_id = re.search(r"client_id:\s+(\S+)", live_cli("oidc", "create-client", "Trim Scheduler", "--redirect-uri",
-                                                          redirect_uri, "--public", "--scope", SCOPE)).group(1)
+    client_id, redirect_uri, callbacks = _public_client(page, live_app, "Trim Scheduler")
     rp = OAuth2Client(client_id, token_endpoint_auth_method="none", scope=SCOPE, redirect_uri=redirect_uri,
                       code_challenge_method="S256")
     verifier = generate_token(48)
     url, _ = rp.create_authorization_url(f"{live_app}/oauth/authorize", code_verifier=verifier)
-    callbacks: list[str] = []
-    page.route("**/rp-callback**", lambda route: (callbacks.append(route.request.url),
-                                                  route.fulfill(body="ok", content_type="text/plain")))
     sign_in(page, "staff@icc.demo")
     expect(page.get_by_role("heading", name="Welcome, Sam Staff")).to_be_visible()
     page.goto(url)

@@ -28,6 +28,18 @@ class AdminState(AuthFormState):
             return None, rx.redirect(routes.HOME)
         return principal, None
 
+    def _refresh(self) -> None:
+        raise NotImplementedError
+
+    def _open(self):
+        """The on_load of an admin page: re-check the platform role, then load its data."""
+        _, redirect = self._admin()
+        if redirect:
+            return redirect
+        self._reset_errors()
+        self._refresh()
+        self.loaded = True
+
 
 class LicenseReviewState(AdminState):
     queue: list[dict[str, str]] = []
@@ -44,12 +56,7 @@ class LicenseReviewState(AdminState):
 
     @rx.event
     def load(self):
-        _, redirect = self._admin()
-        if redirect:
-            return redirect
-        self._reset_errors()
-        self._refresh()
-        self.loaded = True
+        return self._open()
 
     @rx.event
     def set_note(self, license_id: str, value: str):
@@ -121,13 +128,8 @@ class ClientsState(AdminState):
 
     @rx.event
     def load(self):
-        _, redirect = self._admin()
-        if redirect:
-            return redirect
-        self._reset_errors()
         self.new_client_id = self.new_secret = ""
-        self._refresh()
-        self.loaded = True
+        return self._open()
 
     @rx.event
     def set_public(self, value: bool):
