@@ -46,6 +46,9 @@ def _product_tile(name: str, icon: str, blurb: str) -> rx.Component:
 def _business_row(business: rx.Var) -> rx.Component:
     return rx.table.row(
         rx.table.row_header_cell(business["name"]),
+        rx.table.cell(rx.cond(business["verified"] != "", rx.badge(rx.icon("badge-check", size=14), "Verified",
+                                                                  color_scheme="green"),
+                              rx.link(rx.badge("Not verified", color_scheme="amber"), href=routes.ONBOARDING))),
         rx.table.cell(business["type"]),
         rx.table.cell(rx.badge(business["role"])),
         rx.table.cell(business["products"]),
@@ -70,6 +73,7 @@ def _signed_in_home() -> rx.Component:
                 rx.table.header(
                     rx.table.row(
                         rx.table.column_header_cell("Business"),
+                        rx.table.column_header_cell("Verification"),
                         rx.table.column_header_cell("Type"),
                         rx.table.column_header_cell("Your role"),
                         rx.table.column_header_cell("Product access"),
@@ -79,11 +83,15 @@ def _signed_in_home() -> rx.Component:
                 width="100%",
                 variant="surface",
             ),
-            empty_state(
-                "building-2",
-                "No business yet",
-                "You are signed in as a consumer or have not joined a business. Businesses invite their team "
-                "members by email.",
+            rx.cond(
+                SessionState.is_consumer,
+                empty_state("map-pin", "Find your next dispensary",
+                            "Your consumer account works across ICC Maps, the budtender and reviews, under your "
+                            "handle. Businesses use separate business accounts."),
+                empty_state("building-2", "No business yet",
+                            "Onboard your licensed business to trade on the exchange, or ask your business's Admin "
+                            "to invite you by email.",
+                            rx.link(rx.button("Onboard your business"), href=routes.ONBOARDING)),
             ),
         ),
         rx.heading("ICC products", size="5", as_="h2", margin_top="1em"),
@@ -101,7 +109,8 @@ def _public_home() -> rx.Component:
         rx.text("One identity for licensed businesses and their customers: trade wholesale lots with verified lab "
                 "results, score quality, run your store, and help people find the right product.",
                 size="4", color_scheme="gray", max_width="40em"),
-        rx.hstack(rx.link(rx.button("Sign in", size="3"), href=routes.LOGIN)),
+        rx.hstack(rx.link(rx.button("Sign in", size="3"), href=routes.LOGIN),
+                  rx.link(rx.button("Create an account", size="3", variant="soft"), href=routes.SIGNUP)),
         rx.grid(*[_product_tile(*p) for p in PRODUCTS], columns=rx.breakpoints(initial="1", sm="2", lg="3"),
                 spacing="4", width="100%", margin_top="2em"),
         spacing="4",

@@ -66,6 +66,7 @@ class SessionState(rx.State):
                 "type": m.business_type.value.replace("_", " ").title(),
                 "role": m.role.value.title(),
                 "products": ", ".join(m.products) if m.role.value != "admin" else "all products",
+                "verified": "yes" if m.verified else "",
             }
             for m in principal.memberships
         ]
