@@ -19,8 +19,14 @@ POSTGIS_TABLES = {"spatial_ref_sys", "geometry_columns", "geography_columns", "r
 POSTGIS_SCHEMAS = {"tiger", "tiger_data", "topology"}
 
 
+# PostgreSQL-only expression indexes that migrations create with raw SQL (no model can declare them portably).
+MANUAL_INDEXES = {"ix_lots_search"}
+
+
 def include_object(obj, name, type_, reflected, compare_to):
     if type_ == "table" and (name in POSTGIS_TABLES or getattr(obj, "schema", None) in POSTGIS_SCHEMAS):
+        return False
+    if type_ == "index" and reflected and name in MANUAL_INDEXES:
         return False
     return True
 

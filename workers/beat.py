@@ -13,4 +13,19 @@ SCHEDULE = {
         "schedule": crontab(hour=7, minute=0),
         "options": {"expires": 12 * 3600},
     },
+    "expire-offers": {
+        "task": "exchange.expire_offers",
+        "schedule": crontab(minute="*/5"),
+        "options": {"expires": 240},
+    },
+    "expire-listings-hourly": {
+        "task": "exchange.expire_listings",
+        "schedule": crontab(minute=7),
+        "options": {"expires": 3000},
+    },
+    "suspend-unlicensed-listings": {
+        "task": "exchange.suspend_unlicensed",
+        "schedule": crontab(hour=7, minute=10),
+        "options": {"expires": 12 * 3600},
+    },
 }

@@ -21,6 +21,7 @@ TASK_MODULES = [
     "icc_app.core.tasks",
     "icc_app.labs.tasks",
     "icc_app.identity.tasks",
+    "icc_app.exchange.tasks",
 ]
 
 ROUTES_BY_PREFIX = {

@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session
 
+from icc_app.core.geo import register_sqlite_functions
 from icc_app.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
+            register_sqlite_functions(dbapi_connection)  # what PostgreSQL gets from the migrations
 
         return engine
     return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, **kwargs)

@@ -55,7 +55,7 @@ class CoaDocument(UUIDModel, table=True):
 
     business_id: uuid.UUID = Field(foreign_key="businesses.id", index=True, ondelete="CASCADE")
     uploaded_by: uuid.UUID | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
-    lot_id: uuid.UUID | None = Field(default=None, index=True)  # the exchange's lot, when uploaded to one
+    lot_id: uuid.UUID | None = Field(default=None, index=True, foreign_key="lots.id", ondelete="SET NULL")  # its lot
     filename: str = Field(max_length=255)
     storage_key: str = Field(max_length=300)
     sha256: str = Field(max_length=64)

@@ -130,6 +130,8 @@ def parse_document(document_id: uuid.UUID, *, force: bool = False) -> str:
                      after={"status": CoaStatus(doc.status).value, "reason": doc.status_reason, "parser": doc.parser,
                             "flags": [f["code"] for f in doc.flags]})
         _notify_uploader(session, doc)
+        if doc.lot_id is not None:  # the exchange copies the lab values onto the lot
+            enqueue(session, "exchange.sync_lot_coa", str(doc.lot_id))
         return CoaStatus(doc.status).value
 
 

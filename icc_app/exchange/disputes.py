@@ -1,0 +1,158 @@
+"""Disputes: either party opens one on an order (reason, description, evidence), the order becomes Disputed,
+the parties and platform admins talk in a thread, and an admin resolves it with a written decision that is
+final and audited."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+from sqlmodel import Session, col, select
+
+from icc_app.core import audit
+from icc_app.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from icc_app.core.models import utcnow
+from icc_app.core.storage import get_storage
+from icc_app.exchange import orders as orders_service
+from icc_app.exchange.common import notify_traders
+from icc_app.exchange.lots import decimal
+from icc_app.exchange.models import Dispute, DisputeMessage, DisputeResolution, DisputeStatus, Order, OrderStatus
+from icc_app.identity.permissions import require_platform_admin
+from icc_app.identity.schemas import Principal
+from icc_app.identity.models import User
+
+REASONS = ["not_received", "quality_not_as_described", "quantity_short", "payment_not_received", "wrong_product",
+           "other"]
+
+
+def _evidence(files: list[tuple[bytes, str]]) -> list[dict]:
+    out = []
+    for data, filename in files[:5]:
+        stored = get_storage().save("evidence", data, filename=filename or "evidence")
+        out.append({"key": stored.key, "filename": (filename or "evidence")[:255], "sha256": stored.sha256})
+    return out
+
+
+def open_dispute(session: Session, *, principal: Principal, order_id: uuid.UUID, reason: str, description: str,
+                 evidence: list[tuple[bytes, str]] | None = None) -> Dispute:
+    order, party = orders_service.load(session, principal, order_id, lock=True)
+    if party == "admin":
+        raise PermissionDenied("Only the buyer or the seller opens a dispute.")
+    if reason not in REASONS:
+        raise ValidationFailed("Choose a reason.", field="reason")
+    description = (description or "").strip()
+    if len(description) < 20:
+        raise ValidationFailed("Describe what happened (at least 20 characters).", field="description")
+    if session.exec(select(Dispute.id).where(Dispute.order_id == order.id, Dispute.status == DisputeStatus.open)).first():
+        raise Conflict("A dispute is already open on this order.")
+    before = OrderStatus(order.status).value
+    orders_service.transition(session, order, "dispute", party=party, actor_id=principal.user_id, note=reason)
+    order.status_before_dispute = before
+    business_id = order.buyer_business_id if party == "buyer" else order.seller_business_id
+    dispute = Dispute(order_id=order.id, opened_by_business_id=business_id, opened_by=principal.user_id,
+                      reason=reason, description=description[:10000])
+    session.add(dispute)
+    session.flush()
+    session.add(DisputeMessage(dispute_id=dispute.id, author_id=principal.user_id, author_party=party,
+                               body=description[:10000], evidence=_evidence(evidence or [])))
+    audit.record(session, action="exchange.dispute.opened", object_type="dispute", object_id=dispute.id,
+                 actor_id=principal.user_id, business_id=business_id, after={"order": str(order.id), "reason": reason})
+    _tell_admins(session, f"Dispute opened on order {order.reference}", f"{reason.replace('_', ' ')}: {description[:200]}",
+                 dispute)
+    return dispute
+
+
+def _tell_admins(session: Session, title: str, body: str, dispute: Dispute) -> None:
+    from icc_app.core import notifications
+
+    for admin in session.exec(select(User).where(User.is_platform_admin == True)):  # noqa: E712
+        notifications.notify(session, user_id=admin.id, email=None, kind="exchange.dispute", title=title, body=body,
+                             link=f"/admin/disputes?dispute={dispute.id}")
+
+
+def _load(session: Session, principal: Principal, dispute_id: uuid.UUID) -> tuple[Dispute, Order, str]:
+    dispute = session.get(Dispute, dispute_id)
+    if dispute is None:
+        raise NotFound("Dispute not found.")
+    order, party = orders_service.load(session, principal, dispute.order_id)
+    return dispute, order, party
+
+
+def post_message(session: Session, *, principal: Principal, dispute_id: uuid.UUID, body: str,
+                 evidence: list[tuple[bytes, str]] | None = None) -> DisputeMessage:
+    dispute, order, party = _load(session, principal, dispute_id)
+    if DisputeStatus(dispute.status) != DisputeStatus.open:
+        raise Conflict("This dispute is resolved: its decision is final.")
+    body = (body or "").strip()
+    if not body:
+        raise ValidationFailed("Write a message.", field="body")
+    message = DisputeMessage(dispute_id=dispute.id, author_id=principal.user_id, author_party=party, body=body[:10000],
+                             evidence=_evidence(evidence or []))
+    session.add(message)
+    session.flush()
+    audit.record(session, action="exchange.dispute.message", object_type="dispute", object_id=dispute.id,
+                 actor_id=principal.user_id, after={"party": party, "evidence": len(message.evidence)})
+    for business_id in (order.buyer_business_id, order.seller_business_id):
+        notify_traders(session, business_id, kind="exchange.dispute", title=f"New message on the dispute of "
+                       f"order {order.reference}", body=body[:300], link=f"/exchange/orders/{order.id}", email=False)
+    if party != "admin":
+        _tell_admins(session, f"New message on the dispute of order {order.reference}", body[:300], dispute)
+    return message
+
+
+def resolve(session: Session, *, principal: Principal, dispute_id: uuid.UUID, resolution: str, decision: str,
+            refund_amount=None) -> Dispute:
+    require_platform_admin(principal)
+    dispute, order, _ = _load(session, principal, dispute_id)
+    if DisputeStatus(dispute.status) != DisputeStatus.open:
+        raise Conflict("This dispute is already resolved: the decision is final.")
+    try:
+        outcome = DisputeResolution(resolution)
+    except ValueError:
+        raise ValidationFailed("Choose a resolution.", field="resolution") from None
+    decision = (decision or "").strip()
+    if len(decision) < 20:
+        raise ValidationFailed("Write the decision the parties will read (at least 20 characters).", field="decision")
+    refund = None
+    if outcome == DisputeResolution.partial_refund:
+        refund = decimal(refund_amount, "refund_amount", places=2)
+        if refund >= order.total:
+            raise ValidationFailed("A partial refund is less than the order total; choose a full refund.",
+                                   field="refund_amount")
+    elif outcome == DisputeResolution.full_refund:
+        refund = order.total
+    dispute.status, dispute.resolution, dispute.refund_amount = DisputeStatus.resolved, outcome, refund
+    dispute.decision, dispute.resolved_by, dispute.resolved_at = decision[:10000], principal.user_id, utcnow()
+    session.add(dispute)
+    verb = "resolve_cancel" if outcome in (DisputeResolution.full_refund, DisputeResolution.cancel) else "resolve_resume"
+    orders_service.transition(session, order, verb, party="admin", actor_id=principal.user_id,
+                              note=f"dispute resolved: {outcome.value.replace('_', ' ')}"
+                                   + (f" (refund ${refund})" if refund is not None else ""))
+    session.add(DisputeMessage(dispute_id=dispute.id, author_id=principal.user_id, author_party="admin",
+                               body=f"Decision ({outcome.value.replace('_', ' ')}): {decision}"))
+    audit.record(session, action="exchange.dispute.resolved", object_type="dispute", object_id=dispute.id,
+                 actor_id=principal.user_id, business_id=order.seller_business_id,
+                 after={"resolution": outcome.value, "refund": refund, "decision": decision[:500]})
+    return dispute
+
+
+def thread(session: Session, *, principal: Principal, dispute_id: uuid.UUID) -> tuple[Dispute, list[DisputeMessage]]:
+    dispute, _, _ = _load(session, principal, dispute_id)
+    return dispute, list(session.exec(select(DisputeMessage).where(DisputeMessage.dispute_id == dispute.id)
+                                      .order_by(col(DisputeMessage.id))))
+
+
+def for_order(session: Session, *, principal: Principal, order_id: uuid.UUID) -> Dispute | None:
+    orders_service.load(session, principal, order_id)
+    return session.exec(select(Dispute).where(Dispute.order_id == order_id)
+                        .order_by(col(Dispute.created_at).desc())).first()
+
+
+def queue(session: Session, *, principal: Principal, status: str = "open") -> list[tuple[Dispute, Order]]:
+    require_platform_admin(principal)
+    return list(session.exec(select(Dispute, Order).join(Order, col(Order.id) == Dispute.order_id)
+                             .where(Dispute.status == status).order_by(col(Dispute.created_at))))
+
+
+def refund_total(disputes: list[Dispute]) -> Decimal:
+    return sum((d.refund_amount or Decimal("0") for d in disputes), Decimal("0"))

@@ -1,0 +1,208 @@
+"""Orders: Pending -> Confirmed -> In Transit -> Received, plus Cancelled and Disputed.
+
+Every transition is one entry of TRANSITIONS: who may do it (buyer, seller, admin, system), from which states,
+and its precondition; `transition()` is the only code that changes an order's status, and it writes an
+OrderEvent (who, when, from, to, note) and an audit entry. Payment is settled offline and confirmed by both
+sides: the buyer marks it sent, the seller marks it received; an amount mismatch is flagged.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from sqlmodel import Session, col, select
+
+from icc_app.core import audit
+from icc_app.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from icc_app.core.models import utcnow
+from icc_app.exchange import lots as lots_service
+from icc_app.exchange.common import notify_traders
+from icc_app.exchange.lots import decimal
+from icc_app.exchange.models import Lot, LotStatus, Order, OrderEvent, OrderStatus, PaymentTerms
+from icc_app.identity.models import Product
+from icc_app.identity.permissions import require_member
+from icc_app.identity.schemas import Principal
+
+S = OrderStatus
+
+
+def _prepaid_if_required(order: Order) -> str | None:
+    if PaymentTerms(order.payment_terms) == PaymentTerms.prepay and not order.paid:
+        return "The terms are prepay: both sides must confirm the payment before the seller ships."
+    return None
+
+
+@dataclass(frozen=True)
+class Rule:
+    sources: frozenset[OrderStatus]
+    target: OrderStatus | None  # None: back to the status the order had before its dispute
+    parties: frozenset[str]
+    precondition: Callable[[Order], str | None] | None = None
+
+
+TRANSITIONS: dict[str, Rule] = {
+    "confirm": Rule(frozenset({S.pending}), S.confirmed, frozenset({"seller"})),
+    "ship": Rule(frozenset({S.confirmed}), S.in_transit, frozenset({"seller"}), _prepaid_if_required),
+    "receive": Rule(frozenset({S.in_transit}), S.received, frozenset({"buyer"})),
+    "cancel": Rule(frozenset({S.pending, S.confirmed}), S.cancelled, frozenset({"buyer", "seller"})),
+    "dispute": Rule(frozenset({S.pending, S.confirmed, S.in_transit, S.received}), S.disputed,
+                    frozenset({"buyer", "seller"})),
+    # Only a dispute's resolution moves an order out of Disputed (disputes.resolve).
+    "resolve_cancel": Rule(frozenset({S.disputed}), S.cancelled, frozenset({"admin"})),
+    "resolve_resume": Rule(frozenset({S.disputed}), None, frozenset({"admin"})),
+}
+
+
+def party_of(principal: Principal, order: Order) -> str:
+    """buyer / seller / admin for the principal on this order; anybody else gets a 404."""
+    if principal.membership(order.buyer_business_id) is not None:
+        require_member(principal, order.buyer_business_id, product=Product.exchange)
+        return "buyer"
+    if principal.membership(order.seller_business_id) is not None:
+        require_member(principal, order.seller_business_id, product=Product.exchange)
+        return "seller"
+    if principal.is_platform_admin:
+        return "admin"
+    raise NotFound("Order not found.")
+
+
+def load(session: Session, principal: Principal, order_id: uuid.UUID, *, lock: bool = False) -> tuple[Order, str]:
+    query = select(Order).where(Order.id == order_id)
+    if lock and session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()
+    order = session.exec(query).first()
+    if order is None:
+        raise NotFound("Order not found.")
+    return order, party_of(principal, order)
+
+
+def transition(session: Session, order: Order, verb: str, *, party: str, actor_id: uuid.UUID | None,
+               note: str = "") -> Order:
+    rule = TRANSITIONS[verb]
+    current = OrderStatus(order.status)
+    if party not in rule.parties:
+        raise PermissionDenied(f"Only the {' or '.join(sorted(rule.parties))} can {verb.replace('_', ' ')} this order.")
+    if current not in rule.sources:
+        raise Conflict(f"A {current.value.replace('_', ' ')} order cannot be {verb.replace('_', ' ')}ed.")
+    if rule.precondition and (problem := rule.precondition(order)):
+        raise Conflict(problem)
+    target = rule.target or OrderStatus(order.status_before_dispute or S.received.value)
+    order.status = target
+    session.add(order)
+    session.add(OrderEvent(order_id=order.id, actor_id=actor_id, actor_party=party, from_status=current.value,
+                           to_status=target.value, note=note[:1000]))
+    audit.record(session, action=f"exchange.order.{verb}", object_type="order", object_id=order.id,
+                 actor_id=actor_id, business_id=order.seller_business_id, before={"status": current.value},
+                 after={"status": target.value, "party": party, "note": note[:200]})
+    if target == S.cancelled:
+        _return_quantity(session, order, actor_id)
+    _announce(session, order, f"Order {order.reference} is now {target.value.replace('_', ' ')}", note)
+    return order
+
+
+def _return_quantity(session: Session, order: Order, actor_id) -> None:
+    query = select(Lot).where(Lot.id == order.lot_id)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()
+    lot = session.exec(query.execution_options(populate_existing=True)).one()
+    lot.available_qty = min(lot.quantity, lot.available_qty + order.quantity)
+    session.add(lot)
+    if LotStatus(lot.status) == LotStatus.sold_out and lot.available_qty >= lot.min_order_qty:
+        lots_service.transition(session, lot, "restock", actor_id=actor_id, note=f"order {order.reference} cancelled")
+
+
+def _announce(session: Session, order: Order, title: str, body: str = "") -> None:
+    for business_id in (order.buyer_business_id, order.seller_business_id):
+        notify_traders(session, business_id, kind="exchange.order", title=title, body=body,
+                       link=f"/exchange/orders/{order.id}")
+
+
+def act(session: Session, *, principal: Principal, order_id: uuid.UUID, verb: str, note: str = "") -> Order:
+    """The entry point of the buyer's and seller's buttons: confirm, ship, receive, cancel."""
+    if verb not in ("confirm", "ship", "receive", "cancel"):
+        raise ValidationFailed(f"Unknown action {verb!r}.", field="action")
+    order, party = load(session, principal, order_id, lock=True)
+    return transition(session, order, verb, party=party, actor_id=principal.user_id, note=note)
+
+
+def mark_payment_sent(session: Session, *, principal: Principal, order_id: uuid.UUID, reference: str, amount,
+                      sent_on: date | None = None) -> Order:
+    order, party = load(session, principal, order_id, lock=True)
+    if party != "buyer":
+        raise PermissionDenied("Only the buyer marks the payment as sent.")
+    if OrderStatus(order.status) in (S.cancelled,):
+        raise Conflict("This order was cancelled.")
+    if order.payment_sent_at is not None:
+        raise Conflict("The payment was already marked as sent.")
+    reference = (reference or "").strip()
+    if not reference:
+        raise ValidationFailed("Enter the payment reference (wire or check number).", field="reference")
+    amount = decimal(amount, "amount", places=2)
+    sent_on = sent_on or date.today()
+    if sent_on > date.today():
+        raise ValidationFailed("The payment date is in the future.", field="sent_on")
+    order.payment_sent_at, order.payment_sent_by = utcnow(), principal.user_id
+    order.payment_reference, order.payment_sent_amount, order.payment_sent_on = reference[:120], amount, sent_on
+    _check_amounts(order)
+    return _payment_event(session, order, principal, party, "payment_sent",
+                          f"payment sent: ${amount} ref {reference} on {sent_on.isoformat()}")
+
+
+def mark_payment_received(session: Session, *, principal: Principal, order_id: uuid.UUID, amount) -> Order:
+    order, party = load(session, principal, order_id, lock=True)
+    if party != "seller":
+        raise PermissionDenied("Only the seller marks the payment as received.")
+    if order.payment_received_at is not None:
+        raise Conflict("The payment was already marked as received.")
+    amount = decimal(amount, "amount", places=2)
+    order.payment_received_at, order.payment_received_by, order.payment_received_amount = utcnow(), principal.user_id, amount
+    _check_amounts(order)
+    return _payment_event(session, order, principal, party, "payment_received", f"payment received: ${amount}")
+
+
+def _check_amounts(order: Order) -> None:
+    amounts = [a for a in (order.payment_sent_amount, order.payment_received_amount) if a is not None]
+    order.payment_mismatch = any(a != order.total for a in amounts) or len(set(amounts)) > 1
+
+
+def _payment_event(session: Session, order: Order, principal: Principal, party: str, action: str, note: str) -> Order:
+    session.add(order)
+    status = OrderStatus(order.status).value
+    session.add(OrderEvent(order_id=order.id, actor_id=principal.user_id, actor_party=party, from_status=status,
+                           to_status=status, note=note + (" — AMOUNT MISMATCH" if order.payment_mismatch else "")))
+    audit.record(session, action=f"exchange.order.{action}", object_type="order", object_id=order.id,
+                 actor_id=principal.user_id, business_id=order.seller_business_id,
+                 after={"note": note, "paid": order.paid, "mismatch": order.payment_mismatch})
+    title = f"Order {order.reference}: {note.split(':')[0]}"
+    if order.payment_mismatch:
+        title += " (amounts do not match)"
+    _announce(session, order, title, note)
+    return order
+
+
+def events(session: Session, *, principal: Principal, order_id: uuid.UUID) -> list[OrderEvent]:
+    load(session, principal, order_id)
+    return list(session.exec(select(OrderEvent).where(OrderEvent.order_id == order_id).order_by(col(OrderEvent.id))))
+
+
+def list_orders(session: Session, *, principal: Principal, business_id: uuid.UUID, side: str = "all",
+                status: str | None = None, limit: int = 50, offset: int = 0) -> list[tuple[Order, Lot]]:
+    require_member(principal, business_id, product=Product.exchange)
+    query = select(Order, Lot).join(Lot, col(Lot.id) == Order.lot_id)
+    if side == "selling":
+        query = query.where(Order.seller_business_id == business_id)
+    elif side == "buying":
+        query = query.where(Order.buyer_business_id == business_id)
+    else:
+        query = query.where((Order.seller_business_id == business_id) | (Order.buyer_business_id == business_id))
+    if status:
+        query = query.where(Order.status == status)
+    return list(session.exec(query.order_by(col(Order.created_at).desc()).limit(limit).offset(offset)))
+
+
+def total_value(orders: list[Order]) -> Decimal:
+    return sum((o.total for o in orders), Decimal("0"))
