@@ -9,5 +9,7 @@ SCOPES: dict[str, str] = {
     "coa:read": "Read your business's lab results (COAs)",
     "coa:write": "Upload and correct your business's lab results (COAs)",
     "team:read": "See your business's team members and roles",
+    "exchange:read": "See your business's lots, offers and orders on the exchange",
+    "exchange:write": "List lots, make and answer offers, and update orders for your business",
 }
 DEFAULT_CLIENT_SCOPE = "openid profile email business offline_access"

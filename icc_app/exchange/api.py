@@ -1,0 +1,282 @@
+"""REST API of the exchange, for IMS and partner integrations: push and list lots, search the marketplace, make
+and answer offers, read and update orders. OAuth scopes: exchange:read / exchange:write."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, Field
+
+from icc_app.core.db import unit_of_work
+from icc_app.exchange import lots, offers, orders
+from icc_app.exchange.lots import LotInput
+from icc_app.exchange.models import Lot, Offer, Order, PaymentMethod, PaymentTerms
+from icc_app.exchange.search import LotFilters, buyer_origin, search
+from icc_app.identity.api_auth import requires
+from icc_app.identity.schemas import Principal
+
+router = APIRouter(tags=["exchange"])
+READ, WRITE = requires("exchange:read"), requires("exchange:write")
+
+
+class LotIn(BaseModel):
+    business_id: uuid.UUID
+    title: str
+    product_type: str = Field(description="flower, pre_roll, concentrate, vape, edible, tincture, topical, trim, ...")
+    strain_name: str
+    strain_type: str = Field(description="indica, sativa, hybrid or cbd")
+    quantity: Decimal
+    unit: str = Field(description="g, lb or units")
+    min_order_qty: Decimal
+    price_per_unit: Decimal
+    harvest_date: date | None = None
+    package_date: date | None = None
+    metrc_tag: str | None = None
+    description: str = ""
+    delivery_terms: str = ""
+    require_proof_of_funds: bool = False
+
+
+class LotOut(BaseModel):
+    id: uuid.UUID
+    business_id: uuid.UUID
+    seller: str | None = None
+    title: str
+    status: str
+    product_type: str
+    strain_name: str
+    strain_type: str
+    quantity: Decimal
+    available_qty: Decimal
+    min_order_qty: Decimal
+    unit: str
+    price_per_unit: Decimal
+    currency: str
+    metrc_tag: str | None
+    thc_pct: float | None
+    terpenes_pct: float | None
+    safety_passed: bool | None
+    cqi_score: float | None
+    coa_id: uuid.UUID | None
+    listed_at: datetime | None
+    distance_miles: float | None = None
+    version: int
+
+
+class SearchOut(BaseModel):
+    total: int
+    page: int
+    pages: int
+    lots: list[LotOut]
+
+
+class OfferIn(BaseModel):
+    buyer_business_id: uuid.UUID
+    lot_id: uuid.UUID
+    quantity: Decimal
+    price_per_unit: Decimal
+    expires_at: datetime | None = None
+    message: str = ""
+
+
+class CounterIn(BaseModel):
+    quantity: Decimal
+    price_per_unit: Decimal
+    expires_at: datetime | None = None
+    message: str = ""
+
+
+class AcceptIn(BaseModel):
+    payment_method: PaymentMethod = PaymentMethod.wire
+    payment_terms: PaymentTerms = PaymentTerms.prepay
+    message: str = ""
+
+
+class OfferOut(BaseModel):
+    id: uuid.UUID
+    lot_id: uuid.UUID
+    buyer_business_id: uuid.UUID
+    seller_business_id: uuid.UUID
+    status: str
+    awaiting: str
+    quantity: Decimal
+    price_per_unit: Decimal
+    expires_at: datetime
+    rounds: int
+
+
+class OrderOut(BaseModel):
+    id: uuid.UUID
+    reference: str
+    lot_id: uuid.UUID
+    buyer_business_id: uuid.UUID
+    seller_business_id: uuid.UUID
+    status: str
+    quantity: Decimal
+    unit: str
+    price_per_unit: Decimal
+    total: Decimal
+    currency: str
+    payment_method: str
+    payment_terms: str
+    paid: bool
+    payment_mismatch: bool
+    created_at: datetime
+
+
+class ActionIn(BaseModel):
+    note: str = ""
+
+
+class PaymentSentIn(BaseModel):
+    reference: str
+    amount: Decimal
+    sent_on: date | None = None
+
+
+class PaymentReceivedIn(BaseModel):
+    amount: Decimal
+
+
+def lot_out(lot: Lot, seller: str | None = None, distance: float | None = None) -> LotOut:
+    return LotOut(**{k: getattr(lot, k) for k in LotOut.model_fields if k not in ("seller", "distance_miles")},
+                  seller=seller, distance_miles=distance)
+
+
+def offer_out(offer: Offer) -> OfferOut:
+    return OfferOut(**{k: getattr(offer, k) for k in OfferOut.model_fields})
+
+
+def order_out(order: Order) -> OrderOut:
+    return OrderOut(**{k: getattr(order, k) for k in OrderOut.model_fields})
+
+
+@router.post("/lots", response_model=LotOut, status_code=201)
+def create_lot(body: LotIn, principal: Principal = Depends(WRITE)) -> LotOut:
+    """A draft lot (e.g. pushed from an IMS). Attach its COA with POST /api/v1/coas (lot_id), then publish."""
+    data = LotInput(**body.model_dump(exclude={"business_id"}))
+    with unit_of_work() as session:
+        return lot_out(lots.create_lot(session, principal=principal, business_id=body.business_id, data=data))
+
+
+@router.post("/lots/{lot_id}/publish", response_model=LotOut)
+def publish_lot(lot_id: uuid.UUID, principal: Principal = Depends(WRITE)) -> LotOut:
+    with unit_of_work() as session:
+        return lot_out(lots.publish(session, principal=principal, lot_id=lot_id))
+
+
+@router.post("/lots/{lot_id}/pause", response_model=LotOut)
+def pause_lot(lot_id: uuid.UUID, body: ActionIn | None = None, principal: Principal = Depends(WRITE)) -> LotOut:
+    with unit_of_work() as session:
+        return lot_out(lots.pause(session, principal=principal, lot_id=lot_id, note=(body.note if body else "")))
+
+
+@router.get("/lots", response_model=SearchOut)
+def search_lots(
+    principal: Principal = Depends(READ),
+    q: str = "", product_type: str = "", strain_type: str = "",
+    thc_min: float | None = None, thc_max: float | None = None, terpenes_min: float | None = None,
+    terpenes_max: float | None = None, safety_passed: bool = False, cqi_min: float | None = None,
+    cqi_max: float | None = None, price_min: Decimal | None = None, price_max: Decimal | None = None,
+    max_distance_miles: float | None = Query(None, gt=0, le=3000), min_available: Decimal | None = None,
+    buyer_business_id: uuid.UUID | None = Query(None, description="whose premises distances are measured from"),
+    sort: str = "newest", page: int = Query(1, ge=1), per_page: int = Query(24, ge=1, le=60),
+) -> SearchOut:
+    """The marketplace: active lots with filters, sort (newest, price_asc, price_desc, cqi, thc, distance) and pages."""
+    with unit_of_work() as session:
+        origin = None
+        if buyer_business_id is not None and principal.membership(buyer_business_id) is not None:
+            origin = buyer_origin(session, buyer_business_id)
+        result = search(session, LotFilters(
+            q=q, product_type=product_type, strain_type=strain_type, thc_min=thc_min, thc_max=thc_max,
+            terpenes_min=terpenes_min, terpenes_max=terpenes_max, safety_passed=safety_passed, cqi_min=cqi_min,
+            cqi_max=cqi_max, price_min=price_min, price_max=price_max, max_distance_miles=max_distance_miles,
+            min_available=min_available, sort=sort, page=page, per_page=per_page, origin=origin))
+        return SearchOut(total=result.total, page=result.page, pages=result.pages,
+                         lots=[lot_out(lot, seller, distance) for lot, seller, distance in result.rows])
+
+
+@router.get("/lots/{lot_id}", response_model=LotOut)
+def get_lot(lot_id: uuid.UUID, principal: Principal = Depends(READ)) -> LotOut:
+    with unit_of_work() as session:
+        return lot_out(lots.visible_lot(session, principal, lot_id))
+
+
+@router.post("/offers", response_model=OfferOut, status_code=201)
+def make_offer(body: OfferIn, principal: Principal = Depends(WRITE)) -> OfferOut:
+    with unit_of_work() as session:
+        return offer_out(offers.make_offer(session, principal=principal, **body.model_dump()))
+
+
+@router.get("/offers", response_model=list[OfferOut])
+def list_offers(business_id: uuid.UUID, side: str = "all", status: str | None = None,
+                principal: Principal = Depends(READ)) -> list[OfferOut]:
+    with unit_of_work() as session:
+        return [offer_out(o) for o, _ in offers.list_offers(session, principal=principal, business_id=business_id,
+                                                            side=side, status=status)]
+
+
+@router.post("/offers/{offer_id}/counter", response_model=OfferOut)
+def counter_offer(offer_id: uuid.UUID, body: CounterIn, principal: Principal = Depends(WRITE)) -> OfferOut:
+    with unit_of_work() as session:
+        return offer_out(offers.counter(session, principal=principal, offer_id=offer_id, **body.model_dump()))
+
+
+@router.post("/offers/{offer_id}/accept", response_model=OrderOut)
+def accept_offer(offer_id: uuid.UUID, body: AcceptIn | None = None, principal: Principal = Depends(WRITE)) -> OrderOut:
+    body = body or AcceptIn()
+    with unit_of_work() as session:
+        return order_out(offers.accept(session, principal=principal, offer_id=offer_id, **body.model_dump()))
+
+
+@router.post("/offers/{offer_id}/reject", response_model=OfferOut)
+def reject_offer(offer_id: uuid.UUID, body: ActionIn | None = None, principal: Principal = Depends(WRITE)) -> OfferOut:
+    with unit_of_work() as session:
+        return offer_out(offers.reject(session, principal=principal, offer_id=offer_id, message=body.note if body else ""))
+
+
+@router.post("/offers/{offer_id}/withdraw", response_model=OfferOut)
+def withdraw_offer(offer_id: uuid.UUID, body: ActionIn | None = None, principal: Principal = Depends(WRITE)) -> OfferOut:
+    with unit_of_work() as session:
+        return offer_out(offers.withdraw(session, principal=principal, offer_id=offer_id,
+                                         message=body.note if body else ""))
+
+
+@router.get("/orders", response_model=list[OrderOut])
+def list_orders(business_id: uuid.UUID, side: str = "all", status: str | None = None,
+                principal: Principal = Depends(READ)) -> list[OrderOut]:
+    with unit_of_work() as session:
+        return [order_out(o) for o, _ in orders.list_orders(session, principal=principal, business_id=business_id,
+                                                            side=side, status=status)]
+
+
+@router.get("/orders/{order_id}", response_model=OrderOut)
+def get_order(order_id: uuid.UUID, principal: Principal = Depends(READ)) -> OrderOut:
+    with unit_of_work() as session:
+        return order_out(orders.load(session, principal, order_id)[0])
+
+
+@router.post("/orders/{order_id}/payment-sent", response_model=OrderOut)
+def payment_sent(order_id: uuid.UUID, body: PaymentSentIn, principal: Principal = Depends(WRITE)) -> OrderOut:
+    with unit_of_work() as session:
+        return order_out(orders.mark_payment_sent(session, principal=principal, order_id=order_id, reference=body.reference,
+                                                  amount=body.amount, sent_on=body.sent_on))
+
+
+@router.post("/orders/{order_id}/payment-received", response_model=OrderOut)
+def payment_received(order_id: uuid.UUID, body: PaymentReceivedIn, principal: Principal = Depends(WRITE)) -> OrderOut:
+    with unit_of_work() as session:
+        return order_out(orders.mark_payment_received(session, principal=principal, order_id=order_id,
+                                                      amount=body.amount))
+
+
+@router.post("/orders/{order_id}/{action}", response_model=OrderOut)
+def order_action(order_id: uuid.UUID, action: str, body: ActionIn | None = None,
+                 principal: Principal = Depends(WRITE)) -> OrderOut:
+    """action: confirm (seller), ship (seller), receive (buyer), cancel (either, before shipping)."""
+    with unit_of_work() as session:
+        return order_out(orders.act(session, principal=principal, order_id=order_id, verb=action,
+                                    note=body.note if body else ""))
