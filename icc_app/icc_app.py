@@ -3,6 +3,7 @@
 import reflex as rx
 
 from icc_app import api
+from icc_app.exchange.ui import dispute_admin, marketplace, negotiation, order_pages, selling
 from icc_app.identity.ui import admin as identity_admin
 from icc_app.identity.ui import consent as identity_consent
 from icc_app.identity.ui import onboarding as identity_onboarding
@@ -25,3 +26,5 @@ identity_security.register(app)
 identity_admin.register(app)
 identity_consent.register(app)
 labs_pages.register(app)
+for exchange_module in (marketplace, selling, negotiation, order_pages, dispute_admin):
+    exchange_module.register(app)

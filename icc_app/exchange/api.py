@@ -7,7 +7,7 @@ import uuid
 from datetime import date, datetime
 from decimal import Decimal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, Field
 
 from icc_app.core.db import unit_of_work
@@ -203,6 +203,35 @@ def search_lots(
 def get_lot(lot_id: uuid.UUID, principal: Principal = Depends(READ)) -> LotOut:
     with unit_of_work() as session:
         return lot_out(lots.visible_lot(session, principal, lot_id))
+
+
+@router.get("/lots/{lot_id}/coa", response_class=Response, responses={200: {"content": {"application/pdf": {}}}})
+def lot_coa(lot_id: uuid.UUID, principal: Principal = Depends(READ)) -> Response:
+    """The lot's COA as the lab issued it (PDF)."""
+    with unit_of_work() as session:
+        data, filename = lots.coa_file(session, principal, lot_id)
+    return Response(data, media_type="application/pdf", headers={"Content-Disposition": f'inline; filename="{filename}"'})
+
+
+@router.get("/lot-photos/{photo_id}", response_class=Response)
+def lot_photo(photo_id: uuid.UUID, thumbnail: bool = False, principal: Principal = Depends(READ)) -> Response:
+    with unit_of_work() as session:
+        data, _ = lots.photo_file(session, principal, photo_id, thumbnail=thumbnail)
+    from icc_app.core.storage import sniff_content_type
+
+    return Response(data, media_type=sniff_content_type(data),
+                    headers={"Cache-Control": "private, max-age=3600"})
+
+
+@router.get("/offers/{offer_id}/proof-of-funds", response_class=Response)
+def proof_of_funds(offer_id: uuid.UUID, principal: Principal = Depends(READ)) -> Response:
+    """The buyer's proof of funds; only the two parties of the offer can read it."""
+    with unit_of_work() as session:
+        data, filename = offers.read_proof_of_funds(session, principal=principal, offer_id=offer_id)
+    from icc_app.core.storage import sniff_content_type
+
+    return Response(data, media_type=sniff_content_type(data),
+                    headers={"Content-Disposition": f'inline; filename="{filename}"'})
 
 
 @router.post("/offers", response_model=OfferOut, status_code=201)

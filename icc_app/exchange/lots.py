@@ -301,3 +301,58 @@ def visible_lot(session: Session, principal: Principal | None, lot_id: uuid.UUID
 def require_not_own(principal: Principal, lot: Lot) -> None:
     if principal.membership(lot.business_id) is not None:
         raise PermissionDenied("This is your own lot.")
+
+
+def coa_file(session: Session, principal: Principal | None, lot_id: uuid.UUID) -> tuple[bytes, str]:
+    """The lot's COA PDF for whoever may see the lot (buyers browsing included)."""
+    lot = visible_lot(session, principal, lot_id)
+    coa = session.get(CoaDocument, lot.coa_id) if lot.coa_id else None
+    if coa is None:
+        raise NotFound("This lot has no parsed COA.")
+    return get_storage().read(coa.storage_key), coa.filename
+
+
+def photo_file(session: Session, principal: Principal | None, photo_id: uuid.UUID, *, thumbnail: bool = False
+               ) -> tuple[bytes, str]:
+    photo = session.get(LotPhoto, photo_id)
+    if photo is None:
+        raise NotFound("Photo not found.")
+    visible_lot(session, principal, photo.lot_id)
+    key = photo.thumbnail_key if thumbnail and photo.thumbnail_key else photo.storage_key
+    return get_storage().read(key), photo.filename
+
+
+def photos(session: Session, lot_id: uuid.UUID) -> list[LotPhoto]:
+    return list(session.exec(select(LotPhoto).where(LotPhoto.lot_id == lot_id).order_by(LotPhoto.position)))
+
+
+@dataclass(frozen=True)
+class Reputation:
+    completed: int
+    cancelled: int
+    disputes: int
+    disputes_lost: int
+
+    @property
+    def label(self) -> str:
+        if self.completed == 0:
+            return "New seller"
+        return f"{self.completed} completed order{'s' if self.completed != 1 else ''}"
+
+
+def reputation(session: Session, business_id: uuid.UUID) -> Reputation:
+    """What buyers see of a seller's track record on the exchange."""
+    from sqlmodel import func
+
+    from icc_app.exchange.models import Dispute, DisputeResolution, Order, OrderStatus
+
+    def count(*conditions) -> int:
+        return session.exec(select(func.count()).select_from(Order).where(Order.seller_business_id == business_id,
+                                                                          *conditions)).one()
+
+    disputes = session.exec(select(Dispute).join(Order, col(Order.id) == Dispute.order_id)
+                            .where(Order.seller_business_id == business_id)).all()
+    lost = sum(1 for d in disputes if d.resolution in (DisputeResolution.full_refund, DisputeResolution.partial_refund,
+                                                        DisputeResolution.cancel))
+    return Reputation(completed=count(Order.status == OrderStatus.received),
+                      cancelled=count(Order.status == OrderStatus.cancelled), disputes=len(disputes), disputes_lost=lost)

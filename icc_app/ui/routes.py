@@ -30,9 +30,15 @@ SECURITY = "/account/security"
 ADMIN_LICENSES = "/admin/licenses"
 ADMIN_CLIENTS = "/admin/oauth-clients"
 CONSENT = "/oauth/consent"
+MARKETPLACE = "/exchange"
+MY_LOTS = "/exchange/sell"
+OFFERS = "/exchange/offers"
+ORDERS = "/exchange/orders"
+ADMIN_DISPUTES = "/admin/disputes"
 
 ALL_ROUTES = [HOME, LOGIN, LOGOUT, NOTIFICATIONS, ADMIN_AUDIT, COAS, SIGNUP, VERIFY_EMAIL, FORGOT_PASSWORD,
-              RESET_PASSWORD, ONBOARDING, TEAM, INVITE, SECURITY, ADMIN_LICENSES, ADMIN_CLIENTS, CONSENT]
+              RESET_PASSWORD, ONBOARDING, TEAM, INVITE, SECURITY, ADMIN_LICENSES, ADMIN_CLIENTS, CONSENT, MARKETPLACE,
+              MY_LOTS, OFFERS, ORDERS, ADMIN_DISPUTES]
 
 
 def login_url(next_path: str | None = None) -> str:
@@ -65,11 +71,16 @@ NAV_ITEMS: list[NavItem] = [
     NavItem("Notifications", NOTIFICATIONS, "bell"),
     NavItem("Business & licenses", ONBOARDING, "badge-check", section="Business", consumer_visible=False),
     NavItem("Team", TEAM, "users", section="Business", consumer_visible=False, needs_business=True),
+    NavItem("Marketplace", MARKETPLACE, "store", section="Exchange", product=Product.exchange, consumer_visible=False),
+    NavItem("My lots", MY_LOTS, "package", section="Exchange", product=Product.exchange, consumer_visible=False),
+    NavItem("Offers", OFFERS, "handshake", section="Exchange", product=Product.exchange, consumer_visible=False),
+    NavItem("Orders", ORDERS, "receipt", section="Exchange", product=Product.exchange, consumer_visible=False),
     NavItem("Lab results (COAs)", COAS, "flask-conical", section="Exchange", product=Product.exchange,
             consumer_visible=False),
     NavItem("Security", SECURITY, "lock-keyhole", section="Account"),
     NavItem("License reviews", ADMIN_LICENSES, "file-check", section="Platform", platform_admin=True),
     NavItem("OAuth clients", ADMIN_CLIENTS, "key-round", section="Platform", platform_admin=True),
+    NavItem("Disputes", ADMIN_DISPUTES, "scale", section="Platform", platform_admin=True),
     NavItem("Audit log", ADMIN_AUDIT, "shield-check", section="Platform", platform_admin=True),
 ]
 

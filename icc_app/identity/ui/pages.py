@@ -56,7 +56,7 @@ def _mfa_step() -> rx.Component:
                            LoginState.errors.get("code", ""), auto_complete="one-time-code", input_mode="text",
                            auto_focus=True),
             rx.button("Verify", type="submit", size="3", width="100%", id="mfa-submit"),
-            rx.link("Use another account", on_click=LoginState.back_to_password, size="2", href="#"),
+            rx.button("Use another account", on_click=LoginState.back_to_password, size="2", variant="ghost", type="button"),
             spacing="4",
             width="100%",
         ),

@@ -351,7 +351,7 @@ def invite_page() -> rx.Component:
         labelled_input("Confirm password", "password_confirm", InviteState.errors.get("password_confirm", ""),
                        type="password"),
         rx.button("Create account and join", type="submit", size="3", width="100%", id="accept-new"),
-        rx.text("Already have an account? ", rx.link("Sign in", href="#", on_click=InviteState.accept), size="2"),
+        rx.text("Already have an account? ", rx.button("Sign in", variant="ghost", type="button", on_click=InviteState.accept), size="2"),
         spacing="3", width="100%",
     ), on_submit=InviteState.create_and_accept, reset_on_submit=False)
     return centered_card(

@@ -1,0 +1,99 @@
+"""Platform admins' dispute queue: every open dispute with its thread, and the final, written decision."""
+
+from __future__ import annotations
+
+import uuid
+
+import reflex as rx
+
+from icc_app.core.db import unit_of_work
+from icc_app.core.errors import DomainError
+from icc_app.exchange import disputes
+from icc_app.exchange.common import business_name
+from icc_app.exchange.models import DisputeResolution
+from icc_app.exchange.ui.common import money
+from icc_app.identity.ui.admin import AdminState
+from icc_app.ui.components import card, empty_state, form_alert, labelled_input, page_header
+from icc_app.ui.layout import app_page
+
+
+class DisputeQueueState(AdminState):
+    queue: list[dict[str, str]] = []
+    resolution: str = "no_action"
+
+    def _refresh(self) -> None:
+        principal = self.principal()
+        with unit_of_work() as session:
+            self.queue = []
+            for dispute, order in disputes.queue(session, principal=principal):
+                _, thread = disputes.thread(session, principal=principal, dispute_id=dispute.id)
+                self.queue.append({
+                    "id": str(dispute.id), "order": order.reference, "order_id": str(order.id),
+                    "reason": dispute.reason.replace("_", " "), "total": money(order.total),
+                    "parties": f"{business_name(session, order.seller_business_id)} → "
+                               f"{business_name(session, order.buyer_business_id)}",
+                    "thread": "\n".join(f"[{m.author_party}] {m.body}" for m in thread),
+                    "opened": dispute.created_at.strftime("%Y-%m-%d")})
+
+    @rx.event
+    def load(self):
+        return self._open()
+
+    @rx.event
+    def set_resolution(self, value: str):
+        self.resolution = value
+
+    @rx.event
+    def resolve(self, form: dict):
+        principal, redirect = self._admin()
+        if redirect:
+            return redirect
+        self._reset_errors()
+        try:
+            with unit_of_work() as session:
+                disputes.resolve(session, principal=principal, dispute_id=uuid.UUID(form.get("dispute_id", "")),
+                                 resolution=self.resolution, decision=form.get("decision", ""),
+                                 refund_amount=form.get("refund_amount") or None)
+        except (DomainError, ValueError) as exc:
+            self._fail(exc) if isinstance(exc, DomainError) else setattr(self, "form_error", "Unknown dispute.")
+            return
+        self._refresh()
+        return rx.toast.success("Dispute resolved; both parties were told.")
+
+
+def _dispute_card(row: rx.Var) -> rx.Component:
+    err = DisputeQueueState.errors
+    return card(rx.vstack(
+        rx.hstack(rx.heading("Order " + row["order"], size="4"), rx.badge(row["reason"], color_scheme="red"),
+                  rx.spacer(), rx.link("Open the order", href="/exchange/orders/" + row["order_id"], size="2"),
+                  width="100%"),
+        rx.text(row["parties"], " · ", row["total"], " · opened ", row["opened"], size="2"),
+        rx.box(rx.text(row["thread"], size="2", white_space="pre-wrap"), padding="0.6em",
+               background=rx.color("gray", 3), border_radius="8px", width="100%"),
+        rx.form(rx.vstack(
+            rx.el.input(type="hidden", name="dispute_id", value=row["id"]),
+            rx.select([r.value for r in DisputeResolution], value=DisputeQueueState.resolution,
+                      on_change=DisputeQueueState.set_resolution, aria_label="Resolution"),
+            labelled_input("Refund amount (partial refund only)", "refund_amount", err.get("refund_amount", "")),
+            labelled_input("Decision (final, shown to both parties)", "decision", err.get("decision", "")),
+            rx.button("Resolve", type="submit", class_name="resolve-dispute"),
+            align="start", width="100%"), on_submit=DisputeQueueState.resolve, reset_on_submit=True, width="100%"),
+        spacing="3", width="100%", align="start",
+    ))
+
+
+@app_page
+def disputes_page() -> rx.Component:
+    return rx.vstack(
+        page_header("Disputes", "Open disputes between trading partners; your decision is final."),
+        form_alert(DisputeQueueState.form_error),
+        rx.cond(~DisputeQueueState.loaded, rx.center(rx.spinner(size="3"), padding="3em", width="100%"),
+                rx.cond(DisputeQueueState.queue.length() > 0,
+                        rx.vstack(rx.foreach(DisputeQueueState.queue, _dispute_card), spacing="4", width="100%"),
+                        empty_state("scale", "No open disputes", "Disputes opened on orders appear here."))),
+        width="100%", align="start",
+    )
+
+
+def register(app: rx.App) -> None:
+    app.add_page(disputes_page, route="/admin/disputes", title="Disputes | ICC", on_load=DisputeQueueState.load)

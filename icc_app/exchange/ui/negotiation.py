@@ -1,0 +1,241 @@
+"""Offers inbox: every negotiation thread of the business (selling and buying), the rounds of the selected one,
+and the answers its turn allows: accept, reject, counter, withdraw, and the buyer's proof of funds."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+import reflex as rx
+
+from icc_app.core.db import unit_of_work
+from icc_app.core.errors import DomainError
+from icc_app.core.models import utcnow
+from icc_app.exchange import offers
+from icc_app.exchange.common import business_name
+from icc_app.exchange.models import OfferParty, OfferStatus, PaymentMethod, PaymentTerms
+from icc_app.exchange.ui.common import OFFER_COLORS, money, qty, status_badge, trading_business
+from icc_app.identity.ui.state import AuthFormState
+from icc_app.ui.components import card, empty_state, field_error, form_alert, labelled_input, page_header
+from icc_app.ui.layout import app_page
+
+OFFERS = "/exchange/offers"
+POF_UPLOAD = "proof-of-funds"
+
+
+class OffersState(AuthFormState):
+    loaded: bool = False
+    threads: list[dict[str, str]] = []
+    selected: dict[str, str] = {}
+    rounds: list[dict[str, str]] = []
+    payment_method: str = "wire"
+    payment_terms: str = "prepay"
+
+    def _refresh(self, principal) -> None:
+        business_id = trading_business(principal)
+        if business_id is None:
+            self.threads = []
+            return
+        wanted = self.selected.get("id") or self.router.url.query_parameters.get("offer", "")
+        with unit_of_work() as session:
+            rows = offers.list_offers(session, principal=principal, business_id=business_id)
+            self.threads = []
+            chosen = None
+            for offer, lot in rows:
+                mine = "buyer" if offer.buyer_business_id == business_id else "seller"
+                other = offer.seller_business_id if mine == "buyer" else offer.buyer_business_id
+                row = {"id": str(offer.id), "lot": lot.title, "lot_id": str(lot.id), "side": mine,
+                       "counterpart": business_name(session, other), "status": str(offer.status),
+                       "terms": f"{qty(offer.quantity, str(lot.unit))} at {money(offer.price_per_unit)}",
+                       "total": money(offer.quantity * offer.price_per_unit),
+                       "expires": offer.expires_at.strftime("%Y-%m-%d %H:%M UTC"),
+                       "my_turn": "yes" if OfferStatus(offer.status) == OfferStatus.open and str(offer.awaiting) == mine else "",
+                       "open": "yes" if OfferStatus(offer.status) == OfferStatus.open else "",
+                       "unit": str(lot.unit), "quantity": str(offer.quantity), "price": str(offer.price_per_unit),
+                       "pof": offer.proof_of_funds_filename or "", "pof_required": "yes" if lot.require_proof_of_funds else ""}
+                self.threads.append(row)
+                if row["id"] == wanted:
+                    chosen = row
+            self.selected = chosen or {}
+            self.rounds = []
+            if chosen:
+                for r in offers.rounds(session, principal=principal, offer_id=uuid.UUID(chosen["id"])):
+                    self.rounds.append({"party": str(r.party), "action": r.action, "message": r.message or "",
+                                        "when": r.created_at.strftime("%Y-%m-%d %H:%M"),
+                                        "terms": f"{qty(r.quantity, chosen['unit'])} at {money(r.price_per_unit)}"
+                                        if r.quantity is not None else ""})
+
+    @rx.event
+    def load(self):
+        principal, redirect = self.require_principal()
+        if redirect:
+            return redirect
+        self._reset_errors()
+        self.selected = {}
+        self._refresh(principal)
+        self.loaded = True
+
+    @rx.event
+    def select(self, offer_id: str):
+        principal, redirect = self.require_principal()
+        if redirect:
+            return redirect
+        self._reset_errors()
+        self.selected = {"id": offer_id}
+        self._refresh(principal)
+
+    @rx.event
+    def set_payment_method(self, value: str):
+        self.payment_method = value
+
+    @rx.event
+    def set_payment_terms(self, value: str):
+        self.payment_terms = value
+
+    def _act(self, action, success: str):
+        principal, redirect = self.require_principal()
+        if redirect:
+            return redirect
+        self._reset_errors()
+        try:
+            with unit_of_work() as session:
+                result = action(session, principal, uuid.UUID(self.selected["id"]))
+        except DomainError as exc:
+            self._fail(exc)
+            return rx.toast.error(exc.message)
+        self._refresh(principal)
+        if hasattr(result, "reference"):  # an order
+            return [rx.toast.success(success), rx.redirect(f"/exchange/orders/{result.id}")]
+        return rx.toast.success(success)
+
+    @rx.event
+    def accept(self):
+        return self._act(lambda s, p, i: offers.accept(s, principal=p, offer_id=i,
+                                                       payment_method=PaymentMethod(self.payment_method),
+                                                       payment_terms=PaymentTerms(self.payment_terms)),
+                         "Accepted: the order is created.")
+
+    @rx.event
+    def reject(self):
+        return self._act(lambda s, p, i: offers.reject(s, principal=p, offer_id=i), "Offer rejected.")
+
+    @rx.event
+    def withdraw(self):
+        return self._act(lambda s, p, i: offers.withdraw(s, principal=p, offer_id=i), "Offer withdrawn.")
+
+    @rx.event
+    def counter(self, form: dict):
+        try:
+            expires_at = utcnow() + timedelta(hours=float(form.get("hours") or 48))
+        except ValueError:
+            self.errors = {"hours": "Enter a number of hours."}
+            return
+        return self._act(lambda s, p, i: offers.counter(s, principal=p, offer_id=i, quantity=form.get("quantity"),
+                                                        price_per_unit=form.get("price_per_unit"),
+                                                        expires_at=expires_at, message=form.get("message", "")),
+                         "Counter-offer sent.")
+
+    @rx.event
+    async def upload_pof(self, files: list[rx.UploadFile]):
+        principal, redirect = self.require_principal()
+        if redirect:
+            yield redirect
+            return
+        if not files or not self.selected:
+            return
+        data = await files[0].read()
+        try:
+            with unit_of_work() as session:
+                offers.attach_proof_of_funds(session, principal=principal, offer_id=uuid.UUID(self.selected["id"]),
+                                             data=data, filename=files[0].name or "proof-of-funds")
+        except DomainError as exc:
+            self.errors = {"proof_of_funds": exc.message}
+            return
+        self._refresh(principal)
+        yield rx.toast.success("Proof of funds uploaded; the seller can see it.")
+
+
+def _thread_row(row: rx.Var) -> rx.Component:
+    return rx.table.row(
+        rx.table.row_header_cell(rx.button(row["lot"], variant="ghost", on_click=OffersState.select(row["id"]))),
+        rx.table.cell(rx.badge(rx.cond(row["side"] == "buyer", "buying", "selling"), variant="outline")),
+        rx.table.cell(row["counterpart"]), rx.table.cell(row["terms"]),
+        rx.table.cell(status_badge(row["status"], OFFER_COLORS),
+                      rx.cond(row["my_turn"] != "", rx.badge("your turn", color_scheme="amber", margin_left="0.4em"))),
+        rx.table.cell(row["expires"], size="1"),
+        class_name="offer-row",
+    )
+
+
+def _detail() -> rx.Component:
+    sel = OffersState.selected
+    err = OffersState.errors
+    return card(rx.vstack(
+        rx.hstack(rx.heading(sel.get("lot", ""), size="4", as_="h2"), status_badge(sel.get("status", ""), OFFER_COLORS),
+                  rx.spacer(), rx.link("Lot page", href="/exchange/lots/" + sel.get("lot_id", ""), size="2"),
+                  width="100%", align="center"),
+        rx.text("With ", rx.text.strong(sel.get("counterpart", "")), " · current terms ",
+                rx.text.strong(sel.get("terms", "")), " (", sel.get("total", ""), ")", size="2"),
+        rx.vstack(rx.foreach(OffersState.rounds, lambda r: rx.hstack(
+            rx.badge(r["party"], variant="soft"), rx.text(r["action"], weight="medium", size="2"),
+            rx.text(r["terms"], size="2"), rx.text(r["message"], size="2", color_scheme="gray"), rx.spacer(),
+            rx.text(r["when"], size="1", color_scheme="gray"), width="100%", class_name="offer-round")),
+            width="100%", spacing="1"),
+        form_alert(OffersState.form_error),
+        rx.cond(sel.get("pof", "") != "",
+                rx.link(rx.hstack(rx.icon("paperclip", size=14), rx.text("Proof of funds: " + sel.get("pof", ""))),
+                        href="/api/v1/offers/" + sel.get("id", "") + "/proof-of-funds", is_external=True)),
+        rx.cond((sel.get("side", "") == "buyer") & (sel.get("open", "") != ""), rx.vstack(
+            rx.upload(rx.text("Upload proof of funds (bank letter, PDF or image)"), id=POF_UPLOAD, max_files=1,
+                      accept={"application/pdf": [".pdf"], "image/png": [".png"], "image/jpeg": [".jpg", ".jpeg"]},
+                      on_drop=OffersState.upload_pof(rx.upload_files(upload_id=POF_UPLOAD)),
+                      border=f"1px dashed {rx.color('gray', 7)}", border_radius="10px", padding="0.8em", width="100%",
+                      class_name="pof-dropzone"),
+            field_error(err.get("proof_of_funds", "")), width="100%")),
+        rx.cond(sel.get("my_turn", "") != "", rx.vstack(
+            rx.hstack(
+                rx.select([m.value for m in PaymentMethod], value=OffersState.payment_method,
+                          on_change=OffersState.set_payment_method, aria_label="Payment method"),
+                rx.select([t.value for t in PaymentTerms], value=OffersState.payment_terms,
+                          on_change=OffersState.set_payment_terms, aria_label="Payment terms"),
+                rx.button("Accept", color_scheme="green", on_click=OffersState.accept, id="accept-offer"),
+                rx.button("Reject", variant="soft", color_scheme="red", on_click=OffersState.reject),
+                wrap="wrap", spacing="2"),
+            field_error(err.get("proof_of_funds", "")),
+            rx.form(rx.vstack(
+                rx.text("Or counter:", weight="medium", size="2"),
+                rx.grid(labelled_input("Quantity", "quantity", err.get("quantity", ""), default_value=sel.get("quantity", "")),
+                        labelled_input("Price per unit ($)", "price_per_unit", err.get("price_per_unit", "")),
+                        labelled_input("Open for (hours)", "hours", err.get("hours", ""), default_value="48"),
+                        columns="3", spacing="3", width="100%"),
+                labelled_input("Message", "message", ""),
+                rx.button("Send counter-offer", type="submit", id="send-counter"),
+                width="100%", align="start"), on_submit=OffersState.counter, reset_on_submit=False),
+            width="100%", spacing="3")),
+        rx.cond((sel.get("open", "") != "") & (sel.get("my_turn", "") == ""), rx.hstack(
+            rx.text("Waiting for their answer.", size="2", color_scheme="gray"),
+            rx.button("Withdraw my offer", variant="soft", color_scheme="red", on_click=OffersState.withdraw))),
+        spacing="3", width="100%", align="start", id="offer-detail",
+    ))
+
+
+@app_page
+def offers_page() -> rx.Component:
+    return rx.vstack(
+        page_header("Offers", "Negotiations on your lots and on the lots you want."),
+        rx.cond(~OffersState.loaded, rx.center(rx.spinner(size="3"), padding="3em", width="100%"), rx.vstack(
+            rx.cond(OffersState.selected.length() > 0, _detail()),
+            rx.cond(OffersState.threads.length() > 0,
+                    rx.table.root(rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
+                                                                 ("Lot", "Side", "With", "Terms", "Status", "Expires")])),
+                                  rx.table.body(rx.foreach(OffersState.threads, _thread_row)), width="100%",
+                                  variant="surface"),
+                    empty_state("handshake", "No offers yet", "Offers you make on the marketplace, and offers buyers "
+                                "make on your lots, appear here.", rx.link(rx.button("Browse lots"), href="/exchange"))),
+            width="100%", spacing="4")),
+        width="100%", align="start",
+    )
+
+
+def register(app: rx.App) -> None:
+    app.add_page(offers_page, route=OFFERS, title="Offers | ICC", on_load=OffersState.load)

@@ -1,0 +1,317 @@
+"""The seller's lots: create one, attach its COA (parsed by the worker) and photos, then list, pause or
+withdraw it. Every action goes through exchange.lots and is audited."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+import reflex as rx
+from sqlmodel import col, select
+
+from icc_app.core.db import unit_of_work
+from icc_app.core.errors import DomainError
+from icc_app.exchange import lots
+from icc_app.exchange.lots import LotInput
+from icc_app.exchange.models import Lot, LotStatus, ProductType, StrainType, Unit
+from icc_app.exchange.ui.common import LOT_COLORS, money, pct, qty, status_badge, trading_business
+from icc_app.identity.ui.state import AuthFormState
+from icc_app.labs import service as labs
+from icc_app.labs.models import CoaDocument, CoaStatus
+from icc_app.ui.components import card, empty_state, field_error, form_alert, labelled_input, page_header
+from icc_app.ui.layout import app_page
+
+SELL = "/exchange/sell"
+COA_UPLOAD, PHOTO_UPLOAD = "lot-coa", "lot-photo"
+
+
+class SellState(AuthFormState):
+    loaded: bool = False
+    can_sell: bool = True
+    my_lots: list[dict[str, str]] = []
+    selected: dict[str, str] = {}
+    coas: list[dict[str, str]] = []
+    parsing: bool = False
+    uploading: bool = False
+    product_type: str = "flower"
+    strain_type: str = "hybrid"
+    unit: str = "lb"
+    require_pof: bool = False
+
+    def _business(self, principal):
+        return trading_business(principal)
+
+    def _refresh(self, principal) -> None:
+        business_id = self._business(principal)
+        self.can_sell = business_id is not None
+        if business_id is None:
+            return
+        wanted = self.router.url.query_parameters.get("lot", "") or self.selected.get("id", "")
+        with unit_of_work() as session:
+            rows = session.exec(select(Lot).where(Lot.business_id == business_id)
+                                .order_by(col(Lot.created_at).desc()).limit(100)).all()
+            self.my_lots = [{"id": str(lot.id), "title": lot.title, "status": str(lot.status),
+                          "price": money(lot.price_per_unit) + " / " + str(lot.unit),
+                          "available": qty(lot.available_qty, str(lot.unit)), "thc": pct(lot.thc_pct)} for lot in rows]
+            chosen = next((lot for lot in rows if str(lot.id) == wanted), None)
+            if chosen is not None:
+                lots.sync_lab_values(session, chosen)
+                docs = session.exec(select(CoaDocument).where(CoaDocument.lot_id == chosen.id)
+                                    .order_by(col(CoaDocument.created_at).desc())).all()
+                self.coas = [{"id": str(d.id), "filename": d.filename, "status": CoaStatus(d.status).value,
+                              "thc": pct(d.total_thc_pct), "reason": d.status_reason or ""} for d in docs]
+                self.parsing = any(not CoaStatus(d.status).finished for d in docs)
+                self.selected = {"id": str(chosen.id), "title": chosen.title, "status": str(chosen.status),
+                                 "thc": pct(chosen.thc_pct), "has_coa": "yes" if chosen.coa_id else "",
+                                 "reason": chosen.status_reason or ""}
+            else:
+                self.selected, self.coas, self.parsing = {}, [], False
+
+    @rx.event
+    def load(self):
+        principal, redirect = self.require_principal()
+        if redirect:
+            return redirect
+        self._reset_errors()
+        self.selected = {}
+        self._refresh(principal)
+        self.loaded = True
+
+    @rx.event
+    def tick(self, _now: str = ""):
+        if self.parsing:
+            principal = self.principal()
+            if principal is not None:
+                self._refresh(principal)
+
+    @rx.event
+    def select(self, lot_id: str):
+        principal, redirect = self.require_principal()
+        if redirect:
+            return redirect
+        self._reset_errors()
+        self.selected = {"id": lot_id}
+        self._refresh(principal)
+
+    @rx.event
+    def set_product_type(self, value: str):
+        self.product_type = value
+
+    @rx.event
+    def set_strain_type(self, value: str):
+        self.strain_type = value
+
+    @rx.event
+    def set_unit(self, value: str):
+        self.unit = value
+
+    @rx.event
+    def set_require_pof(self, value: bool):
+        self.require_pof = value
+
+    @rx.event
+    def create(self, form: dict):
+        principal, redirect = self.require_principal()
+        if redirect:
+            return redirect
+        self._reset_errors()
+        try:
+            harvest = date.fromisoformat(form["harvest_date"]) if form.get("harvest_date") else None
+        except ValueError:
+            self.errors = {"harvest_date": "Enter a date like 2026-09-30."}
+            return
+        data = LotInput(title=form.get("title", ""), product_type=self.product_type, strain_name=form.get("strain_name", ""),
+                        strain_type=self.strain_type, quantity=form.get("quantity"), unit=self.unit,
+                        min_order_qty=form.get("min_order_qty"), price_per_unit=form.get("price_per_unit"),
+                        harvest_date=harvest, metrc_tag=form.get("metrc_tag"), description=form.get("description", ""),
+                        delivery_terms=form.get("delivery_terms", ""), require_proof_of_funds=self.require_pof)
+        try:
+            with unit_of_work() as session:
+                lot = lots.create_lot(session, principal=principal, business_id=self._business(principal), data=data)
+        except DomainError as exc:
+            self._fail(exc)
+            return
+        self.selected = {"id": str(lot.id)}
+        self._refresh(principal)
+        return [rx.toast.success("Draft saved. Attach its COA to list it."),
+                rx.call_script("document.getElementById('create-lot-form').reset()")]
+
+    @rx.event
+    async def upload_coa(self, files: list[rx.UploadFile]):
+        principal, redirect = self.require_principal()
+        if redirect:
+            yield redirect
+            return
+        if not files or not self.selected:
+            return
+        self.uploading = True
+        yield
+        try:
+            data = await files[0].read()
+            labs.upload_coa(principal, business_id=self._business(principal), data=data,
+                            filename=files[0].name or "coa.pdf", lot_id=uuid.UUID(self.selected["id"]))
+        except DomainError as exc:
+            self.errors = {"coa": exc.message}
+            return
+        finally:
+            self.uploading = False
+        self._refresh(principal)
+        yield rx.toast.info("COA uploaded: it is being read.")
+
+    @rx.event
+    async def upload_photo(self, files: list[rx.UploadFile]):
+        principal, redirect = self.require_principal()
+        if redirect:
+            yield redirect
+            return
+        if not files or not self.selected:
+            return
+        try:
+            for file in files[:6]:
+                data = await file.read()
+                with unit_of_work() as session:
+                    lots.add_photo(session, principal=principal, lot_id=uuid.UUID(self.selected["id"]), data=data,
+                                   filename=file.name or "photo")
+        except DomainError as exc:
+            self.errors = {"photo": exc.message}
+            return
+        yield rx.toast.success("Photo added.")
+
+    def _lot_action(self, action, success: str):
+        principal, redirect = self.require_principal()
+        if redirect:
+            return redirect
+        self._reset_errors()
+        try:
+            with unit_of_work() as session:
+                action(session, principal, uuid.UUID(self.selected["id"]))
+        except DomainError as exc:
+            self._fail(exc)
+            return rx.toast.error(exc.message)
+        self._refresh(principal)
+        return rx.toast.success(success)
+
+    @rx.event
+    def publish(self):
+        return self._lot_action(lambda s, p, i: lots.publish(s, principal=p, lot_id=i), "Listed on the marketplace.")
+
+    @rx.event
+    def pause(self):
+        return self._lot_action(lambda s, p, i: lots.pause(s, principal=p, lot_id=i), "Listing paused.")
+
+    @rx.event
+    def withdraw(self):
+        return self._lot_action(lambda s, p, i: lots.withdraw(s, principal=p, lot_id=i), "Lot withdrawn.")
+
+
+def _select(label: str, items: list[str], value, on_change, name: str) -> rx.Component:
+    return rx.vstack(rx.text(label, size="2", weight="medium"),
+                     rx.select(items, value=value, on_change=on_change, width="100%", aria_label=label, id=name),
+                     spacing="1", width="100%")
+
+
+def _create_form() -> rx.Component:
+    err = SellState.errors
+    return card(rx.form(rx.vstack(
+        rx.heading("New lot", size="4", as_="h2"),
+        form_alert(SellState.form_error),
+        rx.grid(
+            labelled_input("Title", "title", err.get("title", ""), placeholder="e.g. GDP indoor flower, 2026 harvest"),
+            labelled_input("Strain", "strain_name", err.get("strain_name", "")),
+            _select("Product type", [p.value for p in ProductType], SellState.product_type, SellState.set_product_type,
+                    "product_type"),
+            _select("Strain type", [s.value for s in StrainType], SellState.strain_type, SellState.set_strain_type,
+                    "strain_type"),
+            labelled_input("Quantity", "quantity", err.get("quantity", ""), input_mode="decimal"),
+            _select("Unit", [u.value for u in Unit], SellState.unit, SellState.set_unit, "unit"),
+            labelled_input("Minimum order", "min_order_qty", err.get("min_order_qty", ""), input_mode="decimal"),
+            labelled_input("Asking price per unit ($)", "price_per_unit", err.get("price_per_unit", ""),
+                           input_mode="decimal"),
+            labelled_input("Harvest date", "harvest_date", err.get("harvest_date", ""), type="date"),
+            labelled_input("Metrc package tag", "metrc_tag", err.get("metrc_tag", ""), placeholder="24 characters"),
+            labelled_input("Delivery / pickup terms", "delivery_terms", ""),
+            labelled_input("Description", "description", ""),
+            columns=rx.breakpoints(initial="1", md="2"), spacing="4", width="100%",
+        ),
+        rx.checkbox("Require proof of funds before I accept an offer", checked=SellState.require_pof,
+                    on_change=SellState.set_require_pof),
+        rx.button("Save draft", type="submit", id="save-lot"),
+        spacing="3", width="100%", align="start",
+    ), on_submit=SellState.create, reset_on_submit=False, id="create-lot-form"))
+
+
+def _manage() -> rx.Component:
+    sel = SellState.selected
+    return card(rx.vstack(
+        rx.hstack(rx.heading(sel.get("title", ""), size="4", as_="h2"), status_badge(sel.get("status", ""), LOT_COLORS),
+                  rx.spacer(), rx.link("View as buyers see it", href="/exchange/lots/" + sel.get("id", ""), size="2"),
+                  width="100%", align="center"),
+        rx.cond(sel.get("reason", "") != "", rx.text(sel.get("reason", ""), size="2", color_scheme="amber")),
+        rx.heading("Certificate of Analysis", size="3"),
+        rx.foreach(SellState.coas, lambda c: rx.hstack(
+            rx.icon("file-text", size=16), rx.link(c["filename"], href="/coas/" + c["id"]),
+            rx.badge(c["status"]), rx.text("THC " + c["thc"], size="2"), rx.text(c["reason"], size="1", color_scheme="gray"),
+            align="center", class_name="lot-coa-row")),
+        rx.cond(SellState.parsing, rx.hstack(rx.spinner(), rx.text("Reading the COA…", size="2"),
+                                             rx.moment(interval=1500, on_change=SellState.tick, display="none"))),
+        rx.upload(rx.vstack(rx.icon("file-up", size=22), rx.text("Drop the lab's COA PDF here"), align="center"),
+                  id=COA_UPLOAD, max_files=1, accept={"application/pdf": [".pdf"]},
+                  on_drop=SellState.upload_coa(rx.upload_files(upload_id=COA_UPLOAD)),
+                  border=f"2px dashed {rx.color('accent', 7)}", border_radius="12px", padding="1em", width="100%",
+                  class_name="lot-coa-dropzone"),
+        rx.cond(SellState.uploading, rx.hstack(rx.spinner(), rx.text("Uploading…"))),
+        field_error(SellState.errors.get("coa", "")),
+        rx.heading("Photos", size="3"),
+        rx.upload(rx.text("Drop photos (JPEG, PNG, WebP)"), id=PHOTO_UPLOAD, max_files=6,
+                  accept={"image/jpeg": [".jpg", ".jpeg"], "image/png": [".png"], "image/webp": [".webp"]},
+                  on_drop=SellState.upload_photo(rx.upload_files(upload_id=PHOTO_UPLOAD)),
+                  border=f"1px dashed {rx.color('gray', 7)}", border_radius="12px", padding="0.8em", width="100%"),
+        field_error(SellState.errors.get("photo", "")),
+        form_alert(SellState.form_error),
+        rx.hstack(
+            rx.cond((sel.get("status", "") != "active") & (sel.get("status", "") != "withdrawn") &
+                    (sel.get("status", "") != "sold_out"),
+                    rx.button("List on the marketplace", on_click=SellState.publish, id="publish-lot",
+                              disabled=SellState.parsing)),
+            rx.cond(sel.get("status", "") == "active", rx.button("Pause", variant="soft", on_click=SellState.pause)),
+            rx.cond(sel.get("status", "") != "withdrawn",
+                    rx.button("Withdraw", variant="soft", color_scheme="red", on_click=SellState.withdraw)),
+            spacing="2",
+        ),
+        spacing="3", width="100%", align="start",
+    ))
+
+
+def _lot_row(row: rx.Var) -> rx.Component:
+    return rx.table.row(
+        rx.table.row_header_cell(rx.button(row["title"], variant="ghost", on_click=SellState.select(row["id"]))),
+        rx.table.cell(status_badge(row["status"], LOT_COLORS)), rx.table.cell(row["price"]),
+        rx.table.cell(row["available"]), rx.table.cell(row["thc"]),
+    )
+
+
+@app_page
+def sell_page() -> rx.Component:
+    return rx.vstack(
+        page_header("My lots", "Create lots, attach their COAs and list them on the marketplace."),
+        rx.cond(~SellState.loaded, rx.center(rx.spinner(size="3"), padding="3em", width="100%"), rx.cond(
+            ~SellState.can_sell,
+            empty_state("lock", "No exchange access", "Ask your business's Admin for access to the exchange."),
+            rx.vstack(
+                rx.cond(SellState.selected.length() > 0, _manage()),
+                rx.cond(SellState.my_lots.length() > 0,
+                        rx.table.root(rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
+                                                                     ("Lot", "Status", "Price", "Available", "THC")])),
+                                      rx.table.body(rx.foreach(SellState.my_lots, _lot_row)), width="100%",
+                                      variant="surface"),
+                        empty_state("package", "No lots yet", "Create your first lot below.")),
+                _create_form(),
+                spacing="4", width="100%",
+            ),
+        )),
+        width="100%", align="start",
+    )
+
+
+def register(app: rx.App) -> None:
+    app.add_page(sell_page, route=SELL, title="My lots | ICC", on_load=SellState.load)

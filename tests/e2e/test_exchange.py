@@ -1,0 +1,116 @@
+"""The exchange with two people in two browsers: the grower lists a lot with a real COA (parsed by the real
+worker), the buyer offers, the grower counters, the buyer uploads proof of funds and accepts, both confirm the
+payment, the grower ships, the buyer receives; then a dispute is opened and a platform admin resolves it."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import shot
+from tests.e2e.test_shell import sign_in
+
+pytestmark = pytest.mark.e2e
+TITLE = "Granddaddy Purple, indoor 2026"
+
+
+def _person(browser, live_app, email):
+    page = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=live_app).new_page()
+    page.set_default_timeout(20_000)
+    sign_in(page, email)
+    expect(page.get_by_role("heading", name=re.compile("Welcome"))).to_be_visible()
+    return page
+
+
+def test_list_offer_counter_accept_pay_ship_receive_and_dispute(browser, live_app, shared_data):
+    grower = _person(browser, live_app, "grower@icc.demo")
+    grower.goto("/exchange/sell")
+    expect(grower.get_by_role("heading", name="New lot")).to_be_visible()
+    grower.fill("#title", TITLE)
+    grower.fill("#strain_name", "Granddaddy Purple")
+    grower.fill("#quantity", "100")
+    grower.fill("#min_order_qty", "10")
+    grower.fill("#price_per_unit", "abc")
+    grower.click("#save-lot")
+    expect(grower.locator("#price_per_unit-error")).to_contain_text("Enter a number")  # nothing saved
+    grower.fill("#price_per_unit", "1200")
+    grower.fill("#metrc_tag", "1A4FF0100000022000000123")
+    grower.click("#save-lot")
+    expect(grower.get_by_role("heading", name=TITLE)).to_be_visible()
+    grower.locator(".lot-coa-dropzone input[type=file]").set_input_files(str(shared_data / "coas/confident-cannabis/GDP.pdf"))
+    expect(grower.locator(".lot-coa-row").first).to_contain_text("parsed", timeout=60_000)
+    grower.click("#publish-lot")
+    expect(grower.get_by_text("Listed on the marketplace.")).to_be_visible()
+    shot(grower, "exchange-my-lots")
+
+    buyer = _person(browser, live_app, "buyer@icc.demo")
+    buyer.goto("/exchange")
+    buyer.fill("#q", "granddaddy")
+    buyer.click("#apply-filters")
+    card = buyer.locator(".lot-card").filter(has_text=TITLE)
+    expect(card).to_contain_text("Safety")
+    shot(buyer, "exchange-marketplace")
+    card.click()
+    expect(buyer.get_by_role("heading", name=TITLE)).to_be_visible()
+    expect(buyer.get_by_text("Open the COA (PDF)")).to_be_visible()
+    buyer.fill("#quantity", "5")
+    buyer.fill("#price_per_unit", "1100")
+    buyer.click("#send-offer")
+    expect(buyer.locator("#quantity-error")).to_contain_text("minimum order is 10")
+    buyer.fill("#quantity", "20")
+    buyer.click("#send-offer")
+    expect(buyer.locator("#offer-sent")).to_be_visible()
+    shot(buyer, "exchange-lot-page")
+
+    grower.goto("/exchange/offers")
+    grower.locator(".offer-row").filter(has_text=TITLE).get_by_role("button").click()
+    expect(grower.locator("#offer-detail")).to_contain_text("20 lb at $1,100.00")
+    grower.fill("#price_per_unit", "1180")
+    grower.fill("#message", "Best I can do")
+    grower.click("#send-counter")
+    expect(grower.get_by_text("Counter-offer sent.")).to_be_visible()
+
+    buyer.goto("/exchange/offers")
+    buyer.locator(".offer-row").filter(has_text=TITLE).get_by_role("button").click()
+    expect(buyer.locator(".offer-round")).to_have_count(2)
+    buyer.locator(".pof-dropzone input[type=file]").set_input_files(
+        files=[{"name": "bank-letter.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4\nproof of funds\n%%EOF"}])
+    expect(buyer.get_by_text("Proof of funds: bank-letter.pdf")).to_be_visible()
+    shot(buyer, "exchange-offer-thread")
+    buyer.click("#accept-offer")
+    buyer.wait_for_url("**/exchange/orders/**")
+    order_url = buyer.url
+    expect(buyer.locator("#order-status")).to_contain_text("pending")
+    buyer.fill("#reference", "WIRE-20261122")
+    buyer.click("#mark-sent")
+    expect(buyer.locator("#payment-sent-status")).to_contain_text("$23,600.00 ref WIRE-20261122")
+
+    grower.goto(order_url)
+    grower.click("#confirm-order")
+    expect(grower.locator("#order-status")).to_contain_text("confirmed")
+    grower.click("#mark-received")
+    expect(grower.get_by_text("Paid: both sides confirmed")).to_be_visible()
+    grower.click("#ship-order")
+    expect(grower.locator("#order-status")).to_contain_text("in transit")
+
+    buyer.reload()
+    buyer.click("#receive-order")
+    expect(buyer.locator("#order-status")).to_contain_text("received")
+    expect(buyer.locator(".order-event")).to_have_count(6)  # created, sent, confirmed, received $, shipped, received
+    shot(buyer, "exchange-order-received")
+
+    buyer.fill("#description", "Two of the twenty pounds were stems and shake, not flower.")
+    buyer.click("#open-dispute")
+    expect(buyer.locator("#order-status")).to_contain_text("disputed")
+    admin = _person(browser, live_app, "admin@icc.demo")
+    admin.goto("/admin/disputes")
+    dispute = admin.locator("form").filter(has=admin.locator(".resolve-dispute")).first
+    dispute.locator("input[name=refund_amount]").fill("2360")
+    dispute.locator("input[name=decision]").fill("Partial refund for two pounds of shake, per the photos.")
+    dispute.get_by_role("combobox").click()
+    admin.get_by_role("option", name="partial_refund").click()
+    dispute.locator(".resolve-dispute").click()
+    expect(admin.get_by_text("Dispute resolved")).to_be_visible()
+    buyer.reload()
+    expect(buyer.locator("#dispute-decision")).to_contain_text("Partial refund for two pounds")
+    expect(buyer.locator("#order-status")).to_contain_text("received")
