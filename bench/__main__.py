@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from bench.common import Section
 from icc_app.settings import PROJECT_ROOT
 
-MODULES = ["bench.audit_chain", "bench.coa_parse"]
+MODULES = ["bench.audit_chain", "bench.coa_parse", "bench.marketplace_search"]
 
 
 def main(argv: list[str]) -> int:

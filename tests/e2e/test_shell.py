@@ -38,7 +38,7 @@ def test_admin_signs_in_navigates_and_toggles_dark_mode(page):
     nav.get_by_text("Notifications").click()
     page.wait_for_url("**/notifications")
     expect(page.get_by_role("heading", name="Notifications")).to_be_visible()
-    expect(page.locator(".notification").first).to_contain_text("Welcome to ICC")
+    expect(page.locator(".notification").filter(has_text="Welcome to ICC")).to_be_visible()
     page.get_by_role("button", name="Mark all read").click()
     expect(page.get_by_text(re.compile(r"Marked [1-9]\d* notification\(s\) as read\."))).to_be_visible()
 
