@@ -6,11 +6,13 @@ the marketplace mix: full text, filters, every sort, distance from the buyer's p
 import os
 import random
 
-from locust import HttpUser, constant, task
+from locust import HttpUser, between, constant, task
 
 TOKEN = os.environ["BENCH_TOKEN"]
 BUYER = os.environ["BENCH_BUYER"]
 MODE = os.environ.get("BENCH_MODE", "search")
+# "people": each user reads a page 0.5-1.5 s before the next search; "saturation": no pause at all.
+PACING = os.environ.get("BENCH_PACING", "people")
 WORDS = ["purple", "kush", "haze", "diesel", "cookies", "gelato", "indoor", "sungrown", "runtz", "glue"]
 SORTS = ["newest", "price_asc", "price_desc", "thc", "cqi", "distance"]
 
@@ -35,7 +37,7 @@ def search_params() -> dict:
 
 
 class Buyer(HttpUser):
-    wait_time = constant(0)
+    wait_time = between(0.5, 1.5) if PACING == "people" else constant(0)
 
     def on_start(self):
         self.client.headers["Authorization"] = f"Bearer {TOKEN}"

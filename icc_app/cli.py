@@ -54,6 +54,13 @@ def seed() -> None:
     with unit_of_work() as session:
         logins = seed_demo(session)
     _seed_registry()
+    coas = PROJECT_ROOT.parent / "shared" / "data" / "coas"
+    if coas.is_dir():
+        from icc_app.core.seed import seed_exchange_demo
+
+        listed = seed_exchange_demo(coas)
+        if listed:
+            typer.echo(f"Exchange: {listed} demo lots listed with their real COAs.")
     typer.echo("Demo logins:")
     for login in logins:
         typer.echo(f"  {login.email:<22} {login.password}   ({login.who})")

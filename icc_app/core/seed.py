@@ -103,3 +103,46 @@ def seed_demo(session: Session) -> list[DemoLogin]:
                 link="/",
             )
     return DEMO_LOGINS
+
+
+DEMO_LOTS = [
+    # (COA file under ../shared/data/coas, title, product type, strain type, quantity, unit, min order, price)
+    ("confident-cannabis/GDP.pdf", "Granddaddy Purple, indoor flower", "flower", "indica", "80", "lb", "5", "1150.00"),
+    ("sc-labs/Cherry Punch.pdf", "Cherry Punch, greenhouse flower", "flower", "hybrid", "40", "lb", "2", "980.00"),
+]
+
+
+def seed_exchange_demo(shared_coas) -> int:
+    """Listed demo lots for Evergreen Farms, each with a real COA parsed now. Needs the shared COA files; runs
+    once (skipped when the farm already has lots). Returns how many lots it listed."""
+    from sqlmodel import select as sql_select
+
+    from icc_app.core.db import unit_of_work
+    from icc_app.exchange import lots
+    from icc_app.exchange.lots import LotInput
+    from icc_app.exchange.models import Lot
+    from icc_app.labs import service as labs
+
+    with unit_of_work() as session:
+        grower = identity.find_user_by_email(session, "grower@icc.demo")
+        farm = session.exec(sql_select(Business).where(Business.legal_name == "Evergreen Farms LLC")).first()
+        if grower is None or farm is None or session.exec(sql_select(Lot.id).where(Lot.business_id == farm.id)).first():
+            return 0
+        principal = identity.build_principal(session, grower)
+    listed = 0
+    for filename, title, kind, strain_type, quantity, unit, minimum, price in DEMO_LOTS:
+        path = shared_coas / filename
+        if not path.is_file():
+            continue
+        strain = title.split(",")[0]
+        with unit_of_work() as session:
+            lot = lots.create_lot(session, principal=principal, business_id=farm.id, data=LotInput(
+                title=title, product_type=kind, strain_name=strain, strain_type=strain_type, quantity=quantity,
+                unit=unit, min_order_qty=minimum, price_per_unit=price, description=f"{strain} from Evergreen Farms.",
+                delivery_terms="Delivered in WA within 3 business days"))
+        doc = labs.upload_coa(principal, business_id=farm.id, data=path.read_bytes(), filename=path.name, lot_id=lot.id)
+        labs.parse_document(doc.id)
+        with unit_of_work() as session:
+            lots.publish(session, principal=principal, lot_id=lot.id)
+        listed += 1
+    return listed
