@@ -25,6 +25,10 @@ POF_UPLOAD = "proof-of-funds"
 
 class OffersState(AuthFormState):
     loaded: bool = False
+    status: str = "all"
+    side: str = "all"
+    page: int = 1
+    has_more: bool = False
     threads: list[dict[str, str]] = []
     selected: dict[str, str] = {}
     rounds: list[dict[str, str]] = []
@@ -38,7 +42,12 @@ class OffersState(AuthFormState):
             return
         wanted = self.selected.get("id") or self.router.url.query_parameters.get("offer", "")
         with unit_of_work() as session:
-            rows = offers.list_offers(session, principal=principal, business_id=business_id)
+            rows = offers.list_offers(session, principal=principal, business_id=business_id,
+                                      side={"buying": "buying", "selling": "selling"}.get(self.side, "all"),
+                                      status=None if self.status == "all" else self.status, limit=21,
+                                      offset=(self.page - 1) * 20)
+            self.has_more = len(rows) > 20
+            rows = rows[:20]
             self.threads = []
             chosen = None
             for offer, lot in rows:
@@ -82,6 +91,27 @@ class OffersState(AuthFormState):
             return redirect
         self._reset_errors()
         self.selected = {"id": offer_id}
+        self._refresh(principal)
+
+    @rx.event
+    def set_filter_status(self, value: str):
+        self.status, self.page = value, 1
+        return self._reload()
+
+    @rx.event
+    def set_filter_side(self, value: str):
+        self.side, self.page = value, 1
+        return self._reload()
+
+    @rx.event
+    def go_page(self, page: int):
+        self.page = max(1, page)
+        return self._reload()
+
+    def _reload(self):
+        principal, redirect = self.require_principal()
+        if redirect:
+            return redirect
         self._refresh(principal)
 
     @rx.event
@@ -225,6 +255,18 @@ def offers_page() -> rx.Component:
         page_header("Offers", "Negotiations on your lots and on the lots you want."),
         rx.cond(~OffersState.loaded, rx.center(rx.spinner(size="3"), padding="3em", width="100%"), rx.vstack(
             rx.cond(OffersState.selected.length() > 0, _detail()),
+            rx.hstack(
+                rx.select(["all", "buying", "selling"], value=OffersState.side, on_change=OffersState.set_filter_side,
+                          aria_label="Side"),
+                rx.select(["all"] + list(OFFER_COLORS), value=OffersState.status,
+                          on_change=OffersState.set_filter_status, aria_label="Status"),
+                rx.spacer(),
+                rx.button("Previous", variant="soft", disabled=OffersState.page <= 1,
+                          on_click=OffersState.go_page(OffersState.page - 1)),
+                rx.text("Page ", OffersState.page, size="2"),
+                rx.button("Next", variant="soft", disabled=~OffersState.has_more,
+                          on_click=OffersState.go_page(OffersState.page + 1)),
+                width="100%", align="center", spacing="2"),
             rx.cond(OffersState.threads.length() > 0,
                     rx.table.root(rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
                                                                  ("Lot", "Side", "With", "Terms", "Status", "Expires")])),

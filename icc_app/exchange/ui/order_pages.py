@@ -23,12 +23,38 @@ ORDERS = "/exchange/orders"
 EVIDENCE_UPLOAD = "dispute-evidence"
 
 
+PAGE_SIZE = 20
+
+
 class OrderListState(AuthFormState):
     loaded: bool = False
     rows: list[dict[str, str]] = []
+    status: str = "all"
+    side: str = "all"
+    page: int = 1
+    has_more: bool = False
 
     @rx.event
     def load(self):
+        self.page = 1
+        return self._load()
+
+    @rx.event
+    def set_status(self, value: str):
+        self.status, self.page = value, 1
+        return self._load()
+
+    @rx.event
+    def set_side(self, value: str):
+        self.side, self.page = value, 1
+        return self._load()
+
+    @rx.event
+    def go_page(self, page: int):
+        self.page = max(1, page)
+        return self._load()
+
+    def _load(self):
         principal, redirect = self.require_principal()
         if redirect:
             return redirect
@@ -36,7 +62,11 @@ class OrderListState(AuthFormState):
         self.rows = []
         if business_id is not None:
             with unit_of_work() as session:
-                for order, lot in orders.list_orders(session, principal=principal, business_id=business_id):
+                found = orders.list_orders(session, principal=principal, business_id=business_id, side=self.side,
+                                           status=None if self.status == "all" else self.status,
+                                           limit=PAGE_SIZE + 1, offset=(self.page - 1) * PAGE_SIZE)
+                self.has_more = len(found) > PAGE_SIZE
+                for order, lot in found[:PAGE_SIZE]:
                     buying = order.buyer_business_id == business_id
                     other = order.seller_business_id if buying else order.buyer_business_id
                     self.rows.append({"id": str(order.id), "reference": order.reference, "lot": lot.title,
@@ -65,6 +95,18 @@ def _order_row(row: rx.Var) -> rx.Component:
 def orders_page() -> rx.Component:
     return rx.vstack(
         page_header("Orders", "Everything you bought and sold, with payment status."),
+        rx.hstack(
+            rx.select(["all", "buying", "selling"], value=OrderListState.side, on_change=OrderListState.set_side,
+                      aria_label="Side"),
+            rx.select(["all"] + list(ORDER_COLORS), value=OrderListState.status, on_change=OrderListState.set_status,
+                      aria_label="Status"),
+            rx.spacer(),
+            rx.button("Previous", variant="soft", disabled=OrderListState.page <= 1,
+                      on_click=OrderListState.go_page(OrderListState.page - 1)),
+            rx.text("Page ", OrderListState.page, size="2"),
+            rx.button("Next", variant="soft", disabled=~OrderListState.has_more,
+                      on_click=OrderListState.go_page(OrderListState.page + 1)),
+            width="100%", align="center", spacing="2"),
         rx.cond(~OrderListState.loaded, rx.center(rx.spinner(size="3"), padding="3em", width="100%"),
                 rx.cond(OrderListState.rows.length() > 0,
                         rx.table.root(rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in (
