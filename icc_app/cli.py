@@ -46,7 +46,8 @@ def migrate() -> None:
 
 
 @app.command()
-def seed() -> None:
+def seed(demo_lots: bool = typer.Option(True, "--demo-lots/--no-demo-lots",
+                                        help="List demo lots with real COAs (needs ../shared/data).")) -> None:
     """Load the demo workspace (idempotent) and print the demo logins."""
     from icc_app.core.db import unit_of_work
     from icc_app.core.seed import seed_demo
@@ -55,7 +56,7 @@ def seed() -> None:
         logins = seed_demo(session)
     _seed_registry()
     coas = PROJECT_ROOT.parent / "shared" / "data" / "coas"
-    if coas.is_dir():
+    if demo_lots and coas.is_dir():
         from icc_app.core.seed import seed_exchange_demo
 
         listed = seed_exchange_demo(coas)

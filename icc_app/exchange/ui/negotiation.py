@@ -13,7 +13,7 @@ from icc_app.core.errors import DomainError
 from icc_app.core.models import utcnow
 from icc_app.exchange import offers
 from icc_app.exchange.common import business_name
-from icc_app.exchange.models import OfferParty, OfferStatus, PaymentMethod, PaymentTerms
+from icc_app.exchange.models import OfferStatus, PaymentMethod, PaymentTerms
 from icc_app.exchange.ui.common import OFFER_COLORS, money, qty, status_badge, trading_business
 from icc_app.identity.ui.state import AuthFormState
 from icc_app.ui.components import card, empty_state, field_error, form_alert, labelled_input, page_header
@@ -123,20 +123,10 @@ class OffersState(AuthFormState):
         self.payment_terms = value
 
     def _act(self, action, success: str):
-        principal, redirect = self.require_principal()
-        if redirect:
-            return redirect
-        self._reset_errors()
-        try:
-            with unit_of_work() as session:
-                result = action(session, principal, uuid.UUID(self.selected["id"]))
-        except DomainError as exc:
-            self._fail(exc)
-            return rx.toast.error(exc.message)
-        self._refresh(principal)
-        if hasattr(result, "reference"):  # an order
-            return [rx.toast.success(success), rx.redirect(f"/exchange/orders/{result.id}")]
-        return rx.toast.success(success)
+        offer_id = uuid.UUID(self.selected["id"])
+        return self._perform(lambda session, principal: action(session, principal, offer_id), success,
+                             then=lambda result: [rx.redirect(f"/exchange/orders/{result.id}")]
+                             if hasattr(result, "reference") else [])
 
     @rx.event
     def accept(self):

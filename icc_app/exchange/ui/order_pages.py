@@ -183,18 +183,8 @@ class OrderState(AuthFormState):
         self.loaded = True
 
     def _run(self, action, success: str):
-        principal, redirect = self.require_principal()
-        if redirect:
-            return redirect
-        self._reset_errors()
-        try:
-            with unit_of_work() as session:
-                action(session, principal, uuid.UUID(self.order["id"]))
-        except DomainError as exc:
-            self._fail(exc)
-            return rx.toast.error(exc.message)
-        self._refresh(principal)
-        return rx.toast.success(success)
+        order_id = uuid.UUID(self.order["id"])
+        return self._perform(lambda session, principal: action(session, principal, order_id), success)
 
     @rx.event
     def act(self, verb: str):

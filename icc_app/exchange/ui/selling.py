@@ -13,7 +13,7 @@ from icc_app.core.db import unit_of_work
 from icc_app.core.errors import DomainError
 from icc_app.exchange import lots
 from icc_app.exchange.lots import LotInput
-from icc_app.exchange.models import Lot, LotStatus, ProductType, StrainType, Unit
+from icc_app.exchange.models import Lot, ProductType, StrainType, Unit
 from icc_app.exchange.ui.common import LOT_COLORS, money, pct, qty, status_badge, trading_business
 from icc_app.identity.ui.state import AuthFormState
 from icc_app.labs import service as labs
@@ -178,18 +178,8 @@ class SellState(AuthFormState):
         yield rx.toast.success("Photo added.")
 
     def _lot_action(self, action, success: str):
-        principal, redirect = self.require_principal()
-        if redirect:
-            return redirect
-        self._reset_errors()
-        try:
-            with unit_of_work() as session:
-                action(session, principal, uuid.UUID(self.selected["id"]))
-        except DomainError as exc:
-            self._fail(exc)
-            return rx.toast.error(exc.message)
-        self._refresh(principal)
-        return rx.toast.success(success)
+        lot_id = uuid.UUID(self.selected["id"])
+        return self._perform(lambda session, principal: action(session, principal, lot_id), success)
 
     @rx.event
     def publish(self):

@@ -48,6 +48,26 @@ class AuthFormState(SessionState):
         headers = getattr(self.router, "headers", None)
         return getattr(headers, "user_agent", None) if headers else None
 
+    def _refresh(self, principal: Principal) -> None:
+        """Reload what the page shows; pages that use _perform define it."""
+
+    def _perform(self, action, success: str, *, then=None):
+        """The prologue and epilogue of a page's buttons: re-check the session, run `action(session, principal)`
+        in one unit of work, show a domain error inline (nothing changed), else reload the page and confirm.
+        `then(result)` may add events (e.g. a redirect to what was created)."""
+        principal, redirect = self.require_principal()
+        if redirect:
+            return redirect
+        self._reset_errors()
+        try:
+            with unit_of_work() as session:
+                result = action(session, principal)
+        except DomainError as exc:
+            self._fail(exc)
+            return rx.toast.error(exc.message)
+        self._refresh(principal)
+        return [rx.toast.success(success), *((then(result) or []) if then else [])]
+
     def _signed_in(self, outcome: identity.SignInOutcome, greeting: str, next_path: str | None = None):
         self.session_token = outcome.token
         self._apply(outcome.principal)
