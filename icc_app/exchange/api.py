@@ -162,6 +162,18 @@ def create_lot(body: LotIn, principal: Principal = Depends(WRITE)) -> LotOut:
         return lot_out(lots.create_lot(session, principal=principal, business_id=body.business_id, data=data))
 
 
+class LotUpdateIn(LotIn):
+    version: int = Field(description="the version you read: a concurrent change makes this a 409")
+
+
+@router.put("/lots/{lot_id}", response_model=LotOut)
+def update_lot(lot_id: uuid.UUID, body: LotUpdateIn, principal: Principal = Depends(WRITE)) -> LotOut:
+    """Replace a lot's terms (not while withdrawn or sold out); the quantity cannot go below what is sold."""
+    data = LotInput(**body.model_dump(exclude={"business_id", "version"}))
+    with unit_of_work() as session:
+        return lot_out(lots.update_lot(session, principal=principal, lot_id=lot_id, data=data, version=body.version))
+
+
 @router.post("/lots/{lot_id}/publish", response_model=LotOut)
 def publish_lot(lot_id: uuid.UUID, principal: Principal = Depends(WRITE)) -> LotOut:
     with unit_of_work() as session:

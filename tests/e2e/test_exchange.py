@@ -41,6 +41,9 @@ def test_list_offer_counter_accept_pay_ship_receive_and_dispute(browser, live_ap
     expect(grower.locator(".lot-coa-row").first).to_contain_text("parsed", timeout=60_000)
     grower.click("#publish-lot")
     expect(grower.get_by_text("Listed on the marketplace.")).to_be_visible()
+    grower.fill("#edit_price", "1250")
+    grower.click("#save-terms")
+    expect(grower.get_by_text("Lot updated.")).to_be_visible()
     shot(grower, "exchange-my-lots")
 
     buyer = _person(browser, live_app, "buyer@icc.demo")
@@ -49,6 +52,7 @@ def test_list_offer_counter_accept_pay_ship_receive_and_dispute(browser, live_ap
     buyer.click("#apply-filters")
     card = buyer.locator(".lot-card").filter(has_text=TITLE)
     expect(card).to_contain_text("Safety")
+    expect(card).to_contain_text("$1,250.00 / lb")
     shot(buyer, "exchange-marketplace")
     card.click()
     expect(buyer.get_by_role("heading", name=TITLE)).to_be_visible()

@@ -52,3 +52,21 @@ def test_lot_offer_order_over_the_api(market):
     listed = client.get("/api/v1/orders", headers=buyer, params={"business_id": str(market.buyer.id)})
     assert [o["reference"] for o in listed.json()] == [order.json()["reference"]]
     assert client.post(f"/api/v1/orders/{order_id}/teleport", headers=seller).status_code == 422
+
+
+def test_lot_terms_are_replaced_with_a_version_check(market):
+    client = TestClient(api.build())
+    with unit_of_work() as session:
+        seller = {"Authorization": f"Bearer {session_token(session, market.seller_user)}"}
+        buyer = {"Authorization": f"Bearer {session_token(session, market.buyer_user)}"}
+    lot = client.get(f"/api/v1/lots/{market.lot_id}", headers=seller).json()
+    body = {**{k: lot[k] for k in ("title", "product_type", "strain_name", "strain_type", "quantity", "unit",
+                                   "min_order_qty")},
+            "business_id": str(market.seller.id), "price_per_unit": "999.00", "version": lot["version"]}
+    changed = client.put(f"/api/v1/lots/{market.lot_id}", headers=seller, json=body)
+    assert changed.status_code == 200 and changed.json()["price_per_unit"] == "999.00"
+    stale = client.put(f"/api/v1/lots/{market.lot_id}", headers=seller, json={**body, "price_per_unit": "1"})
+    assert stale.status_code == 409  # the version read is no longer current
+    assert client.put(f"/api/v1/lots/{market.lot_id}", headers=buyer,
+                      json={**body, "version": changed.json()["version"]}).status_code == 404
+    assert client.get(f"/api/v1/lots/{market.lot_id}", headers=buyer).json()["price_per_unit"] == "999.00"

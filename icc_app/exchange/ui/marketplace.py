@@ -70,6 +70,7 @@ class MarketState(AuthFormState):
         filters = LotFilters(q=form.get("q", ""), product_type="" if self.product_type == "any" else self.product_type,
                              strain_type="" if self.strain_type == "any" else self.strain_type,
                              thc_min=_number(form.get("thc_min", ""), "thc_min", errors),
+                             terpenes_min=_number(form.get("terpenes_min", ""), "terpenes_min", errors),
                              price_max=_number(form.get("price_max", ""), "price_max", errors),
                              max_distance_miles=_number(form.get("max_distance", ""), "max_distance", errors),
                              safety_passed=self.safety_only, sort=self.sort, page=self.page, per_page=12)
@@ -138,6 +139,7 @@ def _filters() -> rx.Component:
         rx.select(["any"] + [s.value for s in StrainType], value=MarketState.strain_type,
                   on_change=MarketState.set_strain_type, width="100%", aria_label="Strain type"),
         labelled_input("Minimum THC %", "thc_min", err.get("thc_min", ""), input_mode="decimal"),
+        labelled_input("Minimum terpenes %", "terpenes_min", err.get("terpenes_min", ""), input_mode="decimal"),
         labelled_input("Maximum price per unit ($)", "price_max", err.get("price_max", ""), input_mode="decimal"),
         labelled_input("Within miles of my premises", "max_distance", err.get("max_distance", ""), input_mode="numeric",
                        disabled=~MarketState.has_origin),

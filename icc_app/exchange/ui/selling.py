@@ -62,6 +62,9 @@ class SellState(AuthFormState):
                               "thc": pct(d.total_thc_pct), "reason": d.status_reason or ""} for d in docs]
                 self.parsing = any(not CoaStatus(d.status).finished for d in docs)
                 self.selected = {"id": str(chosen.id), "title": chosen.title, "status": str(chosen.status),
+                                 "price": str(chosen.price_per_unit), "quantity": str(chosen.quantity),
+                                 "min_order": str(chosen.min_order_qty), "description": chosen.description or "",
+                                 "version": str(chosen.version), "unit": str(chosen.unit),
                                  "thc": pct(chosen.thc_pct), "has_coa": "yes" if chosen.coa_id else "",
                                  "reason": chosen.status_reason or ""}
             else:
@@ -182,6 +185,22 @@ class SellState(AuthFormState):
         return self._perform(lambda session, principal: action(session, principal, lot_id), success)
 
     @rx.event
+    def save_terms(self, form: dict):
+        """Edit the price, quantity, minimum order and description; the version guards against a concurrent edit."""
+        def action(session, principal, lot_id):
+            lot = lots.own_lot(session, principal, lot_id)
+            data = LotInput(title=lot.title, product_type=str(lot.product_type), strain_name=lot.strain_name,
+                            strain_type=str(lot.strain_type), quantity=form.get("edit_quantity"), unit=str(lot.unit),
+                            min_order_qty=form.get("edit_min_order"), price_per_unit=form.get("edit_price"),
+                            harvest_date=lot.harvest_date, package_date=lot.package_date, metrc_tag=lot.metrc_tag,
+                            description=form.get("edit_description", ""), delivery_terms=lot.delivery_terms,
+                            require_proof_of_funds=lot.require_proof_of_funds)
+            return lots.update_lot(session, principal=principal, lot_id=lot_id, data=data,
+                                   version=int(self.selected.get("version", "0")))
+
+        return self._lot_action(action, "Lot updated.")
+
+    @rx.event
     def publish(self):
         return self._lot_action(lambda s, p, i: lots.publish(s, principal=p, lot_id=i), "Listed on the marketplace.")
 
@@ -257,6 +276,19 @@ def _manage() -> rx.Component:
                   on_drop=SellState.upload_photo(rx.upload_files(upload_id=PHOTO_UPLOAD)),
                   border=f"1px dashed {rx.color('gray', 7)}", border_radius="12px", padding="0.8em", width="100%"),
         field_error(SellState.errors.get("photo", "")),
+        rx.cond((sel.get("status", "") != "withdrawn") & (sel.get("status", "") != "sold_out"), rx.form(rx.vstack(
+            rx.heading("Terms", size="3"),
+            rx.grid(labelled_input("Price per unit ($)", "edit_price", SellState.errors.get("price_per_unit", ""),
+                                   default_value=sel.get("price", "")),
+                    labelled_input("Quantity (" + sel.get("unit", "") + ")", "edit_quantity",
+                                   SellState.errors.get("quantity", ""), default_value=sel.get("quantity", "")),
+                    labelled_input("Minimum order", "edit_min_order", SellState.errors.get("min_order_qty", ""),
+                                   default_value=sel.get("min_order", "")),
+                    columns=rx.breakpoints(initial="1", sm="3"), spacing="3", width="100%"),
+            labelled_input("Description", "edit_description", "", default_value=sel.get("description", "")),
+            rx.button("Save terms", type="submit", variant="soft", id="save-terms"),
+            width="100%", align="start"), on_submit=SellState.save_terms, reset_on_submit=False, key=sel.get("version", ""),
+            width="100%")),
         form_alert(SellState.form_error),
         rx.hstack(
             rx.cond((sel.get("status", "") != "active") & (sel.get("status", "") != "withdrawn") &
