@@ -28,4 +28,9 @@ SCHEDULE = {
         "schedule": crontab(hour=7, minute=10),
         "options": {"expires": 12 * 3600},
     },
+    "rescore-active-lots-nightly": {
+        "task": "quality.rescore_all_active_lots",
+        "schedule": crontab(hour=4, minute=0),
+        "options": {"expires": 6 * 3600},
+    },
 }

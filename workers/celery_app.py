@@ -22,6 +22,7 @@ TASK_MODULES = [
     "icc_app.labs.tasks",
     "icc_app.identity.tasks",
     "icc_app.exchange.tasks",
+    "icc_app.quality.tasks",
 ]
 
 ROUTES_BY_PREFIX = {

@@ -234,6 +234,7 @@ def publish(session: Session, *, principal: Principal, lot_id: uuid.UUID) -> Lot
     if lot.available_qty < lot.min_order_qty:
         raise ValidationFailed("Less is left than the minimum order.", field="min_order_qty")
     transition(session, lot, "publish", actor_id=principal.user_id)
+    enqueue(session, "quality.score_lot", str(lot.id))
     return lot
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 import uuid
 
-from icc_app.core.db import unit_of_work
+from icc_app.core.db import enqueue, unit_of_work
 from icc_app.core.storage import get_storage
 from icc_app.exchange import lots, offers
 from icc_app.exchange.models import Lot, LotPhoto
@@ -51,7 +51,9 @@ def sync_lot_coa(lot_id: str) -> str:
         lot = session.get(Lot, uuid.UUID(lot_id))
         if lot is None:
             return "missing"
-        return "synced" if lots.sync_lab_values(session, lot) else "no parsed coa"
+        synced = lots.sync_lab_values(session, lot)
+        enqueue(session, "quality.score_lot", lot_id)  # the lab values changed: so may the CQI
+        return "synced" if synced else "no parsed coa"
 
 
 @celery_app.task(name="exchange.expire_offers")
