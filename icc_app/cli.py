@@ -55,6 +55,7 @@ def seed(demo_lots: bool = typer.Option(True, "--demo-lots/--no-demo-lots",
     with unit_of_work() as session:
         logins = seed_demo(session)
     _seed_registry()
+    _seed_calibration()
     coas = PROJECT_ROOT.parent / "shared" / "data" / "coas"
     if demo_lots and coas.is_dir():
         from icc_app.core.seed import seed_exchange_demo
@@ -84,6 +85,23 @@ def _seed_registry() -> None:
             return
         report = import_registry(session, path.read_bytes(), state="WA", source=path.name)
     typer.echo(f"License registry: {report.summary()}")
+
+
+def _seed_calibration() -> None:
+    """CQI ranks potency against real lab results: compute that reference once when the data is at hand."""
+    from sqlmodel import select
+
+    from icc_app.core.db import unit_of_work
+    from icc_app.quality.calibration import calibrate
+    from icc_app.quality.models import PotencyCalibration
+    from icc_app.quality.service import active_config
+
+    files = sorted((PROJECT_ROOT.parent / "shared" / "data" / "terpenes").glob("*.csv"))
+    with unit_of_work() as session:
+        active_config(session)
+        if files and not session.exec(select(PotencyCalibration.id)).first():
+            counts = calibrate(session, files)
+            typer.echo(f"CQI calibration: {sum(counts.values())} lab results in {len(counts)} reference tables.")
 
 
 @app.command()
@@ -243,6 +261,33 @@ def oidc_rotate_keys() -> None:
     with unit_of_work() as session:
         key = keys.rotate(session)
     typer.echo(f"New signing key {key.kid}; retired keys stay published for {keys.PUBLISH_AFTER_RETIREMENT}.")
+
+
+quality_app = typer.Typer(help="CQI, the Cannabis Quality Index.")
+app.add_typer(quality_app, name="quality")
+
+
+@quality_app.command("calibrate")
+def quality_calibrate(files: list[str]) -> None:
+    """Compute the potency/terpene reference distributions from lab result CSVs (../shared/data/terpenes/*.csv)."""
+    from icc_app.core.db import unit_of_work
+    from icc_app.quality.calibration import calibrate
+
+    paths = [_existing_file(name) for name in files]
+    with unit_of_work() as session:
+        counts = calibrate(session, paths)
+    for (group, metric), n in sorted(counts.items()):
+        typer.echo(f"  {group:<12} {metric:<20} {n:>6} results")
+
+
+@quality_app.command("rescore")
+def quality_rescore() -> None:
+    """Rescore every active lot with the active config now (the nightly task does the same)."""
+    from icc_app.core.db import unit_of_work
+    from icc_app.quality.service import rescore_all
+
+    with unit_of_work() as session:
+        typer.echo(f"{rescore_all(session)} lots rescored.")
 
 
 def main() -> None:

@@ -35,10 +35,11 @@ MY_LOTS = "/exchange/sell"
 OFFERS = "/exchange/offers"
 ORDERS = "/exchange/orders"
 ADMIN_DISPUTES = "/admin/disputes"
+ADMIN_CQI = "/admin/cqi"
 
 ALL_ROUTES = [HOME, LOGIN, LOGOUT, NOTIFICATIONS, ADMIN_AUDIT, COAS, SIGNUP, VERIFY_EMAIL, FORGOT_PASSWORD,
               RESET_PASSWORD, ONBOARDING, TEAM, INVITE, SECURITY, ADMIN_LICENSES, ADMIN_CLIENTS, CONSENT, MARKETPLACE,
-              MY_LOTS, OFFERS, ORDERS, ADMIN_DISPUTES]
+              MY_LOTS, OFFERS, ORDERS, ADMIN_DISPUTES, ADMIN_CQI]
 
 
 def login_url(next_path: str | None = None) -> str:
@@ -81,6 +82,7 @@ NAV_ITEMS: list[NavItem] = [
     NavItem("License reviews", ADMIN_LICENSES, "file-check", section="Platform", platform_admin=True),
     NavItem("OAuth clients", ADMIN_CLIENTS, "key-round", section="Platform", platform_admin=True),
     NavItem("Disputes", ADMIN_DISPUTES, "scale", section="Platform", platform_admin=True),
+    NavItem("CQI scoring", ADMIN_CQI, "gauge", section="Platform", platform_admin=True),
     NavItem("Audit log", ADMIN_AUDIT, "shield-check", section="Platform", platform_admin=True),
 ]
 

@@ -57,6 +57,14 @@ def test_list_offer_counter_accept_pay_ship_receive_and_dispute(browser, live_ap
     card.click()
     expect(buyer.get_by_role("heading", name=TITLE)).to_be_visible()
     expect(buyer.get_by_text("Open the COA (PDF)")).to_be_visible()
+    for _ in range(30):  # the cqi worker scores the lot once it is listed
+        if buyer.locator(".cqi-component").count():
+            break
+        buyer.wait_for_timeout(1000)
+        buyer.reload()
+    expect(buyer.locator(".cqi-component")).to_have_count(6)  # every component, with its reason
+    expect(buyer.locator("#cqi-breakdown")).to_contain_text("Higher than")
+    expect(buyer.locator(".cqi-badge").first).to_be_visible()
     buyer.fill("#quantity", "5")
     buyer.fill("#price_per_unit", "1100")
     buyer.click("#send-offer")
@@ -118,3 +126,14 @@ def test_list_offer_counter_accept_pay_ship_receive_and_dispute(browser, live_ap
     buyer.reload()
     expect(buyer.locator("#dispute-decision")).to_contain_text("Partial refund for two pounds")
     expect(buyer.locator("#order-status")).to_contain_text("received")
+
+    admin.goto("/admin/cqi")
+    admin.fill("#w_safety", "0.5")
+    admin.click("#cqi-preview")
+    expect(admin.get_by_text(re.compile("they must add up to 1"))).to_be_visible()
+    admin.fill("#w_potency", "0")
+    admin.click("#cqi-preview")
+    expect(admin.locator("#cqi-preview-summary")).to_contain_text("active lots")
+    admin.click("#cqi-activate")
+    expect(admin.get_by_text("is active; every active lot is being rescored")).to_be_visible()
+    shot(admin, "cqi-admin")

@@ -18,6 +18,8 @@ from icc_app.exchange.models import LotStatus, ProductType, StrainType
 from icc_app.exchange.search import LotFilters, buyer_origin, search
 from icc_app.exchange.ui.common import LOT_COLORS, money, pct, qty, status_badge, trading_business
 from icc_app.identity.ui.state import AuthFormState
+from icc_app.quality import service as quality
+from icc_app.quality.ui.components import badge, band, breakdown_panel, rows_for
 from icc_app.ui.components import card, empty_state, field_error, form_alert, labelled_input, page_header
 from icc_app.ui.layout import app_page
 
@@ -44,7 +46,7 @@ def lot_card_data(lot, seller: str, distance: float | None) -> dict[str, str]:
             "available": qty(lot.available_qty, str(lot.unit)),
             "safety": {True: "passed", False: "failed"}.get(lot.safety_passed, "incomplete"),
             "distance": "" if distance is None else f"{distance:.0f} mi",
-            "cqi": "" if lot.cqi_score is None else f"{lot.cqi_score:.0f}"}
+            "cqi": "" if lot.cqi_score is None else f"{lot.cqi_score:.0f}", "cqi_color": band(lot.cqi_score)}
 
 
 class MarketState(AuthFormState):
@@ -153,7 +155,7 @@ def _filters() -> rx.Component:
 def _lot_card(lot: rx.Var) -> rx.Component:
     return rx.link(card(rx.vstack(
         rx.hstack(rx.badge(lot["type"]), rx.spacer(),
-                  rx.cond(lot["cqi"] != "", rx.badge("CQI " + lot["cqi"], color_scheme="grass", variant="solid")),
+                  rx.cond(lot["cqi"] != "", badge(lot["cqi"], lot["cqi_color"])),
                   width="100%"),
         rx.heading(lot["title"], size="4"),
         rx.text(lot["strain"], size="2", color_scheme="gray"),
@@ -207,6 +209,8 @@ def marketplace_page() -> rx.Component:
 class LotState(AuthFormState):
     loaded: bool = False
     lot: dict[str, str] = {}
+    cqi: dict[str, str] = {}
+    cqi_rows: list[dict[str, str]] = []
     photos: list[dict[str, str]] = []
     is_seller: bool = False
     can_offer: bool = False
@@ -228,6 +232,7 @@ class LotState(AuthFormState):
                     raise DomainError("Lot not found.")
                 seller = business_name(session, lot.business_id)
                 record = lots.reputation(session, lot.business_id)
+                scored = quality.current_score(session, lot.id)
                 self.photos = [{"id": str(p.id)} for p in lots.photos(session, lot.id)]
         except DomainError as exc:
             self.form_error, self.lot = exc.message, {}
@@ -238,6 +243,11 @@ class LotState(AuthFormState):
                     "tested": lot.tested_on.isoformat() if lot.tested_on else "—", "coa": str(lot.coa_id or ""),
                     "cbd": pct(lot.cbd_pct), "price_value": str(lot.price_per_unit),
                     "proof_required": "yes" if lot.require_proof_of_funds else ""}
+        self.cqi = {"total": "" if scored is None or scored.total is None else f"{scored.total:.0f}",
+                    "color": band(scored.total if scored else None),
+                    "reason": scored.reason if scored else "Not scored yet: scoring runs when the COA is parsed.",
+                    "version": str(scored.config_version) if scored else ""}
+        self.cqi_rows = rows_for(scored.components) if scored else []
         self.is_seller = principal.membership(lot.business_id) is not None
         self.can_offer = not self.is_seller and trading_business(principal) is not None and \
             LotStatus(lot.status) == LotStatus.active
@@ -338,11 +348,11 @@ def lot_page() -> rx.Component:
                                        rx.link(rx.button(rx.icon("file-text", size=16), "Open the COA (PDF)",
                                                          variant="soft"),
                                                href="/api/v1/lots/" + lot.get("id", "") + "/coa", is_external=True)),
-                               rx.cond(lot.get("cqi", "") == "", rx.text("CQI: not scored yet.", size="1",
-                                                                        color_scheme="gray")),
                                align="start", spacing="3")),
                 columns=rx.breakpoints(initial="1", md="2"), spacing="4", width="100%",
             ),
+            breakdown_panel(LotState.cqi.get("total", ""), LotState.cqi.get("color", "gray"),
+                            LotState.cqi.get("reason", ""), LotState.cqi_rows, LotState.cqi.get("version", "")),
             rx.cond(lot.get("description", "") != "", card(rx.text(lot.get("description", ""), white_space="pre-wrap"))),
             rx.cond(LotState.can_offer, _offer_form()),
             rx.cond(LotState.is_seller, rx.link(rx.button("Manage this lot"), href="/exchange/sell?lot=" + lot.get("id", ""))),

@@ -1,0 +1,132 @@
+"""Platform admins edit the CQI without a deploy: draft new weights and parameters (validated), preview how
+current scores would move, then activate (which rescores every active lot)."""
+
+from __future__ import annotations
+
+import uuid
+
+import reflex as rx
+from sqlmodel import col, select
+
+from icc_app.core.db import unit_of_work
+from icc_app.core.errors import DomainError
+from icc_app.identity.ui.admin import AdminState
+from icc_app.quality import service
+from icc_app.quality.models import ConfigStatus, ScoringConfig
+from icc_app.quality.scoring import COMPONENTS
+from icc_app.ui.components import card, form_alert, labelled_input, page_header
+from icc_app.ui.layout import app_page
+
+
+class CqiAdminState(AdminState):
+    configs: list[dict[str, str]] = []
+    active: dict[str, str] = {}
+    draft_id: str = ""
+    preview: dict[str, str] = {}
+    moves: list[dict[str, str]] = []
+
+    def _refresh(self) -> None:
+        with unit_of_work() as session:
+            current = service.active_config(session)
+            self.active = {**{f"w_{k}": f"{v:g}" for k, v in current.weights.items()},
+                           "half_life": str(current.params["freshness_half_life_days"]),
+                           "safety_cap": str(current.params["safety_cap"]), "version": str(current.version)}
+            self.configs = [{"id": str(c.id), "version": str(c.version), "status": str(c.status), "note": c.note,
+                             "weights": ", ".join(f"{k} {v:g}" for k, v in c.weights.items())}
+                            for c in session.exec(select(ScoringConfig).order_by(col(ScoringConfig.version).desc()))]
+
+    @rx.event
+    def load(self):
+        self.draft_id, self.preview, self.moves = "", {}, []
+        return self._open()
+
+    @rx.event
+    def draft(self, form: dict):
+        principal, redirect = self._admin()
+        if redirect:
+            return redirect
+        self._reset_errors()
+        try:
+            weights = {name: float(form.get(f"w_{name}") or 0) for name in COMPONENTS}
+            params = {"freshness_half_life_days": float(form.get("half_life") or 0),
+                      "safety_cap": float(form.get("safety_cap") or -1)}
+        except ValueError:
+            self.form_error = "Weights and parameters are numbers."
+            return
+        try:
+            with unit_of_work() as session:
+                config = service.create_draft(session, admin=principal, weights=weights, params=params,
+                                              note=form.get("note", ""))
+                result = service.preview(session, admin=principal, config_id=config.id)
+        except DomainError as exc:
+            self._fail(exc)
+            return
+        self.draft_id = str(config.id)
+        self.preview = {"version": str(config.version), "lots": str(result.lots),
+                        "before": "—" if result.mean_before is None else f"{result.mean_before:.1f}",
+                        "after": "—" if result.mean_after is None else f"{result.mean_after:.1f}",
+                        "up": str(result.moved_up), "down": str(result.moved_down)}
+        self.moves = [{"lot": lot_id, "before": f"{b:.1f}", "after": f"{a:.1f}"} for lot_id, b, a in result.biggest_moves]
+        self._refresh()
+
+    @rx.event
+    def activate(self):
+        principal, redirect = self._admin()
+        if redirect:
+            return redirect
+        try:
+            with unit_of_work() as session:
+                config = service.activate(session, admin=principal, config_id=uuid.UUID(self.draft_id))
+        except DomainError as exc:
+            self._fail(exc)
+            return
+        self.draft_id, self.preview, self.moves = "", {}, []
+        self._refresh()
+        return rx.toast.success(f"Version {config.version} is active; every active lot is being rescored.")
+
+
+@app_page
+def cqi_admin_page() -> rx.Component:
+    err, active = CqiAdminState.errors, CqiAdminState.active
+    return rx.vstack(
+        page_header("CQI scoring", "Weights and parameters of the Cannabis Quality Index, versioned."),
+        form_alert(CqiAdminState.form_error),
+        card(rx.form(rx.vstack(
+            rx.heading("New version (starts from version ", active.get("version", ""), ")", size="4", as_="h2"),
+            rx.grid(*[labelled_input(f"{name.title()} weight", f"w_{name}", err.get(f"weight_{name}", ""),
+                                     default_value=active.get(f"w_{name}", ""), input_mode="decimal")
+                      for name in COMPONENTS], columns=rx.breakpoints(initial="2", md="6"), spacing="3", width="100%"),
+            rx.box(rx.text(err.get("weights", ""), color_scheme="red", size="2", role="alert")),
+            rx.grid(labelled_input("Freshness half-life (days)", "half_life", err.get("freshness_half_life_days", ""),
+                                   default_value=active.get("half_life", "")),
+                    labelled_input("Cap when a safety panel fails", "safety_cap", err.get("safety_cap", ""),
+                                   default_value=active.get("safety_cap", "")),
+                    labelled_input("Note", "note", ""), columns=rx.breakpoints(initial="1", md="3"), spacing="3",
+                    width="100%"),
+            rx.button("Save draft and preview", type="submit", id="cqi-preview"),
+            spacing="3", width="100%", align="start",
+        ), on_submit=CqiAdminState.draft, reset_on_submit=False, key=active.get("version", ""))),
+        rx.cond(CqiAdminState.draft_id != "", card(rx.vstack(
+            rx.heading("Preview of version ", CqiAdminState.preview.get("version", ""), size="4", as_="h2"),
+            rx.text(CqiAdminState.preview.get("lots", ""), " active lots: mean ", CqiAdminState.preview.get("before", ""),
+                    " → ", CqiAdminState.preview.get("after", ""), "; ", CqiAdminState.preview.get("up", ""), " up, ",
+                    CqiAdminState.preview.get("down", ""), " down.", id="cqi-preview-summary"),
+            rx.foreach(CqiAdminState.moves, lambda m: rx.text("Lot ", rx.link(m["lot"], href="/exchange/lots/" + m["lot"]),
+                                                              ": ", m["before"], " → ", m["after"], size="2")),
+            rx.button("Activate and rescore", on_click=CqiAdminState.activate, id="cqi-activate"),
+            spacing="2", align="start"))),
+        rx.table.root(rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
+                                                     ("Version", "Status", "Weights", "Note")])),
+                      rx.table.body(rx.foreach(CqiAdminState.configs, lambda c: rx.table.row(
+                          rx.table.cell(c["version"]),
+                          rx.table.cell(rx.badge(c["status"], color_scheme=rx.match(
+                              c["status"], (ConfigStatus.active.value, "green"), (ConfigStatus.draft.value, "amber"),
+                              "gray"))),
+                          rx.table.cell(rx.text(c["weights"], size="1")), rx.table.cell(c["note"])))),
+                      width="100%", variant="surface"),
+        width="100%", align="start", spacing="4",
+    )
+
+
+def register(app: rx.App) -> None:
+    app.add_page(cqi_admin_page, route="/admin/cqi", title="CQI scoring | ICC", on_load=CqiAdminState.load)
