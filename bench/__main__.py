@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from bench.common import Section
 from icc_app.settings import PROJECT_ROOT
 
-MODULES = ["bench.audit_chain", "bench.coa_parse", "bench.marketplace_search"]
+MODULES = ["bench.audit_chain", "bench.coa_parse", "bench.marketplace_search", "bench.cqi_rescore"]
 
 
 def main(argv: list[str]) -> int:
