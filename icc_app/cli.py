@@ -280,6 +280,24 @@ def quality_calibrate(files: list[str]) -> None:
         typer.echo(f"  {group:<12} {metric:<20} {n:>6} results")
 
 
+@quality_app.command("train")
+def quality_train() -> None:
+    """Train a price model on the trades so far (it starts in shadow mode); prints its validation metrics."""
+    from icc_app.core.db import unit_of_work
+    from icc_app.core.errors import DomainError
+    from icc_app.quality.pricing import train
+
+    try:
+        with unit_of_work() as session:
+            model = train(session)
+    except DomainError as exc:
+        typer.echo(exc.message, err=True)
+        raise typer.Exit(2) from exc
+    m = model.metrics
+    typer.echo(f"model v{model.version}: {m['n_train']} training + {m['n_val']} validation trades, "
+               f"error ${m['mae']} vs baseline ${m['baseline_mae']}")
+
+
 @quality_app.command("rescore")
 def quality_rescore() -> None:
     """Rescore every active lot with the active config now (the nightly task does the same)."""

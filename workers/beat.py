@@ -33,4 +33,9 @@ SCHEDULE = {
         "schedule": crontab(hour=4, minute=0),
         "options": {"expires": 6 * 3600},
     },
+    "train-price-model-weekly": {
+        "task": "quality.train_price_model",
+        "schedule": crontab(day_of_week=1, hour=5, minute=0),
+        "options": {"expires": 12 * 3600},
+    },
 }

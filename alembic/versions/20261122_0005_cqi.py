@@ -2,7 +2,7 @@
 
 Revision ID: 0005
 Revises: 0004
-Create Date: 2026-11-22 11:41:40.450932
+Create Date: 2026-11-22 11:46:59.195371
 """
 
 from collections.abc import Sequence
@@ -51,6 +51,23 @@ def upgrade() -> None:
     sa.UniqueConstraint('version', name=op.f('uq_cqi_configs_version'))
     )
     op.create_index(op.f('ix_cqi_configs_status'), 'cqi_configs', ['status'], unique=False)
+    op.create_table('cqi_price_models',
+    sa.Column('created_at', icc_app.core.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', icc_app.core.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=10), nullable=False),
+    sa.Column('algorithm', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('features', sa.JSON(), nullable=False),
+    sa.Column('metrics', sa.JSON(), nullable=False),
+    sa.Column('artifact', sa.Text(), nullable=False),
+    sa.Column('trained_at', icc_app.core.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('promoted_at', icc_app.core.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('promoted_by', sa.Uuid(), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_cqi_price_models')),
+    sa.UniqueConstraint('version', name=op.f('uq_cqi_price_models_version'))
+    )
+    op.create_index(op.f('ix_cqi_price_models_status'), 'cqi_price_models', ['status'], unique=False)
     op.create_table('cqi_scores',
     sa.Column('created_at', icc_app.core.models.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', icc_app.core.models.UTCDateTime(timezone=True), nullable=False),
@@ -76,6 +93,8 @@ def downgrade() -> None:
     op.drop_index(op.f('ix_cqi_scores_lot_id'), table_name='cqi_scores')
     op.drop_index('ix_cqi_scores_lot_current', table_name='cqi_scores')
     op.drop_table('cqi_scores')
+    op.drop_index(op.f('ix_cqi_price_models_status'), table_name='cqi_price_models')
+    op.drop_table('cqi_price_models')
     op.drop_index(op.f('ix_cqi_configs_status'), table_name='cqi_configs')
     op.drop_table('cqi_configs')
     op.drop_table('cqi_calibrations')

@@ -57,3 +57,25 @@ class CQIScore(BigIntModel, table=True):
     components: list[dict] = Field(default_factory=list, sa_type=sa.JSON)  # name, score, weight, inputs, reason, improve
     is_current: bool = Field(default=True)
     scorer: str = Field(default="rules", max_length=20)  # rules / model:<version> (shadow)
+
+
+class ModelStatus(enum.StrEnum):
+    shadow = "shadow"  # scores beside the rules; shown to admins, never to buyers
+    promoted = "promoted"  # passed the gate (enough data, beats the baseline) and was promoted by an admin
+    retired = "retired"
+
+
+class PriceModel(UUIDModel, table=True):
+    """A model of the clearing price per unit of accepted offers, learned from lot features (phase 3)."""
+
+    __tablename__ = "cqi_price_models"
+
+    version: int = Field(sa_column_kwargs={"unique": True})
+    status: ModelStatus = Field(default=ModelStatus.shadow, sa_type=sa.String(10), index=True)
+    algorithm: str = Field(default="lightgbm", max_length=40)
+    features: list[str] = Field(sa_type=sa.JSON)
+    metrics: dict = Field(sa_type=sa.JSON)  # n_train, n_val, mae, baseline_mae, split_at
+    artifact: str = Field(sa_type=sa.Text)  # the booster as text (LightGBM model_to_string)
+    trained_at: datetime = Field(sa_type=UTCDateTime)
+    promoted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    promoted_by: uuid.UUID | None = None

@@ -93,6 +93,11 @@ def score_lot(session: Session, lot_id: uuid.UUID) -> scoring.Breakdown | None:
     breakdown = scoring.score(features(lot, coa, counts.get(coa.id) if coa else None, record), config.weights,
                               config.params, calibration.load(session))
     _store(session, lot.id, config, breakdown)
+    from icc_app.quality import pricing
+
+    model = pricing.latest_model(session)
+    if model is not None and breakdown.total is not None:  # the model scores beside the rules (shadow mode)
+        pricing.shadow_score(session, lot, model)
     return breakdown
 
 
@@ -132,6 +137,11 @@ def rescore_all(session: Session) -> int:
         session.connection().execute(sa.update(Lot.__table__).where(Lot.__table__.c.id == sa.bindparam("lot")).values(
             cqi_score=sa.bindparam("score")), [{"lot": lot_id, "score": b.total} for lot_id, _, b in results])
     return len(results)
+
+
+def model_score(session: Session, lot_id: uuid.UUID) -> CQIScore | None:
+    return session.exec(select(CQIScore).where(CQIScore.lot_id == lot_id, CQIScore.is_current == True,  # noqa: E712
+                                               col(CQIScore.scorer).like("model:%")).order_by(col(CQIScore.id).desc())).first()
 
 
 def current_score(session: Session, lot_id: uuid.UUID) -> CQIScore | None:

@@ -21,3 +21,12 @@ def score_lot(lot_id: str) -> float | None:
 def rescore_all_active_lots() -> int:
     with unit_of_work() as session:
         return service.rescore_all(session)
+
+
+@celery_app.task(name="quality.train_price_model", soft_time_limit=900)
+def train_price_model() -> int:
+    """Weekly: fit a new shadow model on the trades so far (promotion stays an admin's decision)."""
+    from icc_app.quality import pricing
+
+    with unit_of_work() as session:
+        return pricing.train(session).version

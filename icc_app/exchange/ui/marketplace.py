@@ -233,6 +233,7 @@ class LotState(AuthFormState):
                 seller = business_name(session, lot.business_id)
                 record = lots.reputation(session, lot.business_id)
                 scored = quality.current_score(session, lot.id)
+                shadow = quality.model_score(session, lot.id)
                 self.photos = [{"id": str(p.id)} for p in lots.photos(session, lot.id)]
         except DomainError as exc:
             self.form_error, self.lot = exc.message, {}
@@ -248,6 +249,10 @@ class LotState(AuthFormState):
                     "reason": scored.reason if scored else "Not scored yet: scoring runs when the COA is parsed.",
                     "version": str(scored.config_version) if scored else ""}
         self.cqi_rows = rows_for(scored.components) if scored else []
+        # The price model's view: to platform admins while in shadow mode, to everyone once promoted.
+        show_model = shadow is not None and (principal.is_platform_admin or "promoted" in shadow.reason)
+        self.cqi["model"] = (f"{shadow.reason}: {shadow.components[0]['inputs']} "
+                             f"(score {shadow.total:.0f})") if show_model else ""
         self.is_seller = principal.membership(lot.business_id) is not None
         self.can_offer = not self.is_seller and trading_business(principal) is not None and \
             LotStatus(lot.status) == LotStatus.active
@@ -353,6 +358,8 @@ def lot_page() -> rx.Component:
             ),
             breakdown_panel(LotState.cqi.get("total", ""), LotState.cqi.get("color", "gray"),
                             LotState.cqi.get("reason", ""), LotState.cqi_rows, LotState.cqi.get("version", "")),
+            rx.cond(LotState.cqi.get("model", "") != "", rx.callout(LotState.cqi.get("model", ""), icon="brain",
+                                                                   color_scheme="gray", width="100%", id="cqi-model")),
             rx.cond(lot.get("description", "") != "", card(rx.text(lot.get("description", ""), white_space="pre-wrap"))),
             rx.cond(LotState.can_offer, _offer_form()),
             rx.cond(LotState.is_seller, rx.link(rx.button("Manage this lot"), href="/exchange/sell?lot=" + lot.get("id", ""))),

@@ -11,8 +11,8 @@ from sqlmodel import col, select
 from icc_app.core.db import unit_of_work
 from icc_app.core.errors import DomainError
 from icc_app.identity.ui.admin import AdminState
-from icc_app.quality import service
-from icc_app.quality.models import ConfigStatus, ScoringConfig
+from icc_app.quality import pricing, service
+from icc_app.quality.models import ConfigStatus, PriceModel, ScoringConfig
 from icc_app.quality.scoring import COMPONENTS
 from icc_app.ui.components import card, form_alert, labelled_input, page_header
 from icc_app.ui.layout import app_page
@@ -24,6 +24,7 @@ class CqiAdminState(AdminState):
     draft_id: str = ""
     preview: dict[str, str] = {}
     moves: list[dict[str, str]] = []
+    models: list[dict[str, str]] = []
 
     def _refresh(self) -> None:
         with unit_of_work() as session:
@@ -31,6 +32,13 @@ class CqiAdminState(AdminState):
             self.active = {**{f"w_{k}": f"{v:g}" for k, v in current.weights.items()},
                            "half_life": str(current.params["freshness_half_life_days"]),
                            "safety_cap": str(current.params["safety_cap"]), "version": str(current.version)}
+            minimum = int(current.params.get("model_min_samples", pricing.DEFAULT_MIN_SAMPLES))
+            self.models = [{"id": str(m.id), "version": str(m.version), "status": str(m.status),
+                            "trades": f"{m.metrics['n_train']} + {m.metrics['n_val']}",
+                            "mae": f"${m.metrics['mae']:,.2f}", "baseline": f"${m.metrics['baseline_mae']:,.2f}",
+                            "trained": m.trained_at.strftime("%Y-%m-%d"),
+                            "gate": pricing.can_promote(m, minimum) or "ready"}
+                           for m in session.exec(select(PriceModel).order_by(col(PriceModel.version).desc()))]
             self.configs = [{"id": str(c.id), "version": str(c.version), "status": str(c.status), "note": c.note,
                              "weights": ", ".join(f"{k} {v:g}" for k, v in c.weights.items())}
                             for c in session.exec(select(ScoringConfig).order_by(col(ScoringConfig.version).desc()))]
@@ -68,6 +76,36 @@ class CqiAdminState(AdminState):
                         "up": str(result.moved_up), "down": str(result.moved_down)}
         self.moves = [{"lot": lot_id, "before": f"{b:.1f}", "after": f"{a:.1f}"} for lot_id, b, a in result.biggest_moves]
         self._refresh()
+
+    @rx.event
+    def train(self):
+        principal, redirect = self._admin()
+        if redirect:
+            return redirect
+        self._reset_errors()
+        try:
+            with unit_of_work() as session:
+                model = pricing.train(session)
+        except DomainError as exc:
+            self._fail(exc)
+            return
+        self._refresh()
+        return rx.toast.success(f"Model v{model.version} trained; it scores in shadow mode.")
+
+    @rx.event
+    def promote(self, model_id: str):
+        principal, redirect = self._admin()
+        if redirect:
+            return redirect
+        self._reset_errors()
+        try:
+            with unit_of_work() as session:
+                model = pricing.promote(session, admin=principal, model_id=uuid.UUID(model_id))
+        except DomainError as exc:
+            self._fail(exc)
+            return
+        self._refresh()
+        return rx.toast.success(f"Model v{model.version} promoted.")
 
     @rx.event
     def activate(self):
@@ -115,6 +153,23 @@ def cqi_admin_page() -> rx.Component:
                                                               ": ", m["before"], " → ", m["after"], size="2")),
             rx.button("Activate and rescore", on_click=CqiAdminState.activate, id="cqi-activate"),
             spacing="2", align="start"))),
+        card(rx.vstack(
+            rx.hstack(rx.heading("Price model (phase 3, shadow)", size="4", as_="h2"), rx.spacer(),
+                      rx.button("Train on the trades so far", variant="soft", on_click=CqiAdminState.train,
+                                id="cqi-train"), width="100%"),
+            rx.text("LightGBM on the clearing prices of accepted offers; validated on the newest 20% of trades. It scores "
+                    "beside the rules and is promoted only with enough trades and a lower error than the baseline "
+                    "(median price of the product type).", size="2", color_scheme="gray"),
+            rx.table.root(rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in (
+                "Model", "Status", "Trades (train + validation)", "Error", "Baseline error", "Trained", "Promotion")])),
+                rx.table.body(rx.foreach(CqiAdminState.models, lambda m: rx.table.row(
+                    rx.table.cell("v" + m["version"]), rx.table.cell(rx.badge(m["status"])), rx.table.cell(m["trades"]),
+                    rx.table.cell(m["mae"]), rx.table.cell(m["baseline"]), rx.table.cell(m["trained"]),
+                    rx.table.cell(rx.cond((m["gate"] == "ready") & (m["status"] == "shadow"),
+                                          rx.button("Promote", size="1", on_click=CqiAdminState.promote(m["id"])),
+                                          rx.text(m["gate"], size="1")))))),
+                width="100%"),
+            spacing="3", width="100%", align="start")),
         rx.table.root(rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
                                                      ("Version", "Status", "Weights", "Note")])),
                       rx.table.body(rx.foreach(CqiAdminState.configs, lambda c: rx.table.row(
