@@ -170,6 +170,7 @@ def update_lot(session: Session, *, principal: Principal, lot_id: uuid.UUID, dat
     session.add(lot)
     if LotStatus(lot.status) == LotStatus.active and lot.available_qty < lot.min_order_qty:
         transition(session, lot, "sell_out", actor_id=principal.user_id, note="less than a minimum order left")
+    enqueue(session, "quality.score_lot", str(lot.id))  # a changed lot may score differently
     audit.record(session, action="exchange.lot.updated", object_type="lot", object_id=lot.id,
                  actor_id=principal.user_id, business_id=lot.business_id, before=before,
                  after={k: v for k, v in values.items() if k != "description"})
