@@ -128,6 +128,8 @@ def test_list_offer_counter_accept_pay_ship_receive_and_dispute(browser, live_ap
     expect(buyer.locator("#order-status")).to_contain_text("received")
 
     admin.goto("/admin/cqi")
+    expect(admin.get_by_role("heading", name="New version (starts from version 1)")).to_be_visible()
+    expect(admin.locator("#w_safety")).to_have_value("0.25")  # the form shows the active weights once loaded
     admin.fill("#w_safety", "0.5")
     admin.click("#cqi-preview")
     expect(admin.get_by_text(re.compile("they must add up to 1"))).to_be_visible()

