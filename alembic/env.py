@@ -21,7 +21,8 @@ POSTGIS_SCHEMAS = {"tiger", "tiger_data", "topology"}
 
 # PostgreSQL-only expression indexes that migrations create with raw SQL (no model can declare them portably).
 MANUAL_INDEXES = {"ix_lots_search", "ix_lots_active_listed", "ix_lots_active_price", "ix_lots_active_thc",
-                  "ix_lots_active_cqi", "ix_lots_geog"}
+                  "ix_lots_active_cqi", "ix_lots_geog",
+                  "ix_dispensaries_geog"}
 
 
 def include_object(obj, name, type_, reflected, compare_to):

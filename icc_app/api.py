@@ -58,9 +58,11 @@ def build() -> FastAPI:
     from icc_app.identity.oidc.api import router as oidc_router
     from icc_app.exchange.api import router as exchange_router
     from icc_app.labs.api import router as coa_router
+    from icc_app.maps.api import router as maps_router
 
     api.include_router(oidc_router)  # /.well-known/openid-configuration and /oauth/*
     api.include_router(identity_router, prefix=API_PREFIX)
     api.include_router(coa_router, prefix=API_PREFIX)
     api.include_router(exchange_router, prefix=API_PREFIX)
+    api.include_router(maps_router, prefix=API_PREFIX)
     return api

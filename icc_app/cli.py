@@ -308,6 +308,31 @@ def quality_rescore() -> None:
         typer.echo(f"{rescore_all(session)} lots rescored.")
 
 
+dispensaries_app = typer.Typer(help="ICC Maps: dispensaries.")
+app.add_typer(dispensaries_app, name="dispensaries")
+
+
+@dispensaries_app.command("import")
+def dispensaries_import(
+    file: str, state: str = typer.Option(..., "--state", help="Two-letter state code of the list.")
+) -> None:
+    """Load the retail licensees of a regulator list as dispensaries; lists the rows that could not be placed."""
+    from icc_app.core.db import unit_of_work
+    from icc_app.core.errors import ValidationFailed
+    from icc_app.maps.service import import_dispensaries
+
+    path = _existing_file(file)
+    try:
+        with unit_of_work() as session:
+            report = import_dispensaries(session, path.read_bytes(), state=state)
+    except ValidationFailed as exc:
+        typer.echo(exc.message, err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(report.summary())
+    for line, reason in report.not_placed[:100]:
+        typer.echo(f"  line {line}: {reason}")
+
+
 def main() -> None:
     from icc_app.settings import SettingsError
 

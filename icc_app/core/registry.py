@@ -6,6 +6,7 @@ from icc_app.identity.oidc import models as oidc_models  # noqa: F401
 from icc_app.labs import models as labs_models  # noqa: F401
 from icc_app.exchange import models as exchange_models  # noqa: F401
 from icc_app.quality import models as quality_models  # noqa: F401
+from icc_app.maps import models as maps_models  # noqa: F401
 from sqlmodel import SQLModel
 
 metadata = SQLModel.metadata

@@ -108,7 +108,7 @@ class ImportReport:
                 f"{self.merged} merged into an earlier row of the same license, {len(self.rejected)} rejected")
 
 
-def _pick(row: dict[str, str], key: str) -> str:
+def pick_column(row: dict[str, str], key: str) -> str:
     lowered = {k.strip().lower(): v for k, v in row.items() if k}
     for name in _COLUMNS[key]:
         value = lowered.get(name.lower())
@@ -117,7 +117,7 @@ def _pick(row: dict[str, str], key: str) -> str:
     return ""
 
 
-def _date(value: str) -> date | None:
+def parse_date(value: str) -> date | None:
     value = (value or "").strip()
     if not value:
         return None
@@ -129,7 +129,7 @@ def _date(value: str) -> date | None:
     return None
 
 
-def _float(value: str, low: float, high: float) -> float | None:
+def parse_float(value: str, low: float, high: float) -> float | None:
     try:
         number = float(value)
     except (TypeError, ValueError):
@@ -156,8 +156,8 @@ def import_registry(session: Session, data: bytes | str, *, state: str, source: 
     seen: dict[str, LicenseRegistryEntry] = {}
     for line, row in enumerate(reader, start=2):
         report.read += 1
-        raw_number = _pick(row, "license_number")
-        row_state = _pick(row, "state").upper()
+        raw_number = pick_column(row, "license_number")
+        row_state = pick_column(row, "state").upper()
         if row_state and row_state != state:
             report.rejected.append((line, f"row is for state {row_state}, not {state}"))
             continue
@@ -166,26 +166,26 @@ def import_registry(session: Session, data: bytes | str, *, state: str, source: 
         except ValidationFailed as exc:
             report.rejected.append((line, "no license number" if not raw_number else exc.message))
             continue
-        legal_name = _pick(row, "legal_name") or _pick(row, "dba")
+        legal_name = pick_column(row, "legal_name") or pick_column(row, "dba")
         if not legal_name:
             report.rejected.append((line, "no business name"))
             continue
         if number in seen:
             entry = seen[number]
-            extra = _pick(row, "license_type")
+            extra = pick_column(row, "license_type")
             if extra and extra not in entry.license_type:
                 entry.license_type = f"{entry.license_type}; {extra}"[:120]
             report.merged += 1
             continue
-        status = _pick(row, "status")
-        expires_on = _date(_pick(row, "expires_on"))
+        status = pick_column(row, "status")
+        expires_on = parse_date(pick_column(row, "expires_on"))
         values = dict(
-            legal_name=legal_name[:300], dba=(_pick(row, "dba") or None), license_type=_pick(row, "license_type")[:120],
+            legal_name=legal_name[:300], dba=(pick_column(row, "dba") or None), license_type=pick_column(row, "license_type")[:120],
             status=status[:80], is_active=not _INACTIVE.search(status) and not (expires_on and expires_on < today),
-            street=_pick(row, "street")[:300] or None, city=_pick(row, "city").title()[:120] or None,
-            postal_code=_pick(row, "postal_code").split(".")[0][:10] or None, county=_pick(row, "county")[:120] or None,
-            phone=_pick(row, "phone")[:40] or None, latitude=_float(_pick(row, "latitude"), -90, 90),
-            longitude=_float(_pick(row, "longitude"), -180, 180), issued_on=_date(_pick(row, "issued_on")),
+            street=pick_column(row, "street")[:300] or None, city=pick_column(row, "city").title()[:120] or None,
+            postal_code=pick_column(row, "postal_code").split(".")[0][:10] or None, county=pick_column(row, "county")[:120] or None,
+            phone=pick_column(row, "phone")[:40] or None, latitude=parse_float(pick_column(row, "latitude"), -90, 90),
+            longitude=parse_float(pick_column(row, "longitude"), -180, 180), issued_on=parse_date(pick_column(row, "issued_on")),
             expires_on=expires_on, source=source[:200],
         )
         entry = existing.get(number)

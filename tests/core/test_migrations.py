@@ -24,7 +24,8 @@ def test_no_pending_model_changes_on_postgres():
     postgis_tables = {"spatial_ref_sys", "geometry_columns", "geography_columns", "raster_columns", "raster_overviews"}
 
     manual_indexes = {"ix_lots_search", "ix_lots_active_listed", "ix_lots_active_price", "ix_lots_active_thc",
-                      "ix_lots_active_cqi", "ix_lots_geog"}  # alembic/env.py MANUAL_INDEXES: raw-SQL indexes
+                      "ix_lots_active_cqi", "ix_lots_geog",
+                  "ix_dispensaries_geog"}  # alembic/env.py MANUAL_INDEXES: raw-SQL indexes
 
     def include(obj, name, type_, reflected, compare_to):
         if type_ == "index" and reflected and name in manual_indexes:

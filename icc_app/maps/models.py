@@ -1,0 +1,53 @@
+"""ICC Maps tables: dispensaries (from the regulator lists, claimable by their verified business) and the cache
+of geocoded addresses. Coordinates always carry their source and a confidence."""
+
+from __future__ import annotations
+
+import uuid
+
+import sqlalchemy as sa
+from sqlmodel import Field
+
+from icc_app.core.models import UUIDModel
+
+
+class Dispensary(UUIDModel, table=True):
+    __tablename__ = "dispensaries"
+    __table_args__ = (
+        sa.UniqueConstraint("state", "license_number", name="uq_dispensaries_state_license"),
+        sa.Index("ix_dispensaries_lat_lon", "latitude", "longitude"),
+    )
+
+    name: str = Field(max_length=300)
+    dba: str | None = Field(default=None, max_length=300)
+    license_number: str = Field(max_length=60)
+    state: str = Field(max_length=2, index=True)
+    registry_entry_id: uuid.UUID | None = Field(default=None, foreign_key="license_registry.id", ondelete="SET NULL")
+    street: str | None = Field(default=None, max_length=300)
+    city: str | None = Field(default=None, max_length=120)
+    postal_code: str | None = Field(default=None, max_length=10)
+    latitude: float | None = None
+    longitude: float | None = None
+    geo_source: str = Field(default="", max_length=40)  # registry / zip-centroid / census ...
+    geo_confidence: float = 0.0  # 1.0 rooftop ... 0.3 a ZIP's centroid
+    phone: str | None = Field(default=None, max_length=40)
+    website: str | None = Field(default=None, max_length=300)
+    hours: dict = Field(default_factory=dict, sa_type=sa.JSON)  # weekday -> [open, close] ("09:00", "21:00")
+    services: list[str] = Field(default_factory=list, sa_type=sa.JSON)  # pickup, delivery, medical, adult_use
+    slug: str = Field(max_length=200, index=True)
+    city_slug: str = Field(default="", max_length=120)
+    claimed_by_business_id: uuid.UUID | None = Field(default=None, foreign_key="businesses.id", ondelete="SET NULL")
+    is_active: bool = Field(default=True)
+
+
+class GeocodeCache(UUIDModel, table=True):
+    """One geocoded address (normalized, hashed) per provider, so the same address is never looked up twice."""
+
+    __tablename__ = "geocode_cache"
+
+    address_hash: str = Field(max_length=64, sa_column_kwargs={"unique": True})
+    query: str = Field(max_length=500)
+    latitude: float | None = None
+    longitude: float | None = None
+    confidence: float = 0.0
+    provider: str = Field(max_length=40)

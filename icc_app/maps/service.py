@@ -1,0 +1,146 @@
+"""Dispensaries: loaded from the regulators' retail licensee lists, placed on the map (registry coordinates, else
+the offline ZIP geocoder), and found by radius: PostGIS geography on PostgreSQL (ST_DWithin on a GiST index,
+KNN order), a bounding box plus the great-circle function on SQLite; the same dispensaries either way."""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, func, select
+
+from icc_app.core import audit
+from icc_app.core.errors import ValidationFailed
+from icc_app.core.geo import bounding_box, haversine_miles
+from icc_app.identity.licenses import US_STATES, normalize_number, parse_float, pick_column
+from icc_app.maps.geocoding import Geocoder, geocode
+from icc_app.maps.models import Dispensary
+
+RETAIL = re.compile(r"retail|store|dispensar|establishment", re.I)
+NOT_RETAIL = re.compile(r"cultivat|laborator|testing|manufactur|transport|courier|deliver|research|processor", re.I)
+_INACTIVE = re.compile(r"\b(not operating|inactive|expired|revoked|cancel|surrender|suspend|closed|denied)", re.I)
+PG_DISPENSARY_GEOGRAPHY = "geography(ST_SetSRID(ST_MakePoint(dispensaries.longitude, dispensaries.latitude), 4326))"
+METERS_PER_MILE = 1609.344
+MAX_RADIUS_MILES = 500
+
+
+def slugify(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text or "").encode("ascii", "ignore").decode().lower()
+    return re.sub(r"[^a-z0-9]+", "-", text).strip("-")[:120] or "dispensary"
+
+
+@dataclass
+class DispensaryImport:
+    state: str
+    read: int = 0
+    created: int = 0
+    updated: int = 0
+    skipped_not_retail: int = 0
+    merged: int = 0  # further rows of a license already read (adult-use and medical rows of one store)
+    not_placed: list[tuple[int, str]] = field(default_factory=list)  # (line, why)
+
+    def summary(self) -> str:
+        return (f"{self.state}: {self.read} rows, {self.created} dispensaries added, {self.updated} updated, "
+                f"{self.merged} merged, {self.skipped_not_retail} not retail, {len(self.not_placed)} could not be placed")
+
+
+def _in_state_box(lat: float, lon: float) -> bool:
+    return 18 <= lat <= 72 and -180 <= lon <= -64  # the United States, territories aside
+
+
+def import_dispensaries(session: Session, data: bytes | str, *, state: str, geocoder: Geocoder | None = None
+                        ) -> DispensaryImport:
+    state = (state or "").strip().upper()
+    if state not in US_STATES:
+        raise ValidationFailed(f"Unknown state {state!r}: use the two-letter code.", field="state")
+    text = data.decode("utf-8-sig", errors="replace") if isinstance(data, bytes) else data
+    report = DispensaryImport(state=state)
+    existing = {d.license_number: d for d in session.exec(select(Dispensary).where(Dispensary.state == state))}
+    seen: set[str] = set()
+    for line, row in enumerate(csv.DictReader(io.StringIO(text)), start=2):
+        report.read += 1
+        kind = " ".join(filter(None, (pick_column(row, "license_type"), row.get("license_designation") or "")))
+        if not RETAIL.search(kind) or (NOT_RETAIL.search(kind) and not re.search(r"retail", kind, re.I)):
+            report.skipped_not_retail += 1
+            continue
+        if _INACTIVE.search(pick_column(row, "status")):
+            report.skipped_not_retail += 1
+            continue
+        name = pick_column(row, "dba") or pick_column(row, "legal_name")
+        # Montana publishes no license numbers: the regulator's row id stands in for one.
+        number = normalize_number(pick_column(row, "license_number")) or (f"ROW-{row['id']}" if row.get("id") else "")
+        if not name or not number:
+            report.not_placed.append((line, "no name or license number"))
+            continue
+        if number in seen:
+            report.merged += 1
+            continue
+        seen.add(number)
+        street, city = pick_column(row, "street"), pick_column(row, "city").title()
+        postal = pick_column(row, "postal_code").split(".")[0][:10]
+        lat, lon = parse_float(pick_column(row, "latitude"), -90, 90), parse_float(pick_column(row, "longitude"), -180, 180)
+        source, confidence = "registry", 0.6
+        if lat is None or lon is None or not _in_state_box(lat, lon):
+            point = geocode(session, f"{street} {city} {state} {postal.zfill(5) if postal else ''}", geocoder=geocoder)
+            if point is None:
+                report.not_placed.append((line, f"no coordinates and the address could not be geocoded ({city} {postal})"))
+                continue
+            lat, lon, source, confidence = point.latitude, point.longitude, point.source, point.confidence
+        values = dict(name=name[:300], dba=pick_column(row, "dba")[:300] or None, street=street[:300] or None,
+                      city=city[:120] or None, postal_code=postal or None, latitude=lat, longitude=lon, geo_source=source,
+                      geo_confidence=confidence, phone=pick_column(row, "phone")[:40] or None,
+                      slug=f"{slugify(name)}-{slugify(number)[-8:]}", city_slug=slugify(city))
+        dispensary = existing.get(number)
+        if dispensary is None:
+            dispensary = Dispensary(state=state, license_number=number, **values)
+            report.created += 1
+        else:
+            for key, value in values.items():
+                setattr(dispensary, key, value)
+            report.updated += 1
+        session.add(dispensary)
+    session.flush()
+    audit.record(session, action="maps.dispensaries.imported", object_type="dispensaries", object_id=state,
+                 after={"read": report.read, "created": report.created, "updated": report.updated,
+                        "not_placed": len(report.not_placed)})
+    return report
+
+
+@dataclass(frozen=True)
+class NearResult:
+    rows: list[tuple[Dispensary, float]]  # dispensary, miles
+    total: int
+
+
+def near(session: Session, *, lat: float, lon: float, radius_miles: float, limit: int = 25, offset: int = 0
+         ) -> NearResult:
+    """Active dispensaries within the radius, nearest first."""
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise ValidationFailed("Latitude is -90..90 and longitude -180..180.", field="lat")
+    if not 0 < radius_miles <= MAX_RADIUS_MILES:
+        raise ValidationFailed(f"The radius is more than 0 and at most {MAX_RADIUS_MILES} miles.", field="radius_miles")
+    conditions = [Dispensary.is_active == True]  # noqa: E712
+    if session.get_bind().dialect.name == "postgresql":
+        point = sa.text("geography(ST_SetSRID(ST_MakePoint(:near_lon, :near_lat), 4326))").bindparams(
+            near_lon=lon, near_lat=lat)
+        geography = sa.literal_column(PG_DISPENSARY_GEOGRAPHY)
+        conditions.append(func.ST_DWithin(geography, point, radius_miles * METERS_PER_MILE, False))
+        order = [geography.op("<->")(point)]
+    else:
+        min_lat, max_lat, min_lon, max_lon = bounding_box(lat, lon, radius_miles)
+        distance = func.icc_distance_miles(Dispensary.latitude, Dispensary.longitude, lat, lon)
+        conditions += [col(Dispensary.latitude).between(min_lat, max_lat),
+                       col(Dispensary.longitude).between(min_lon, max_lon), distance <= radius_miles]
+        order = [distance, col(Dispensary.id)]
+    total = session.exec(select(func.count()).select_from(Dispensary).where(*conditions)).one()
+    found = session.exec(select(Dispensary).where(*conditions).order_by(*order).limit(limit).offset(offset)).all()
+    return NearResult([(d, round(haversine_miles(d.latitude, d.longitude, lat, lon), 2)) for d in found], total)
+
+
+def pages(total: int, limit: int) -> int:
+    return max(1, math.ceil(total / limit))
