@@ -76,3 +76,47 @@ def search_dispensaries(
                 for d, miles in result.rows]
     return DispensaryPage(origin={**origin, "lat": lat, "lon": lon}, total=result.total, page=page,
                           pages=service.pages(result.total, per_page), dispensaries=rows)
+
+
+class MenuItemOut(BaseModel):
+    id: uuid.UUID
+    name: str
+    brand: str | None
+    category: str
+    strain_name: str | None
+    strain_type: str | None
+    thc: str | None
+    cbd: str | None
+    price: float | None
+    variants: list[dict]
+    in_stock_qty: int
+    source: str
+
+
+class MenuOut(BaseModel):
+    dispensary_id: uuid.UUID
+    name: str
+    categories: dict[str, list[MenuItemOut]]
+
+
+def _range(low: float | None, high: float | None, unit: str) -> str | None:
+    if low is None:
+        return None
+    return f"{low:g}{unit}" if high in (None, low) else f"{low:g}-{high:g}{unit}"
+
+
+@router.get("/dispensaries/{dispensary_id}/menu", response_model=MenuOut)
+def dispensary_menu(dispensary_id: uuid.UUID) -> MenuOut:
+    """The live menu: items in stock, grouped by category."""
+    from icc_app.maps.menus import public_menu
+
+    with unit_of_work() as session:
+        dispensary, items = public_menu(session, dispensary_id)
+        categories: dict[str, list[MenuItemOut]] = {}
+        for item in items:
+            categories.setdefault(item.category, []).append(MenuItemOut(
+                id=item.id, name=item.name, brand=item.brand, category=item.category, strain_name=item.strain_name,
+                strain_type=item.strain_type, thc=_range(item.thc_min, item.thc_max, item.thc_unit),
+                cbd=_range(item.cbd_min, item.cbd_max, item.cbd_unit), price=item.price, variants=item.variants,
+                in_stock_qty=item.in_stock_qty, source=item.source))
+        return MenuOut(dispensary_id=dispensary.id, name=dispensary.dba or dispensary.name, categories=categories)

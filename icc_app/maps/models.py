@@ -51,3 +51,31 @@ class GeocodeCache(UUIDModel, table=True):
     longitude: float | None = None
     confidence: float = 0.0
     provider: str = Field(max_length=40)
+
+
+class MenuItem(UUIDModel, table=True):
+    """One product on a dispensary's menu: typed by hand in the console (source "manual") or synced from a POS."""
+
+    __tablename__ = "menu_items"
+    __table_args__ = (sa.UniqueConstraint("dispensary_id", "source", "external_id", name="uq_menu_items_source_external"),)
+
+    dispensary_id: uuid.UUID = Field(foreign_key="dispensaries.id", index=True, ondelete="CASCADE")
+    source: str = Field(default="manual", max_length=20)  # manual / dutchie / jane / treez / flowhub
+    external_id: str = Field(max_length=120)
+    name: str = Field(max_length=300)
+    brand: str | None = Field(default=None, max_length=200)
+    category: str = Field(max_length=40, index=True)
+    strain_name: str | None = Field(default=None, max_length=120)
+    strain_type: str | None = Field(default=None, max_length=10)
+    thc_min: float | None = None
+    thc_max: float | None = None
+    thc_unit: str = Field(default="%", max_length=5)  # % or mg
+    cbd_min: float | None = None
+    cbd_max: float | None = None
+    cbd_unit: str = Field(default="%", max_length=5)
+    terpenes: list[dict] = Field(default_factory=list, sa_type=sa.JSON)  # [{name, pct}]
+    variants: list[dict] = Field(default_factory=list, sa_type=sa.JSON)  # [{label, weight_g, price}]
+    price: float | None = None  # the lowest variant price, for sorting and filters
+    in_stock_qty: int = 0
+    lot_id: uuid.UUID | None = Field(default=None, foreign_key="lots.id", ondelete="SET NULL")  # the exchange lot
+    is_active: bool = Field(default=True)
