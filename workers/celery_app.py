@@ -23,6 +23,7 @@ TASK_MODULES = [
     "icc_app.identity.tasks",
     "icc_app.exchange.tasks",
     "icc_app.quality.tasks",
+    "icc_app.maps.tasks",
 ]
 
 ROUTES_BY_PREFIX = {

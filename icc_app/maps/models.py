@@ -79,3 +79,38 @@ class MenuItem(UUIDModel, table=True):
     in_stock_qty: int = 0
     lot_id: uuid.UUID | None = Field(default=None, foreign_key="lots.id", ondelete="SET NULL")  # the exchange lot
     is_active: bool = Field(default=True)
+
+
+class Review(UUIDModel, table=True):
+    """A consumer's rating (1-5) of a product or a dispensary, with effect tags and text; one per consumer and item."""
+
+    __tablename__ = "reviews"
+    __table_args__ = (sa.UniqueConstraint("author_id", "target_type", "target_id", name="uq_reviews_author_target"),
+                      sa.Index("ix_reviews_target", "target_type", "target_id", "status"))
+
+    author_id: uuid.UUID = Field(foreign_key="users.id", ondelete="CASCADE")
+    target_type: str = Field(max_length=10)  # product / dispensary
+    target_id: uuid.UUID
+    dispensary_id: uuid.UUID = Field(foreign_key="dispensaries.id", index=True, ondelete="CASCADE")
+    rating: int
+    effects: list[str] = Field(default_factory=list, sa_type=sa.JSON)
+    text: str = Field(default="", sa_type=sa.Text)
+    verified_purchase: bool = Field(default=False)
+    status: str = Field(default="published", max_length=10)  # published / hidden (by a moderator)
+    reports: int = 0
+    moderation_note: str | None = Field(default=None, max_length=500)
+    reply: str | None = Field(default=None, sa_type=sa.Text)  # the dispensary's public answer
+    reply_by: uuid.UUID | None = None
+
+
+class ReviewSummary(UUIDModel, table=True):
+    """The aggregate a product or dispensary shows: count, mean rating, share of reviews naming each effect."""
+
+    __tablename__ = "review_summaries"
+    __table_args__ = (sa.UniqueConstraint("target_type", "target_id", name="uq_review_summaries_target"),)
+
+    target_type: str = Field(max_length=10)
+    target_id: uuid.UUID
+    count: int = 0
+    rating: float | None = None
+    effects: dict = Field(default_factory=dict, sa_type=sa.JSON)  # tag -> share of reviews (0..1)

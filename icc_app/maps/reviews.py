@@ -1,0 +1,148 @@
+"""Reviews with effect tags: consumers (21+) rate products and dispensaries, one review each (editable); others
+report abuse to a moderation queue; the dispensary answers publicly; the aggregate effect profile is rebuilt by
+the maps.aggregate_reviews task after every change."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+from sqlmodel import Session, col, select
+
+from icc_app.core import audit
+from icc_app.core.db import enqueue
+from icc_app.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from icc_app.identity.accounts import check_age
+from icc_app.identity.models import Product, User, UserKind
+from icc_app.identity.permissions import require_member, require_platform_admin
+from icc_app.identity.schemas import Principal
+from icc_app.maps.models import Dispensary, MenuItem, Review, ReviewSummary
+
+POSITIVE = ["relaxed", "happy", "euphoric", "uplifted", "creative", "focused", "sleepy", "hungry", "energetic",
+            "talkative", "tingly", "giggly"]
+NEGATIVE = ["dry mouth", "dry eyes", "paranoid", "anxious", "dizzy", "headache"]
+EFFECTS = POSITIVE + NEGATIVE
+HIDE_AFTER_REPORTS = 3  # so many reports hide a review until a moderator looks
+
+
+def _target(session: Session, target_type: str, target_id: uuid.UUID) -> uuid.UUID:
+    """The dispensary the reviewed thing belongs to (404 when it does not exist)."""
+    if target_type == "dispensary":
+        dispensary = session.get(Dispensary, target_id)
+        if dispensary is None:
+            raise NotFound("Dispensary not found.")
+        return dispensary.id
+    if target_type == "product":
+        item = session.get(MenuItem, target_id)
+        if item is None:
+            raise NotFound("Product not found.")
+        return item.dispensary_id
+    raise ValidationFailed("Review a product or a dispensary.", field="target_type")
+
+
+def write(session: Session, *, principal: Principal, target_type: str, target_id: uuid.UUID, rating: int,
+          effects: list[str], text: str = "") -> Review:
+    """Create or edit the consumer's one review of this item."""
+    if principal.kind != UserKind.consumer or principal.user_id is None:
+        raise PermissionDenied("Reviews are written with a consumer account.")
+    user = session.get(User, principal.user_id)
+    if not user.birth_date:
+        raise PermissionDenied("Add your birth date first: reviews are for people 21 and older.")
+    check_age(date.fromisoformat(user.birth_date))
+    if not isinstance(rating, int) or not 1 <= rating <= 5:
+        raise ValidationFailed("Rate from 1 to 5 stars.", field="rating")
+    tags = sorted({e.strip().lower() for e in effects})
+    unknown = [t for t in tags if t not in EFFECTS]
+    if unknown:
+        raise ValidationFailed(f"Unknown effect: {', '.join(unknown)}.", field="effects")
+    text = (text or "").strip()
+    if len(text) > 5000:
+        raise ValidationFailed("Keep the review under 5,000 characters.", field="text")
+    dispensary_id = _target(session, target_type, target_id)
+    review = session.exec(select(Review).where(Review.author_id == user.id, Review.target_type == target_type,
+                                               Review.target_id == target_id)).first()
+    before = None if review is None else {"rating": review.rating, "effects": review.effects}
+    if review is None:
+        review = Review(author_id=user.id, target_type=target_type, target_id=target_id, dispensary_id=dispensary_id,
+                        rating=rating, effects=tags, text=text)
+    else:
+        review.rating, review.effects, review.text = rating, tags, text
+    session.add(review)
+    session.flush()
+    audit.record(session, action="maps.review.written", object_type="review", object_id=review.id, actor_id=user.id,
+                 before=before, after={"rating": rating, "effects": tags})
+    enqueue(session, "maps.aggregate_reviews", target_type, str(target_id))
+    return review
+
+
+def report(session: Session, *, principal: Principal, review_id: uuid.UUID, reason: str) -> Review:
+    review = session.get(Review, review_id)
+    if review is None or review.status != "published":
+        raise NotFound("Review not found.")
+    if principal.user_id == review.author_id:
+        raise Conflict("You cannot report your own review.")
+    if len((reason or "").strip()) < 5:
+        raise ValidationFailed("Say what is wrong with it.", field="reason")
+    review.reports += 1
+    if review.reports >= HIDE_AFTER_REPORTS:
+        review.status, review.moderation_note = "hidden", "hidden after reports, waiting for a moderator"
+        enqueue(session, "maps.aggregate_reviews", review.target_type, str(review.target_id))
+    session.add(review)
+    audit.record(session, action="maps.review.reported", object_type="review", object_id=review.id,
+                 actor_id=principal.user_id, after={"reason": reason[:300], "reports": review.reports})
+    return review
+
+
+def moderation_queue(session: Session, *, principal: Principal) -> list[Review]:
+    require_platform_admin(principal)
+    return list(session.exec(select(Review).where((Review.reports > 0) | (Review.status == "hidden"))
+                             .order_by(col(Review.reports).desc())))
+
+
+def moderate(session: Session, *, principal: Principal, review_id: uuid.UUID, publish: bool, note: str) -> Review:
+    require_platform_admin(principal)
+    review = session.get(Review, review_id)
+    if review is None:
+        raise NotFound("Review not found.")
+    review.status = "published" if publish else "hidden"
+    review.moderation_note, review.reports = (note or "").strip()[:500] or None, 0 if publish else review.reports
+    session.add(review)
+    audit.record(session, action="maps.review.moderated", object_type="review", object_id=review.id,
+                 actor_id=principal.user_id, after={"status": review.status, "note": note})
+    enqueue(session, "maps.aggregate_reviews", review.target_type, str(review.target_id))
+    return review
+
+
+def reply(session: Session, *, principal: Principal, review_id: uuid.UUID, text: str) -> Review:
+    """The dispensary's public answer, by a member (with Maps) of the business that claimed it."""
+    review = session.get(Review, review_id)
+    if review is None:
+        raise NotFound("Review not found.")
+    dispensary = session.get(Dispensary, review.dispensary_id)
+    if dispensary.claimed_by_business_id is None or principal.membership(dispensary.claimed_by_business_id) is None:
+        raise NotFound("Review not found.")
+    require_member(principal, dispensary.claimed_by_business_id, product=Product.maps)
+    text = (text or "").strip()
+    if not text:
+        raise ValidationFailed("Write the reply.", field="text")
+    review.reply, review.reply_by = text[:2000], principal.user_id
+    session.add(review)
+    audit.record(session, action="maps.review.replied", object_type="review", object_id=review.id,
+                 actor_id=principal.user_id, business_id=dispensary.claimed_by_business_id)
+    return review
+
+
+def aggregate(session: Session, target_type: str, target_id: uuid.UUID) -> ReviewSummary:
+    """Rebuild one item's summary from its published reviews (the task's body; idempotent)."""
+    rows = session.exec(select(Review).where(Review.target_type == target_type, Review.target_id == target_id,
+                                             Review.status == "published")).all()
+    summary = session.exec(select(ReviewSummary).where(ReviewSummary.target_type == target_type,
+                                                       ReviewSummary.target_id == target_id)).first()
+    summary = summary or ReviewSummary(target_type=target_type, target_id=target_id)
+    summary.count = len(rows)
+    summary.rating = round(sum(r.rating for r in rows) / len(rows), 2) if rows else None
+    summary.effects = {tag: round(sum(1 for r in rows if tag in r.effects) / len(rows), 3)
+                       for tag in EFFECTS if any(tag in r.effects for r in rows)} if rows else {}
+    session.add(summary)
+    session.flush()
+    return summary
