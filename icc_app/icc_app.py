@@ -11,6 +11,7 @@ from icc_app.identity.ui import pages as identity_pages
 from icc_app.identity.ui import security as identity_security
 from icc_app.identity.ui import team as identity_team
 from icc_app.labs import ui as labs_pages
+from icc_app.maps.ui import pages as maps_pages
 from icc_app.quality.ui import pages as quality_pages
 from icc_app.ui import pages as platform_pages
 
@@ -30,3 +31,4 @@ labs_pages.register(app)
 for exchange_module in (marketplace, selling, negotiation, order_pages, dispute_admin):
     exchange_module.register(app)
 quality_pages.register(app)
+maps_pages.register(app)

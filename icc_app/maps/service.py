@@ -144,3 +144,13 @@ def near(session: Session, *, lat: float, lon: float, radius_miles: float, limit
 
 def pages(total: int, limit: int) -> int:
     return max(1, math.ceil(total / limit))
+
+
+def by_slug(session: Session, *, state: str, slug: str) -> Dispensary | None:
+    return session.exec(select(Dispensary).where(Dispensary.state == (state or "").upper(), Dispensary.slug == slug,
+                                                 Dispensary.is_active == True)).first()  # noqa: E712
+
+
+def page_path(dispensary: Dispensary) -> str:
+    """The clean, crawlable address of a dispensary page: /dispensaries/<state>/<city>/<slug>."""
+    return f"/dispensaries/{dispensary.state.lower()}/{dispensary.city_slug or 'city'}/{dispensary.slug}"

@@ -110,6 +110,8 @@ def _public_home() -> rx.Component:
                 "results, score quality, run your store, and help people find the right product.",
                 size="4", color_scheme="gray", max_width="40em"),
         rx.hstack(rx.link(rx.button("Sign in", size="3"), href=routes.LOGIN),
+                  rx.link(rx.button(rx.icon("map-pin", size=16), "Find a dispensary", size="3", variant="outline"),
+                          href=routes.DISPENSARIES),
                   rx.link(rx.button("Create an account", size="3", variant="soft"), href=routes.SIGNUP)),
         rx.grid(*[_product_tile(*p) for p in PRODUCTS], columns=rx.breakpoints(initial="1", sm="2", lg="3"),
                 spacing="4", width="100%", margin_top="2em"),

@@ -36,10 +36,11 @@ OFFERS = "/exchange/offers"
 ORDERS = "/exchange/orders"
 ADMIN_DISPUTES = "/admin/disputes"
 ADMIN_CQI = "/admin/cqi"
+DISPENSARIES = "/dispensaries"
 
 ALL_ROUTES = [HOME, LOGIN, LOGOUT, NOTIFICATIONS, ADMIN_AUDIT, COAS, SIGNUP, VERIFY_EMAIL, FORGOT_PASSWORD,
               RESET_PASSWORD, ONBOARDING, TEAM, INVITE, SECURITY, ADMIN_LICENSES, ADMIN_CLIENTS, CONSENT, MARKETPLACE,
-              MY_LOTS, OFFERS, ORDERS, ADMIN_DISPUTES, ADMIN_CQI]
+              MY_LOTS, OFFERS, ORDERS, ADMIN_DISPUTES, ADMIN_CQI, DISPENSARIES]
 
 
 def login_url(next_path: str | None = None) -> str:
@@ -70,6 +71,7 @@ class NavItem:
 NAV_ITEMS: list[NavItem] = [
     NavItem("Home", HOME, "house"),
     NavItem("Notifications", NOTIFICATIONS, "bell"),
+    NavItem("Find a dispensary", DISPENSARIES, "map-pin", section="Maps"),
     NavItem("Business & licenses", ONBOARDING, "badge-check", section="Business", consumer_visible=False),
     NavItem("Team", TEAM, "users", section="Business", consumer_visible=False, needs_business=True),
     NavItem("Marketplace", MARKETPLACE, "store", section="Exchange", product=Product.exchange, consumer_visible=False),
