@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from sqlmodel import Session, select
 
@@ -62,7 +63,8 @@ def seed_demo(session: Session) -> list[DemoLogin]:
     grower, new_grower = _user(session, "grower@icc.demo", "Gale Grower")
     buyer, new_buyer = _user(session, "buyer@icc.demo", "Blair Buyer")
     staff, new_staff = _user(session, "staff@icc.demo", "Sam Staff")
-    _user(session, "consumer@icc.demo", "hazy_hiker", kind=UserKind.consumer, handle="hazy_hiker")
+    _user(session, "consumer@icc.demo", "hazy_hiker", kind=UserKind.consumer, handle="hazy_hiker",
+          birth_date=date(1992, 4, 20))
     if new_grower:
         farm = identity.create_business(
             session, legal_name="Evergreen Farms LLC", dba="Evergreen Farms", business_type=BusinessType.cultivator,

@@ -53,3 +53,29 @@ def test_visitor_finds_a_dispensary_by_zip_and_filters_its_menu(page, live_app, 
     expect(page.locator(".menu-item")).to_have_count(1)
     expect(page.locator(".menu-item")).to_contain_text("$9.00")
     shot(page, "maps-dispensary")
+
+
+def test_consumer_writes_a_review_with_effect_tags(page, live_app, shared_data):
+    from tests.e2e.test_shell import sign_in
+
+    live_cli("dispensaries", "import", str(shared_data / "licenses/licenses-wa-latest.csv"), "--state", "WA")
+    first = httpx.get(f"{live_app}/api/v1/dispensaries", params={"zip": "98122", "radius_miles": 10}).json()
+    sign_in(page, "consumer@icc.demo")
+    expect(page.get_by_role("heading", name="Welcome, hazy_hiker")).to_be_visible()
+    page.goto("/dispensaries")
+    page.fill("#where", "98122")
+    page.click("#find")
+    page.locator(".dispensary-result").first.click()
+    expect(page.get_by_role("heading", name=first["dispensaries"][0]["name"])).to_be_visible()
+    page.get_by_role("checkbox", name="relaxed").click()
+    page.get_by_role("checkbox", name="dry mouth").click()
+    page.fill("#review-text", "Friendly budtenders, quick pickup.")
+    page.click("#publish-review")
+    review = page.locator(".review").first
+    expect(review).to_contain_text("@hazy_hiker")
+    expect(review).to_contain_text("dry mouth, relaxed")
+    shot(page, "maps-review")
+    page.fill("#review-text", "Edited: still great.")
+    page.click("#publish-review")
+    expect(page.locator(".review")).to_have_count(1)  # one review per consumer: the second publish edited it
+    expect(page.locator(".review").first).to_contain_text("Edited: still great.")

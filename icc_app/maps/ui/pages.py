@@ -8,6 +8,7 @@ import reflex as rx
 from icc_app.core.db import unit_of_work
 from icc_app.core.errors import DomainError
 from icc_app.maps import menus, service
+from icc_app.maps import reviews as reviews_module
 from icc_app.maps.api import _open_now
 from icc_app.maps.geocoding import geocode
 from icc_app.maps.models import ReviewSummary
@@ -108,6 +109,11 @@ def locator_page() -> rx.Component:
 
 
 class DispensaryState(SessionState):
+    dispensary_id: str = ""
+    reviews: list[dict[str, str]] = []
+    rating: str = "5"
+    effects: list[str] = []
+    review_error: str = ""
     found: bool = False
     loaded: bool = False
     info: dict[str, str] = {}
@@ -140,7 +146,51 @@ class DispensaryState(SessionState):
                                "thc": f"THC {i.thc_min:g}{i.thc_unit}" if i.thc_min is not None else "",
                                "price": f"${i.price:,.2f}" if i.price is not None else ""} for i in items]
                 self.categories = sorted({i.category for i in items})
+                self.dispensary_id = str(dispensary.id)
+                self._load_reviews(session, dispensary.id)
         self.loaded = True
+
+    def _load_reviews(self, session, dispensary_id) -> None:
+        from icc_app.identity.models import User
+        from icc_app.maps.models import Review
+
+        rows = session.exec(select(Review, User).join(User, User.id == Review.author_id).where(
+            Review.target_type == "dispensary", Review.target_id == dispensary_id, Review.status == "published")
+            .order_by(Review.updated_at.desc()).limit(20)).all()
+        self.reviews = [{"author": user.handle or user.display_name, "rating": "★" * review.rating,
+                         "effects": ", ".join(review.effects), "text": review.text, "reply": review.reply or ""}
+                        for review, user in rows]
+
+    @rx.event
+    def set_rating(self, value: str):
+        self.rating = value
+
+    @rx.event
+    def toggle_effect(self, effect: str, checked: bool):
+        chosen = set(self.effects)
+        chosen.add(effect) if checked else chosen.discard(effect)
+        self.effects = sorted(chosen)
+
+    @rx.event
+    def write_review(self, form: dict):
+        import uuid
+
+        from icc_app.maps import reviews
+
+        principal = self.principal()
+        if principal is None:
+            return rx.redirect(f"/login?next={self.router.url.path}")
+        self.review_error = ""
+        try:
+            with unit_of_work() as session:
+                reviews.write(session, principal=principal, target_type="dispensary",
+                              target_id=uuid.UUID(self.dispensary_id), rating=int(self.rating), effects=self.effects,
+                              text=form.get("text", ""))
+                self._load_reviews(session, uuid.UUID(self.dispensary_id))
+        except DomainError as exc:
+            self.review_error = exc.message
+            return
+        return rx.toast.success("Thanks: your review is published.")
 
     @rx.event
     def set_category(self, value: str):
@@ -184,6 +234,30 @@ def dispensary_page() -> rx.Component:
                         rx.spacer(), rx.badge(i["category"]), rx.text(i["thc"], size="2"),
                         rx.text(i["price"], weight="bold"), align="center", width="100%"), class_name="menu-item")),
                         width="100%", spacing="2")),
+            rx.heading("Reviews", size="5", as_="h2"),
+            rx.cond(DispensaryState.is_consumer, card(rx.form(rx.vstack(
+                rx.hstack(rx.text("Your rating", size="2", weight="medium"),
+                          rx.select(["5", "4", "3", "2", "1"], value=DispensaryState.rating,
+                                    on_change=DispensaryState.set_rating, aria_label="Rating"),
+                          rx.text("stars", size="2"), align="center"),
+                rx.text("Effects you felt", size="2", weight="medium"),
+                rx.flex(*[rx.checkbox(effect, checked=DispensaryState.effects.contains(effect),
+                                      on_change=lambda checked, effect=effect: DispensaryState.toggle_effect(effect, checked))
+                          for effect in reviews_module.EFFECTS], wrap="wrap", spacing="3"),
+                rx.text_area(name="text", placeholder="What was it like? (optional)", width="100%", id="review-text"),
+                form_alert(DispensaryState.review_error, id="review-error"),
+                rx.button("Publish review", type="submit", id="publish-review"),
+                spacing="3", align="start", width="100%"), on_submit=DispensaryState.write_review, reset_on_submit=False)),
+                rx.text(rx.link("Sign in", href="/login"), " with a consumer account to write a review.", size="2")),
+            rx.cond(DispensaryState.reviews.length() > 0,
+                    rx.vstack(rx.foreach(DispensaryState.reviews, lambda r: card(rx.vstack(
+                        rx.hstack(rx.text(r["rating"], color=rx.color("amber", 10)), rx.text("@" + r["author"], size="2"),
+                                  rx.text(r["effects"], size="1", color_scheme="gray")),
+                        rx.cond(r["text"] != "", rx.text(r["text"], size="2")),
+                        rx.cond(r["reply"] != "", rx.text("Reply from the dispensary: " + r["reply"], size="2",
+                                                          color_scheme="green")),
+                        spacing="1", align="start"), class_name="review")), width="100%", spacing="2"),
+                    rx.text("No reviews yet.", size="2", color_scheme="gray")),
             width="100%", align="start", spacing="3",
         ),
     ))
