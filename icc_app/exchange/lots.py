@@ -284,6 +284,25 @@ def suspend_unlicensed(session: Session) -> int:
     return count
 
 
+def list_own(session: Session, *, principal: Principal, business_id: uuid.UUID, limit: int = 100) -> list[Lot]:
+    """The business's lots, newest first, for its people with exchange access."""
+    from icc_app.identity.models import Product
+    from icc_app.identity.permissions import require_member
+
+    require_member(principal, business_id, product=Product.exchange)
+    return list(session.exec(select(Lot).where(Lot.business_id == business_id)
+                             .order_by(col(Lot.created_at).desc()).limit(limit)))
+
+
+def lot_coas(session: Session, *, principal: Principal, lot_id: uuid.UUID) -> list[CoaDocument]:
+    """The COAs uploaded for one of the principal's lots, newest first."""
+    lot = session.get(Lot, lot_id)
+    if lot is None or principal.membership(lot.business_id) is None:
+        raise NotFound("Lot not found.")
+    return list(session.exec(select(CoaDocument).where(CoaDocument.lot_id == lot.id, CoaDocument.business_id == lot.business_id)
+                             .order_by(col(CoaDocument.created_at).desc())))
+
+
 def visible_lot(session: Session, principal: Principal | None, lot_id: uuid.UUID) -> Lot:
     """Buyers see active lots (and lots they hold an offer or order on); sellers see their own in any state."""
     lot = session.get(Lot, lot_id)

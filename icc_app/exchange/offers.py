@@ -40,6 +40,19 @@ MAX_OFFER_DAYS = 14
 DEFAULT_OFFER_HOURS = 72
 
 
+# An offer thread ends once: every end state is reached only from open, through end().
+ENDS = {OfferStatus.accepted, OfferStatus.rejected, OfferStatus.withdrawn, OfferStatus.expired, OfferStatus.closed}
+
+
+def end(offer: Offer, status: OfferStatus) -> None:
+    """The one place an offer's status changes; the caller records the round (who, what, why) beside it."""
+    if status not in ENDS:
+        raise ValueError(f"{status} is not an end state")
+    if OfferStatus(offer.status) != OfferStatus.open:
+        raise Conflict(f"This offer is {OfferStatus(offer.status).value}.")
+    offer.status = status
+
+
 def _expiry(expires_at: datetime | None) -> datetime:
     now = utcnow()
     expires_at = expires_at or now + timedelta(hours=DEFAULT_OFFER_HOURS)
@@ -159,7 +172,7 @@ def reject(session: Session, *, principal: Principal, offer_id: uuid.UUID, messa
     _still_open(session, offer)
     if OfferParty(offer.awaiting) != party:
         raise Conflict("You made the latest round: withdraw it instead.")
-    offer.status = OfferStatus.rejected
+    end(offer, OfferStatus.rejected)
     session.add(offer)
     _record(session, offer, party, "reject", principal.user_id, message=message)
     _tell(session, offer, _other(party), "Your offer was rejected", message)
@@ -171,7 +184,7 @@ def withdraw(session: Session, *, principal: Principal, offer_id: uuid.UUID, mes
     _still_open(session, offer)
     if OfferParty(offer.awaiting) == party:
         raise Conflict("The latest round is the other side's: reject it instead.")
-    offer.status = OfferStatus.withdrawn
+    end(offer, OfferStatus.withdrawn)
     session.add(offer)
     _record(session, offer, party, "withdraw", principal.user_id, message=message)
     _tell(session, offer, _other(party), "An offer was withdrawn", message)
@@ -223,7 +236,7 @@ def accept(session: Session, *, principal: Principal, offer_id: uuid.UUID,
         raise Conflict(f"Only {qty_text(lot.available_qty)} {lot.unit} are left.")
     lot.available_qty -= offer.quantity
     lot.version += 1
-    offer.status = OfferStatus.accepted
+    end(offer, OfferStatus.accepted)
     session.add_all([lot, offer])
     _record(session, offer, party, "accept", principal.user_id, message=message)
     order = Order(lot_id=lot.id, offer_id=offer.id, seller_business_id=offer.seller_business_id,
@@ -260,7 +273,8 @@ def _close_misfits(session: Session, lot: Lot, *, keep: uuid.UUID) -> None:
                                                   Offer.id != keep)):
         if other.quantity <= left and LotStatus(lot.status) == LotStatus.active:
             continue
-        other.status, other.closed_reason = OfferStatus.closed, f"only {qty_text(left)} {lot.unit} left"
+        end(other, OfferStatus.closed)
+        other.closed_reason = f"only {qty_text(left)} {lot.unit} left"
         session.add(other)
         _record(session, other, OfferParty.seller, "close", None, message=other.closed_reason)
         for side in (OfferParty.buyer, OfferParty.seller):
@@ -268,7 +282,7 @@ def _close_misfits(session: Session, lot: Lot, *, keep: uuid.UUID) -> None:
 
 
 def expire(session: Session, offer: Offer) -> None:
-    offer.status = OfferStatus.expired
+    end(offer, OfferStatus.expired)
     session.add(offer)
     _record(session, offer, OfferParty(offer.awaiting), "expire", None)
     for side in (OfferParty.buyer, OfferParty.seller):

@@ -85,7 +85,8 @@ def report(session: Session, *, principal: Principal, review_id: uuid.UUID, reas
         raise ValidationFailed("Say what is wrong with it.", field="reason")
     review.reports += 1
     if review.reports >= HIDE_AFTER_REPORTS:
-        review.status, review.moderation_note = "hidden", "hidden after reports, waiting for a moderator"
+        _set_status(review, "hidden")
+        review.moderation_note = "hidden after reports, waiting for a moderator"
         enqueue(session, "maps.aggregate_reviews", review.target_type, str(review.target_id))
     session.add(review)
     audit.record(session, action="maps.review.reported", object_type="review", object_id=review.id,
@@ -104,7 +105,7 @@ def moderate(session: Session, *, principal: Principal, review_id: uuid.UUID, pu
     review = session.get(Review, review_id)
     if review is None:
         raise NotFound("Review not found.")
-    review.status = "published" if publish else "hidden"
+    _set_status(review, "published" if publish else "hidden")
     review.moderation_note, review.reports = (note or "").strip()[:500] or None, 0 if publish else review.reports
     session.add(review)
     audit.record(session, action="maps.review.moderated", object_type="review", object_id=review.id,
@@ -146,3 +147,23 @@ def aggregate(session: Session, target_type: str, target_id: uuid.UUID) -> Revie
     session.add(summary)
     session.flush()
     return summary
+
+
+def published(session: Session, *, target_type: str, target_id: uuid.UUID, limit: int = 20) -> list[tuple[Review, str]]:
+    """Published reviews of one item, newest first, with the author's public handle (never a real name)."""
+    rows = session.exec(select(Review, User).join(User, col(User.id) == Review.author_id).where(
+        Review.target_type == target_type, Review.target_id == target_id, Review.status == "published")
+        .order_by(col(Review.updated_at).desc()).limit(limit)).all()
+    return [(review, user.handle or user.display_name) for review, user in rows]
+
+
+def summary(session: Session, *, target_type: str, target_id: uuid.UUID) -> ReviewSummary | None:
+    return session.exec(select(ReviewSummary).where(ReviewSummary.target_type == target_type,
+                                                    ReviewSummary.target_id == target_id)).first()
+
+
+def _set_status(review: Review, status: str) -> None:
+    """The one place a review's visibility changes (published <-> hidden); callers audit it."""
+    if status not in ("published", "hidden"):
+        raise ValueError(f"unknown review status {status!r}")
+    review.status = status

@@ -181,3 +181,7 @@ def shadow_score(session: Session, lot: Lot, model: PriceModel) -> CQIScore:
                                 "improve": ""}])
     session.add(row)
     return row
+
+
+def list_models(session: Session) -> list[PriceModel]:
+    return list(session.exec(select(PriceModel).order_by(col(PriceModel.version).desc())))

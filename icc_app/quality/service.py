@@ -214,3 +214,7 @@ def activate(session: Session, *, admin: Principal, config_id: uuid.UUID) -> Sco
                  actor_id=admin.user_id, after={"weights": target.weights})
     enqueue(session, "quality.rescore_all_active_lots")
     return target
+
+
+def list_configs(session: Session) -> list[ScoringConfig]:
+    return list(session.exec(select(ScoringConfig).order_by(col(ScoringConfig.version).desc())))

@@ -7,17 +7,16 @@ import uuid
 from datetime import date
 
 import reflex as rx
-from sqlmodel import col, select
 
 from icc_app.core.db import unit_of_work
 from icc_app.core.errors import DomainError
 from icc_app.exchange import lots
 from icc_app.exchange.lots import LotInput
-from icc_app.exchange.models import Lot, ProductType, StrainType, Unit
+from icc_app.exchange.models import ProductType, StrainType, Unit
 from icc_app.exchange.ui.common import LOT_COLORS, money, pct, qty, status_badge, trading_business
 from icc_app.identity.ui.state import AuthFormState
 from icc_app.labs import service as labs
-from icc_app.labs.models import CoaDocument, CoaStatus
+from icc_app.labs.models import CoaStatus
 from icc_app.ui.components import card, empty_state, field_error, form_alert, labelled_input, page_header
 from icc_app.ui.layout import app_page
 
@@ -48,16 +47,13 @@ class SellState(AuthFormState):
             return
         wanted = self.router.url.query_parameters.get("lot", "") or self.selected.get("id", "")
         with unit_of_work() as session:
-            rows = session.exec(select(Lot).where(Lot.business_id == business_id)
-                                .order_by(col(Lot.created_at).desc()).limit(100)).all()
+            rows = lots.list_own(session, principal=principal, business_id=business_id)
             self.my_lots = [{"id": str(lot.id), "title": lot.title, "status": str(lot.status),
                           "price": money(lot.price_per_unit) + " / " + str(lot.unit),
                           "available": qty(lot.available_qty, str(lot.unit)), "thc": pct(lot.thc_pct)} for lot in rows]
             chosen = next((lot for lot in rows if str(lot.id) == wanted), None)
             if chosen is not None:
-                lots.sync_lab_values(session, chosen)
-                docs = session.exec(select(CoaDocument).where(CoaDocument.lot_id == chosen.id)
-                                    .order_by(col(CoaDocument.created_at).desc())).all()
+                docs = lots.lot_coas(session, principal=principal, lot_id=chosen.id)
                 self.coas = [{"id": str(d.id), "filename": d.filename, "status": CoaStatus(d.status).value,
                               "thc": pct(d.total_thc_pct), "reason": d.status_reason or ""} for d in docs]
                 self.parsing = any(not CoaStatus(d.status).finished for d in docs)

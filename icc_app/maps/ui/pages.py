@@ -11,11 +11,9 @@ from icc_app.maps import menus, service
 from icc_app.maps import reviews as reviews_module
 from icc_app.maps.api import _open_now
 from icc_app.maps.geocoding import geocode
-from icc_app.maps.models import ReviewSummary
 from icc_app.ui.components import card, empty_state, form_alert, page_header
 from icc_app.ui.layout import app_page
 from icc_app.ui.state import SessionState
-from sqlmodel import select
 
 LOCATOR = "/dispensaries"
 RADII = ["5", "10", "25", "50", "100"]
@@ -133,8 +131,7 @@ class DispensaryState(SessionState):
             dispensary = service.by_slug(session, state=state, slug=slug)
             self.found = dispensary is not None
             if dispensary is not None:
-                summary = session.exec(select(ReviewSummary).where(ReviewSummary.target_type == "dispensary",
-                                                                   ReviewSummary.target_id == dispensary.id)).first()
+                summary = reviews_module.summary(session, target_type="dispensary", target_id=dispensary.id)
                 _, items = menus.public_menu(session, dispensary.id)
                 self.info = {"name": dispensary.dba or dispensary.name, "license": f"{dispensary.state} "
                              f"{dispensary.license_number}", "address": ", ".join(p for p in (
@@ -151,15 +148,10 @@ class DispensaryState(SessionState):
         self.loaded = True
 
     def _load_reviews(self, session, dispensary_id) -> None:
-        from icc_app.identity.models import User
-        from icc_app.maps.models import Review
-
-        rows = session.exec(select(Review, User).join(User, User.id == Review.author_id).where(
-            Review.target_type == "dispensary", Review.target_id == dispensary_id, Review.status == "published")
-            .order_by(Review.updated_at.desc()).limit(20)).all()
-        self.reviews = [{"author": user.handle or user.display_name, "rating": "★" * review.rating,
-                         "effects": ", ".join(review.effects), "text": review.text, "reply": review.reply or ""}
-                        for review, user in rows]
+        self.reviews = [{"author": author, "rating": "★" * review.rating, "effects": ", ".join(review.effects),
+                         "text": review.text, "reply": review.reply or ""}
+                        for review, author in reviews_module.published(session, target_type="dispensary",
+                                                                       target_id=dispensary_id)]
 
     @rx.event
     def set_rating(self, value: str):

@@ -6,13 +6,12 @@ from __future__ import annotations
 import uuid
 
 import reflex as rx
-from sqlmodel import col, select
 
 from icc_app.core.db import unit_of_work
 from icc_app.core.errors import DomainError
 from icc_app.identity.ui.admin import AdminState
 from icc_app.quality import pricing, service
-from icc_app.quality.models import ConfigStatus, PriceModel, ScoringConfig
+from icc_app.quality.models import ConfigStatus
 from icc_app.quality.scoring import COMPONENTS
 from icc_app.ui.components import card, form_alert, labelled_input, page_header
 from icc_app.ui.layout import app_page
@@ -38,10 +37,10 @@ class CqiAdminState(AdminState):
                             "mae": f"${m.metrics['mae']:,.2f}", "baseline": f"${m.metrics['baseline_mae']:,.2f}",
                             "trained": m.trained_at.strftime("%Y-%m-%d"),
                             "gate": pricing.can_promote(m, minimum) or "ready"}
-                           for m in session.exec(select(PriceModel).order_by(col(PriceModel.version).desc()))]
+                           for m in pricing.list_models(session)]
             self.configs = [{"id": str(c.id), "version": str(c.version), "status": str(c.status), "note": c.note,
                              "weights": ", ".join(f"{k} {v:g}" for k, v in c.weights.items())}
-                            for c in session.exec(select(ScoringConfig).order_by(col(ScoringConfig.version).desc()))]
+                            for c in service.list_configs(session)]
 
     @rx.event
     def load(self):
