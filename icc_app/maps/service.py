@@ -83,10 +83,14 @@ def import_dispensaries(session: Session, data: bytes | str, *, state: str, geoc
         seen.add(number)
         street, city = pick_column(row, "street"), pick_column(row, "city").title()
         postal = pick_column(row, "postal_code").split(".")[0][:10]
+        if len(postal) == 9 and postal.isdigit():  # ZIP+4 printed without its dash
+            postal = f"{postal[:5]}-{postal[5:]}"
+        elif postal.isdigit() and 3 <= len(postal) < 5:  # New England ZIPs read as numbers lose their leading 0
+            postal = postal.zfill(5)
         lat, lon = parse_float(pick_column(row, "latitude"), -90, 90), parse_float(pick_column(row, "longitude"), -180, 180)
         source, confidence = "registry", 0.6
         if lat is None or lon is None or not _in_state_box(lat, lon):
-            point = geocode(session, f"{street} {city} {state} {postal.zfill(5) if postal else ''}", geocoder=geocoder)
+            point = geocode(session, f"{street} {city} {state} {postal}", geocoder=geocoder)
             if point is None:
                 report.not_placed.append((line, f"no coordinates and the address could not be geocoded ({city} {postal})"))
                 continue

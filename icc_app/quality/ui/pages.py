@@ -159,6 +159,8 @@ def cqi_admin_page() -> rx.Component:
             rx.text("LightGBM on the clearing prices of accepted offers; validated on the newest 20% of trades. It scores "
                     "beside the rules and is promoted only with enough trades and a lower error than the baseline "
                     "(median price of the product type).", size="2", color_scheme="gray"),
+            rx.cond(CqiAdminState.models.length() == 0,
+                    rx.text("No model yet: train one once the exchange has trades.", size="2", color_scheme="gray")),
             rx.table.root(rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in (
                 "Model", "Status", "Trades (train + validation)", "Error", "Baseline error", "Trained", "Promotion")])),
                 rx.table.body(rx.foreach(CqiAdminState.models, lambda m: rx.table.row(
