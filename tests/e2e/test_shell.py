@@ -13,6 +13,8 @@ pytestmark = pytest.mark.e2e
 
 def sign_in(page, email: str, password: str = DEMO_PASSWORD) -> None:
     page.goto("/login")
+    # A click before the page is hydrated would submit the form natively (a reload) instead of the sign-in event.
+    page.wait_for_load_state("networkidle")
     page.fill("#email", email)
     page.fill("#password", password)
     page.click("#sign-in-submit")
