@@ -65,4 +65,7 @@ def build() -> FastAPI:
     api.include_router(coa_router, prefix=API_PREFIX)
     api.include_router(exchange_router, prefix=API_PREFIX)
     api.include_router(maps_router, prefix=API_PREFIX)
+    from icc_app.maps.seo import router as seo_router
+
+    api.include_router(seo_router)  # /sitemap.xml and /robots.txt
     return api

@@ -47,7 +47,10 @@ def migrate() -> None:
 
 @app.command()
 def seed(demo_lots: bool = typer.Option(True, "--demo-lots/--no-demo-lots",
-                                        help="List demo lots with real COAs (needs ../shared/data).")) -> None:
+                                        help="List demo lots with real COAs (needs ../shared/data)."),
+         demo_maps: bool = typer.Option(True, "--demo-maps/--no-demo-maps",
+                                        help="Load WA dispensaries and the demo store's menu (needs ../shared/data)."),
+         ) -> None:
     """Load the demo workspace (idempotent) and print the demo logins."""
     from icc_app.core.db import unit_of_work
     from icc_app.core.seed import seed_demo
@@ -63,6 +66,12 @@ def seed(demo_lots: bool = typer.Option(True, "--demo-lots/--no-demo-lots",
         listed = seed_exchange_demo(coas)
         if listed:
             typer.echo(f"Exchange: {listed} demo lots listed with their real COAs.")
+    if demo_maps:
+        from icc_app.core.seed import seed_maps_demo
+
+        maps_done = seed_maps_demo(PROJECT_ROOT.parent / "shared" / "data")
+        if maps_done:
+            typer.echo(f"Maps: {maps_done}.")
     typer.echo("Demo logins:")
     for login in logins:
         typer.echo(f"  {login.email:<22} {login.password}   ({login.who})")

@@ -11,12 +11,16 @@ from icc_app.identity.ui import pages as identity_pages
 from icc_app.identity.ui import security as identity_security
 from icc_app.identity.ui import team as identity_team
 from icc_app.labs import ui as labs_pages
+from icc_app.maps import seo as maps_seo
+from icc_app.maps.ui import console as maps_console
+from icc_app.maps.ui import moderation as maps_moderation
 from icc_app.maps.ui import pages as maps_pages
 from icc_app.quality.ui import pages as quality_pages
 from icc_app.ui import pages as platform_pages
 
 app = rx.App(
-    api_transformer=api.build(),
+    # The REST API, then the middleware that gives public dispensary pages their own title and description.
+    api_transformer=[api.build(), maps_seo.middleware],
     head_components=[rx.el.meta(name="color-scheme", content="light dark")],
 )
 
@@ -32,3 +36,5 @@ for exchange_module in (marketplace, selling, negotiation, order_pages, dispute_
     exchange_module.register(app)
 quality_pages.register(app)
 maps_pages.register(app)
+maps_console.register(app)
+maps_moderation.register(app)

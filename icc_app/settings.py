@@ -53,6 +53,13 @@ class Settings(BaseSettings):
     timezone: str = Field(default="America/Denver", description="Default display timezone of businesses.")
     email_from: str = Field(default="ICC <no-reply@icc.local>", description="Sender of platform email.")
     max_upload_mb: int = Field(default=50, ge=1, le=1024, description="Largest accepted upload, in MiB.")
+    map_tile_url: str = Field(
+        default="https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+        description="Map tiles ({z}/{x}/{y}), loaded by the visitor's browser; empty: maps show markers only.",
+    )
+    map_tile_attribution: str = Field(
+        default="&copy; OpenStreetMap contributors", description="The credit line the tile server requires."
+    )
 
     @field_validator("database_url")
     @classmethod

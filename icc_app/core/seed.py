@@ -148,3 +148,44 @@ def seed_exchange_demo(shared_coas) -> int:
             lots.publish(session, principal=principal, lot_id=lot.id)
         listed += 1
     return listed
+
+
+DEMO_STORE_HOURS = {day: ["08:00", "23:00"] for day in ("monday", "tuesday", "wednesday", "thursday", "friday",
+                                                         "saturday", "sunday")}
+
+
+def seed_maps_demo(shared_data) -> str | None:
+    """ICC Maps demo: the WA retail licensees as dispensaries (read in place from the shared lists), and Capitol
+    Hill Cannabis (the demo retailer) claimed, with hours and a live menu built from a real Dutchie menu capture.
+    Runs once; returns what it did."""
+    import json
+
+    from sqlmodel import select as sql_select
+
+    from icc_app.core.db import unit_of_work
+    from icc_app.integrations.dutchie.mapping import menu_item_values
+    from icc_app.maps.menus import sync_items
+    from icc_app.maps.models import Dispensary
+    from icc_app.maps.service import import_dispensaries
+
+    done = []
+    wa_list = shared_data / "licenses" / "licenses-wa-latest.csv"
+    with unit_of_work() as session:
+        if wa_list.is_file() and not session.exec(sql_select(Dispensary.id).where(Dispensary.state == "WA")).first():
+            done.append(import_dispensaries(session, wa_list.read_bytes(), state="WA").summary())
+        shop = session.exec(sql_select(Business).where(Business.legal_name == "Capitol Hill Cannabis Inc")).first()
+        if shop is None or session.exec(sql_select(Dispensary.id).where(Dispensary.license_number == "415678")).first():
+            return "; ".join(done) or None
+        store = Dispensary(name="Capitol Hill Cannabis", dba="Capitol Hill Cannabis", license_number="415678",
+                           state="WA", street="500 E Pine St", city="Seattle", postal_code="98122", latitude=47.6154,
+                           longitude=-122.3252, geo_source="demo", geo_confidence=1.0, phone="(206) 555-0142",
+                           hours=DEMO_STORE_HOURS, services=["pickup", "adult_use"], slug="capitol-hill-cannabis-415678",
+                           city_slug="seattle", claimed_by_business_id=shop.id)
+        session.add(store)
+        session.flush()
+        capture = shared_data / "menus" / "shopcuzzies_products.json"
+        if capture.is_file():
+            items = [menu_item_values(p) for p in json.loads(capture.read_text())]
+            saved, _ = sync_items(session, dispensary_id=store.id, source="dutchie", items=items)
+            done.append(f"Capitol Hill Cannabis claimed, {saved} menu items from a real Dutchie menu")
+    return "; ".join(done) or None

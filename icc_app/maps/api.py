@@ -4,7 +4,6 @@ nearest first, paginated."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
@@ -37,22 +36,16 @@ class DispensaryPage(BaseModel):
     dispensaries: list[DispensaryOut]
 
 
-def _open_now(hours: dict) -> bool | None:
-    if not hours:
-        return None
-    now = datetime.now()
-    span = hours.get(now.strftime("%A").lower())
-    if not span:
-        return False
-    return span[0] <= now.strftime("%H:%M") < span[1]
-
-
 @router.get("/dispensaries", response_model=DispensaryPage)
 def search_dispensaries(
     lat: float | None = Query(None, ge=-90, le=90), lon: float | None = Query(None, ge=-180, le=180),
     address: str | None = Query(None, max_length=300), zip: str | None = Query(None, pattern=r"^\d{5}$"),
     radius_miles: float = Query(25, gt=0, le=service.MAX_RADIUS_MILES), page: int = Query(1, ge=1),
     per_page: int = Query(25, ge=1, le=100),
+    open_now: bool = Query(False, description="Only stores open at this moment (in their own time zone)."),
+    services: list[str] = Query([], description=f"Offers every one of: {', '.join(service.SERVICES)}."),
+    category: str | None = Query(None, description="Has an in-stock product of this category."),
+    min_cqi: float | None = Query(None, ge=0, le=100, description="Has an in-stock product whose lot scores this."),
 ) -> DispensaryPage:
     """Dispensaries within `radius_miles` of (lat, lon), of an address or of a ZIP code; nearest first."""
     with unit_of_work() as session:
@@ -68,11 +61,12 @@ def search_dispensaries(
             lat, lon, origin = point.latitude, point.longitude, {"query": query, "confidence": point.confidence}
         else:
             origin = {"query": None, "confidence": 1.0}
+        filters = service.Filters(open_now=open_now, services=tuple(services), category=category, min_cqi=min_cqi)
         result = service.near(session, lat=lat, lon=lon, radius_miles=radius_miles, limit=per_page,
-                              offset=(page - 1) * per_page)
+                              offset=(page - 1) * per_page, filters=filters)
         rows = [DispensaryOut(id=d.id, name=d.dba or d.name, license_number=d.license_number, state=d.state,
                               address=", ".join(p for p in (d.street, d.city, d.state, d.postal_code) if p),
-                              lat=d.latitude, lon=d.longitude, distance_miles=miles, open_now=_open_now(d.hours))
+                              lat=d.latitude, lon=d.longitude, distance_miles=miles, open_now=service.open_now(d.hours, d.state))
                 for d, miles in result.rows]
     return DispensaryPage(origin={**origin, "lat": lat, "lon": lon}, total=result.total, page=page,
                           pages=service.pages(result.total, per_page), dispensaries=rows)

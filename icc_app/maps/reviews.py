@@ -133,6 +133,20 @@ def reply(session: Session, *, principal: Principal, review_id: uuid.UUID, text:
     return review
 
 
+def for_dispensary(session: Session, *, principal: Principal, dispensary_id: uuid.UUID, limit: int = 100
+                   ) -> list[tuple[Review, str]]:
+    """The published reviews of a dispensary and of its products, newest first, for its people to answer."""
+    dispensary = session.get(Dispensary, dispensary_id)
+    if dispensary is None or dispensary.claimed_by_business_id is None or \
+            principal.membership(dispensary.claimed_by_business_id) is None:
+        raise NotFound("Dispensary not found.")
+    require_member(principal, dispensary.claimed_by_business_id, product=Product.maps)
+    rows = session.exec(select(Review, MenuItem.name).outerjoin(MenuItem, col(MenuItem.id) == Review.target_id).where(
+        Review.dispensary_id == dispensary_id, Review.status == "published")
+        .order_by(col(Review.updated_at).desc()).limit(limit)).all()
+    return [(review, item_name or "the store") for review, item_name in rows]
+
+
 def aggregate(session: Session, target_type: str, target_id: uuid.UUID) -> ReviewSummary:
     """Rebuild one item's summary from its published reviews (the task's body; idempotent)."""
     rows = session.exec(select(Review).where(Review.target_type == target_type, Review.target_id == target_id,

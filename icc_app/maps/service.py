@@ -10,6 +10,8 @@ import math
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
@@ -19,7 +21,7 @@ from icc_app.core.errors import ValidationFailed
 from icc_app.core.geo import bounding_box, haversine_miles
 from icc_app.identity.licenses import US_STATES, normalize_number, parse_float, pick_column
 from icc_app.maps.geocoding import Geocoder, geocode
-from icc_app.maps.models import Dispensary
+from icc_app.maps.models import Dispensary, MenuItem
 
 RETAIL = re.compile(r"retail|store|dispensar|establishment", re.I)
 NOT_RETAIL = re.compile(r"cultivat|laborator|testing|manufactur|transport|courier|deliver|research|processor", re.I)
@@ -115,34 +117,107 @@ def import_dispensaries(session: Session, data: bytes | str, *, state: str, geoc
     return report
 
 
+SERVICES = ["pickup", "delivery", "medical", "adult_use"]
+WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+# A store's hours are its local time; states that span two zones use the zone most of their people live in.
+STATE_TIMEZONES = {
+    "WA": "America/Los_Angeles", "OR": "America/Los_Angeles", "CA": "America/Los_Angeles", "NV": "America/Los_Angeles",
+    "AZ": "America/Phoenix", "CO": "America/Denver", "NM": "America/Denver", "MT": "America/Denver",
+    "UT": "America/Denver", "ID": "America/Boise", "AK": "America/Anchorage", "HI": "Pacific/Honolulu",
+    "IL": "America/Chicago", "MN": "America/Chicago", "MO": "America/Chicago", "OK": "America/Chicago",
+    "TX": "America/Chicago", "LA": "America/Chicago", "AR": "America/Chicago", "IA": "America/Chicago",
+    "WI": "America/Chicago", "KS": "America/Chicago", "NE": "America/Chicago", "ND": "America/Chicago",
+    "SD": "America/Chicago", "MS": "America/Chicago", "AL": "America/Chicago", "TN": "America/Chicago",
+    "MI": "America/Detroit", "PR": "America/Puerto_Rico",
+}
+
+
+def timezone_of(state: str) -> ZoneInfo:
+    return ZoneInfo(STATE_TIMEZONES.get((state or "").upper(), "America/New_York"))
+
+
+def open_now(hours: dict, state: str, now: datetime | None = None) -> bool | None:
+    """Open at this moment in the store's own time zone; None when it has not published its hours. A span that
+    closes before it opens runs past midnight (yesterday's late hours count too)."""
+    if not hours:
+        return None
+    local = (now or datetime.now(tz=ZoneInfo("UTC"))).astimezone(timezone_of(state))
+    clock = local.strftime("%H:%M")
+    today = hours.get(WEEKDAYS[local.weekday()])
+    if today:
+        start, end = today
+        if (start <= clock < end) if start < end else (clock >= start):
+            return True
+    yesterday = hours.get(WEEKDAYS[(local.weekday() - 1) % 7])
+    return bool(yesterday and yesterday[1] <= yesterday[0] and clock < yesterday[1])
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What a visitor narrows the search by."""
+
+    open_now: bool = False
+    services: tuple[str, ...] = ()
+    category: str | None = None  # has an in-stock product of this category
+    min_cqi: float | None = None  # has an in-stock product linked to an exchange lot scoring at least this
+
+    def conditions(self) -> list:
+        from icc_app.exchange.models import Lot
+
+        found = []
+        for service in self.services:
+            if service not in SERVICES:
+                raise ValidationFailed(f"Unknown service {service!r}: one of {', '.join(SERVICES)}.", field="services")
+            # The vocabulary is fixed and quoted in the JSON text, so a substring match is exact on both databases.
+            found.append(sa.cast(Dispensary.services, sa.String).like(f'%"{service}"%'))
+        on_menu = [MenuItem.dispensary_id == Dispensary.id, MenuItem.is_active == True, MenuItem.in_stock_qty > 0]  # noqa: E712
+        if self.category:
+            found.append(sa.exists(select(MenuItem.id).where(*on_menu, MenuItem.category == self.category)))
+        if self.min_cqi is not None:
+            if not 0 <= self.min_cqi <= 100:
+                raise ValidationFailed("The minimum CQI is 0 to 100.", field="min_cqi")
+            found.append(sa.exists(select(MenuItem.id).join(Lot, col(Lot.id) == MenuItem.lot_id)
+                                   .where(*on_menu, col(Lot.cqi_score) >= self.min_cqi)))
+        return found
+
+
 @dataclass(frozen=True)
 class NearResult:
     rows: list[tuple[Dispensary, float]]  # dispensary, miles
     total: int
 
 
-def near(session: Session, *, lat: float, lon: float, radius_miles: float, limit: int = 25, offset: int = 0
-         ) -> NearResult:
-    """Active dispensaries within the radius, nearest first."""
+def within(session: Session, lat: float, lon: float, radius_miles: float) -> tuple[list, list]:
+    """(conditions, order) selecting dispensaries within the radius, nearest first, on either database."""
     if not (-90 <= lat <= 90 and -180 <= lon <= 180):
         raise ValidationFailed("Latitude is -90..90 and longitude -180..180.", field="lat")
     if not 0 < radius_miles <= MAX_RADIUS_MILES:
         raise ValidationFailed(f"The radius is more than 0 and at most {MAX_RADIUS_MILES} miles.", field="radius_miles")
-    conditions = [Dispensary.is_active == True]  # noqa: E712
     if session.get_bind().dialect.name == "postgresql":
         point = sa.text("geography(ST_SetSRID(ST_MakePoint(:near_lon, :near_lat), 4326))").bindparams(
             near_lon=lon, near_lat=lat)
         geography = sa.literal_column(PG_DISPENSARY_GEOGRAPHY)
-        conditions.append(func.ST_DWithin(geography, point, radius_miles * METERS_PER_MILE, False))
-        order = [geography.op("<->")(point)]
+        return ([func.ST_DWithin(geography, point, radius_miles * METERS_PER_MILE, False)],
+                [geography.op("<->")(point)])
+    min_lat, max_lat, min_lon, max_lon = bounding_box(lat, lon, radius_miles)
+    distance = func.icc_distance_miles(Dispensary.latitude, Dispensary.longitude, lat, lon)
+    return ([col(Dispensary.latitude).between(min_lat, max_lat), col(Dispensary.longitude).between(min_lon, max_lon),
+             distance <= radius_miles], [distance, col(Dispensary.id)])
+
+
+def near(session: Session, *, lat: float, lon: float, radius_miles: float, limit: int = 25, offset: int = 0,
+         filters: Filters | None = None) -> NearResult:
+    """Active dispensaries within the radius that pass the filters, nearest first."""
+    filters = filters or Filters()
+    geo, order = within(session, lat, lon, radius_miles)
+    conditions = [Dispensary.is_active == True, *geo, *filters.conditions()]  # noqa: E712
+    query = select(Dispensary).where(*conditions).order_by(*order)
+    if filters.open_now:  # hours live in JSON in each store's zone: filter the (bounded) radius set here
+        everything = [d for d in session.exec(query) if open_now(d.hours, d.state)]
+        total, found = len(everything), everything[offset:offset + limit]
     else:
-        min_lat, max_lat, min_lon, max_lon = bounding_box(lat, lon, radius_miles)
-        distance = func.icc_distance_miles(Dispensary.latitude, Dispensary.longitude, lat, lon)
-        conditions += [col(Dispensary.latitude).between(min_lat, max_lat),
-                       col(Dispensary.longitude).between(min_lon, max_lon), distance <= radius_miles]
-        order = [distance, col(Dispensary.id)]
-    total = session.exec(select(func.count()).select_from(Dispensary).where(*conditions)).one()
-    found = session.exec(select(Dispensary).where(*conditions).order_by(*order).limit(limit).offset(offset)).all()
+        total = session.exec(select(func.count()).select_from(Dispensary).where(*conditions)).one()
+        found = session.exec(query.limit(limit).offset(offset)).all()
     return NearResult([(d, round(haversine_miles(d.latitude, d.longitude, lat, lon), 2)) for d in found], total)
 
 

@@ -37,10 +37,12 @@ ORDERS = "/exchange/orders"
 ADMIN_DISPUTES = "/admin/disputes"
 ADMIN_CQI = "/admin/cqi"
 DISPENSARIES = "/dispensaries"
+MY_DISPENSARY = "/maps/manage"
+ADMIN_REVIEWS = "/admin/reviews"
 
 ALL_ROUTES = [HOME, LOGIN, LOGOUT, NOTIFICATIONS, ADMIN_AUDIT, COAS, SIGNUP, VERIFY_EMAIL, FORGOT_PASSWORD,
               RESET_PASSWORD, ONBOARDING, TEAM, INVITE, SECURITY, ADMIN_LICENSES, ADMIN_CLIENTS, CONSENT, MARKETPLACE,
-              MY_LOTS, OFFERS, ORDERS, ADMIN_DISPUTES, ADMIN_CQI, DISPENSARIES]
+              MY_LOTS, OFFERS, ORDERS, ADMIN_DISPUTES, ADMIN_CQI, DISPENSARIES, MY_DISPENSARY, ADMIN_REVIEWS]
 
 
 def login_url(next_path: str | None = None) -> str:
@@ -72,6 +74,8 @@ NAV_ITEMS: list[NavItem] = [
     NavItem("Home", HOME, "house"),
     NavItem("Notifications", NOTIFICATIONS, "bell"),
     NavItem("Find a dispensary", DISPENSARIES, "map-pin", section="Maps"),
+    NavItem("My dispensary", MY_DISPENSARY, "store", section="Maps", product=Product.maps, consumer_visible=False,
+            needs_business=True),
     NavItem("Business & licenses", ONBOARDING, "badge-check", section="Business", consumer_visible=False),
     NavItem("Team", TEAM, "users", section="Business", consumer_visible=False, needs_business=True),
     NavItem("Marketplace", MARKETPLACE, "store", section="Exchange", product=Product.exchange, consumer_visible=False),
@@ -85,6 +89,7 @@ NAV_ITEMS: list[NavItem] = [
     NavItem("OAuth clients", ADMIN_CLIENTS, "key-round", section="Platform", platform_admin=True),
     NavItem("Disputes", ADMIN_DISPUTES, "scale", section="Platform", platform_admin=True),
     NavItem("CQI scoring", ADMIN_CQI, "gauge", section="Platform", platform_admin=True),
+    NavItem("Review moderation", ADMIN_REVIEWS, "flag", section="Platform", platform_admin=True),
     NavItem("Audit log", ADMIN_AUDIT, "shield-check", section="Platform", platform_admin=True),
 ]
 

@@ -102,7 +102,8 @@ def live_app(tmp_path_factory, mailbox):
     LIVE_ENV.update(env)
     migrations.upgrade(database_url=database_url)
     # No demo lots: the browser flows start from empty lists and create their own.
-    subprocess.run([str(PROJECT_ROOT / ".venv/bin/python"), "-m", "icc_app.cli", "seed", "--no-demo-lots"], env=env,
+    subprocess.run([str(PROJECT_ROOT / ".venv/bin/python"), "-m", "icc_app.cli", "seed", "--no-demo-lots",
+                    "--no-demo-maps"], env=env,
                    check=True, cwd=PROJECT_ROOT, capture_output=True)
     wa_registry = SHARED_DATA / "licenses" / "licenses-wa-latest.csv"
     if wa_registry.exists():  # the regulator list KYB verifies against (always there in CI)

@@ -1,263 +1,363 @@
-"""The public side of ICC Maps (no sign-in): find dispensaries near a ZIP code or your location, nearest first,
-and a dispensary's page with its live menu (search and category filter) and its review summary."""
+"""Public dispensary and product pages (no sign-in).
+
+- /dispensaries/<state>/<city>/<slug>: profile, hours, services, a map, the live menu grouped by category with
+  search and filters (category, strain type, THC, price, effects); each product with potency, top terpenes, its
+  CQI badge when it is linked to a scored exchange lot, and its review summary; the dispensary's reviews.
+- /dispensaries/<state>/<city>/<slug>/<product>: details, terpene chart, effect profile from reviews, where
+  else it is in stock nearby, and the product's reviews.
+"""
 
 from __future__ import annotations
 
 import reflex as rx
 
 from icc_app.core.db import unit_of_work
-from icc_app.core.errors import DomainError
-from icc_app.maps import menus, service
-from icc_app.maps import reviews as reviews_module
-from icc_app.maps.api import _open_now
-from icc_app.maps.geocoding import geocode
-from icc_app.ui.components import card, empty_state, form_alert, page_header
+from icc_app.core.errors import NotFound
+from icc_app.maps import catalog, menus, reviews, service
+from icc_app.maps.ui import locator
+from icc_app.maps.ui.map import dispensary_map
+from icc_app.maps.ui.reviews import ReviewsState, effect_chart, effect_rows, review_section
+from icc_app.quality.ui.components import band
+from icc_app.ui.components import card, empty_state, page_header
 from icc_app.ui.layout import app_page
-from icc_app.ui.state import SessionState
 
-LOCATOR = "/dispensaries"
-RADII = ["5", "10", "25", "50", "100"]
-
-
-def _row(dispensary, miles: float) -> dict[str, str]:
-    open_now = _open_now(dispensary.hours)
-    return {"name": dispensary.dba or dispensary.name, "address": ", ".join(
-        p for p in (dispensary.street, dispensary.city, dispensary.state) if p), "miles": f"{miles:.1f} mi",
-        "open": "" if open_now is None else ("open" if open_now else "closed"), "href": service.page_path(dispensary)}
+THC_MIN = ["any", "10", "15", "20", "25", "30"]
+DAY_LABELS = {"monday": "Mon", "tuesday": "Tue", "wednesday": "Wed", "thursday": "Thu", "friday": "Fri",
+              "saturday": "Sat", "sunday": "Sun"}
 
 
-class LocatorState(SessionState):
-    results: list[dict[str, str]] = []
-    total: int = 0
-    radius: str = "10"
-    error: str = ""
-    searching: bool = False
-    searched: bool = False
-
-    @rx.event
-    def set_radius(self, value: str):
-        self.radius = value
-
-    def _search(self, lat: float, lon: float):
-        try:
-            with unit_of_work() as session:
-                result = service.near(session, lat=lat, lon=lon, radius_miles=float(self.radius), limit=50)
-                self.results = [_row(d, miles) for d, miles in result.rows]
-                self.total = result.total
-        except DomainError as exc:
-            self.error = exc.message
-        self.searched = True
-
-    @rx.event
-    def search(self, form: dict):
-        self.error = ""
-        query = (form.get("where") or "").strip()
-        if not query:
-            self.error = "Enter a ZIP code or an address."
-            return
-        with unit_of_work() as session:
-            point = geocode(session, query)
-        if point is None:
-            self.error, self.results, self.total = f"We could not find {query!r}: try a 5-digit ZIP code.", [], 0
-            return
-        self._search(point.latitude, point.longitude)
-
-    @rx.event
-    def use_location(self):
-        script = ("new Promise(r => navigator.geolocation ? navigator.geolocation.getCurrentPosition("
-                  "p => r([p.coords.latitude, p.coords.longitude]), () => r(null)) : r(null))")
-        return rx.call_script(script, callback=LocatorState.located)
-
-    @rx.event
-    def located(self, coords):
-        if not coords:
-            self.error = "Your browser did not share its location: enter a ZIP code instead."
-            return
-        self.error = ""
-        self._search(float(coords[0]), float(coords[1]))
+def _range(low: float | None, high: float | None, unit: str) -> str:
+    if low is None:
+        return ""
+    return f"{low:g}{unit}" if high in (None, low) else f"{low:g}-{high:g}{unit}"
 
 
-@app_page
-def locator_page() -> rx.Component:
-    return rx.vstack(
-        page_header("Find a dispensary", "Licensed stores near you, with their live menus."),
-        card(rx.form(rx.hstack(
-            rx.input(name="where", id="where", placeholder="ZIP code or address", size="3", flex="1",
-                     aria_label="ZIP code or address"),
-            rx.select(RADII, value=LocatorState.radius, on_change=LocatorState.set_radius, aria_label="Radius in miles"),
-            rx.text("miles", size="2"),
-            rx.button("Search", type="submit", size="3", id="find"),
-            rx.button(rx.icon("locate-fixed", size=16), "Use my location", type="button", variant="soft", size="3",
-                      on_click=LocatorState.use_location),
-            width="100%", align="center", wrap="wrap"), on_submit=LocatorState.search, reset_on_submit=False)),
-        form_alert(LocatorState.error, id="locator-error"),
-        rx.cond(LocatorState.searched, rx.text(LocatorState.total, " dispensaries within ", LocatorState.radius,
-                                               " miles", weight="medium", id="locator-count")),
-        rx.cond(LocatorState.searched & (LocatorState.results.length() == 0) & (LocatorState.error == ""),
-                empty_state("map-pin-off", "No dispensary in this radius", "Try a larger radius.")),
-        rx.vstack(rx.foreach(LocatorState.results, lambda d: rx.link(card(rx.hstack(
-            rx.vstack(rx.heading(d["name"], size="4"), rx.text(d["address"], size="2", color_scheme="gray"),
-                      spacing="1", align="start"),
-            rx.spacer(),
-            rx.cond(d["open"] != "", rx.badge(d["open"], color_scheme=rx.cond(d["open"] == "open", "green", "gray"))),
-            rx.badge(d["miles"], variant="outline"), align="center", width="100%"), class_name="dispensary-result"),
-            href=d["href"], underline="none", color="inherit", width="100%")), width="100%", spacing="2"),
-        width="100%", align="start",
-    )
+def listing_row(listing: catalog.Listing, dispensary) -> dict[str, str]:
+    item, summary = listing.item, listing.summary
+    return {"id": str(item.id), "name": item.name, "brand": item.brand or "", "category": item.category,
+            "category_label": item.category.replace("_", " ").title(),
+            "strain": " · ".join(p for p in (item.strain_name, item.strain_type) if p),
+            "strain_type": item.strain_type or "",
+            "thc": f"THC {_range(item.thc_min, item.thc_max, item.thc_unit)}" if item.thc_min is not None else "",
+            "thc_value": "" if item.thc_max is None else f"{item.thc_max}",
+            "cbd": f"CBD {_range(item.cbd_min, item.cbd_max, item.cbd_unit)}" if item.cbd_min else "",
+            "price": f"${item.price:,.2f}" if item.price is not None else "",
+            "price_value": "" if item.price is None else f"{item.price}",
+            "terpenes": " · ".join(f"{t['name']} {t['pct']:g}%" for t in item.terpenes[:3] if t.get("pct") is not None),
+            "cqi": "" if listing.cqi is None else f"{listing.cqi:.0f}", "cqi_color": band(listing.cqi),
+            "rating": f"{summary.rating:.1f} ★ ({summary.count})" if summary and summary.rating else "",
+            "effects": " · ".join(listing.top_effects), "href": catalog.product_path(dispensary, item)}
 
 
-class DispensaryState(SessionState):
-    dispensary_id: str = ""
-    reviews: list[dict[str, str]] = []
-    rating: str = "5"
-    effects: list[str] = []
-    review_error: str = ""
+def hours_rows(hours: dict) -> list[dict[str, str]]:
+    return [{"day": label, "hours": f"{hours[day][0]}–{hours[day][1]}" if hours.get(day) else "closed"}
+            for day, label in DAY_LABELS.items()]
+
+
+def profile(dispensary) -> dict[str, str]:
+    is_open = service.open_now(dispensary.hours, dispensary.state)
+    return {"name": dispensary.dba or dispensary.name, "license": f"{dispensary.state} {dispensary.license_number}",
+            "address": ", ".join(p for p in (dispensary.street, dispensary.city, dispensary.state,
+                                              dispensary.postal_code) if p),
+            "phone": dispensary.phone or "", "website": dispensary.website or "", "href": service.page_path(dispensary),
+            "open": "" if is_open is None else ("Open now" if is_open else "Closed now"),
+            "services": " · ".join(locator.SERVICE_LABELS[s] for s in dispensary.services
+                                   if s in locator.SERVICE_LABELS),
+            "claimed": "yes" if dispensary.claimed_by_business_id else ""}
+
+
+def _segments(path: str) -> list[str]:
+    return [p for p in path.strip("/").split("/") if p]
+
+
+class DispensaryState(ReviewsState):
     found: bool = False
     loaded: bool = False
     info: dict[str, str] = {}
+    hours: list[dict[str, str]] = []
+    marker: list[dict[str, str | float]] = []
     items: list[dict[str, str]] = []
-    categories: list[str] = []
+    rating_line: str = ""
+    effect_profile: list[dict[str, str | int]] = []
     category: str = "all"
+    strain_type: str = "all"
+    thc_min: str = "any"
+    max_price: str = ""
+    effect: str = "any"
     query: str = ""
+    page_title: str = "Dispensary | ICC Maps"
+    page_description: str = "A licensed dispensary on ICC Maps: live menu, hours and reviews."
 
     @rx.event
     def load(self):
         self._apply(self.principal())
-        params = self.router.url.query_parameters
-        path = self.router.url.path.strip("/").split("/")
-        state, slug = (path[1], path[3]) if len(path) >= 4 else (params.get("state", ""), params.get("slug", ""))
-        self.category, self.query = "all", ""
+        parts = _segments(self.router.url.path)
+        state, slug = (parts[1], parts[3]) if len(parts) >= 4 else ("", "")
+        self.category, self.strain_type, self.thc_min, self.max_price, self.effect, self.query = (
+            "all", "all", "any", "", "any", "")
         with unit_of_work() as session:
             dispensary = service.by_slug(session, state=state, slug=slug)
             self.found = dispensary is not None
             if dispensary is not None:
-                summary = reviews_module.summary(session, target_type="dispensary", target_id=dispensary.id)
-                _, items = menus.public_menu(session, dispensary.id)
-                self.info = {"name": dispensary.dba or dispensary.name, "license": f"{dispensary.state} "
-                             f"{dispensary.license_number}", "address": ", ".join(p for p in (
-                                 dispensary.street, dispensary.city, dispensary.state, dispensary.postal_code) if p),
-                             "phone": dispensary.phone or "", "rating": f"{summary.rating:.1f} ★ ({summary.count})"
-                             if summary and summary.rating else "No reviews yet"}
-                self.items = [{"name": i.name, "brand": i.brand or "", "category": i.category,
-                               "strain": " · ".join(p for p in (i.strain_name, i.strain_type) if p),
-                               "thc": f"THC {i.thc_min:g}{i.thc_unit}" if i.thc_min is not None else "",
-                               "price": f"${i.price:,.2f}" if i.price is not None else ""} for i in items]
-                self.categories = sorted({i.category for i in items})
-                self.dispensary_id = str(dispensary.id)
-                self._load_reviews(session, dispensary.id)
+                summary = reviews.summary(session, target_type="dispensary", target_id=dispensary.id)
+                self.info = profile(dispensary)
+                self.hours = hours_rows(dispensary.hours) if dispensary.hours else []
+                self.marker = [{"id": str(dispensary.id), "lat": dispensary.latitude, "lon": dispensary.longitude,
+                                "name": self.info["name"], "address": self.info["address"]}]
+                self.items = [listing_row(listing, dispensary) for listing in catalog.menu(session, dispensary.id)]
+                self.rating_line = (f"{summary.rating:.1f} ★ from {summary.count} review"
+                                    f"{'s' if summary.count != 1 else ''}" if summary and summary.rating
+                                    else "No reviews yet")
+                self.effect_profile = effect_rows(summary.effects) if summary else []
+                self.target_type, self.target_id = "dispensary", str(dispensary.id)
+                self._load_reviews(session)
+                self.page_title = f"{self.info['name']}: dispensary in {dispensary.city or dispensary.state} | ICC Maps"
+                self.page_description = f"{self.info['name']} at {self.info['address']}: live menu, hours, reviews."
         self.loaded = True
-
-    def _load_reviews(self, session, dispensary_id) -> None:
-        self.reviews = [{"author": author, "rating": "★" * review.rating, "effects": ", ".join(review.effects),
-                         "text": review.text, "reply": review.reply or ""}
-                        for review, author in reviews_module.published(session, target_type="dispensary",
-                                                                       target_id=dispensary_id)]
-
-    @rx.event
-    def set_rating(self, value: str):
-        self.rating = value
-
-    @rx.event
-    def toggle_effect(self, effect: str, checked: bool):
-        chosen = set(self.effects)
-        chosen.add(effect) if checked else chosen.discard(effect)
-        self.effects = sorted(chosen)
-
-    @rx.event
-    def write_review(self, form: dict):
-        import uuid
-
-        from icc_app.maps import reviews
-
-        principal = self.principal()
-        if principal is None:
-            return rx.redirect(f"/login?next={self.router.url.path}")
-        self.review_error = ""
-        try:
-            with unit_of_work() as session:
-                reviews.write(session, principal=principal, target_type="dispensary",
-                              target_id=uuid.UUID(self.dispensary_id), rating=int(self.rating), effects=self.effects,
-                              text=form.get("text", ""))
-                self._load_reviews(session, uuid.UUID(self.dispensary_id))
-        except DomainError as exc:
-            self.review_error = exc.message
-            return
-        return rx.toast.success("Thanks: your review is published.")
 
     @rx.event
     def set_category(self, value: str):
         self.category = value
 
     @rx.event
+    def set_strain_type(self, value: str):
+        self.strain_type = value
+
+    @rx.event
+    def set_thc_min(self, value: str):
+        self.thc_min = value
+
+    @rx.event
+    def set_max_price(self, value: str):
+        self.max_price = value
+
+    @rx.event
+    def set_effect(self, value: str):
+        self.effect = value
+
+    @rx.event
     def set_query(self, value: str):
         self.query = value
 
-    @rx.var
-    def shown(self) -> list[dict[str, str]]:
+    @rx.event
+    def clear_filters(self):
+        self.category, self.strain_type, self.thc_min, self.max_price, self.effect, self.query = (
+            "all", "all", "any", "", "any", "")
+
+    def _keep(self, item: dict[str, str]) -> bool:
         query = self.query.strip().lower()
-        return [i for i in self.items if (self.category == "all" or i["category"] == self.category)
-                and (not query or query in (i["name"] + " " + i["brand"] + " " + i["strain"]).lower())]
+        if query and query not in f"{item['name']} {item['brand']} {item['strain']}".lower():
+            return False
+        if self.category != "all" and item["category"] != self.category:
+            return False
+        if self.strain_type != "all" and item["strain_type"] != self.strain_type:
+            return False
+        if self.thc_min != "any" and (not item["thc_value"] or float(item["thc_value"]) < float(self.thc_min)):
+            return False
+        try:
+            cap = float(self.max_price) if self.max_price.strip() else None
+        except ValueError:
+            cap = None
+        if cap is not None and (not item["price_value"] or float(item["price_value"]) > cap):
+            return False
+        return self.effect == "any" or self.effect in item["effects"].split(" · ")
+
+    @rx.var
+    def shown_count(self) -> int:
+        return sum(1 for item in self.items if self._keep(item))
+
+    @rx.var
+    def groups(self) -> list[tuple[str, list[dict[str, str]]]]:
+        """The menu after the filters, grouped by category (in the menu's order)."""
+        grouped: dict[str, list[dict[str, str]]] = {}
+        for item in self.items:
+            if self._keep(item):
+                grouped.setdefault(item["category_label"], []).append(item)
+        return list(grouped.items())
+
+
+def menu_card(i: rx.Var) -> rx.Component:
+    return rx.link(card(rx.hstack(
+        rx.vstack(rx.hstack(rx.text(i["name"], weight="bold"),
+                            rx.cond(i["cqi"] != "", rx.badge("CQI ", i["cqi"], color_scheme=i["cqi_color"].to(str),
+                                                             variant="solid", class_name="cqi-badge")),
+                            align="center", wrap="wrap"),
+                  rx.text(i["brand"], rx.cond(i["brand"] != "", " · ", ""), i["strain"], size="2", color_scheme="gray"),
+                  rx.cond(i["terpenes"] != "", rx.text("Terpenes: ", i["terpenes"], size="1", color_scheme="gray")),
+                  rx.cond(i["rating"] != "", rx.text(i["rating"], " ", i["effects"], size="1",
+                                                     color=rx.color("amber", 11))),
+                  spacing="1", align="start"),
+        rx.spacer(), rx.vstack(rx.text(i["price"], weight="bold"), rx.text(i["thc"], size="1"),
+                               rx.text(i["cbd"], size="1"), align="end", spacing="0"),
+        align="center", width="100%"), class_name="menu-item"), href=i["href"].to(str), underline="none",
+        color="inherit", width="100%")
+
+
+def _menu_filters() -> rx.Component:
+    s = DispensaryState
+    return rx.flex(
+        rx.input(placeholder="Search the menu", value=s.query, on_change=s.set_query, id="menu-search",
+                 aria_label="Search the menu", min_width="14em", flex="1"),
+        rx.hstack(rx.text("Category", size="2"), rx.select(["all"] + menus.CATEGORIES, value=s.category,
+                                                           on_change=s.set_category, aria_label="Category"),
+                  align="center"),
+        rx.hstack(rx.text("Type", size="2"), rx.select(["all"] + menus.STRAIN_TYPES, value=s.strain_type,
+                                                       on_change=s.set_strain_type, aria_label="Strain type"),
+                  align="center"),
+        rx.hstack(rx.text("THC ≥", size="2"), rx.select(THC_MIN, value=s.thc_min, on_change=s.set_thc_min,
+                                                        aria_label="Minimum THC percent"), align="center"),
+        rx.input(placeholder="Max price $", value=s.max_price, on_change=s.set_max_price, type="number", width="8em",
+                 aria_label="Maximum price", id="max-price"),
+        rx.hstack(rx.text("Effect", size="2"), rx.select(["any"] + reviews.POSITIVE, value=s.effect,
+                                                         on_change=s.set_effect, aria_label="Effect"), align="center"),
+        rx.button("Clear", variant="ghost", on_click=s.clear_filters, type="button"),
+        spacing="2", wrap="wrap", width="100%", align="center")
+
+
+def _profile_panel() -> rx.Component:
+    s, info = DispensaryState, DispensaryState.info
+    return rx.grid(
+        card(rx.vstack(
+            rx.hstack(rx.badge(info["license"], variant="outline"),
+                      rx.cond(info["open"] != "", rx.badge(info["open"], color_scheme=rx.cond(
+                          info["open"] == "Open now", "green", "gray"))),
+                      rx.cond(info["claimed"] != "", rx.badge("verified owner", color_scheme="grass")), wrap="wrap"),
+            rx.text(s.rating_line, size="2", id="dispensary-rating"),
+            rx.cond(info["services"] != "", rx.text(info["services"], size="2")),
+            rx.cond(info["phone"] != "", rx.link(info["phone"], href="tel:" + info["phone"], size="2")),
+            rx.cond(info["website"] != "", rx.link("Website", href=info["website"], is_external=True, size="2")),
+            rx.cond(s.hours.length() > 0, rx.table.root(rx.table.body(rx.foreach(s.hours, lambda h: rx.table.row(
+                rx.table.cell(h["day"]), rx.table.cell(h["hours"])))), size="1", id="hours"),
+                rx.text("Hours not published yet.", size="2", color_scheme="gray")),
+            effect_chart(s.effect_profile, ""), spacing="2", align="start")),
+        dispensary_map(s.marker, zoom=14, height="320px"),
+        columns=rx.breakpoints(initial="1", md="2"), spacing="4", width="100%")
 
 
 @app_page
 def dispensary_page() -> rx.Component:
-    info = DispensaryState.info
-    return rx.cond(~DispensaryState.loaded, rx.center(rx.spinner(size="3"), padding="3em"), rx.cond(
-        ~DispensaryState.found, empty_state("store", "Dispensary not found", "It may have closed or moved.",
-                                            rx.link(rx.button("Find a dispensary"), href=LOCATOR)),
+    s = DispensaryState
+    return rx.cond(~s.loaded, rx.center(rx.spinner(size="3"), padding="3em"), rx.cond(
+        ~s.found, empty_state("store", "Dispensary not found", "It may have closed or moved.",
+                              rx.link(rx.button("Find a dispensary"), href=locator.LOCATOR)),
         rx.vstack(
-            rx.link("← Find a dispensary", href=LOCATOR, size="2"),
-            page_header(info.get("name", ""), info.get("address", "")),
-            rx.hstack(rx.badge(info.get("license", ""), variant="outline"), rx.text(info.get("rating", ""), size="2"),
-                      rx.text(info.get("phone", ""), size="2"), spacing="3"),
-            rx.heading("Menu", size="5", as_="h2"),
-            rx.hstack(rx.input(placeholder="Search the menu", value=DispensaryState.query,
-                               on_change=DispensaryState.set_query, id="menu-search", aria_label="Search the menu",
-                               flex="1"),
-                      rx.select(["all"] + [c for c in menus.CATEGORIES], value=DispensaryState.category,
-                                on_change=DispensaryState.set_category, aria_label="Category"),
-                      width="100%"),
-            rx.cond(DispensaryState.items.length() == 0,
+            rx.link("← Find a dispensary", href=locator.LOCATOR, size="2"),
+            page_header(s.info["name"], s.info["address"]),
+            _profile_panel(),
+            rx.hstack(rx.heading("Menu", size="5", as_="h2"), rx.text(s.shown_count, " of ", s.items.length(),
+                                                                      " products", size="2", id="menu-count"),
+                      align="baseline"),
+            rx.cond(s.items.length() == 0,
                     empty_state("list", "No menu yet", "This dispensary has not published its menu on ICC."),
-                    rx.vstack(rx.foreach(DispensaryState.shown, lambda i: card(rx.hstack(
-                        rx.vstack(rx.text(i["name"], weight="bold"), rx.text(i["brand"], " ", i["strain"], size="2",
-                                                                              color_scheme="gray"),
-                                  spacing="0", align="start"),
-                        rx.spacer(), rx.badge(i["category"]), rx.text(i["thc"], size="2"),
-                        rx.text(i["price"], weight="bold"), align="center", width="100%"), class_name="menu-item")),
-                        width="100%", spacing="2")),
-            rx.heading("Reviews", size="5", as_="h2"),
-            rx.cond(DispensaryState.is_consumer, card(rx.form(rx.vstack(
-                rx.hstack(rx.text("Your rating", size="2", weight="medium"),
-                          rx.select(["5", "4", "3", "2", "1"], value=DispensaryState.rating,
-                                    on_change=DispensaryState.set_rating, aria_label="Rating"),
-                          rx.text("stars", size="2"), align="center"),
-                rx.text("Effects you felt", size="2", weight="medium"),
-                rx.flex(*[rx.checkbox(effect, checked=DispensaryState.effects.contains(effect),
-                                      on_change=lambda checked, effect=effect: DispensaryState.toggle_effect(effect, checked))
-                          for effect in reviews_module.EFFECTS], wrap="wrap", spacing="3"),
-                rx.text_area(name="text", placeholder="What was it like? (optional)", width="100%", id="review-text"),
-                form_alert(DispensaryState.review_error, id="review-error"),
-                rx.button("Publish review", type="submit", id="publish-review"),
-                spacing="3", align="start", width="100%"), on_submit=DispensaryState.write_review, reset_on_submit=False)),
-                rx.text(rx.link("Sign in", href="/login"), " with a consumer account to write a review.", size="2")),
-            rx.cond(DispensaryState.reviews.length() > 0,
-                    rx.vstack(rx.foreach(DispensaryState.reviews, lambda r: card(rx.vstack(
-                        rx.hstack(rx.text(r["rating"], color=rx.color("amber", 10)), rx.text("@" + r["author"], size="2"),
-                                  rx.text(r["effects"], size="1", color_scheme="gray")),
-                        rx.cond(r["text"] != "", rx.text(r["text"], size="2")),
-                        rx.cond(r["reply"] != "", rx.text("Reply from the dispensary: " + r["reply"], size="2",
-                                                          color_scheme="green")),
-                        spacing="1", align="start"), class_name="review")), width="100%", spacing="2"),
-                    rx.text("No reviews yet.", size="2", color_scheme="gray")),
-            width="100%", align="start", spacing="3",
+                    rx.vstack(_menu_filters(), rx.cond(
+                        s.shown_count == 0, empty_state("filter-x", "Nothing matches", "Clear a filter to see more."),
+                        rx.foreach(s.groups, lambda g: rx.vstack(
+                            rx.heading(g[0], size="3", as_="h3", class_name="menu-category"),
+                            rx.grid(rx.foreach(g[1], menu_card), columns=rx.breakpoints(initial="1", md="2"),
+                                    spacing="2", width="100%"), width="100%"))),
+                        width="100%", spacing="3")),
+            review_section(s, "dispensary"),
+            width="100%", align="start", spacing="4",
+        ),
+    ))
+
+
+class ProductState(ReviewsState):
+    found: bool = False
+    loaded: bool = False
+    product: dict[str, str] = {}
+    place: dict[str, str] = {}
+    terpenes: list[dict[str, str | float]] = []
+    effect_profile: list[dict[str, str | int]] = []
+    variants: list[dict[str, str]] = []
+    nearby: list[dict[str, str]] = []
+    page_title: str = "Product | ICC Maps"
+    page_description: str = "A product in stock at a licensed dispensary on ICC Maps."
+
+    @rx.event
+    def load(self):
+        self._apply(self.principal())
+        parts = _segments(self.router.url.path)
+        item_id = catalog.product_id_from(parts[4]) if len(parts) >= 5 else None
+        self.found = False
+        with unit_of_work() as session:
+            try:
+                listing, dispensary = catalog.product(session, item_id) if item_id else (None, None)
+            except NotFound:
+                listing = dispensary = None
+            if listing is not None and dispensary.slug == parts[3]:
+                item = listing.item
+                self.found = True
+                self.product = listing_row(listing, dispensary)
+                self.place = profile(dispensary)
+                self.terpenes = [{"name": t["name"], "pct": t["pct"]} for t in item.terpenes if t.get("pct")]
+                self.effect_profile = effect_rows(listing.summary.effects) if listing.summary else []
+                self.variants = [{"label": v.get("label") or "each", "price": f"${v['price']:,.2f}"}
+                                 for v in item.variants if v.get("price") is not None]
+                self.nearby = [{"name": other_place.dba or other_place.name, "miles": f"{miles:.1f} mi",
+                                "price": f"${other.price:,.2f}" if other.price is not None else "",
+                                "href": catalog.product_path(other_place, other)}
+                               for other, other_place, miles in catalog.elsewhere(session, item, dispensary)]
+                self.target_type, self.target_id = "product", str(item.id)
+                self._load_reviews(session)
+                self.page_title = f"{item.name} at {self.place['name']} | ICC Maps"
+                self.page_description = f"{item.name}: terpenes, effects and reviews, in stock at {self.place['name']}."
+        self.loaded = True
+
+
+def _terpene_chart() -> rx.Component:
+    rows = ProductState.terpenes
+    return rx.cond(rows.length() > 0, rx.recharts.bar_chart(
+        rx.recharts.bar(data_key="pct", name="% by weight", fill=rx.color("amber", 9), radius=4),
+        rx.recharts.x_axis(type_="number", unit="%"),
+        rx.recharts.y_axis(data_key="name", type_="category", width=130), rx.recharts.graphing_tooltip(),
+        data=rows, layout="vertical", width="100%", height=260, class_name="terpene-chart"),
+        rx.text("No terpene results for this product.", size="2", color_scheme="gray"))
+
+
+@app_page
+def product_page() -> rx.Component:
+    s, p = ProductState, ProductState.product
+    return rx.cond(~s.loaded, rx.center(rx.spinner(size="3"), padding="3em"), rx.cond(
+        ~s.found, empty_state("package-x", "Product not found", "It may be sold out or off the menu.",
+                              rx.link(rx.button("Find a dispensary"), href=locator.LOCATOR)),
+        rx.vstack(
+            rx.link("← ", s.place["name"], href=s.place["href"].to(str), size="2"),
+            page_header(p["name"], p["brand"]),
+            rx.hstack(rx.badge(p["category_label"]), rx.cond(p["strain"] != "", rx.badge(p["strain"], variant="soft")),
+                      rx.cond(p["cqi"] != "", rx.badge("CQI ", p["cqi"], color_scheme=p["cqi_color"].to(str),
+                                                       variant="solid", size="2", class_name="cqi-badge")),
+                      rx.text(p["thc"], size="2"), rx.text(p["cbd"], size="2"),
+                      rx.cond(p["rating"] != "", rx.text(p["rating"], size="2", color=rx.color("amber", 11))),
+                      wrap="wrap", align="center"),
+            rx.grid(
+                card(rx.vstack(rx.heading("Prices", size="4", as_="h2"),
+                               rx.foreach(s.variants, lambda v: rx.hstack(rx.text(v["label"]), rx.spacer(),
+                                                                          rx.text(v["price"], weight="bold"),
+                                                                          width="100%")),
+                               rx.text("At ", s.place["name"], ", ", s.place["address"], size="2", color_scheme="gray"),
+                               align="start", width="100%")),
+                card(rx.vstack(rx.heading("Terpenes", size="4", as_="h2"), _terpene_chart(), width="100%")),
+                card(rx.vstack(rx.heading("Effects reported", size="4", as_="h2"), effect_chart(s.effect_profile),
+                               width="100%")),
+                card(rx.vstack(rx.heading("In stock nearby", size="4", as_="h2"), rx.cond(
+                    s.nearby.length() > 0,
+                    rx.vstack(rx.foreach(s.nearby, lambda n: rx.link(rx.hstack(
+                        rx.text(n["name"]), rx.spacer(), rx.text(n["price"], size="2"),
+                        rx.badge(n["miles"], variant="outline"), width="100%"), href=n["href"].to(str),
+                        class_name="nearby", width="100%")), width="100%"),
+                    rx.text("No other store within 25 miles lists it.", size="2", color_scheme="gray")),
+                    width="100%", align="start")),
+                columns=rx.breakpoints(initial="1", md="2"), spacing="4", width="100%"),
+            review_section(s, "product"),
+            width="100%", align="start", spacing="4",
         ),
     ))
 
 
 def register(app: rx.App) -> None:
-    app.add_page(locator_page, route=LOCATOR, title="Find a dispensary | ICC Maps",
-                 description="Licensed cannabis dispensaries near you, with live menus and reviews.",
-                 on_load=LocatorState.load_session)
-    app.add_page(dispensary_page, route=LOCATOR + "/[state]/[city]/[slug]", title="Dispensary | ICC Maps",
-                 on_load=DispensaryState.load)
+    locator.register(app)
+    app.add_page(dispensary_page, route=locator.LOCATOR + "/[state]/[city]/[slug]", title=DispensaryState.page_title,
+                 description=DispensaryState.page_description, on_load=DispensaryState.load)
+    app.add_page(product_page, route=locator.LOCATOR + "/[state]/[city]/[slug]/[product]",
+                 title=ProductState.page_title, description=ProductState.page_description, on_load=ProductState.load)

@@ -1,0 +1,102 @@
+"""What the public site reads: a dispensary's menu with each product's CQI (when it is linked to a scored exchange
+lot) and review summary, a product's page, where else a product is in stock nearby, and the sitemap."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from icc_app.core.errors import NotFound
+from icc_app.core.geo import haversine_miles
+from icc_app.maps import service
+from icc_app.maps.models import Dispensary, MenuItem, ReviewSummary
+
+NEARBY_MILES = 25
+
+
+@dataclass(frozen=True)
+class Listing:
+    """A menu item as a visitor sees it."""
+
+    item: MenuItem
+    cqi: float | None
+    summary: ReviewSummary | None
+
+    @property
+    def top_effects(self) -> list[str]:
+        effects = self.summary.effects if self.summary else {}
+        return [tag for tag, _ in sorted(effects.items(), key=lambda kv: -kv[1])[:3]]
+
+
+def product_path(dispensary: Dispensary, item: MenuItem) -> str:
+    return f"{service.page_path(dispensary)}/{service.slugify(item.name)[:60]}-{item.id}"
+
+
+def product_id_from(segment: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID((segment or "")[-36:])
+    except ValueError:
+        return None
+
+
+def _listings(session: Session, *conditions) -> list[tuple]:
+    """(item, CQI of its exchange lot, its review summary) of the active items that meet the conditions."""
+    from icc_app.exchange.models import Lot
+
+    query = (select(MenuItem, Lot.cqi_score, ReviewSummary)
+             .outerjoin(Lot, col(Lot.id) == MenuItem.lot_id)
+             .outerjoin(ReviewSummary, sa.and_(ReviewSummary.target_type == "product",
+                                               col(ReviewSummary.target_id) == MenuItem.id))
+             .where(MenuItem.is_active == True, *conditions)  # noqa: E712
+             .order_by(col(MenuItem.category), col(MenuItem.name)))
+    return list(session.exec(query).all())
+
+
+def menu(session: Session, dispensary_id: uuid.UUID) -> list[Listing]:
+    """Active, in-stock items by category and name, each with its CQI and review summary."""
+    rows = _listings(session, MenuItem.dispensary_id == dispensary_id, MenuItem.in_stock_qty > 0)
+    return [Listing(item, cqi, summary) for item, cqi, summary in rows]
+
+
+def product(session: Session, item_id: uuid.UUID) -> tuple[Listing, Dispensary]:
+    rows = _listings(session, MenuItem.id == item_id)
+    if not rows:
+        raise NotFound("Product not found.")
+    item, cqi, summary = rows[0]
+    dispensary = session.get(Dispensary, item.dispensary_id)
+    if dispensary is None or not dispensary.is_active:
+        raise NotFound("Product not found.")
+    return Listing(item, cqi, summary), dispensary
+
+
+def elsewhere(session: Session, item: MenuItem, dispensary: Dispensary, *, radius_miles: float = NEARBY_MILES,
+              limit: int = 10) -> list[tuple[MenuItem, Dispensary, float]]:
+    """The same product in stock at other dispensaries nearby, nearest first: same name, or same brand and strain."""
+    same = sa.func.lower(MenuItem.name) == item.name.lower()
+    if item.brand and item.strain_name:
+        same = sa.or_(same, sa.and_(sa.func.lower(MenuItem.brand) == item.brand.lower(),
+                                    sa.func.lower(MenuItem.strain_name) == item.strain_name.lower(),
+                                    MenuItem.category == item.category))
+    geo, order = service.within(session, dispensary.latitude, dispensary.longitude, radius_miles)
+    rows = session.exec(select(MenuItem, Dispensary).join(Dispensary, col(Dispensary.id) == MenuItem.dispensary_id)
+                        .where(same, MenuItem.dispensary_id != dispensary.id, MenuItem.is_active == True,  # noqa: E712
+                               MenuItem.in_stock_qty > 0, Dispensary.is_active == True, *geo)  # noqa: E712
+                        .order_by(*order).limit(limit)).all()
+    return [(other, place, round(haversine_miles(place.latitude, place.longitude, dispensary.latitude,
+                                                 dispensary.longitude), 1)) for other, place in rows]
+
+
+def sitemap_paths(session: Session, *, limit: int = 45000) -> list[tuple[str, object]]:
+    """(path, last modified) of every public dispensary page, and of the products they have in stock."""
+    paths: list[tuple[str, object]] = []
+    dispensaries = {d.id: d for d in session.exec(select(Dispensary).where(Dispensary.is_active == True)  # noqa: E712
+                                                  .order_by(col(Dispensary.state), col(Dispensary.slug)).limit(limit))}
+    paths += [(service.page_path(d), d.updated_at) for d in dispensaries.values()]
+    items = session.exec(select(MenuItem).where(MenuItem.is_active == True, MenuItem.in_stock_qty > 0)  # noqa: E712
+                         .order_by(col(MenuItem.dispensary_id), col(MenuItem.name)).limit(limit - len(paths))).all()
+    paths += [(product_path(dispensaries[i.dispensary_id], i), i.updated_at) for i in items
+              if i.dispensary_id in dispensaries]
+    return paths

@@ -1,0 +1,62 @@
+// A react-leaflet map of dispensaries, wrapped as a Reflex component by icc_app/maps/ui/map.py.
+// Tiles come from the configured tile server, loaded by the visitor's browser. When no tile loads (offline, a
+// blocked server), the map says so and keeps its markers; the page's list has every result either way.
+import { useEffect, useState } from "react";
+import { CircleMarker, MapContainer, Popup, TileLayer, useMap } from "react-leaflet";
+import "leaflet/dist/leaflet.css";
+
+function FitToMarkers({ markers, center, zoom }) {
+  const map = useMap();
+  const key = markers.map((m) => `${m.lat},${m.lon}`).join(";") + `|${center}`;
+  useEffect(() => {
+    map.invalidateSize();  // the container may have been laid out after the map was made
+    if (markers.length > 1) {
+      map.fitBounds(markers.map((m) => [m.lat, m.lon]), { padding: [32, 32], maxZoom: 14 });
+    } else if (markers.length === 1) {
+      map.setView([markers[0].lat, markers[0].lon], 14);
+    } else if (center && center.length === 2) {
+      map.setView(center, zoom);
+    }
+  }, [key]);
+  return null;
+}
+
+export function DispensaryMap({ markers = [], center = [39.5, -98.35], zoom = 4, tileUrl = "", attribution = "",
+                                height = "420px" }) {
+  const [tiles, setTiles] = useState({ loaded: 0, failed: 0 });
+  const tilesDown = !tileUrl || (tiles.failed > 0 && tiles.loaded === 0);
+  return (
+    <div className="dispensary-map" data-markers={markers.length} data-tiles={tilesDown ? "down" : "up"}
+         style={{ position: "relative", width: "100%", height }} role="region" aria-label="Map of dispensaries">
+      <MapContainer center={center} zoom={zoom} scrollWheelZoom={false}
+                    style={{ height: "100%", width: "100%", borderRadius: "var(--radius-3)", zIndex: 0 }}>
+        {tileUrl ? (
+          <TileLayer url={tileUrl} attribution={attribution}
+                     eventHandlers={{
+                       tileload: () => setTiles((t) => ({ ...t, loaded: t.loaded + 1 })),
+                       tileerror: () => setTiles((t) => ({ ...t, failed: t.failed + 1 })),
+                     }} />
+        ) : null}
+        <FitToMarkers markers={markers} center={center} zoom={zoom} />
+        {markers.map((m) => (
+          <CircleMarker key={m.id || `${m.lat},${m.lon}`} center={[m.lat, m.lon]} radius={9}
+                        pathOptions={{ color: "#fff", weight: 2, fillColor: m.open === "open" ? "#2f9e44" : "#5c7cfa",
+                                       fillOpacity: 0.9 }}>
+            <Popup>
+              <strong>{m.href ? <a href={m.href}>{m.name}</a> : m.name}</strong>
+              {m.address ? <div>{m.address}</div> : null}
+              {m.miles ? <div>{m.miles}{m.open ? ` · ${m.open}` : ""}</div> : null}
+            </Popup>
+          </CircleMarker>
+        ))}
+      </MapContainer>
+      {tilesDown ? (
+        <div role="status" className="map-tiles-down"
+             style={{ position: "absolute", left: 8, bottom: 8, zIndex: 500, padding: "4px 8px", fontSize: 12,
+                      borderRadius: 6, background: "var(--gray-a11)", color: "var(--gray-1)" }}>
+          The map background could not load; every result is in the list.
+        </div>
+      ) : null}
+    </div>
+  );
+}
