@@ -62,7 +62,7 @@ seed: setup
 
 bench: setup-dev
 	@scripts/system-deps.sh
-	$(ENV) $(PY) -m bench
+	$(ENV) $(PY) -m bench $(ARGS)
 
 clean:
 	rm -rf .web .states var/icc.db* var/media

@@ -14,7 +14,20 @@ from datetime import UTC, datetime
 from bench.common import Section
 from icc_app.settings import PROJECT_ROOT
 
-MODULES = ["bench.audit_chain", "bench.coa_parse", "bench.marketplace_search", "bench.cqi_rescore"]
+MODULES = ["bench.audit_chain", "bench.coa_parse", "bench.marketplace_search", "bench.cqi_rescore",
+           "bench.maps_radius", "bench.dispensary_page"]
+
+
+def _merge(existing: str, sections: list[Section]) -> str:
+    """The sections just run replace those of the same title; the others stay (`make bench ARGS=maps`)."""
+    fresh = {s.title: s.to_markdown() for s in sections}
+    kept = []
+    for chunk in existing.split("\n## ")[1:]:
+        title = chunk.split("\n", 1)[0].strip()
+        if title not in fresh:
+            kept.append((title, "## " + chunk.rstrip() + "\n"))
+    order = [s.title for s in sections]
+    return "\n".join([text for _, text in kept] + [fresh[t] for t in order])
 
 
 def main(argv: list[str]) -> int:
@@ -32,7 +45,8 @@ def main(argv: list[str]) -> int:
     )
     out = PROJECT_ROOT / "docs" / "benchmarks.md"
     out.parent.mkdir(exist_ok=True)
-    out.write_text(header + "\n".join(s.to_markdown() for s in sections))
+    previous = out.read_text() if argv and out.exists() else ""
+    out.write_text(header + _merge(previous, sections))
     print(f"wrote {out}")
     return 0
 

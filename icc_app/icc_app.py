@@ -22,6 +22,7 @@ app = rx.App(
     # The REST API, then the middleware that gives public dispensary pages their own title and description.
     api_transformer=[api.build(), maps_seo.middleware],
     head_components=[rx.el.meta(name="color-scheme", content="light dark")],
+    stylesheets=["/maps.css"],
 )
 
 platform_pages.register(app)

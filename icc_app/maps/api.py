@@ -30,7 +30,8 @@ class DispensaryOut(BaseModel):
 
 class DispensaryPage(BaseModel):
     origin: dict
-    total: int
+    total: int  # capped at 1000 in dense areas: see total_exact
+    total_exact: bool
     page: int
     pages: int
     dispensaries: list[DispensaryOut]
@@ -68,7 +69,8 @@ def search_dispensaries(
                               address=", ".join(p for p in (d.street, d.city, d.state, d.postal_code) if p),
                               lat=d.latitude, lon=d.longitude, distance_miles=miles, open_now=service.open_now(d.hours, d.state))
                 for d, miles in result.rows]
-    return DispensaryPage(origin={**origin, "lat": lat, "lon": lon}, total=result.total, page=page,
+    return DispensaryPage(origin={**origin, "lat": lat, "lon": lon}, total=result.total,
+                          total_exact=result.total_exact, page=page,
                           pages=service.pages(result.total, per_page), dispensaries=rows)
 
 

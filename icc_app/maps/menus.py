@@ -65,7 +65,9 @@ def _hhmm(value: str, field: str) -> str:
     parts = value.split(":")
     if len(parts) != 2 or not all(p.isdigit() for p in parts) or not (0 <= int(parts[0]) <= 23 and
                                                                       0 <= int(parts[1]) <= 59):
-        raise ValidationFailed(f"{field}: write the time as HH:MM (24-hour), e.g. 09:00.", field=field)
+        day, _, which = field.partition("_")
+        raise ValidationFailed(f"{day.title()} {'opening' if which == 'open' else 'closing'} time: write it as HH:MM "
+                               f"(24-hour), e.g. 09:00.", field=field)
     return f"{int(parts[0]):02d}:{int(parts[1]):02d}"
 
 

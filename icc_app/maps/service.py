@@ -181,10 +181,14 @@ class Filters:
         return found
 
 
+COUNT_CAP = 1000  # "1,000+ dispensaries": counting every store of a dense metro area exactly costs more than it says
+
+
 @dataclass(frozen=True)
 class NearResult:
     rows: list[tuple[Dispensary, float]]  # dispensary, miles
-    total: int
+    total: int  # at most COUNT_CAP
+    total_exact: bool = True
 
 
 def within(session: Session, lat: float, lon: float, radius_miles: float) -> tuple[list, list]:
@@ -212,13 +216,15 @@ def near(session: Session, *, lat: float, lon: float, radius_miles: float, limit
     geo, order = within(session, lat, lon, radius_miles)
     conditions = [Dispensary.is_active == True, *geo, *filters.conditions()]  # noqa: E712
     query = select(Dispensary).where(*conditions).order_by(*order)
-    if filters.open_now:  # hours live in JSON in each store's zone: filter the (bounded) radius set here
-        everything = [d for d in session.exec(query) if open_now(d.hours, d.state)]
+    if filters.open_now:  # hours live in JSON in each store's zone: filter the nearest COUNT_CAP here
+        everything = [d for d in session.exec(query.limit(COUNT_CAP + 1)) if open_now(d.hours, d.state)]
         total, found = len(everything), everything[offset:offset + limit]
     else:
-        total = session.exec(select(func.count()).select_from(Dispensary).where(*conditions)).one()
+        capped = select(Dispensary.id).where(*conditions).limit(COUNT_CAP + 1).subquery()
+        total = session.exec(select(func.count()).select_from(capped)).one()
         found = session.exec(query.limit(limit).offset(offset)).all()
-    return NearResult([(d, round(haversine_miles(d.latitude, d.longitude, lat, lon), 2)) for d in found], total)
+    rows = [(d, round(haversine_miles(d.latitude, d.longitude, lat, lon), 2)) for d in found]
+    return NearResult(rows, min(total, COUNT_CAP), total <= COUNT_CAP)
 
 
 def pages(total: int, limit: int) -> int:

@@ -95,3 +95,10 @@ class SessionState(rx.State):
     def require_login(self):
         _, redirect = self.require_principal()
         return redirect
+
+
+def toggled(values: list[str], item: str, checked: bool, order: list[str] | None = None) -> list[str]:
+    """A checkbox group's new selection: `item` added or removed, in `order` (else alphabetical)."""
+    chosen = set(values)
+    chosen.add(item) if checked else chosen.discard(item)
+    return sorted(chosen, key=order.index) if order else sorted(chosen)

@@ -82,8 +82,48 @@ def mailbox():
     controller.stop()
 
 
+class TileServer:
+    """A local map tile server (what MAP_TILE_URL points at in production): answers every {z}/{x}/{y}.png with a
+    real 256x256 PNG and records what the visitors' browsers asked for."""
+
+    def __init__(self):
+        import io
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        from PIL import Image
+
+        buffer = io.BytesIO()
+        Image.new("RGB", (256, 256), (226, 232, 222)).save(buffer, "PNG")
+        tile, requests = buffer.getvalue(), []
+        self.requests = requests
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802 - http.server API
+                requests.append(self.path)
+                self.send_response(200)
+                self.send_header("Content-Type", "image/png")
+                self.send_header("Access-Control-Allow-Origin", "*")
+                self.end_headers()
+                self.wfile.write(tile)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", _free_port()), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/tiles/{{z}}/{{x}}/{{y}}.png"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
 @pytest.fixture(scope="session")
-def live_app(tmp_path_factory, mailbox):
+def tiles():
+    server = TileServer()
+    yield server
+    server.server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def live_app(tmp_path_factory, mailbox, tiles):
     db_name = f"icc_e2e_{os.getpid()}"
     with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
@@ -97,6 +137,7 @@ def live_app(tmp_path_factory, mailbox):
         "STORAGE_URL": f"file://{tmp_path_factory.mktemp('e2e-media')}",
         "PUBLIC_URL": f"http://127.0.0.1:{port}",
         "SMTP_URL": mailbox.url,
+        "MAP_TILE_URL": tiles.url,
     }
     LIVE_ENV.clear()
     LIVE_ENV.update(env)

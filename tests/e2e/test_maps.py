@@ -1,5 +1,6 @@
-"""ICC Maps in a real browser, signed out: a visitor searches by ZIP, sees the nearest dispensaries, opens one,
-and filters its live menu."""
+"""ICC Maps in a real browser: a visitor searches by ZIP, sees the map (tiles from the configured tile server) and
+the list, opens a dispensary, filters its live menu and opens a product; a consumer reviews with effect tags; an
+operator claims the store, edits hours and menu, imports a CSV; the public page follows."""
 
 import uuid
 
@@ -13,25 +14,33 @@ from tests.e2e.conftest import LIVE_ENV, live_cli, shot
 pytestmark = pytest.mark.e2e
 
 
-def _menu(dispensary_id: str) -> None:
-    """Three items on the menu (what a claimed dispensary's staff would type or import)."""
-    url = LIVE_ENV["DATABASE_URL"].replace("postgresql+psycopg", "postgresql")
-    with psycopg.connect(url) as conn:
-        for name, category, thc, price, stock in (("Blue Dream 3.5g", "flower", 22.5, 35, 10),
-                                                  ("Gelato pre-roll", "pre_roll", 19, 9, 25),
-                                                  ("Sold out OG", "flower", 25, 40, 0)):
+TERPENES = '[{"name": "myrcene", "pct": 0.9}, {"name": "limonene", "pct": 0.4}]'
+
+
+def _database():
+    return psycopg.connect(LIVE_ENV["DATABASE_URL"].replace("postgresql+psycopg", "postgresql"))
+
+
+def _menu(dispensary_id: str, items=(("Blue Dream 3.5g", "flower", 22.5, 35, 10), ("Gelato pre-roll", "pre_roll", 19, 9, 25),
+                                     ("Sold out OG", "flower", 25, 40, 0))) -> None:
+    """Items on a menu (what a POS feed would bring; the console flow below types them by hand)."""
+    with _database() as conn:
+        conn.execute("DELETE FROM menu_items WHERE dispensary_id = %s", (dispensary_id,))
+        for name, category, thc, price, stock in items:
             conn.execute("INSERT INTO menu_items (id, created_at, updated_at, dispensary_id, source, external_id, name,"
                          " category, thc_min, thc_max, thc_unit, cbd_unit, terpenes, variants, price, in_stock_qty,"
-                         " is_active) VALUES (%s, now(), now(), %s, 'manual', %s, %s, %s, %s, %s, '%%', '%%', '[]',"
-                         " '[]', %s, %s, true)",
-                         (uuid.uuid4(), dispensary_id, name, name, category, thc, thc, price, stock))
+                         " is_active) VALUES (%s, now(), now(), %s, 'dutchie', %s, %s, %s, %s, %s, '%%', '%%', %s,"
+                         " %s, %s, %s, true)",
+                         (uuid.uuid4(), dispensary_id, name, name, category, thc, thc, TERPENES,
+                          f'[{{"label": "each", "weight_g": null, "price": {price}}}]', price, stock))
 
 
-def test_visitor_finds_a_dispensary_by_zip_and_filters_its_menu(page, live_app, shared_data):
+def test_visitor_finds_a_dispensary_by_zip_and_filters_its_menu(page, live_app, shared_data, tiles):
     live_cli("dispensaries", "import", str(shared_data / "licenses/licenses-wa-latest.csv"), "--state", "WA")
     nearest = httpx.get(f"{live_app}/api/v1/dispensaries", params={"zip": "98122", "radius_miles": 10}).json()
-    first = nearest["dispensaries"][0]
+    first, second = nearest["dispensaries"][0], nearest["dispensaries"][1]
     _menu(first["id"])
+    _menu(second["id"], items=(("Blue Dream 3.5g", "flower", 21, 32, 4),))
 
     page.goto("/")
     page.get_by_role("link", name="Find a dispensary").click()
@@ -44,15 +53,38 @@ def test_visitor_finds_a_dispensary_by_zip_and_filters_its_menu(page, live_app, 
     expect(page.locator("#locator-count")).to_contain_text(f"{nearest['total']} dispensaries within 10 miles")
     results = page.locator(".dispensary-result")
     expect(results.first).to_contain_text(first["name"])
+    shown = results.count()
+    the_map = page.locator(".dispensary-map")
+    expect(the_map).to_have_attribute("data-markers", str(shown))  # a marker per listed dispensary
+    expect(the_map.locator("path.leaflet-interactive")).to_have_count(shown)
+    expect(the_map).to_have_attribute("data-tiles", "up")
+    assert any(path.startswith("/tiles/") for path in tiles.requests)  # the browser fetched the configured tiles
     shot(page, "maps-locator")
     results.first.click()
     page.wait_for_url("**/dispensaries/wa/**")
     expect(page.get_by_role("heading", name=first["name"])).to_be_visible()
     expect(page.locator(".menu-item")).to_have_count(2)  # the sold-out item is not on the live menu
+    expect(page.locator(".menu-category")).to_have_text(["Flower", "Pre Roll"])  # grouped by category
     page.fill("#menu-search", "gelato")
     expect(page.locator(".menu-item")).to_have_count(1)
     expect(page.locator(".menu-item")).to_contain_text("$9.00")
+    page.fill("#menu-search", "")
+    page.get_by_role("combobox", name="Minimum THC percent").click()
+    page.get_by_role("option", name="20").click()
+    expect(page.locator(".menu-item")).to_have_count(1)
+    expect(page.locator(".menu-item")).to_contain_text("Blue Dream")
+    expect(page.locator(".dispensary-map path.leaflet-interactive")).to_have_count(1)
     shot(page, "maps-dispensary")
+    page.locator(".menu-item").first.click()
+    page.wait_for_url("**/blue-dream-3-5g-*")
+    expect(page.get_by_role("heading", name="Blue Dream 3.5g")).to_be_visible()
+    expect(page.locator(".terpene-chart")).to_contain_text("myrcene")
+    expect(page.locator(".nearby")).to_have_count(1)
+    expect(page.locator(".nearby")).to_contain_text(second["name"])
+    expect(page.locator(".nearby")).to_contain_text("$32.00")
+    shot(page, "maps-product")
+    head = httpx.get(page.url).text  # what a crawler gets before any script runs
+    assert f"<title>Blue Dream 3.5g at {first['name']}" in head and 'rel="canonical"' in head
 
 
 def test_consumer_writes_a_review_with_effect_tags(page, live_app, shared_data):
@@ -73,9 +105,63 @@ def test_consumer_writes_a_review_with_effect_tags(page, live_app, shared_data):
     page.click("#publish-review")
     review = page.locator(".review").first
     expect(review).to_contain_text("@hazy_hiker")
-    expect(review).to_contain_text("dry mouth, relaxed")
+    expect(review).to_contain_text("dry mouth · relaxed")
     shot(page, "maps-review")
     page.fill("#review-text", "Edited: still great.")
     page.click("#publish-review")
     expect(page.locator(".review")).to_have_count(1)  # one review per consumer: the second publish edited it
     expect(page.locator(".review").first).to_contain_text("Edited: still great.")
+
+
+def test_operator_claims_the_store_and_edits_hours_and_menu(page, live_app):
+    from tests.e2e.test_shell import sign_in
+
+    with _database() as conn:  # the demo retailer's store, as the state list would have it
+        conn.execute("DELETE FROM dispensaries WHERE license_number = '415678'")
+        conn.execute("INSERT INTO dispensaries (id, created_at, updated_at, name, license_number, state, street, city,"
+                     " postal_code, latitude, longitude, geo_source, geo_confidence, hours, services, slug, city_slug,"
+                     " is_active) VALUES (%s, now(), now(), 'Capitol Hill Cannabis', '415678', 'WA', '500 E Pine St',"
+                     " 'Seattle', '98122', 47.6154, -122.3252, 'registry', 0.6, '{}', '[]',"
+                     " 'capitol-hill-cannabis-415678', 'seattle', true)", (uuid.uuid4(),))
+    sign_in(page, "buyer@icc.demo")
+    expect(page.get_by_role("heading", name="Welcome, Blair Buyer")).to_be_visible()
+    page.get_by_role("link", name="My dispensary").click()
+    page.wait_for_url("**/maps/manage")
+    page.locator(".claim").click()
+    expect(page.get_by_role("heading", name="Capitol Hill Cannabis")).to_be_visible()
+    page.fill("#item-sku", "F-100")
+    page.fill("#item-name", "Hill Haze 3.5g")
+    page.fill("#item-price", "-5")
+    page.click("#save-item")
+    expect(page.locator("#item-error")).to_contain_text("price")  # inline error, nothing saved
+    page.fill("#item-price", "38")
+    page.fill("#item-thc_pct", "24")
+    page.fill("#item-in_stock_qty", "6")
+    page.fill("#item-terpenes", "terpinolene 1.1; myrcene 0.3")
+    page.click("#save-item")
+    expect(page.locator(".console-item")).to_have_count(1)
+    csv = b"sku,name,category,price,in_stock_qty\nE-1,Mint gummies,edible,18,20\nX-1,Mystery,rocket,5,1\n"
+    page.locator("input[type=file]").set_input_files(files=[{"name": "menu.csv", "mimeType": "text/csv",
+                                                             "buffer": csv}])
+    expect(page.locator("#import-summary")).to_contain_text("1 items saved, 1 rows with errors")
+    expect(page.locator(".import-error")).to_contain_text("Line 3: category 'rocket'")
+    expect(page.locator(".console-item")).to_have_count(2)
+    page.locator(".console-item", has_text="Mint gummies").get_by_role("button", name="Mark out of stock").click()
+    expect(page.locator(".console-item", has_text="Mint gummies")).to_contain_text("out of stock")
+    page.get_by_role("tab", name="Profile & hours").click()
+    page.fill("#monday-open", "9:00")
+    page.fill("#monday-close", "late")
+    page.click("#save-profile")
+    expect(page.locator("#profile-error")).to_contain_text("HH:MM")
+    page.fill("#monday-close", "21:00")
+    page.get_by_role("checkbox", name="Delivery").click()
+    page.click("#save-profile")
+    expect(page.get_by_text("Profile saved.")).to_be_visible()
+    shot(page, "maps-console")
+
+    page.goto("/dispensaries/wa/seattle/capitol-hill-cannabis-415678")
+    expect(page.locator(".menu-item")).to_have_count(1)  # the gummies are out of stock
+    expect(page.locator(".menu-item")).to_contain_text("Hill Haze 3.5g")
+    expect(page.locator(".menu-item")).to_contain_text("terpinolene 1.1%")
+    expect(page.locator("#hours")).to_contain_text("09:00–21:00")
+    expect(page.get_by_text("verified owner")).to_be_visible()

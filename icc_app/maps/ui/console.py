@@ -17,7 +17,7 @@ from icc_app.maps.ui.pages import DAY_LABELS
 from icc_app.ui import routes
 from icc_app.ui.components import card, empty_state, form_alert, page_header
 from icc_app.ui.layout import app_page
-from icc_app.ui.state import SessionState
+from icc_app.ui.state import SessionState, toggled
 
 CSV_UPLOAD = "menu-csv"
 DRAFT_FIELDS = ["sku", "name", "brand", "category", "strain_name", "strain_type", "thc_pct", "cbd_pct", "price",
@@ -146,9 +146,7 @@ class MyDispensaryState(SessionState):
 
     @rx.event
     def toggle_service(self, name: str, checked: bool):
-        chosen = set(self.services)
-        chosen.add(name) if checked else chosen.discard(name)
-        self.services = sorted(chosen, key=service.SERVICES.index)
+        self.services = toggled(self.services, name, checked, service.SERVICES)
 
     @rx.event
     def set_hour(self, day: str, index: int, value: str):
@@ -290,11 +288,11 @@ def _item_form() -> rx.Component:
         rx.grid(
             _draft_input("SKU", "sku"), _draft_input("Name", "name"), _draft_input("Brand", "brand"),
             rx.vstack(rx.text("Category", size="1", weight="medium"),
-                      rx.select(menus.CATEGORIES, value=s.draft["category"], aria_label="Category",
+                      rx.select(menus.CATEGORIES, value=s.draft["category"], custom_attrs={"aria-label": "Category"},
                                 on_change=lambda v: s.set_draft("category", v)), spacing="1"),
             _draft_input("Strain", "strain_name"),
             rx.vstack(rx.text("Strain type", size="1", weight="medium"),
-                      rx.select(["none"] + menus.STRAIN_TYPES, value=s.draft["strain_type"], aria_label="Strain type",
+                      rx.select(["none"] + menus.STRAIN_TYPES, value=s.draft["strain_type"], custom_attrs={"aria-label": "Strain type"},
                                 on_change=lambda v: s.set_draft("strain_type", v)), spacing="1"),
             _draft_input("THC %", "thc_pct", type="number"), _draft_input("CBD %", "cbd_pct", type="number"),
             _draft_input("Price $", "price", type="number"), _draft_input("Weight (g)", "weight_g", type="number"),

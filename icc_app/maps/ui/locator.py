@@ -12,7 +12,7 @@ from icc_app.maps.geocoding import geocode
 from icc_app.maps.ui.map import dispensary_map
 from icc_app.ui.components import card, empty_state, form_alert, page_header
 from icc_app.ui.layout import app_page
-from icc_app.ui.state import SessionState
+from icc_app.ui.state import SessionState, toggled
 
 LOCATOR = "/dispensaries"
 RADII = ["5", "10", "25", "50", "100"]
@@ -32,6 +32,7 @@ def result_row(dispensary, miles: float) -> dict:
 class LocatorState(SessionState):
     results: list[dict[str, str | float]] = []
     total: int = 0
+    total_label: str = ""
     radius: str = "10"
     open_only: bool = False
     services: list[str] = []
@@ -60,9 +61,7 @@ class LocatorState(SessionState):
 
     @rx.event
     def toggle_service(self, name: str, checked: bool):
-        chosen = set(self.services)
-        chosen.add(name) if checked else chosen.discard(name)
-        self.services = sorted(chosen, key=service.SERVICES.index)
+        self.services = toggled(self.services, name, checked, service.SERVICES)
 
     def _filters(self) -> service.Filters:
         return service.Filters(open_now=self.open_only, services=tuple(self.services),
@@ -77,6 +76,7 @@ class LocatorState(SessionState):
                                       filters=self._filters())
                 self.results = [result_row(d, miles) for d, miles in result.rows]
                 self.total = result.total
+                self.total_label = f"{result.total:,}" + ("" if result.total_exact else "+")
                 self.origin = [lat, lon]
         except DomainError as exc:
             self.error = exc.message
@@ -128,11 +128,11 @@ def _filters() -> rx.Component:
           for name, label in SERVICE_LABELS.items()],
         rx.hstack(rx.text("Has", size="2"),
                   rx.select(["any"] + menus.CATEGORIES, value=LocatorState.category, size="1",
-                            on_change=[LocatorState.set_category, LocatorState.refine], aria_label="Has product category"),
+                            on_change=[LocatorState.set_category, LocatorState.refine], custom_attrs={"aria-label": "Has product category"}),
                   align="center"),
         rx.hstack(rx.text("Min CQI", size="2"),
                   rx.select(MIN_CQI, value=LocatorState.min_cqi, size="1",
-                            on_change=[LocatorState.set_min_cqi, LocatorState.refine], aria_label="Minimum CQI on menu"),
+                            on_change=[LocatorState.set_min_cqi, LocatorState.refine], custom_attrs={"aria-label": "Minimum CQI on menu"}),
                   align="center"),
         spacing="4", wrap="wrap", align="center",
     )
@@ -156,7 +156,7 @@ def locator_page() -> rx.Component:
         card(rx.vstack(rx.form(rx.hstack(
             rx.input(name="where", id="where", placeholder="ZIP code or address", size="3", flex="1",
                      aria_label="ZIP code or address"),
-            rx.select(RADII, value=LocatorState.radius, on_change=LocatorState.set_radius, aria_label="Radius in miles"),
+            rx.select(RADII, value=LocatorState.radius, on_change=LocatorState.set_radius, custom_attrs={"aria-label": "Radius in miles"}),
             rx.text("miles", size="2"),
             rx.button("Search", type="submit", size="3", id="find", loading=LocatorState.searching),
             rx.button(rx.icon("locate-fixed", size=16), "Use my location", type="button", variant="soft", size="3",
@@ -165,7 +165,7 @@ def locator_page() -> rx.Component:
             width="100%"), _filters(), width="100%", spacing="3")),
         form_alert(LocatorState.error, id="locator-error"),
         rx.cond(LocatorState.searched, rx.hstack(
-            rx.text(LocatorState.total, " dispensaries within ", LocatorState.radius, " miles", weight="medium",
+            rx.text(LocatorState.total_label, " dispensaries within ", LocatorState.radius, " miles", weight="medium",
                     id="locator-count"),
             rx.cond(LocatorState.total > LocatorState.results.length(),
                     rx.text("(the nearest ", LocatorState.results.length(), " shown)", size="2", color_scheme="gray")),

@@ -76,7 +76,8 @@ class DispensaryState(ReviewsState):
     info: dict[str, str] = {}
     hours: list[dict[str, str]] = []
     marker: list[dict[str, str | float]] = []
-    items: list[dict[str, str]] = []
+    _items: list[dict[str, str]] = []  # the whole menu stays on the server; the page gets `groups` (filtered)
+    item_count: int = 0
     rating_line: str = ""
     effect_profile: list[dict[str, str | int]] = []
     category: str = "all"
@@ -104,7 +105,8 @@ class DispensaryState(ReviewsState):
                 self.hours = hours_rows(dispensary.hours) if dispensary.hours else []
                 self.marker = [{"id": str(dispensary.id), "lat": dispensary.latitude, "lon": dispensary.longitude,
                                 "name": self.info["name"], "address": self.info["address"]}]
-                self.items = [listing_row(listing, dispensary) for listing in catalog.menu(session, dispensary.id)]
+                self._items = [listing_row(listing, dispensary) for listing in catalog.menu(session, dispensary.id)]
+                self.item_count = len(self._items)
                 self.rating_line = (f"{summary.rating:.1f} ★ from {summary.count} review"
                                     f"{'s' if summary.count != 1 else ''}" if summary and summary.rating
                                     else "No reviews yet")
@@ -164,52 +166,49 @@ class DispensaryState(ReviewsState):
 
     @rx.var
     def shown_count(self) -> int:
-        return sum(1 for item in self.items if self._keep(item))
+        return sum(1 for item in self._items if self._keep(item))
 
     @rx.var
     def groups(self) -> list[tuple[str, list[dict[str, str]]]]:
         """The menu after the filters, grouped by category (in the menu's order)."""
         grouped: dict[str, list[dict[str, str]]] = {}
-        for item in self.items:
+        for item in self._items:
             if self._keep(item):
                 grouped.setdefault(item["category_label"], []).append(item)
         return list(grouped.items())
 
 
 def menu_card(i: rx.Var) -> rx.Component:
-    return rx.link(card(rx.hstack(
-        rx.vstack(rx.hstack(rx.text(i["name"], weight="bold"),
-                            rx.cond(i["cqi"] != "", rx.badge("CQI ", i["cqi"], color_scheme=i["cqi_color"].to(str),
-                                                             variant="solid", class_name="cqi-badge")),
-                            align="center", wrap="wrap"),
-                  rx.text(i["brand"], rx.cond(i["brand"] != "", " · ", ""), i["strain"], size="2", color_scheme="gray"),
-                  rx.cond(i["terpenes"] != "", rx.text("Terpenes: ", i["terpenes"], size="1", color_scheme="gray")),
-                  rx.cond(i["rating"] != "", rx.text(i["rating"], " ", i["effects"], size="1",
-                                                     color=rx.color("amber", 11))),
-                  spacing="1", align="start"),
-        rx.spacer(), rx.vstack(rx.text(i["price"], weight="bold"), rx.text(i["thc"], size="1"),
-                               rx.text(i["cbd"], size="1"), align="end", spacing="0"),
-        align="center", width="100%"), class_name="menu-item"), href=i["href"].to(str), underline="none",
-        color="inherit", width="100%")
+    """One product of the menu, in plain elements styled by assets/maps.css (hundreds render at once)."""
+    return rx.el.a(
+        rx.el.div(
+            rx.el.div(i["name"], rx.cond(i["cqi"] != "", rx.el.span("CQI ", i["cqi"], class_name="cqi-badge",
+                                                                   data_band=i["cqi_color"])), class_name="mi-title"),
+            rx.el.div(i["brand"], rx.cond(i["brand"] != "", " · ", ""), i["strain"], class_name="mi-sub"),
+            rx.cond(i["terpenes"] != "", rx.el.div("Terpenes: ", i["terpenes"], class_name="mi-small")),
+            rx.cond(i["rating"] != "", rx.el.div(i["rating"], " ", i["effects"], class_name="mi-rating")),
+            class_name="mi-main"),
+        rx.el.div(rx.el.strong(i["price"]), rx.el.div(i["thc"]), rx.el.div(i["cbd"]), class_name="mi-side"),
+        href=i["href"].to(str), class_name="menu-item")
 
 
 def _menu_filters() -> rx.Component:
     s = DispensaryState
     return rx.flex(
         rx.input(placeholder="Search the menu", value=s.query, on_change=s.set_query, id="menu-search",
-                 aria_label="Search the menu", min_width="14em", flex="1"),
+                 aria_label="Search the menu", min_width="14em", flex="1", debounce_timeout=120),
         rx.hstack(rx.text("Category", size="2"), rx.select(["all"] + menus.CATEGORIES, value=s.category,
-                                                           on_change=s.set_category, aria_label="Category"),
+                                                           on_change=s.set_category, custom_attrs={"aria-label": "Category"}),
                   align="center"),
         rx.hstack(rx.text("Type", size="2"), rx.select(["all"] + menus.STRAIN_TYPES, value=s.strain_type,
-                                                       on_change=s.set_strain_type, aria_label="Strain type"),
+                                                       on_change=s.set_strain_type, custom_attrs={"aria-label": "Strain type"}),
                   align="center"),
         rx.hstack(rx.text("THC ≥", size="2"), rx.select(THC_MIN, value=s.thc_min, on_change=s.set_thc_min,
-                                                        aria_label="Minimum THC percent"), align="center"),
+                                                        custom_attrs={"aria-label": "Minimum THC percent"}), align="center"),
         rx.input(placeholder="Max price $", value=s.max_price, on_change=s.set_max_price, type="number", width="8em",
                  aria_label="Maximum price", id="max-price"),
         rx.hstack(rx.text("Effect", size="2"), rx.select(["any"] + reviews.POSITIVE, value=s.effect,
-                                                         on_change=s.set_effect, aria_label="Effect"), align="center"),
+                                                         on_change=s.set_effect, custom_attrs={"aria-label": "Effect"}), align="center"),
         rx.button("Clear", variant="ghost", on_click=s.clear_filters, type="button"),
         spacing="2", wrap="wrap", width="100%", align="center")
 
@@ -244,17 +243,16 @@ def dispensary_page() -> rx.Component:
             rx.link("← Find a dispensary", href=locator.LOCATOR, size="2"),
             page_header(s.info["name"], s.info["address"]),
             _profile_panel(),
-            rx.hstack(rx.heading("Menu", size="5", as_="h2"), rx.text(s.shown_count, " of ", s.items.length(),
+            rx.hstack(rx.heading("Menu", size="5", as_="h2"), rx.text(s.shown_count, " of ", s.item_count,
                                                                       " products", size="2", id="menu-count"),
                       align="baseline"),
-            rx.cond(s.items.length() == 0,
+            rx.cond(s.item_count == 0,
                     empty_state("list", "No menu yet", "This dispensary has not published its menu on ICC."),
                     rx.vstack(_menu_filters(), rx.cond(
                         s.shown_count == 0, empty_state("filter-x", "Nothing matches", "Clear a filter to see more."),
                         rx.foreach(s.groups, lambda g: rx.vstack(
                             rx.heading(g[0], size="3", as_="h3", class_name="menu-category"),
-                            rx.grid(rx.foreach(g[1], menu_card), columns=rx.breakpoints(initial="1", md="2"),
-                                    spacing="2", width="100%"), width="100%"))),
+                            rx.el.div(rx.foreach(g[1], menu_card), class_name="menu-grid"), width="100%"))),
                         width="100%", spacing="3")),
             review_section(s, "dispensary"),
             width="100%", align="start", spacing="4",

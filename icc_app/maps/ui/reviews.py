@@ -11,7 +11,7 @@ from icc_app.core.db import unit_of_work
 from icc_app.core.errors import DomainError
 from icc_app.maps import reviews
 from icc_app.ui.components import card, form_alert
-from icc_app.ui.state import SessionState
+from icc_app.ui.state import SessionState, toggled
 
 
 def review_rows(session, target_type: str, target_id: uuid.UUID) -> list[dict[str, str]]:
@@ -48,9 +48,7 @@ class ReviewsState(SessionState):
 
     @rx.event
     def toggle_effect(self, effect: str, checked: bool):
-        chosen = set(self.effects)
-        chosen.add(effect) if checked else chosen.discard(effect)
-        self.effects = sorted(chosen)
+        self.effects = toggled(self.effects, effect, checked)
 
     @rx.event
     def write_review(self, form: dict):
@@ -105,7 +103,7 @@ def review_section(state: type[ReviewsState], what: str) -> rx.Component:
             rx.text(f"Review this {what}", weight="bold"),
             rx.hstack(rx.text("Your rating", size="2", weight="medium"),
                       rx.select(["5", "4", "3", "2", "1"], value=state.rating, on_change=state.set_rating,
-                                aria_label="Rating"),
+                                custom_attrs={"aria-label": "Rating"}),
                       rx.text("stars", size="2"), align="center"),
             rx.text("Effects you felt", size="2", weight="medium"),
             rx.flex(*[rx.checkbox(effect, checked=state.effects.contains(effect),

@@ -1,0 +1,77 @@
+"""The Maps pages' state without a browser: the dispensary page loads its store from the clean URL, groups the
+menu by category and filters it (strain type, THC, price, effect); the console refuses a bad item inline and saves
+a good one for the store the business claimed."""
+
+from icc_app.core.db import unit_of_work
+from icc_app.identity.models import BusinessType
+from icc_app.maps.models import Dispensary, MenuItem, ReviewSummary
+from icc_app.maps.ui.console import MyDispensaryState
+from icc_app.maps.ui.pages import DispensaryState
+from tests.factories import make_business, make_user, session_token, verified_license
+from tests.ui.harness import make_state, run
+
+
+def _store(session, **extra) -> Dispensary:
+    store = Dispensary(name="Filter Shop", license_number="418888", state="WA", city="Seattle", city_slug="seattle",
+                       slug="filter-shop-418888", latitude=47.6, longitude=-122.3, **extra)
+    session.add(store)
+    session.flush()
+    return store
+
+
+def test_dispensary_page_groups_and_filters_the_menu(connection):
+    with unit_of_work() as session:
+        store = _store(session)
+        for name, category, strain_type, thc, price in (("Haze", "flower", "sativa", 24.0, 40.0),
+                                                        ("Kush", "flower", "indica", 18.0, 30.0),
+                                                        ("Gummies", "edible", None, None, 15.0)):
+            item = MenuItem(dispensary_id=store.id, external_id=name, name=name, category=category,
+                            strain_type=strain_type, thc_min=thc, thc_max=thc, price=price, in_stock_qty=3)
+            session.add(item)
+            session.flush()
+            if name == "Kush":
+                session.add(ReviewSummary(target_type="product", target_id=item.id, count=1, rating=5.0,
+                                          effects={"sleepy": 1.0}))
+    state = make_state(DispensaryState, path="/dispensaries/wa/seattle/filter-shop-418888")
+    run(DispensaryState.load, state)
+    assert state.found and state.info["name"] == "Filter Shop" and state.item_count == 3
+    assert [(label, [i["name"] for i in items]) for label, items in state.groups] == [
+        ("Edible", ["Gummies"]), ("Flower", ["Haze", "Kush"])]
+    run(DispensaryState.set_thc_min, state, "20")
+    assert state.shown_count == 1 and state.groups[0][1][0]["name"] == "Haze"
+    run(DispensaryState.clear_filters, state)
+    run(DispensaryState.set_max_price, state, "35")
+    assert [i["name"] for _, items in state.groups for i in items] == ["Gummies", "Kush"]
+    run(DispensaryState.set_max_price, state, "not a number")  # ignored, not an error
+    assert state.shown_count == 3
+    run(DispensaryState.set_effect, state, "sleepy")
+    assert [i["name"] for _, items in state.groups for i in items] == ["Kush"]
+    run(DispensaryState.clear_filters, state)
+    run(DispensaryState.set_strain_type, state, "indica")
+    assert state.shown_count == 1
+
+    missing = make_state(DispensaryState, path="/dispensaries/wa/seattle/no-such-shop")
+    run(DispensaryState.load, missing)
+    assert missing.loaded and not missing.found
+
+
+def test_console_claims_and_refuses_a_bad_item_inline(connection):
+    with unit_of_work() as session:
+        owner = make_user(session)
+        business = make_business(session, owner=owner, name="Filter Shop LLC", business_type=BusinessType.retailer)
+        verified_license(session, business, number="418888")
+        store = _store(session)
+        token = session_token(session, owner)
+    state = make_state(MyDispensaryState, token=token, path="/maps/manage")
+    run(MyDispensaryState.load, state)
+    assert [s["name"] for s in state.stores] == ["Filter Shop"] and not state.current.get("name")
+    run(MyDispensaryState.claim, state, str(store.id))
+    assert state.current["name"] == "Filter Shop" and state.stores[0]["claimed"] == "yes"
+    for field, value in (("sku", "S1"), ("name", "Haze"), ("price", "free")):
+        run(MyDispensaryState.set_draft, state, field, value)
+    run(MyDispensaryState.save_item, state)
+    assert "price" in state.item_error and state.items == []
+    run(MyDispensaryState.set_draft, state, "price", "40")
+    run(MyDispensaryState.save_item, state)
+    assert state.item_error == "" and [i["name"] for i in state.items] == ["Haze"]
+    assert state.draft["sku"] == ""  # the form is cleared for the next item
