@@ -340,6 +340,8 @@ def dispensaries_import(
     typer.echo(report.summary())
     for line, reason in report.not_placed[:100]:
         typer.echo(f"  line {line}: {reason}")
+    for line, reason in report.relocated[:100]:
+        typer.echo(f"  line {line}: placed by address, {reason}")
 
 
 def main() -> None:

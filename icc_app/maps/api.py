@@ -87,6 +87,12 @@ class MenuItemOut(BaseModel):
     variants: list[dict]
     in_stock_qty: int
     source: str
+    terpenes: list[dict]  # [{name, pct}], most abundant first
+    cqi: float | None  # the Cannabis Quality Index of the exchange lot it comes from, when linked
+    rating: float | None
+    review_count: int
+    effects: dict[str, float]  # share of reviews naming each effect
+    url: str  # the public product page
 
 
 class MenuOut(BaseModel):
@@ -103,16 +109,20 @@ def _range(low: float | None, high: float | None, unit: str) -> str | None:
 
 @router.get("/dispensaries/{dispensary_id}/menu", response_model=MenuOut)
 def dispensary_menu(dispensary_id: uuid.UUID) -> MenuOut:
-    """The live menu: items in stock, grouped by category."""
+    """The live menu: items in stock, grouped by category, with potency, terpenes, CQI and review summary."""
+    from icc_app.maps import catalog
     from icc_app.maps.menus import public_menu
 
     with unit_of_work() as session:
-        dispensary, items = public_menu(session, dispensary_id)
+        dispensary, _ = public_menu(session, dispensary_id)
         categories: dict[str, list[MenuItemOut]] = {}
-        for item in items:
+        for listing in catalog.menu(session, dispensary.id):
+            item, summary = listing.item, listing.summary
             categories.setdefault(item.category, []).append(MenuItemOut(
                 id=item.id, name=item.name, brand=item.brand, category=item.category, strain_name=item.strain_name,
                 strain_type=item.strain_type, thc=_range(item.thc_min, item.thc_max, item.thc_unit),
                 cbd=_range(item.cbd_min, item.cbd_max, item.cbd_unit), price=item.price, variants=item.variants,
-                in_stock_qty=item.in_stock_qty, source=item.source))
+                in_stock_qty=item.in_stock_qty, source=item.source, terpenes=item.terpenes, cqi=listing.cqi,
+                rating=summary.rating if summary else None, review_count=summary.count if summary else 0,
+                effects=summary.effects if summary else {}, url=catalog.product_path(dispensary, item)))
         return MenuOut(dispensary_id=dispensary.id, name=dispensary.dba or dispensary.name, categories=categories)

@@ -20,7 +20,7 @@ from icc_app.core import audit
 from icc_app.core.errors import ValidationFailed
 from icc_app.core.geo import bounding_box, haversine_miles
 from icc_app.identity.licenses import US_STATES, normalize_number, parse_float, pick_column
-from icc_app.maps.geocoding import Geocoder, geocode
+from icc_app.maps.geocoding import Geocoder, OfflineZipGeocoder, geocode
 from icc_app.maps.models import Dispensary, MenuItem
 
 RETAIL = re.compile(r"retail|store|dispensar|establishment", re.I)
@@ -45,10 +45,15 @@ class DispensaryImport:
     skipped_not_retail: int = 0
     merged: int = 0  # further rows of a license already read (adult-use and medical rows of one store)
     not_placed: list[tuple[int, str]] = field(default_factory=list)  # (line, why)
+    relocated: list[tuple[int, str]] = field(default_factory=list)  # registry point far from its own ZIP: by address
 
     def summary(self) -> str:
         return (f"{self.state}: {self.read} rows, {self.created} dispensaries added, {self.updated} updated, "
-                f"{self.merged} merged, {self.skipped_not_retail} not retail, {len(self.not_placed)} could not be placed")
+                f"{self.merged} merged, {self.skipped_not_retail} not retail, {len(self.not_placed)} could not be placed, "
+                f"{len(self.relocated)} placed by address (registry point far from their ZIP)")
+
+
+REGISTRY_TRUST_MILES = 15  # a registry point farther than this from its own ZIP code belongs to another address
 
 
 def _in_state_box(lat: float, lon: float) -> bool:
@@ -64,6 +69,7 @@ def import_dispensaries(session: Session, data: bytes | str, *, state: str, geoc
     report = DispensaryImport(state=state)
     existing = {d.license_number: d for d in session.exec(select(Dispensary).where(Dispensary.state == state))}
     seen: set[str] = set()
+    zip_geocoder = OfflineZipGeocoder()
     for line, row in enumerate(csv.DictReader(io.StringIO(text)), start=2):
         report.read += 1
         kind = " ".join(filter(None, (pick_column(row, "license_type"), row.get("license_designation") or "")))
@@ -91,6 +97,14 @@ def import_dispensaries(session: Session, data: bytes | str, *, state: str, geoc
             postal = postal.zfill(5)
         lat, lon = parse_float(pick_column(row, "latitude"), -90, 90), parse_float(pick_column(row, "longitude"), -180, 180)
         source, confidence = "registry", 0.6
+        if lat is not None and lon is not None and _in_state_box(lat, lon):
+            # Some lists carry points that belong to other rows (a Tacoma store drawn in Seattle): check them
+            # against the row's own ZIP code and place those by address instead.
+            own_zip = zip_geocoder.geocode(postal)
+            off = own_zip and haversine_miles(lat, lon, own_zip.latitude, own_zip.longitude)
+            if off and off > REGISTRY_TRUST_MILES:
+                report.relocated.append((line, f"registry point {off:.0f} mi from ZIP {postal}"))
+                lat = lon = None
         if lat is None or lon is None or not _in_state_box(lat, lon):
             point = geocode(session, f"{street} {city} {state} {postal}", geocoder=geocoder)
             if point is None:
@@ -113,7 +127,7 @@ def import_dispensaries(session: Session, data: bytes | str, *, state: str, geoc
     session.flush()
     audit.record(session, action="maps.dispensaries.imported", object_type="dispensaries", object_id=state,
                  after={"read": report.read, "created": report.created, "updated": report.updated,
-                        "not_placed": len(report.not_placed)})
+                        "not_placed": len(report.not_placed), "relocated": len(report.relocated)})
     return report
 
 

@@ -14,6 +14,7 @@ from icc_app import api
 from icc_app.core import migrations
 from icc_app.core.db import make_engine, unit_of_work
 from icc_app.core.errors import ValidationFailed
+from icc_app.core.geo import haversine_miles
 from icc_app.maps import service
 from icc_app.maps.geocoding import CensusGeocoder, OfflineZipGeocoder, geocode
 from icc_app.maps.models import GeocodeCache
@@ -34,6 +35,22 @@ def test_each_state_list_loads_its_retailers(connection, shared_data, state):
     assert report.created + report.merged + report.skipped_not_retail + len(report.not_placed) == report.read
     for line, reason in report.not_placed:
         assert line >= 2 and reason
+
+
+def test_registry_points_far_from_their_own_zip_are_placed_by_address(connection, shared_data):
+    """The WA list draws some stores at another row's point (a Tacoma store in Seattle's Capitol Hill)."""
+    with unit_of_work() as session:
+        report = _import(session, shared_data, "WA")
+        assert report.relocated and all("mi from ZIP" in why for _, why in report.relocated)
+        capitol_hill = service.near(session, lat=47.6154, lon=-122.3252, radius_miles=3, limit=200)
+        cities = {d.city for d, _ in capitol_hill.rows}
+        assert "Tacoma" not in cities and "Seattle" in cities
+        for dispensary, _ in service.near(session, lat=47.6, lon=-122.3, radius_miles=200, limit=1000).rows:
+            if dispensary.geo_source == "registry" and dispensary.postal_code:
+                own = OfflineZipGeocoder().geocode(dispensary.postal_code)
+                if own:
+                    assert haversine_miles(dispensary.latitude, dispensary.longitude, own.latitude,
+                                           own.longitude) <= service.REGISTRY_TRUST_MILES
 
 
 def test_postgis_and_sqlite_find_the_same_dispensaries(connection, shared_data, sqlite_url):

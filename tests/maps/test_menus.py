@@ -67,3 +67,5 @@ def test_csv_import_reports_bad_rows_and_the_public_menu_shows_stock(shop):
     flower = menu["categories"]["flower"]
     assert [i["name"] for i in flower] == ["Blue Dream 3.5g"]  # the sold-out item is hidden
     assert flower[0]["thc"] == "22.5%" and flower[0]["variants"][0]["label"] == "3.5 g"
+    assert flower[0]["cqi"] is None and flower[0]["review_count"] == 0 and flower[0]["terpenes"] == []
+    assert flower[0]["url"].startswith("/dispensaries/wa/city/pine-street-cannabis-415555/blue-dream-3-5g-")
