@@ -43,6 +43,7 @@ def policies() -> dict[str, PrefixPolicy]:
         # COAs are kept whatever they are: parsing reports "not a PDF" and the file stays as evidence.
         "coas": PrefixPolicy(limit, None, "certificate of analysis"),
         "lot_photos": PrefixPolicy(min(limit, _mb(15)), IMAGES, "lot photo"),
+        "dispensary_photos": PrefixPolicy(min(limit, _mb(10)), IMAGES, "dispensary photo"),
         "licenses": PrefixPolicy(limit, frozenset({PDF}) | IMAGES, "license document"),
         "proof_of_funds": PrefixPolicy(limit, frozenset({PDF}) | IMAGES, "proof of funds"),
         "evidence": PrefixPolicy(limit, frozenset({PDF}) | IMAGES, "dispute evidence"),

@@ -3,11 +3,10 @@ listing expiry, listings of businesses whose license lapsed). All take ids, relo
 
 from __future__ import annotations
 
-import io
 import uuid
 
 from icc_app.core.db import enqueue, unit_of_work
-from icc_app.core.storage import get_storage
+from icc_app.core.images import fill_thumbnail
 from icc_app.exchange import lots, offers
 from icc_app.exchange.models import Lot, LotPhoto
 from workers.celery_app import celery_app
@@ -18,30 +17,7 @@ THUMBNAIL_SIZE = (480, 360)
 @celery_app.task(name="exchange.make_thumbnail", autoretry_for=(OSError,), retry_backoff=True,
                  retry_kwargs={"max_retries": 3})
 def make_thumbnail(photo_id: str) -> str:
-    from PIL import Image, UnidentifiedImageError
-
-    with unit_of_work() as session:
-        photo = session.get(LotPhoto, uuid.UUID(photo_id))
-        if photo is None:
-            return "missing"
-        if photo.thumbnail_key:
-            return "unchanged"
-        key = photo.storage_key
-    try:
-        image = Image.open(io.BytesIO(get_storage().read(key)))
-        image = image.convert("RGB")
-        image.thumbnail(THUMBNAIL_SIZE)
-    except (UnidentifiedImageError, OSError, ValueError):
-        return "unreadable"
-    buffer = io.BytesIO()
-    image.save(buffer, format="JPEG", quality=82)
-    stored = get_storage().save("lot_photos", buffer.getvalue(), filename="thumbnail.jpg")
-    with unit_of_work() as session:
-        photo = session.get(LotPhoto, uuid.UUID(photo_id))
-        if photo is not None:
-            photo.thumbnail_key = stored.key
-            session.add(photo)
-    return "made"
+    return fill_thumbnail(LotPhoto, photo_id, prefix="lot_photos", size=THUMBNAIL_SIZE)
 
 
 @celery_app.task(name="exchange.sync_lot_coa")

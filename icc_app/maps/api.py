@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel
 
 from icc_app.core.db import unit_of_work
@@ -126,3 +126,15 @@ def dispensary_menu(dispensary_id: uuid.UUID) -> MenuOut:
                 rating=summary.rating if summary else None, review_count=summary.count if summary else 0,
                 effects=summary.effects if summary else {}, url=catalog.product_path(dispensary, item)))
         return MenuOut(dispensary_id=dispensary.id, name=dispensary.dba or dispensary.name, categories=categories)
+
+
+@router.get("/dispensary-photos/{photo_id}", response_class=Response)
+def dispensary_photo(photo_id: uuid.UUID, thumbnail: bool = False) -> Response:
+    """A photo of a dispensary (public), or its thumbnail with `?thumbnail=true`."""
+    from icc_app.core.storage import sniff_content_type
+    from icc_app.maps import photos
+
+    with unit_of_work() as session:
+        data = photos.file(session, photo_id, thumbnail=thumbnail)
+    return Response(data, media_type=sniff_content_type(data),
+                    headers={"Cache-Control": "public, max-age=86400", "X-Content-Type-Options": "nosniff"})

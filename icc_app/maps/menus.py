@@ -76,7 +76,7 @@ def update_profile(session: Session, *, principal: Principal, dispensary_id: uui
     """Contact details, opening hours by weekday (a day without hours is closed) and services."""
     from icc_app.maps.service import SERVICES, WEEKDAYS
 
-    dispensary = _owned(session, principal, dispensary_id)
+    dispensary = owned(session, principal, dispensary_id)
     clean_hours: dict[str, list[str]] = {}
     for day, span in hours.items():
         if day not in WEEKDAYS:
@@ -109,12 +109,12 @@ def update_profile(session: Session, *, principal: Principal, dispensary_id: uui
 
 def manage_menu(session: Session, *, principal: Principal, dispensary_id: uuid.UUID) -> list[MenuItem]:
     """Everything on the menu, out of stock included, for the people who run it."""
-    dispensary = _owned(session, principal, dispensary_id)
+    dispensary = owned(session, principal, dispensary_id)
     return list(session.exec(select(MenuItem).where(MenuItem.dispensary_id == dispensary.id, MenuItem.is_active == True)  # noqa: E712
                              .order_by(col(MenuItem.category), col(MenuItem.name))))
 
 
-def _owned(session: Session, principal: Principal, dispensary_id: uuid.UUID) -> Dispensary:
+def owned(session: Session, principal: Principal, dispensary_id: uuid.UUID) -> Dispensary:
     dispensary = session.get(Dispensary, dispensary_id)
     if dispensary is None or dispensary.claimed_by_business_id is None or \
             principal.membership(dispensary.claimed_by_business_id) is None:
@@ -168,7 +168,7 @@ def _item_values(row: dict) -> dict:
 
 def upsert_item(session: Session, *, principal: Principal, dispensary_id: uuid.UUID, external_id: str, row: dict
                 ) -> MenuItem:
-    dispensary = _owned(session, principal, dispensary_id)
+    dispensary = owned(session, principal, dispensary_id)
     external_id = (external_id or "").strip()[:120]
     if not external_id:
         raise ValidationFailed("Give the item a SKU.", field="sku")
@@ -196,7 +196,7 @@ def bought_lots(session: Session, *, principal: Principal, dispensary_id: uuid.U
     """Exchange lots the dispensary's business bought (orders not cancelled): what a menu item can link to."""
     from icc_app.exchange.models import Lot, Order, OrderStatus
 
-    dispensary = _owned(session, principal, dispensary_id)
+    dispensary = owned(session, principal, dispensary_id)
     return list(session.exec(select(Lot).join(Order, col(Order.lot_id) == Lot.id).where(
         Order.buyer_business_id == dispensary.claimed_by_business_id, Order.status != OrderStatus.cancelled)
         .distinct().order_by(col(Lot.title))))
@@ -234,7 +234,7 @@ class MenuImport:
 
 
 def import_csv(session: Session, *, principal: Principal, dispensary_id: uuid.UUID, data: bytes) -> MenuImport:
-    dispensary = _owned(session, principal, dispensary_id)
+    dispensary = owned(session, principal, dispensary_id)
     reader = csv.DictReader(io.StringIO(data.decode("utf-8-sig", errors="replace")))
     missing = [c for c in ("sku", "name", "category", "price") if c not in (reader.fieldnames or [])]
     if missing:
@@ -259,7 +259,7 @@ def set_stock(session: Session, *, principal: Principal, item_id: uuid.UUID, qua
     item = session.get(MenuItem, item_id)
     if item is None:
         raise NotFound("Menu item not found.")
-    _owned(session, principal, item.dispensary_id)
+    owned(session, principal, item.dispensary_id)
     if quantity < 0:
         raise ValidationFailed("Stock cannot be negative.", field="quantity")
     before, item.in_stock_qty = item.in_stock_qty, quantity

@@ -114,3 +114,15 @@ class ReviewSummary(UUIDModel, table=True):
     count: int = 0
     rating: float | None = None
     effects: dict = Field(default_factory=dict, sa_type=sa.JSON)  # tag -> share of reviews (0..1)
+
+
+class DispensaryPhoto(UUIDModel, table=True):
+    """A photo of the store, uploaded by its people; the thumbnail is made by the maps.make_thumbnail task."""
+
+    __tablename__ = "dispensary_photos"
+
+    dispensary_id: uuid.UUID = Field(foreign_key="dispensaries.id", index=True, ondelete="CASCADE")
+    storage_key: str = Field(max_length=300)
+    thumbnail_key: str | None = Field(default=None, max_length=300)
+    filename: str = Field(max_length=255)
+    position: int = 0

@@ -2,6 +2,8 @@
 the list, opens a dispensary, filters its live menu and opens a product; a consumer reviews with effect tags; an
 operator claims the store, edits hours and menu, imports a CSV; the public page follows."""
 
+import html
+import time
 import uuid
 
 import httpx
@@ -15,6 +17,16 @@ pytestmark = pytest.mark.e2e
 
 
 TERPENES = '[{"name": "myrcene", "pct": 0.9}, {"name": "limonene", "pct": 0.4}]'
+
+
+def _photo() -> bytes:
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (1200, 800), (30, 110, 60)).save(buffer, "PNG")
+    return buffer.getvalue()
 
 
 def _database():
@@ -62,7 +74,7 @@ def test_visitor_finds_a_dispensary_by_zip_and_filters_its_menu(page, live_app, 
     shot(page, "maps-locator")
     results.first.click()
     page.wait_for_url("**/dispensaries/wa/**")
-    expect(page.get_by_role("heading", name=first["name"])).to_be_visible()
+    expect(page.get_by_role("heading", name=first["name"], level=1)).to_be_visible()
     expect(page.locator(".menu-item")).to_have_count(2)  # the sold-out item is not on the live menu
     expect(page.locator(".menu-category")).to_have_text(["Flower", "Pre Roll"])  # grouped by category
     page.fill("#menu-search", "gelato")
@@ -84,7 +96,7 @@ def test_visitor_finds_a_dispensary_by_zip_and_filters_its_menu(page, live_app, 
     expect(page.locator(".nearby")).to_contain_text("$32.00")
     shot(page, "maps-product")
     head = httpx.get(page.url).text  # what a crawler gets before any script runs
-    assert f"<title>Blue Dream 3.5g at {first['name']}" in head and 'rel="canonical"' in head
+    assert f"<title>Blue Dream 3.5g at {html.escape(first['name'])}" in head and 'rel="canonical"' in head
 
 
 def test_consumer_writes_a_review_with_effect_tags(page, live_app, shared_data):
@@ -98,7 +110,8 @@ def test_consumer_writes_a_review_with_effect_tags(page, live_app, shared_data):
     page.fill("#where", "98122")
     page.click("#find")
     page.locator(".dispensary-result").first.click()
-    expect(page.get_by_role("heading", name=first["dispensaries"][0]["name"])).to_be_visible()
+    page.wait_for_url("**/dispensaries/wa/**")
+    expect(page.get_by_role("heading", name=first["dispensaries"][0]["name"], level=1)).to_be_visible()
     page.get_by_role("checkbox", name="relaxed").click()
     page.get_by_role("checkbox", name="dry mouth").click()
     page.fill("#review-text", "Friendly budtenders, quick pickup.")
@@ -157,6 +170,11 @@ def test_operator_claims_the_store_and_edits_hours_and_menu(page, live_app):
     page.get_by_role("checkbox", name="Delivery").click()
     page.click("#save-profile")
     expect(page.get_by_text("Profile saved.")).to_be_visible()
+    upload = page.locator("input[type=file]")
+    upload.set_input_files(files=[{"name": "notes.png", "mimeType": "image/png", "buffer": b"not an image"}])
+    expect(page.locator("#photo-error")).to_contain_text("not a readable image")
+    upload.set_input_files(files=[{"name": "front.png", "mimeType": "image/png", "buffer": _photo()}])
+    expect(page.locator(".console-photo")).to_have_count(1)
     shot(page, "maps-console")
 
     page.goto("/dispensaries/wa/seattle/capitol-hill-cannabis-415678")
@@ -165,3 +183,11 @@ def test_operator_claims_the_store_and_edits_hours_and_menu(page, live_app):
     expect(page.locator(".menu-item")).to_contain_text("terpinolene 1.1%")
     expect(page.locator("#hours")).to_contain_text("09:00–21:00")
     expect(page.get_by_text("verified owner")).to_be_visible()
+    photo = page.locator(".dispensary-photos img")
+    expect(photo).to_have_count(1)
+    expect(photo).not_to_have_js_property("naturalWidth", 0)  # the image loaded, no sign-in needed
+    thumbnail = f"{live_app}{photo.get_attribute('src')}"
+    deadline = time.monotonic() + 30
+    while httpx.get(thumbnail).headers["content-type"] != "image/jpeg" and time.monotonic() < deadline:
+        time.sleep(0.5)  # the worker makes the thumbnail after the upload
+    assert httpx.get(thumbnail).headers["content-type"] == "image/jpeg"

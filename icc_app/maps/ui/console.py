@@ -11,7 +11,7 @@ import reflex as rx
 from icc_app.core.db import unit_of_work
 from icc_app.core.errors import DomainError
 from icc_app.identity.models import Product
-from icc_app.maps import menus, reviews, service
+from icc_app.maps import menus, photos, reviews, service
 from icc_app.maps.ui.locator import SERVICE_LABELS
 from icc_app.maps.ui.pages import DAY_LABELS
 from icc_app.ui import routes
@@ -20,6 +20,7 @@ from icc_app.ui.layout import app_page
 from icc_app.ui.state import SessionState, toggled
 
 CSV_UPLOAD = "menu-csv"
+PHOTO_UPLOAD = "store-photo"
 DRAFT_FIELDS = ["sku", "name", "brand", "category", "strain_name", "strain_type", "thc_pct", "cbd_pct", "price",
                 "weight_g", "in_stock_qty", "terpenes", "lot_id"]
 EMPTY_DRAFT = {f: "" for f in DRAFT_FIELDS} | {"category": "flower", "strain_type": "none", "lot_id": "none"}
@@ -47,6 +48,9 @@ class MyDispensaryState(SessionState):
     website: str = ""
     services: list[str] = []
     hours: dict[str, list[str]] = {}
+    photo_ids: list[str] = []
+    photo_error: str = ""
+    uploading: bool = False
     items: list[dict[str, str]] = []
     lots: list[dict[str, str]] = []
     draft: dict[str, str] = EMPTY_DRAFT
@@ -84,6 +88,7 @@ class MyDispensaryState(SessionState):
             self.phone, self.website, self.services = chosen.phone or "", chosen.website or "", list(chosen.services)
             self.hours = {day: list(chosen.hours.get(day) or ["", ""]) for day in DAY_LABELS}
             self._load_menu(session, principal, chosen.id)
+            self.photo_ids = [str(p.id) for p in photos.list_for(session, chosen.id)]
             self.review_rows = [{"id": str(r.id), "about": about, "stars": "★" * r.rating, "text": r.text,
                                  "effects": " · ".join(r.effects), "reply": r.reply or ""}
                                 for r, about in reviews.for_dispensary(session, principal=principal,
@@ -224,6 +229,30 @@ class MyDispensaryState(SessionState):
         self._refresh(principal)
 
     @rx.event
+    async def upload_photos(self, files: list[rx.UploadFile]):
+        principal, redirect = self.require_principal()
+        if redirect:
+            yield redirect
+            return
+        self.uploading, self.photo_error = True, ""
+        yield
+        try:
+            for upload in files:
+                data = await upload.read()
+                with unit_of_work() as session:
+                    photos.add(session, principal=principal, dispensary_id=uuid.UUID(self.current["id"]), data=data,
+                               filename=upload.name or "photo")
+        except DomainError as exc:
+            self.photo_error = exc.message
+        finally:
+            self.uploading = False
+        self._refresh(principal)
+
+    @rx.event
+    def remove_photo(self, photo_id: str):
+        return self._act(lambda s, p: photos.remove(s, principal=p, photo_id=uuid.UUID(photo_id)), "Photo removed.")
+
+    @rx.event
     def set_reply(self, review_id: str, value: str):
         self.replies = {**self.replies, review_id: value}
 
@@ -270,6 +299,22 @@ def _profile_tab() -> rx.Component:
                   for day, label in DAY_LABELS.items()], columns="3", spacing="2", max_width="24em", align="center"),
         form_alert(s.error, id="profile-error"),
         rx.button("Save profile", on_click=s.save_profile, id="save-profile"),
+        rx.divider(),
+        rx.text(f"Photos (up to {photos.MAX_PHOTOS}; JPEG, PNG or WebP, 10 MB each)", size="2", weight="medium"),
+        rx.flex(rx.foreach(s.photo_ids, lambda photo_id: rx.vstack(
+            rx.image(src="/api/v1/dispensary-photos/" + photo_id + "?thumbnail=true", height="96px",
+                     border_radius="6px", alt="Store photo"),
+            rx.button("Remove", size="1", variant="ghost", color_scheme="red", on_click=s.remove_photo(photo_id)),
+            align="center", spacing="1", class_name="console-photo")), spacing="3", wrap="wrap"),
+        rx.upload(rx.vstack(rx.icon("image-plus", size=22), rx.text("Drop photos here or click to choose"),
+                            align="center"),
+                  id=PHOTO_UPLOAD, multiple=True, max_files=photos.MAX_PHOTOS,
+                  accept={"image/jpeg": [".jpg", ".jpeg"], "image/png": [".png"], "image/webp": [".webp"]},
+                  on_drop=s.upload_photos(rx.upload_files(upload_id=PHOTO_UPLOAD)),
+                  border=f"2px dashed {rx.color('accent', 7)}", border_radius="12px", padding="1.2em",
+                  width="100%", cursor="pointer"),
+        rx.cond(s.uploading, rx.hstack(rx.spinner(), rx.text("Uploading…"))),
+        form_alert(s.photo_error, id="photo-error"),
         spacing="3", align="start", width="100%")
 
 

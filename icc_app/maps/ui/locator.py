@@ -140,7 +140,7 @@ def _filters() -> rx.Component:
 
 def _result(d: rx.Var) -> rx.Component:
     return rx.link(card(rx.hstack(
-        rx.vstack(rx.heading(d["name"], size="4"), rx.text(d["address"], size="2", color_scheme="gray"),
+        rx.vstack(rx.heading(d["name"], size="4", as_="h3"), rx.text(d["address"], size="2", color_scheme="gray"),
                   rx.cond(d["services"] != "", rx.text(d["services"], size="1", color_scheme="gray")),
                   spacing="1", align="start"),
         rx.spacer(),

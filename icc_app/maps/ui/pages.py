@@ -13,7 +13,7 @@ import reflex as rx
 
 from icc_app.core.db import unit_of_work
 from icc_app.core.errors import NotFound
-from icc_app.maps import catalog, menus, reviews, service
+from icc_app.maps import catalog, menus, photos, reviews, service
 from icc_app.maps.ui import locator
 from icc_app.maps.ui.map import dispensary_map
 from icc_app.maps.ui.reviews import ReviewsState, effect_chart, effect_rows, review_section
@@ -76,6 +76,7 @@ class DispensaryState(ReviewsState):
     info: dict[str, str] = {}
     hours: list[dict[str, str]] = []
     marker: list[dict[str, str | float]] = []
+    photos: list[str] = []  # photo ids
     _items: list[dict[str, str]] = []  # the whole menu stays on the server; the page gets `groups` (filtered)
     item_count: int = 0
     rating_line: str = ""
@@ -103,6 +104,7 @@ class DispensaryState(ReviewsState):
                 summary = reviews.summary(session, target_type="dispensary", target_id=dispensary.id)
                 self.info = profile(dispensary)
                 self.hours = hours_rows(dispensary.hours) if dispensary.hours else []
+                self.photos = [str(p.id) for p in photos.list_for(session, dispensary.id)]
                 self.marker = [{"id": str(dispensary.id), "lat": dispensary.latitude, "lon": dispensary.longitude,
                                 "name": self.info["name"], "address": self.info["address"]}]
                 self._items = [listing_row(listing, dispensary) for listing in catalog.menu(session, dispensary.id)]
@@ -242,6 +244,11 @@ def dispensary_page() -> rx.Component:
         rx.vstack(
             rx.link("← Find a dispensary", href=locator.LOCATOR, size="2"),
             page_header(s.info["name"], s.info["address"]),
+            rx.cond(s.photos.length() > 0, rx.flex(rx.foreach(s.photos, lambda photo_id: rx.link(rx.image(
+                src="/api/v1/dispensary-photos/" + photo_id + "?thumbnail=true", height="140px", border_radius="8px",
+                alt="Photo of " + s.info["name"], loading="lazy", object_fit="cover"),
+                href="/api/v1/dispensary-photos/" + photo_id, is_external=True)),
+                spacing="2", wrap="wrap", class_name="dispensary-photos")),
             _profile_panel(),
             rx.hstack(rx.heading("Menu", size="5", as_="h2"), rx.text(s.shown_count, " of ", s.item_count,
                                                                       " products", size="2", id="menu-count"),
