@@ -14,11 +14,11 @@ from icc_app.exchange import offers
 from icc_app.exchange.models import Lot
 from icc_app.identity import service as identity
 from icc_app.identity.accounts import sign_up_consumer
-from icc_app.identity.models import BusinessType
 from icc_app.maps import catalog, menus, reviews, seo, service
 from icc_app.maps.models import Dispensary, MenuItem, ReviewSummary
 from tests.exchange.conftest import market  # noqa: F401 - the fixture
-from tests.factories import PASSWORD, make_business, make_user, verified_license
+from tests.factories import PASSWORD
+from tests.maps.conftest import retailer_with_store
 
 # 2026-06-03 is a Wednesday; 19:30 UTC is 12:30 in Seattle (PDT) and 15:30 in Boston (EDT).
 WEDNESDAY_NOON_SEATTLE = datetime(2026, 6, 3, 19, 30, tzinfo=UTC)
@@ -145,15 +145,7 @@ def test_sitemap_and_page_heads_are_crawlable(town):
 @pytest.fixture()
 def operator(connection):
     with unit_of_work() as session:
-        owner = make_user(session)
-        business = make_business(session, owner=owner, name="Hill Shop LLC", business_type=BusinessType.retailer)
-        verified_license(session, business, number="416001")
-        store = Dispensary(name="Hill Shop", license_number="416001", state="WA", latitude=47.6, longitude=-122.3,
-                           slug="hill-shop-416001")
-        session.add(store)
-        session.flush()
-        principal = identity.build_principal(session, owner)
-    return principal, business, store
+        return retailer_with_store(session, name="Hill Shop", number="416001")
 
 
 def test_operator_claims_then_edits_profile_hours_and_menu(operator):

@@ -13,11 +13,11 @@ from icc_app.core.audit import AuditLog
 from icc_app.core.db import pending_tasks, unit_of_work
 from icc_app.core.errors import NotFound, ValidationFailed
 from icc_app.identity import service as identity
-from icc_app.identity.models import BusinessType
 from icc_app.maps import menus, photos
-from icc_app.maps.models import Dispensary, DispensaryPhoto
+from icc_app.maps.models import DispensaryPhoto
 from icc_app.maps.tasks import make_thumbnail
-from tests.factories import make_business, make_user, verified_license
+from tests.factories import make_user
+from tests.maps.conftest import retailer_with_store
 
 
 def _png(width=1600, height=1000) -> bytes:
@@ -29,14 +29,7 @@ def _png(width=1600, height=1000) -> bytes:
 @pytest.fixture()
 def store(connection):
     with unit_of_work() as session:
-        owner = make_user(session)
-        business = make_business(session, owner=owner, name="Photo Shop LLC", business_type=BusinessType.retailer)
-        verified_license(session, business, number="417777")
-        dispensary = Dispensary(name="Photo Shop", license_number="417777", state="WA", latitude=47.6,
-                                longitude=-122.3, slug="photo-shop-417777")
-        session.add(dispensary)
-        session.flush()
-        principal = identity.build_principal(session, owner)
+        principal, business, dispensary = retailer_with_store(session, name="Photo Shop", number="417777")
         menus.claim(session, principal=principal, business_id=business.id, dispensary_id=dispensary.id)
         stranger = identity.build_principal(session, make_user(session))
     return principal, stranger, dispensary
