@@ -43,6 +43,11 @@ def main(argv: list[str]) -> int:
         f"{datetime.now(UTC):%Y-%m-%d %H:%M UTC} ({platform.machine()}, {platform.python_implementation()} "
         f"{platform.python_version()}). Ratios compare against a baseline measured in the same run.\n\n"
     )
+    if argv:
+        ran = f"Updated by `make bench ARGS=\"{' '.join(argv)}\"`"
+        header = header.replace("Written by `make bench`", ran).replace(
+            "in the same run.", "in the same run. Sections not named here are from an earlier full run.\n\nUpdated: "
+            + ", ".join(s.title for s in sections) + ".")
     out = PROJECT_ROOT / "docs" / "benchmarks.md"
     out.parent.mkdir(exist_ok=True)
     previous = out.read_text() if argv and out.exists() else ""
