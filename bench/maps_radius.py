@@ -33,7 +33,8 @@ LICENSES = PROJECT_ROOT.parent / "shared" / "data" / "licenses"
 GEOGRAPHY = service.PG_DISPENSARY_GEOGRAPHY
 POINT = "geography(ST_SetSRID(ST_MakePoint(:lon, :lat), 4326))"
 POSTGIS_QUERY = sa.text(
-    f"SELECT id, latitude, longitude FROM dispensaries WHERE is_active AND ST_DWithin({GEOGRAPHY}, {POINT}, :meters, false) "
+    f"SELECT id, latitude, longitude FROM dispensaries "
+    f"WHERE is_active AND ST_DWithin({GEOGRAPHY}, {POINT}, :meters, false) "
     f"ORDER BY {GEOGRAPHY} <-> {POINT} LIMIT 25")
 HAVERSINE_SCAN = sa.text(
     "SELECT id, d FROM (SELECT id, icc_distance_miles(latitude, longitude, :lat, :lon) AS d FROM dispensaries "

@@ -67,7 +67,8 @@ def search_dispensaries(
                               offset=(page - 1) * per_page, filters=filters)
         rows = [DispensaryOut(id=d.id, name=d.dba or d.name, license_number=d.license_number, state=d.state,
                               address=", ".join(p for p in (d.street, d.city, d.state, d.postal_code) if p),
-                              lat=d.latitude, lon=d.longitude, distance_miles=miles, open_now=service.open_now(d.hours, d.state))
+                              lat=d.latitude, lon=d.longitude, distance_miles=miles,
+                              open_now=service.open_now(d.hours, d.state))
                 for d, miles in result.rows]
     return DispensaryPage(origin={**origin, "lat": lat, "lon": lon}, total=result.total,
                           total_exact=result.total_exact, page=page,

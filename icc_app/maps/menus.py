@@ -160,7 +160,8 @@ def _item_values(row: dict) -> dict:
                 raise ValidationFailed(f"terpenes: write each as 'name percent', e.g. 'myrcene 0.8' (got {part!r}).",
                                        field="terpenes")
             terpenes.append({"name": terpene.strip().lower(), "pct": _number(pct, "terpenes", 0, 100)})
-    return dict(terpenes=sorted(terpenes, key=lambda t: -(t["pct"] or 0)),name=name[:300], brand=(row.get("brand") or "").strip()[:200] or None, category=category,
+    return dict(terpenes=sorted(terpenes, key=lambda t: -(t["pct"] or 0)),
+                name=name[:300], brand=(row.get("brand") or "").strip()[:200] or None, category=category,
                 strain_name=(row.get("strain_name") or "").strip()[:120] or None, strain_type=strain_type,
                 thc_min=thc, thc_max=thc, cbd_min=cbd, cbd_max=cbd, price=price, in_stock_qty=int(stock),
                 variants=[{"label": f"{weight:g} g" if weight else "each", "weight_g": weight, "price": price}])

@@ -44,7 +44,8 @@ def page_meta(session: Session, path: str) -> dict[str, str] | None:
         potency = f", THC {item.thc_min:g}{item.thc_unit}" if item.thc_min is not None else ""
         price = f" from ${item.price:,.2f}" if item.price is not None else ""
         return {"title": f"{item.name} at {name} ({where}) | ICC Maps",
-                "description": f"{item.name}{' by ' + item.brand if item.brand else ''}: {item.category.replace('_', ' ')}"
+                "description": f"{item.name}{' by ' + item.brand if item.brand else ''}: "
+                               f"{item.category.replace('_', ' ')}"
                                f"{potency}{price}, in stock at {name}, {where}. Terpenes, effects and reviews.",
                 "canonical": catalog.product_path(dispensary, item)}
     address = ", ".join(p for p in (dispensary.street, city, dispensary.state) if p)
@@ -112,7 +113,8 @@ def sitemap() -> Response:
     with unit_of_work() as session:
         paths = catalog.sitemap_paths(session)
     urls = [f"<url><loc>{escape(base + '/dispensaries')}</loc></url>"] + [
-        f"<url><loc>{escape(base + path)}</loc><lastmod>{modified:%Y-%m-%d}</lastmod></url>" for path, modified in paths]
+        f"<url><loc>{escape(base + path)}</loc><lastmod>{modified:%Y-%m-%d}</lastmod></url>"
+        for path, modified in paths]
     body = ('<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
             + "".join(urls) + "</urlset>")
     return Response(body, media_type="application/xml")

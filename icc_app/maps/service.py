@@ -49,7 +49,8 @@ class DispensaryImport:
 
     def summary(self) -> str:
         return (f"{self.state}: {self.read} rows, {self.created} dispensaries added, {self.updated} updated, "
-                f"{self.merged} merged, {self.skipped_not_retail} not retail, {len(self.not_placed)} could not be placed, "
+                f"{self.merged} merged, {self.skipped_not_retail} not retail, "
+                f"{len(self.not_placed)} could not be placed, "
                 f"{len(self.relocated)} placed by address (registry point far from their ZIP)")
 
 

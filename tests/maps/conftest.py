@@ -3,6 +3,7 @@
 from icc_app.identity import service as identity
 from icc_app.identity.models import BusinessType
 from icc_app.maps.models import Dispensary
+from tests.exchange.conftest import market  # noqa: F401 - the exchange's listed lot serves the Maps tests too
 from tests.factories import make_business, make_user, verified_license
 
 

@@ -16,7 +16,6 @@ from icc_app.identity import service as identity
 from icc_app.identity.accounts import sign_up_consumer
 from icc_app.maps import catalog, menus, reviews, seo, service
 from icc_app.maps.models import Dispensary, MenuItem, ReviewSummary
-from tests.exchange.conftest import market  # noqa: F401 - the fixture
 from tests.factories import PASSWORD
 from tests.maps.conftest import retailer_with_store
 

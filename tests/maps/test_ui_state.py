@@ -75,3 +75,34 @@ def test_console_claims_and_refuses_a_bad_item_inline(connection):
     run(MyDispensaryState.save_item, state)
     assert state.item_error == "" and [i["name"] for i in state.items] == ["Haze"]
     assert state.draft["sku"] == ""  # the form is cleared for the next item
+
+
+def test_moderation_queue_publishes_or_hides_reported_reviews(connection):
+    from datetime import date
+
+    from icc_app.identity import service as identity
+    from icc_app.identity.accounts import sign_up_consumer
+    from icc_app.maps import reviews
+    from icc_app.maps.ui.moderation import ReviewModerationState
+    from tests.factories import PASSWORD
+
+    with unit_of_work() as session:
+        store = _store(session)
+        fans = [identity.build_principal(session, sign_up_consumer(
+            session, email=f"mod{i}@example.test", password=PASSWORD, handle=f"mod_{i}", birth_date=date(1990, 1, 1)))
+            for i in range(2)]
+        review = reviews.write(session, principal=fans[0], target_type="dispensary", target_id=store.id, rating=1,
+                               effects=["anxious"], text="Terrible, avoid")
+        reviews.report(session, principal=fans[1], review_id=review.id, reason="Spam from a competitor")
+        admin = make_user(session, is_platform_admin=True)
+        admin_token, fan_token = session_token(session, admin), session_token(session, make_user(session))
+    outsider = make_state(ReviewModerationState, token=fan_token, path="/admin/reviews")
+    assert run(ReviewModerationState.load, outsider) is not None and outsider.queue == []  # sent away, nothing shown
+    state = make_state(ReviewModerationState, token=admin_token, path="/admin/reviews")
+    run(ReviewModerationState.load, state)
+    assert [(r["text"], r["reports"], r["status"]) for r in state.queue] == [("Terrible, avoid", "1", "published")]
+    run(ReviewModerationState.set_note, state, str(review.id), "competitor spam")
+    run(ReviewModerationState.decide, state, str(review.id), False)
+    assert state.queue[0]["status"] == "hidden" and state.queue[0]["note"] == "competitor spam"
+    with unit_of_work() as session:
+        assert reviews.published(session, target_type="dispensary", target_id=store.id) == []
