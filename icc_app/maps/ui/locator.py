@@ -155,7 +155,7 @@ def locator_page() -> rx.Component:
         page_header("Find a dispensary", "Licensed stores near you, with their live menus."),
         card(rx.vstack(rx.form(rx.hstack(
             rx.input(name="where", id="where", placeholder="ZIP code or address", size="3", flex="1",
-                     aria_label="ZIP code or address"),
+                     min_width="14em", aria_label="ZIP code or address"),
             rx.select(RADII, value=LocatorState.radius, on_change=LocatorState.set_radius, custom_attrs={"aria-label": "Radius in miles"}),
             rx.text("miles", size="2"),
             rx.button("Search", type="submit", size="3", id="find", loading=LocatorState.searching),
@@ -164,6 +164,9 @@ def locator_page() -> rx.Component:
             width="100%", align="center", wrap="wrap"), on_submit=LocatorState.search, reset_on_submit=False,
             width="100%"), _filters(), width="100%", spacing="3")),
         form_alert(LocatorState.error, id="locator-error"),
+        rx.cond(~LocatorState.searched & (LocatorState.error == ""),
+                empty_state("map-pinned", "Where are you?", "Enter a ZIP code or an address, or use your location, "
+                            "to see licensed dispensaries on the map, nearest first.")),
         rx.cond(LocatorState.searched, rx.hstack(
             rx.text(LocatorState.total_label, " dispensaries within ", LocatorState.radius, " miles", weight="medium",
                     id="locator-count"),
