@@ -42,16 +42,21 @@ class OfflineZipGeocoder:
     name = "zip-centroid"
 
     def geocode(self, query: str) -> GeoPoint | None:
-        match = ZIP_RE.search(query or "")
-        if not match:
-            return None
-        try:
-            found = zipcodes.matching(match.group(1))
-        except (ValueError, TypeError):
-            return None
-        if not found or not found[0].get("lat"):
-            return None
-        return GeoPoint(float(found[0]["lat"]), float(found[0]["long"]), 0.3, self.name)
+        found = zip_centroid(query)
+        return GeoPoint(found[0], found[1], 0.3, self.name) if found else None
+
+
+def zip_centroid(postal: str) -> tuple[float, float, str] | None:
+    """(lat, lon, state) of a US ZIP code from the bundled data (the last ZIP-like number of the text: a street
+    number comes first); None when it is not a known ZIP."""
+    candidates = ZIP_RE.findall(postal or "")
+    try:
+        found = zipcodes.matching(candidates[-1]) if candidates else []
+    except (ValueError, TypeError):
+        return None
+    if not found or not found[0].get("lat"):
+        return None
+    return float(found[0]["lat"]), float(found[0]["long"]), found[0].get("state", "")
 
 
 class CensusGeocoder:

@@ -20,7 +20,7 @@ from icc_app.core import audit
 from icc_app.core.errors import ValidationFailed
 from icc_app.core.geo import bounding_box, haversine_miles
 from icc_app.identity.licenses import US_STATES, normalize_number, parse_float, pick_column
-from icc_app.maps.geocoding import Geocoder, OfflineZipGeocoder, geocode
+from icc_app.maps.geocoding import Geocoder, geocode, zip_centroid
 from icc_app.maps.models import Dispensary, MenuItem
 
 RETAIL = re.compile(r"retail|store|dispensar|establishment", re.I)
@@ -70,7 +70,6 @@ def import_dispensaries(session: Session, data: bytes | str, *, state: str, geoc
     report = DispensaryImport(state=state)
     existing = {d.license_number: d for d in session.exec(select(Dispensary).where(Dispensary.state == state))}
     seen: set[str] = set()
-    zip_geocoder = OfflineZipGeocoder()
     for line, row in enumerate(csv.DictReader(io.StringIO(text)), start=2):
         report.read += 1
         kind = " ".join(filter(None, (pick_column(row, "license_type"), row.get("license_designation") or "")))
@@ -100,9 +99,10 @@ def import_dispensaries(session: Session, data: bytes | str, *, state: str, geoc
         source, confidence = "registry", 0.6
         if lat is not None and lon is not None and _in_state_box(lat, lon):
             # Some lists carry points that belong to other rows (a Tacoma store drawn in Seattle): check them
-            # against the row's own ZIP code and place those by address instead.
-            own_zip = zip_geocoder.geocode(postal)
-            off = own_zip and haversine_miles(lat, lon, own_zip.latitude, own_zip.longitude)
+            # against the row's own ZIP code (when that ZIP is in the state: a wrong ZIP proves nothing) and place
+            # those by address instead.
+            own_zip = zip_centroid(postal)
+            off = own_zip and own_zip[2] == state and haversine_miles(lat, lon, own_zip[0], own_zip[1])
             if off and off > REGISTRY_TRUST_MILES:
                 report.relocated.append((line, f"registry point {off:.0f} mi from ZIP {postal}"))
                 lat = lon = None
