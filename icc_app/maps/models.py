@@ -126,3 +126,14 @@ class DispensaryPhoto(UUIDModel, table=True):
     thumbnail_key: str | None = Field(default=None, max_length=300)
     filename: str = Field(max_length=255)
     position: int = 0
+
+
+class ReviewReport(UUIDModel, table=True):
+    """Who reported a review and why: one report per person and review, so one person cannot hide a review."""
+
+    __tablename__ = "review_reports"
+    __table_args__ = (sa.UniqueConstraint("review_id", "reporter_id", name="uq_review_reports_reporter"),)
+
+    review_id: uuid.UUID = Field(foreign_key="reviews.id", index=True, ondelete="CASCADE")
+    reporter_id: uuid.UUID = Field(foreign_key="users.id", ondelete="CASCADE")
+    reason: str = Field(max_length=500)

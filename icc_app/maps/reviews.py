@@ -16,7 +16,7 @@ from icc_app.identity.accounts import check_age
 from icc_app.identity.models import Product, User, UserKind
 from icc_app.identity.permissions import require_member, require_platform_admin
 from icc_app.identity.schemas import Principal
-from icc_app.maps.models import Dispensary, MenuItem, Review, ReviewSummary
+from icc_app.maps.models import Dispensary, MenuItem, Review, ReviewReport, ReviewSummary
 
 POSITIVE = ["relaxed", "happy", "euphoric", "uplifted", "creative", "focused", "sleepy", "hungry", "energetic",
             "talkative", "tingly", "giggly"]
@@ -76,13 +76,20 @@ def write(session: Session, *, principal: Principal, target_type: str, target_id
 
 
 def report(session: Session, *, principal: Principal, review_id: uuid.UUID, reason: str) -> Review:
+    """Anyone signed in reports abuse once per review; HIDE_AFTER_REPORTS different people hide it for a moderator."""
     review = session.get(Review, review_id)
     if review is None or review.status != "published":
         raise NotFound("Review not found.")
-    if principal.user_id == review.author_id:
+    if principal.user_id is None or principal.user_id == review.author_id:
         raise Conflict("You cannot report your own review.")
-    if len((reason or "").strip()) < 5:
+    reason = (reason or "").strip()
+    if len(reason) < 5:
         raise ValidationFailed("Say what is wrong with it.", field="reason")
+    already = session.exec(select(ReviewReport.id).where(ReviewReport.review_id == review.id,
+                                                         ReviewReport.reporter_id == principal.user_id)).first()
+    if already is not None:
+        raise Conflict("You have already reported this review; a moderator will look at it.")
+    session.add(ReviewReport(review_id=review.id, reporter_id=principal.user_id, reason=reason[:500]))
     review.reports += 1
     if review.reports >= HIDE_AFTER_REPORTS:
         _set_status(review, "hidden")

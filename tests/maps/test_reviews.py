@@ -81,7 +81,14 @@ def test_reports_hide_a_review_until_a_moderator_decides(place):
         admin = identity.build_principal(session, make_user(session, is_platform_admin=True))
     with pytest.raises(Conflict), unit_of_work() as session:
         reviews.report(session, principal=ana, review_id=review.id, reason="my own")
-    for who in (bo, cy, admin):
+    with unit_of_work() as session:
+        reviews.report(session, principal=bo, review_id=review.id, reason="advertising")
+    for _ in range(2):  # one person cannot hide a review by reporting it again and again
+        with pytest.raises(Conflict, match="already reported"), unit_of_work() as session:
+            reviews.report(session, principal=bo, review_id=review.id, reason="advertising again")
+    with unit_of_work() as session:
+        assert session.get(Review, review.id).status == "published" and session.get(Review, review.id).reports == 1
+    for who in (cy, admin):
         with unit_of_work() as session:
             hidden = reviews.report(session, principal=who, review_id=review.id, reason="advertising")
     assert hidden.status == "hidden"
