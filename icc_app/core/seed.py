@@ -188,4 +188,40 @@ def seed_maps_demo(shared_data) -> str | None:
             items = [menu_item_values(p) for p in json.loads(capture.read_text())]
             saved, _ = sync_items(session, dispensary_id=store.id, source="dutchie", items=items)
             done.append(f"Capitol Hill Cannabis claimed, {saved} menu items from a real Dutchie menu")
+        store_id = store.id
+    if _link_demo_lot(store_id):
+        done.append("a menu item from an exchange lot it bought (with its CQI)")
     return "; ".join(done) or None
+
+
+def _link_demo_lot(store_id) -> bool:
+    """Capitol Hill Cannabis buys Evergreen Farms' demo Cherry Punch lot on the exchange and sells it by the eighth:
+    the menu item shows the lot's CQI and lab terpenes. Needs the demo lots (skipped without them)."""
+    from sqlmodel import select as sql_select
+
+    from icc_app.core.db import unit_of_work
+    from icc_app.exchange import offers
+    from icc_app.exchange.models import Lot, LotStatus
+    from icc_app.maps.menus import upsert_item
+
+    with unit_of_work() as session:
+        farm = session.exec(select(Business).where(Business.legal_name == "Evergreen Farms LLC")).first()
+        shop = session.exec(select(Business).where(Business.legal_name == "Capitol Hill Cannabis Inc")).first()
+        lot = farm and session.exec(sql_select(Lot).where(Lot.business_id == farm.id, Lot.status == LotStatus.active,
+                                                          Lot.title.startswith("Cherry Punch"))).first()
+        if not (lot and shop):
+            return False
+        buyer = identity.build_principal(session, identity.find_user_by_email(session, "buyer@icc.demo"))
+        grower = identity.build_principal(session, identity.find_user_by_email(session, "grower@icc.demo"))
+        offer = offers.make_offer(session, principal=buyer, buyer_business_id=shop.id, lot_id=lot.id,
+                                  quantity=lot.min_order_qty, price_per_unit=lot.price_per_unit,
+                                  message="For our shelves: demo order.")
+        lot_id = lot.id
+    with unit_of_work() as session:
+        offers.accept(session, principal=grower, offer_id=offer.id)
+    with unit_of_work() as session:
+        upsert_item(session, principal=buyer, dispensary_id=store_id, external_id="CCX-CHERRY-PUNCH",
+                    row={"name": "Cherry Punch 3.5g", "brand": "Evergreen Farms", "category": "flower",
+                         "strain_name": "Cherry Punch", "strain_type": "hybrid", "price": "42", "weight_g": "3.5",
+                         "in_stock_qty": "18", "lot_id": str(lot_id)})
+    return True
