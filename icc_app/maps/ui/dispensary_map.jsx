@@ -54,7 +54,8 @@ export function DispensaryMap({ markers = [], center = [39.5, -98.35], zoom = 4,
         <div role="status" className="map-tiles-down"
              style={{ position: "absolute", left: 8, bottom: 8, zIndex: 500, padding: "4px 8px", fontSize: 12,
                       borderRadius: 6, background: "var(--gray-a11)", color: "var(--gray-1)" }}>
-          The map background could not load; every result is in the list.
+          {tileUrl ? "The map background could not load" : "No map background is configured"}; every result is in
+          the list.
         </div>
       ) : null}
     </div>

@@ -315,7 +315,7 @@ def _terpene_chart() -> rx.Component:
     return rx.cond(rows.length() > 0, rx.recharts.bar_chart(
         rx.recharts.bar(data_key="pct", name="% by weight", fill=rx.color("amber", 9), radius=4),
         rx.recharts.x_axis(type_="number", unit="%"),
-        rx.recharts.y_axis(data_key="name", type_="category", width=130), rx.recharts.graphing_tooltip(),
+        rx.recharts.y_axis(data_key="name", type_="category", width=130, interval=0), rx.recharts.graphing_tooltip(),
         data=rows, layout="vertical", width="100%", height=260, class_name="terpene-chart"),
         rx.text("No terpene results for this product.", size="2", color_scheme="gray"))
 

@@ -138,7 +138,7 @@ def effect_chart(rows: rx.Var, empty: str = "No effects reported yet.") -> rx.Co
     return rx.cond(rows.length() > 0, rx.recharts.bar_chart(
         rx.recharts.bar(data_key="share", name="% of reviews", fill=rx.color("grass", 9), radius=4),
         rx.recharts.x_axis(type_="number", domain=[0, 100], unit="%"),
-        rx.recharts.y_axis(data_key="effect", type_="category", width=90),
+        rx.recharts.y_axis(data_key="effect", type_="category", width=90, interval=0),
         rx.recharts.graphing_tooltip(),
         data=rows, layout="vertical", width="100%", height=rx.cond(rows.length() > 6, 320, 200),
         class_name="effect-chart"), rx.text(empty, size="2", color_scheme="gray"))
