@@ -40,6 +40,9 @@ def test_dispensary_page_groups_and_filters_the_menu(connection):
     run(DispensaryState.set_thc_min, state, "20")
     assert state.shown_count == 1 and state.groups[0][1][0]["name"] == "Haze"
     run(DispensaryState.clear_filters, state)
+    run(DispensaryState.set_thc_max, state, "20")  # a THC range: the edible (no THC on file) is not in it
+    assert [i["name"] for _, items in state.groups for i in items] == ["Kush"]
+    run(DispensaryState.clear_filters, state)
     run(DispensaryState.set_max_price, state, "35")
     assert [i["name"] for _, items in state.groups for i in items] == ["Gummies", "Kush"]
     run(DispensaryState.set_max_price, state, "not a number")  # ignored, not an error

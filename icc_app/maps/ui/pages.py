@@ -22,6 +22,7 @@ from icc_app.ui.components import card, empty_state, page_header
 from icc_app.ui.layout import app_page
 
 THC_MIN = ["any", "10", "15", "20", "25", "30"]
+THC_MAX = ["any", "1", "10", "15", "20", "25", "30"]  # low-THC shoppers (CBD products, microdoses) set a ceiling
 DAY_LABELS = {"monday": "Mon", "tuesday": "Tue", "wednesday": "Wed", "thursday": "Thu", "friday": "Fri",
               "saturday": "Sat", "sunday": "Sun"}
 
@@ -40,6 +41,7 @@ def listing_row(listing: catalog.Listing, dispensary) -> dict[str, str]:
             "strain_type": item.strain_type or "",
             "thc": f"THC {_range(item.thc_min, item.thc_max, item.thc_unit)}" if item.thc_min is not None else "",
             "thc_value": "" if item.thc_max is None else f"{item.thc_max}",
+            "thc_low": "" if item.thc_min is None else f"{item.thc_min}",
             "cbd": f"CBD {_range(item.cbd_min, item.cbd_max, item.cbd_unit)}" if item.cbd_min else "",
             "price": f"${item.price:,.2f}" if item.price is not None else "",
             "price_value": "" if item.price is None else f"{item.price}",
@@ -84,6 +86,7 @@ class DispensaryState(ReviewsState):
     category: str = "all"
     strain_type: str = "all"
     thc_min: str = "any"
+    thc_max: str = "any"
     max_price: str = ""
     effect: str = "any"
     query: str = ""
@@ -95,8 +98,8 @@ class DispensaryState(ReviewsState):
         self._apply(self.principal())
         parts = _segments(self.router.url.path)
         state, slug = (parts[1], parts[3]) if len(parts) >= 4 else ("", "")
-        self.category, self.strain_type, self.thc_min, self.max_price, self.effect, self.query = (
-            "all", "all", "any", "", "any", "")
+        self.category, self.strain_type, self.thc_min, self.thc_max, self.max_price, self.effect, self.query = (
+            "all", "all", "any", "any", "", "any", "")
         with unit_of_work() as session:
             dispensary = service.by_slug(session, state=state, slug=slug)
             self.found = dispensary is not None
@@ -132,6 +135,10 @@ class DispensaryState(ReviewsState):
         self.thc_min = value
 
     @rx.event
+    def set_thc_max(self, value: str):
+        self.thc_max = value
+
+    @rx.event
     def set_max_price(self, value: str):
         self.max_price = value
 
@@ -145,8 +152,8 @@ class DispensaryState(ReviewsState):
 
     @rx.event
     def clear_filters(self):
-        self.category, self.strain_type, self.thc_min, self.max_price, self.effect, self.query = (
-            "all", "all", "any", "", "any", "")
+        self.category, self.strain_type, self.thc_min, self.thc_max, self.max_price, self.effect, self.query = (
+            "all", "all", "any", "any", "", "any", "")
 
     def _keep(self, item: dict[str, str]) -> bool:
         query = self.query.strip().lower()
@@ -157,6 +164,8 @@ class DispensaryState(ReviewsState):
         if self.strain_type != "all" and item["strain_type"] != self.strain_type:
             return False
         if self.thc_min != "any" and (not item["thc_value"] or float(item["thc_value"]) < float(self.thc_min)):
+            return False
+        if self.thc_max != "any" and (not item["thc_low"] or float(item["thc_low"]) > float(self.thc_max)):
             return False
         try:
             cap = float(self.max_price) if self.max_price.strip() else None
@@ -202,11 +211,15 @@ def _menu_filters() -> rx.Component:
         rx.hstack(rx.text("Category", size="2"), rx.select(["all"] + menus.CATEGORIES, value=s.category,
                                                            on_change=s.set_category, custom_attrs={"aria-label": "Category"}),
                   align="center"),
-        rx.hstack(rx.text("Type", size="2"), rx.select(["all"] + menus.STRAIN_TYPES, value=s.strain_type,
-                                                       on_change=s.set_strain_type, custom_attrs={"aria-label": "Strain type"}),
-                  align="center"),
-        rx.hstack(rx.text("THC ≥", size="2"), rx.select(THC_MIN, value=s.thc_min, on_change=s.set_thc_min,
-                                                        custom_attrs={"aria-label": "Minimum THC percent"}), align="center"),
+        rx.hstack(rx.text("Type", size="2"),
+                  rx.select(["all"] + menus.STRAIN_TYPES, value=s.strain_type, on_change=s.set_strain_type,
+                            custom_attrs={"aria-label": "Strain type"}), align="center"),
+        rx.hstack(rx.text("THC %", size="2"),
+                  rx.select(THC_MIN, value=s.thc_min, on_change=s.set_thc_min,
+                            custom_attrs={"aria-label": "Minimum THC percent"}),
+                  rx.text("to", size="2"),
+                  rx.select(THC_MAX, value=s.thc_max, on_change=s.set_thc_max,
+                            custom_attrs={"aria-label": "Maximum THC percent"}), align="center"),
         rx.input(placeholder="Max price $", value=s.max_price, on_change=s.set_max_price, type="number", width="8em",
                  aria_label="Maximum price", id="max-price"),
         rx.hstack(rx.text("Effect", size="2"), rx.select(["any"] + reviews.POSITIVE, value=s.effect,
