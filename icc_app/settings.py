@@ -57,6 +57,10 @@ class Settings(BaseSettings):
         default="https://tile.openstreetmap.org/{z}/{x}/{y}.png",
         description="Map tiles ({z}/{x}/{y}), loaded by the visitor's browser; empty: maps show markers only.",
     )
+    geocoder_url: str | None = Field(
+        default=None,
+        description="A US Census geocoder (or a server speaking its API) for street addresses; unset: ZIP codes only.",
+    )
     map_tile_attribution: str = Field(
         default="&copy; OpenStreetMap contributors", description="The credit line the tile server requires."
     )

@@ -112,10 +112,9 @@ def _range(low: float | None, high: float | None, unit: str) -> str | None:
 def dispensary_menu(dispensary_id: uuid.UUID) -> MenuOut:
     """The live menu: items in stock, grouped by category, with potency, terpenes, CQI and review summary."""
     from icc_app.maps import catalog
-    from icc_app.maps.menus import public_menu
 
     with unit_of_work() as session:
-        dispensary, _ = public_menu(session, dispensary_id)
+        dispensary = catalog.open_dispensary(session, dispensary_id)
         categories: dict[str, list[MenuItemOut]] = {}
         for listing in catalog.menu(session, dispensary.id):
             item, summary = listing.item, listing.summary

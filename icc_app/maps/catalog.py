@@ -31,6 +31,32 @@ class Listing:
         return [tag for tag, _ in sorted(effects.items(), key=lambda kv: -kv[1])[:3]]
 
 
+@dataclass(frozen=True)
+class MenuFilter:
+    """What a visitor narrows a menu by; None (or empty) means "any"."""
+
+    query: str = ""
+    category: str | None = None
+    strain_type: str | None = None
+    thc_min: float | None = None  # the product's THC reaches this (its upper value)
+    thc_max: float | None = None  # the product's THC stays under this (its lower value)
+    max_price: float | None = None
+    effect: str | None = None  # among the effects reviewers name most
+
+    def keeps(self, *, text: str, category: str, strain_type: str | None, thc_low: float | None,
+              thc_high: float | None, price: float | None, effects: list[str]) -> bool:
+        """A product without THC or price on file is out of any THC or price range (we cannot say it fits)."""
+        query = self.query.strip().lower()
+        return not (
+            (query and query not in text.lower())
+            or (self.category and category != self.category)
+            or (self.strain_type and strain_type != self.strain_type)
+            or (self.thc_min is not None and (thc_high is None or thc_high < self.thc_min))
+            or (self.thc_max is not None and (thc_low is None or thc_low > self.thc_max))
+            or (self.max_price is not None and (price is None or price > self.max_price))
+            or (self.effect and self.effect not in effects))
+
+
 def product_path(dispensary: Dispensary, item: MenuItem) -> str:
     return f"{service.page_path(dispensary)}/{service.slugify(item.name)[:60]}-{item.id}"
 
@@ -53,6 +79,14 @@ def _listings(session: Session, *conditions) -> list[tuple]:
              .where(MenuItem.is_active == True, *conditions)  # noqa: E712
              .order_by(col(MenuItem.category), col(MenuItem.name)))
     return list(session.exec(query).all())
+
+
+def open_dispensary(session: Session, dispensary_id: uuid.UUID) -> Dispensary:
+    """An active dispensary (404 otherwise)."""
+    dispensary = session.get(Dispensary, dispensary_id)
+    if dispensary is None or not dispensary.is_active:
+        raise NotFound("Dispensary not found.")
+    return dispensary
 
 
 def menu(session: Session, dispensary_id: uuid.UUID) -> list[Listing]:

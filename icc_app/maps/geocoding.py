@@ -92,9 +92,9 @@ def normalize(query: str) -> str:
 
 
 def default_geocoder() -> Geocoder:
-    import os
+    from icc_app.settings import get_settings
 
-    url = os.environ.get("GEOCODER_URL")
+    url = get_settings().geocoder_url
     return CensusGeocoder(url) if url else OfflineZipGeocoder()
 
 

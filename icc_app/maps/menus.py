@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 from icc_app.core import audit
 from icc_app.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from icc_app.identity.models import BusinessLicense, LicenseStatus, Product, Verification
-from icc_app.identity.permissions import require_member
+from icc_app.identity.permissions import has_product, require_member
 from icc_app.identity.schemas import Principal
 from icc_app.maps.models import Dispensary, MenuItem
 
@@ -43,6 +43,11 @@ def claim(session: Session, *, principal: Principal, business_id: uuid.UUID, dis
     audit.record(session, action="maps.dispensary.claimed", object_type="dispensary", object_id=dispensary.id,
                  actor_id=principal.user_id, business_id=business_id)
     return dispensary
+
+
+def business_for_maps(principal: Principal) -> uuid.UUID | None:
+    """The business whose store this person runs on Maps: the first of theirs that gives them Maps access."""
+    return next((m.business_id for m in principal.memberships if has_product(m, Product.maps)), None)
 
 
 def claimable(session: Session, *, principal: Principal, business_id: uuid.UUID) -> list[tuple[Dispensary, bool]]:
@@ -290,14 +295,3 @@ def sync_items(session: Session, *, dispensary_id: uuid.UUID, source: str, items
     audit.record(session, action="maps.menu.synced", object_type="dispensary", object_id=dispensary_id,
                  after={"source": source, "saved": len(items), "removed": len(current)})
     return len(items), len(current)
-
-
-def public_menu(session: Session, dispensary_id: uuid.UUID) -> tuple[Dispensary, list[MenuItem]]:
-    """What visitors see: active items in stock, by category and name."""
-    dispensary = session.get(Dispensary, dispensary_id)
-    if dispensary is None or not dispensary.is_active:
-        raise NotFound("Dispensary not found.")
-    items = session.exec(select(MenuItem).where(MenuItem.dispensary_id == dispensary_id, MenuItem.is_active == True,  # noqa: E712
-                                                MenuItem.in_stock_qty > 0)
-                         .order_by(col(MenuItem.category), col(MenuItem.name))).all()
-    return dispensary, list(items)

@@ -146,7 +146,10 @@ def test_operator_claims_the_store_and_edits_hours_and_menu(page, live_app):
     page.fill("#item-name", "Hill Haze 3.5g")
     page.fill("#item-price", "-5")
     page.click("#save-item")
-    expect(page.locator("#item-error")).to_contain_text("price")  # inline error, nothing saved
+    price_field = page.locator("div", has=page.locator("#item-price")).filter(has=page.get_by_role("alert")).last
+    beside_price = price_field.get_by_role("alert")
+    expect(beside_price).to_contain_text("price must be between")  # beside the box; nothing saved
+    expect(page.locator(".console-item")).to_have_count(0)
     page.fill("#item-price", "38")
     page.fill("#item-thc_pct", "24")
     page.fill("#item-in_stock_qty", "6")

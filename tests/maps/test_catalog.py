@@ -206,3 +206,18 @@ def test_reviews_the_owner_answers_include_product_reviews(operator):
         rows = reviews.for_dispensary(session, principal=principal, dispensary_id=store.id)
         assert [(r.rating, about) for r, about in rows] == [(4, "Haze")]
 
+
+
+def test_menu_filter_rules():
+    haze = dict(text="Super Haze Evergreen", category="flower", strain_type="sativa", thc_low=22.0, thc_high=24.0,
+                price=40.0, effects=["uplifted", "happy"])
+    gummy = dict(text="Mint gummies", category="edible", strain_type=None, thc_low=None, thc_high=None, price=18.0,
+                 effects=[])
+    assert catalog.MenuFilter().keeps(**haze) and catalog.MenuFilter().keeps(**gummy)
+    assert catalog.MenuFilter(query="haze").keeps(**haze) and not catalog.MenuFilter(query="haze").keeps(**gummy)
+    assert catalog.MenuFilter(thc_min=23).keeps(**haze)  # its range reaches 23
+    assert not catalog.MenuFilter(thc_max=20).keeps(**haze) and catalog.MenuFilter(thc_max=22).keeps(**haze)
+    assert not catalog.MenuFilter(thc_max=20).keeps(**gummy)  # no THC on file: not in any THC range
+    assert catalog.MenuFilter(max_price=20).keeps(**gummy) and not catalog.MenuFilter(max_price=20).keeps(**haze)
+    assert catalog.MenuFilter(effect="happy").keeps(**haze) and not catalog.MenuFilter(effect="sleepy").keeps(**haze)
+    assert not catalog.MenuFilter(category="edible", strain_type="sativa").keeps(**gummy)

@@ -73,10 +73,10 @@ def test_console_claims_and_refuses_a_bad_item_inline(connection):
     for field, value in (("sku", "S1"), ("name", "Haze"), ("price", "free")):
         run(MyDispensaryState.set_draft, state, field, value)
     run(MyDispensaryState.save_item, state)
-    assert "price" in state.item_error and state.items == []
+    assert "price" in state.errors["price"] and state.items == []  # shown beside the price box
     run(MyDispensaryState.set_draft, state, "price", "40")
     run(MyDispensaryState.save_item, state)
-    assert state.item_error == "" and [i["name"] for i in state.items] == ["Haze"]
+    assert state.errors == {} and [i["name"] for i in state.items] == ["Haze"]
     assert state.draft["sku"] == ""  # the form is cleared for the next item
 
 

@@ -10,20 +10,22 @@ import reflex as rx
 
 from icc_app.core.db import unit_of_work
 from icc_app.core.errors import DomainError
-from icc_app.identity.models import Product
+from icc_app.identity.ui.state import AuthFormState
 from icc_app.maps import menus, photos, reviews, service
 from icc_app.maps.ui.locator import SERVICE_LABELS
 from icc_app.maps.ui.pages import DAY_LABELS
 from icc_app.ui import routes
-from icc_app.ui.components import card, empty_state, form_alert, page_header
+from icc_app.ui.components import aria_select, card, empty_state, field_error, form_alert, page_header
 from icc_app.ui.layout import app_page
-from icc_app.ui.state import SessionState, toggled
+from icc_app.ui.state import toggled
 
 CSV_UPLOAD = "menu-csv"
 PHOTO_UPLOAD = "store-photo"
 DRAFT_FIELDS = ["sku", "name", "brand", "category", "strain_name", "strain_type", "thc_pct", "cbd_pct", "price",
                 "weight_g", "in_stock_qty", "terpenes", "lot_id"]
 EMPTY_DRAFT = {f: "" for f in DRAFT_FIELDS} | {"category": "flower", "strain_type": "none", "lot_id": "none"}
+PROFILE_FIELDS = ["phone", "website", "services", "hours"] + [f"{day}_{edge}" for day in DAY_LABELS
+                                                              for edge in ("open", "close")]
 
 
 def _draft_of(item) -> dict[str, str]:
@@ -39,7 +41,10 @@ def _draft_of(item) -> dict[str, str]:
             "lot_id": str(item.lot_id) if item.lot_id else "none"}
 
 
-class MyDispensaryState(SessionState):
+class MyDispensaryState(AuthFormState):
+    """Per-field errors (`errors`) come from the services' ValidationFailed.field and show beside each input;
+    errors without a field show as a toast."""
+
     loaded: bool = False
     business_id: str = ""
     stores: list[dict[str, str]] = []
@@ -56,20 +61,12 @@ class MyDispensaryState(SessionState):
     draft: dict[str, str] = EMPTY_DRAFT
     review_rows: list[dict[str, str]] = []
     replies: dict[str, str] = {}
-    error: str = ""
-    item_error: str = ""
     import_errors: list[str] = []
     import_summary: str = ""
     importing: bool = False
 
-    def _business(self, principal) -> uuid.UUID | None:
-        for m in principal.memberships:
-            if m.role.value == "admin" or Product.maps.value in m.products:
-                return m.business_id
-        return None
-
     def _refresh(self, principal) -> None:
-        business_id = self._business(principal)
+        business_id = menus.business_for_maps(principal)
         self.business_id = str(business_id) if business_id else ""
         if business_id is None:
             self.stores, self.current = [], {}
@@ -102,34 +99,25 @@ class MyDispensaryState(SessionState):
         self.lots = [{"id": str(lot.id), "label": f"{lot.title} ({lot.strain_name})"}
                      for lot in menus.bought_lots(session, principal=principal, dispensary_id=dispensary_id)]
 
-    def _act(self, action, success: str):
-        """Run a service call as the signed-in person, refresh the page, and say how it went."""
-        principal, redirect = self.require_principal()
-        if redirect:
-            return redirect
-        self.error = ""
-        try:
-            with unit_of_work() as session:
-                action(session, principal)
-        except DomainError as exc:
-            self.error = exc.message
-            return rx.toast.error(exc.message)
-        self._refresh(principal)
-        return rx.toast.success(success)
+    @rx.var
+    def profile_error(self) -> str:
+        """The hours grid has no room beside each box: the profile's first error shows above its button."""
+        return next((self.errors[f] for f in PROFILE_FIELDS if f in self.errors), "")
 
     @rx.event
     def load(self):
         principal, redirect = self.require_principal()
         if redirect:
             return redirect
-        self.draft, self.import_errors, self.import_summary, self.error = dict(EMPTY_DRAFT), [], "", ""
+        self.draft, self.import_errors, self.import_summary = dict(EMPTY_DRAFT), [], ""
+        self._reset_errors()
         self._refresh(principal)
         self.loaded = True
 
     @rx.event
     def claim(self, dispensary_id: str):
         self.current = {"id": dispensary_id}
-        return self._act(lambda s, p: menus.claim(s, principal=p, business_id=uuid.UUID(self.business_id),
+        return self._perform(lambda s, p: menus.claim(s, principal=p, business_id=uuid.UUID(self.business_id),
                                                   dispensary_id=uuid.UUID(dispensary_id)),
                          "Claimed: you can now edit its profile and menu.")
 
@@ -162,7 +150,7 @@ class MyDispensaryState(SessionState):
     @rx.event
     def save_profile(self):
         hours = {day: (span[0], span[1]) for day, span in self.hours.items()}
-        return self._act(lambda s, p: menus.update_profile(
+        return self._perform(lambda s, p: menus.update_profile(
             s, principal=p, dispensary_id=uuid.UUID(self.current["id"]), phone=self.phone, website=self.website,
             hours=hours, services=self.services), "Profile saved.")
 
@@ -182,28 +170,27 @@ class MyDispensaryState(SessionState):
 
     @rx.event
     def new_item(self):
-        self.draft, self.item_error = dict(EMPTY_DRAFT), ""
+        self.draft = dict(EMPTY_DRAFT)
+        self._reset_errors()
 
     @rx.event
     def save_item(self):
         row = {k: ("" if v == "none" else v) for k, v in self.draft.items()}
-        self.item_error = ""
+
+        def cleared(_item):
+            self.draft = dict(EMPTY_DRAFT)  # ready for the next item
 
         def save(session, principal):
-            menus.upsert_item(session, principal=principal, dispensary_id=uuid.UUID(self.current["id"]),
-                              external_id=row["sku"], row=row)
+            return menus.upsert_item(session, principal=principal, dispensary_id=uuid.UUID(self.current["id"]),
+                                     external_id=row["sku"], row=row)
 
-        result = self._act(save, f"Saved {row['name'] or 'the item'}.")
-        if self.error:
-            self.item_error, self.error = self.error, ""
-        else:
-            self.draft = dict(EMPTY_DRAFT)
-        return result
+        return self._perform(save, f"Saved {row['name'] or 'the item'}.", then=cleared)
 
     @rx.event
     def set_stock(self, item_id: str, quantity: int):
-        return self._act(lambda s, p: menus.set_stock(s, principal=p, item_id=uuid.UUID(item_id), quantity=quantity),
-                         "Stock updated." if quantity else "Marked out of stock.")
+        return self._perform(lambda s, p: menus.set_stock(s, principal=p, item_id=uuid.UUID(item_id),
+                                                          quantity=quantity),
+                             "Stock updated." if quantity else "Marked out of stock.")
 
     @rx.event
     async def import_menu(self, files: list[rx.UploadFile]):
@@ -250,7 +237,7 @@ class MyDispensaryState(SessionState):
 
     @rx.event
     def remove_photo(self, photo_id: str):
-        return self._act(lambda s, p: photos.remove(s, principal=p, photo_id=uuid.UUID(photo_id)), "Photo removed.")
+        return self._perform(lambda s, p: photos.remove(s, principal=p, photo_id=uuid.UUID(photo_id)), "Photo removed.")
 
     @rx.event
     def set_reply(self, review_id: str, value: str):
@@ -258,8 +245,8 @@ class MyDispensaryState(SessionState):
 
     @rx.event
     def send_reply(self, review_id: str):
-        return self._act(lambda s, p: reviews.reply(s, principal=p, review_id=uuid.UUID(review_id),
-                                                    text=self.replies.get(review_id, "")), "Reply published.")
+        return self._perform(lambda s, p: reviews.reply(s, principal=p, review_id=uuid.UUID(review_id),
+                                                        text=self.replies.get(review_id, "")), "Reply published.")
 
 
 def _claim_list() -> rx.Component:
@@ -267,7 +254,8 @@ def _claim_list() -> rx.Component:
     return rx.cond(s.stores.length() == 0, empty_state(
         "store", "No dispensary matches your licenses",
         "Dispensaries come from the state lists; one can be claimed by the business holding its verified retail "
-        "license. Add or verify your license first.", rx.link(rx.button("Business & licenses"), href=routes.ONBOARDING)),
+        "license. Add or verify your license first.",
+        rx.link(rx.button("Business & licenses"), href=routes.ONBOARDING)),
         rx.vstack(rx.foreach(s.stores, lambda d: card(rx.hstack(
             rx.vstack(rx.text(d["name"], weight="bold"), rx.text(d["address"], size="2", color_scheme="gray"),
                       rx.badge(d["license"], variant="outline"), spacing="1", align="start"),
@@ -297,7 +285,7 @@ def _profile_tab() -> rx.Component:
                               rx.input(value=s.hours[day][1], on_change=lambda v, day=day: s.set_hour(day, 1, v),
                                        placeholder="21:00", aria_label=f"{label} closes", id=f"{day}-close"))
                   for day, label in DAY_LABELS.items()], columns="3", spacing="2", max_width="24em", align="center"),
-        form_alert(s.error, id="profile-error"),
+        form_alert(s.profile_error, id="profile-error"),
         rx.button("Save profile", on_click=s.save_profile, id="save-profile"),
         rx.divider(),
         rx.text(f"Photos (up to {photos.MAX_PHOTOS}; JPEG, PNG or WebP, 10 MB each)", size="2", weight="medium"),
@@ -322,7 +310,8 @@ def _draft_input(label: str, field: str, **props) -> rx.Component:
     s = MyDispensaryState
     return rx.vstack(rx.text(label, size="1", weight="medium"),
                      rx.input(value=s.draft[field], on_change=lambda v: s.set_draft(field, v), aria_label=label,
-                              id=f"item-{field}", **props), spacing="1")
+                              id=f"item-{field}", **props),
+                     field_error(s.errors.get(field, "")), spacing="1")
 
 
 def _item_form() -> rx.Component:
@@ -333,12 +322,12 @@ def _item_form() -> rx.Component:
         rx.grid(
             _draft_input("SKU", "sku"), _draft_input("Name", "name"), _draft_input("Brand", "brand"),
             rx.vstack(rx.text("Category", size="1", weight="medium"),
-                      rx.select(menus.CATEGORIES, value=s.draft["category"], custom_attrs={"aria-label": "Category"},
-                                on_change=lambda v: s.set_draft("category", v)), spacing="1"),
+                      aria_select(menus.CATEGORIES, "Category", value=s.draft["category"],
+                                  on_change=lambda v: s.set_draft("category", v)), spacing="1"),
             _draft_input("Strain", "strain_name"),
             rx.vstack(rx.text("Strain type", size="1", weight="medium"),
-                      rx.select(["none"] + menus.STRAIN_TYPES, value=s.draft["strain_type"], custom_attrs={"aria-label": "Strain type"},
-                                on_change=lambda v: s.set_draft("strain_type", v)), spacing="1"),
+                      aria_select(["none"] + menus.STRAIN_TYPES, "Strain type", value=s.draft["strain_type"],
+                                  on_change=lambda v: s.set_draft("strain_type", v)), spacing="1"),
             _draft_input("THC %", "thc_pct", type="number"), _draft_input("CBD %", "cbd_pct", type="number"),
             _draft_input("Price $", "price", type="number"), _draft_input("Weight (g)", "weight_g", type="number"),
             _draft_input("In stock", "in_stock_qty", type="number"),
@@ -350,7 +339,6 @@ def _item_form() -> rx.Component:
                 rx.select.item("Not linked", value="none"),
                 rx.foreach(s.lots, lambda lot: rx.select.item(lot["label"], value=lot["id"]))),
                 value=s.draft["lot_id"], on_change=lambda v: s.set_draft("lot_id", v)), spacing="1")),
-        form_alert(s.item_error, id="item-error"),
         rx.button("Save item", on_click=s.save_item, id="save-item"), spacing="3", align="start", width="100%"))
 
 
@@ -395,7 +383,8 @@ def _reviews_tab() -> rx.Component:
     return rx.cond(s.review_rows.length() == 0, empty_state("message-square", "No reviews yet",
                                                             "Reviews of the store and its products appear here."),
                    rx.vstack(rx.foreach(s.review_rows, lambda r: card(rx.vstack(
-                       rx.hstack(rx.text(r["stars"], color=rx.color("amber", 10)), rx.text("about ", r["about"], size="2"),
+                       rx.hstack(rx.text(r["stars"], color=rx.color("amber", 10)),
+                                 rx.text("about ", r["about"], size="2"),
                                  rx.text(r["effects"], size="1", color_scheme="gray")),
                        rx.text(r["text"], size="2"),
                        rx.cond(r["reply"] != "", rx.callout(r["reply"], icon="store", size="1", color_scheme="green")),

@@ -10,7 +10,7 @@ from icc_app.core.errors import DomainError
 from icc_app.maps import menus, service
 from icc_app.maps.geocoding import geocode
 from icc_app.maps.ui.map import dispensary_map
-from icc_app.ui.components import card, empty_state, form_alert, page_header
+from icc_app.ui.components import aria_select, card, empty_state, form_alert, page_header
 from icc_app.ui.layout import app_page
 from icc_app.ui.state import SessionState, toggled
 
@@ -127,12 +127,12 @@ def _filters() -> rx.Component:
                                                             LocatorState.refine])
           for name, label in SERVICE_LABELS.items()],
         rx.hstack(rx.text("Has", size="2"),
-                  rx.select(["any"] + menus.CATEGORIES, value=LocatorState.category, size="1",
-                            on_change=[LocatorState.set_category, LocatorState.refine], custom_attrs={"aria-label": "Has product category"}),
+                  aria_select(["any"] + menus.CATEGORIES, "Has product category", value=LocatorState.category,
+                              size="1", on_change=[LocatorState.set_category, LocatorState.refine]),
                   align="center"),
         rx.hstack(rx.text("Min CQI", size="2"),
-                  rx.select(MIN_CQI, value=LocatorState.min_cqi, size="1",
-                            on_change=[LocatorState.set_min_cqi, LocatorState.refine], custom_attrs={"aria-label": "Minimum CQI on menu"}),
+                  aria_select(MIN_CQI, "Minimum CQI on menu", value=LocatorState.min_cqi, size="1",
+                              on_change=[LocatorState.set_min_cqi, LocatorState.refine]),
                   align="center"),
         spacing="4", wrap="wrap", align="center",
     )
@@ -156,7 +156,7 @@ def locator_page() -> rx.Component:
         card(rx.vstack(rx.form(rx.hstack(
             rx.input(name="where", id="where", placeholder="ZIP code or address", size="3", flex="1",
                      min_width="14em", aria_label="ZIP code or address"),
-            rx.select(RADII, value=LocatorState.radius, on_change=LocatorState.set_radius, custom_attrs={"aria-label": "Radius in miles"}),
+            aria_select(RADII, "Radius in miles", value=LocatorState.radius, on_change=LocatorState.set_radius),
             rx.text("miles", size="2"),
             rx.button("Search", type="submit", size="3", id="find", loading=LocatorState.searching),
             rx.button(rx.icon("locate-fixed", size=16), "Use my location", type="button", variant="soft", size="3",

@@ -18,7 +18,7 @@ from icc_app.maps.ui import locator
 from icc_app.maps.ui.map import dispensary_map
 from icc_app.maps.ui.reviews import ReviewsState, effect_chart, effect_rows, review_section
 from icc_app.quality.ui.components import band
-from icc_app.ui.components import card, empty_state, page_header
+from icc_app.ui.components import aria_select, card, empty_state, page_header
 from icc_app.ui.layout import app_page
 
 THC_MIN = ["any", "10", "15", "20", "25", "30"]
@@ -66,6 +66,14 @@ def profile(dispensary) -> dict[str, str]:
             "services": " · ".join(locator.SERVICE_LABELS[s] for s in dispensary.services
                                    if s in locator.SERVICE_LABELS),
             "claimed": "yes" if dispensary.claimed_by_business_id else ""}
+
+
+def _number(text: str) -> float | None:
+    """A filter box's number; empty, "any" or half-typed text filters nothing."""
+    try:
+        return float(text) if text.strip() not in ("", "any") else None
+    except ValueError:
+        return None
 
 
 def _segments(path: str) -> list[str]:
@@ -155,37 +163,35 @@ class DispensaryState(ReviewsState):
         self.category, self.strain_type, self.thc_min, self.thc_max, self.max_price, self.effect, self.query = (
             "all", "all", "any", "any", "", "any", "")
 
-    def _keep(self, item: dict[str, str]) -> bool:
-        query = self.query.strip().lower()
-        if query and query not in f"{item['name']} {item['brand']} {item['strain']}".lower():
-            return False
-        if self.category != "all" and item["category"] != self.category:
-            return False
-        if self.strain_type != "all" and item["strain_type"] != self.strain_type:
-            return False
-        if self.thc_min != "any" and (not item["thc_value"] or float(item["thc_value"]) < float(self.thc_min)):
-            return False
-        if self.thc_max != "any" and (not item["thc_low"] or float(item["thc_low"]) > float(self.thc_max)):
-            return False
-        try:
-            cap = float(self.max_price) if self.max_price.strip() else None
-        except ValueError:
-            cap = None
-        if cap is not None and (not item["price_value"] or float(item["price_value"]) > cap):
-            return False
-        return self.effect == "any" or self.effect in item["effects"].split(" · ")
+    def _filter(self) -> catalog.MenuFilter:
+        return catalog.MenuFilter(query=self.query, category=None if self.category == "all" else self.category,
+                                  strain_type=None if self.strain_type == "all" else self.strain_type,
+                                  thc_min=_number(self.thc_min), thc_max=_number(self.thc_max),
+                                  max_price=_number(self.max_price),
+                                  effect=None if self.effect == "any" else self.effect)
+
+    @staticmethod
+    def _facts(item: dict[str, str]) -> dict:
+        """The row's values back as numbers and lists, for the filter."""
+        return {"text": f"{item['name']} {item['brand']} {item['strain']}", "category": item["category"],
+                "strain_type": item["strain_type"] or None, "thc_low": _number(item["thc_low"]),
+                "thc_high": _number(item["thc_value"]), "price": _number(item["price_value"]),
+                "effects": item["effects"].split(" · ") if item["effects"] else []}
+
+    def _shown(self) -> list[dict[str, str]]:
+        menu_filter = self._filter()
+        return [item for item in self._items if menu_filter.keeps(**self._facts(item))]
 
     @rx.var
     def shown_count(self) -> int:
-        return sum(1 for item in self._items if self._keep(item))
+        return len(self._shown())
 
     @rx.var
     def groups(self) -> list[tuple[str, list[dict[str, str]]]]:
         """The menu after the filters, grouped by category (in the menu's order)."""
         grouped: dict[str, list[dict[str, str]]] = {}
-        for item in self._items:
-            if self._keep(item):
-                grouped.setdefault(item["category_label"], []).append(item)
+        for item in self._shown():
+            grouped.setdefault(item["category_label"], []).append(item)
         return list(grouped.items())
 
 
@@ -203,27 +209,26 @@ def menu_card(i: rx.Var) -> rx.Component:
         href=i["href"].to(str), class_name="menu-item")
 
 
+def _beside(label: str, *controls: rx.Component) -> rx.Component:
+    """A filter's short visible label before its control(s)."""
+    return rx.hstack(rx.text(label, size="2"), *controls, align="center")
+
+
 def _menu_filters() -> rx.Component:
     s = DispensaryState
     return rx.flex(
         rx.input(placeholder="Search the menu", value=s.query, on_change=s.set_query, id="menu-search",
                  aria_label="Search the menu", min_width="14em", flex="1", debounce_timeout=120),
-        rx.hstack(rx.text("Category", size="2"), rx.select(["all"] + menus.CATEGORIES, value=s.category,
-                                                           on_change=s.set_category, custom_attrs={"aria-label": "Category"}),
-                  align="center"),
-        rx.hstack(rx.text("Type", size="2"),
-                  rx.select(["all"] + menus.STRAIN_TYPES, value=s.strain_type, on_change=s.set_strain_type,
-                            custom_attrs={"aria-label": "Strain type"}), align="center"),
-        rx.hstack(rx.text("THC %", size="2"),
-                  rx.select(THC_MIN, value=s.thc_min, on_change=s.set_thc_min,
-                            custom_attrs={"aria-label": "Minimum THC percent"}),
-                  rx.text("to", size="2"),
-                  rx.select(THC_MAX, value=s.thc_max, on_change=s.set_thc_max,
-                            custom_attrs={"aria-label": "Maximum THC percent"}), align="center"),
+        _beside("Category", aria_select(["all"] + menus.CATEGORIES, "Category", value=s.category,
+                                        on_change=s.set_category)),
+        _beside("Type", aria_select(["all"] + menus.STRAIN_TYPES, "Strain type", value=s.strain_type,
+                                    on_change=s.set_strain_type)),
+        _beside("THC %", aria_select(THC_MIN, "Minimum THC percent", value=s.thc_min, on_change=s.set_thc_min),
+                rx.text("to", size="2"),
+                aria_select(THC_MAX, "Maximum THC percent", value=s.thc_max, on_change=s.set_thc_max)),
         rx.input(placeholder="Max price $", value=s.max_price, on_change=s.set_max_price, type="number", width="8em",
                  aria_label="Maximum price", id="max-price"),
-        rx.hstack(rx.text("Effect", size="2"), rx.select(["any"] + reviews.POSITIVE, value=s.effect,
-                                                         on_change=s.set_effect, custom_attrs={"aria-label": "Effect"}), align="center"),
+        _beside("Effect", aria_select(["any"] + reviews.POSITIVE, "Effect", value=s.effect, on_change=s.set_effect)),
         rx.button("Clear", variant="ghost", on_click=s.clear_filters, type="button"),
         spacing="2", wrap="wrap", width="100%", align="center")
 

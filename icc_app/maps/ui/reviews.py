@@ -10,7 +10,7 @@ import reflex as rx
 from icc_app.core.db import unit_of_work
 from icc_app.core.errors import DomainError
 from icc_app.maps import reviews
-from icc_app.ui.components import card, form_alert
+from icc_app.ui.components import aria_select, card, form_alert
 from icc_app.ui.state import SessionState, toggled
 
 
@@ -102,8 +102,7 @@ def review_section(state: type[ReviewsState], what: str) -> rx.Component:
         rx.cond(state.is_consumer, card(rx.form(rx.vstack(
             rx.text(f"Review this {what}", weight="bold"),
             rx.hstack(rx.text("Your rating", size="2", weight="medium"),
-                      rx.select(["5", "4", "3", "2", "1"], value=state.rating, on_change=state.set_rating,
-                                custom_attrs={"aria-label": "Rating"}),
+                      aria_select(["5", "4", "3", "2", "1"], "Rating", value=state.rating, on_change=state.set_rating),
                       rx.text("stars", size="2"), align="center"),
             rx.text("Effects you felt", size="2", weight="medium"),
             rx.flex(*[rx.checkbox(effect, checked=state.effects.contains(effect),
