@@ -36,6 +36,7 @@ def main(argv: list[str]) -> int:
     for name in wanted:
         print(f">> {name}", flush=True)
         section = importlib.import_module(name).run()
+        section.measured = f"{datetime.now(UTC):%Y-%m-%d %H:%M UTC}"
         print(section.to_markdown(), flush=True)
         sections.append(section)
     header = (
@@ -44,10 +45,8 @@ def main(argv: list[str]) -> int:
         f"{platform.python_version()}). Ratios compare against a baseline measured in the same run.\n\n"
     )
     if argv:
-        ran = f"Updated by `make bench ARGS=\"{' '.join(argv)}\"`"
-        header = header.replace("Written by `make bench`", ran).replace(
-            "in the same run.", "in the same run. Sections not named here are from an earlier full run.\n\nUpdated: "
-            + ", ".join(s.title for s in sections) + ".")
+        header = header.replace("Written by `make bench`", f"Updated by `make bench ARGS=\"{' '.join(argv)}\"`")
+        header = header.replace("in the same run.", "in the same run. Each section says when it was measured.")
     out = PROJECT_ROOT / "docs" / "benchmarks.md"
     out.parent.mkdir(exist_ok=True)
     previous = out.read_text() if argv and out.exists() else ""

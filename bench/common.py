@@ -21,9 +21,11 @@ class Section:
     headers: list[str]
     rows: list[list[str]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    measured: str = ""  # when: set by `python -m bench`, so a partial run's sections say their own date
 
     def to_markdown(self) -> str:
-        lines = [f"## {self.title}", "", self.description, "", "| " + " | ".join(self.headers) + " |",
+        when = [f"_Measured {self.measured}._", ""] if self.measured else []
+        lines = [f"## {self.title}", "", *when, self.description, "", "| " + " | ".join(self.headers) + " |",
                  "|" + "---|" * len(self.headers)]
         lines += ["| " + " | ".join(row) + " |" for row in self.rows]
         lines += [""] + [f"- {n}" for n in self.notes] + [""]
