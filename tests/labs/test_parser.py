@@ -8,6 +8,8 @@ from bench.coa_truth import compare, load_truth
 from icc_app.labs.dictionary import lookup
 from icc_app.labs.parse import parse_coa_bytes
 
+ACCURACY_FLOOR = 0.85  # measured 86.6% with unprinted cells counted (before the layout reader)
+
 
 @pytest.mark.parametrize("printed", ["Δ9-THC", "d9-THC", "Delta 9 THC", "∆9THC", "Delta-9 THC"])
 def test_dictionary_maps_printed_names_to_one_key(printed):
@@ -38,13 +40,25 @@ def test_none_detected_total_is_zero_with_a_flag(shared_data):
 
 
 def test_truth_file_accuracy_does_not_regress(shared_data):
-    """Floor just under the accuracy measured when this test was written (99.5%); the target is 95%."""
+    """Every truth cell counts, including the ones the document does not print: a value reported for an empty
+    cell is an invention and counts as wrong. Floor: a little under the accuracy measured (docs/coa.md); the
+    target of issue 15 is 97%, with at most 2% of unprinted cells given a value."""
     cells = []
     for row in load_truth(shared_data / "coas"):
         parsed = parse_coa_bytes((shared_data / "coas" / row["file"]).read_bytes()).model_dump(mode="json")
         cells += compare(row, parsed)
     accuracy = sum(c.ok for c in cells) / len(cells)
-    assert accuracy >= 0.98, f"accuracy fell to {accuracy:.1%}"
+    assert accuracy >= ACCURACY_FLOOR, f"accuracy fell to {accuracy:.1%}"
+
+
+def test_an_invented_value_counts_as_wrong():
+    """The comparison itself: a number for a cell the document does not print is wrong, None is right."""
+    row = {"file": "x.pdf", "moisture_pct": "", "total_thc_pct": "", "pesticides_status": ""}
+    invented = {c.field: c for c in compare(row, {"moisture_pct": 11.0, "pesticides_status": "pass"})}
+    assert not invented["moisture_pct"].ok and invented["moisture_pct"].invented
+    assert not invented["pesticides_status"].ok
+    honest = {c.field: c for c in compare(row, {"total_thc_pct": 20.1, "total_thc_computed": True})}
+    assert honest["moisture_pct"].ok and honest["total_thc_pct"].ok and honest["pesticides_status"].ok
 
 
 def _pdf_bytes(**kwargs) -> bytes:
