@@ -68,6 +68,8 @@ class NavItem:
     platform_admin: bool = False  # shown only to platform administrators
     consumer_visible: bool = True
     needs_business: bool = False  # shown only to members of at least one business
+    # A platform administrator who belongs to no business runs the platform: onboarding one is not their work.
+    platform_admin_without_business: bool = True
 
 
 NAV_ITEMS: list[NavItem] = [
@@ -76,14 +78,18 @@ NAV_ITEMS: list[NavItem] = [
     NavItem("Find a dispensary", DISPENSARIES, "map-pin", section="Maps"),
     NavItem("My dispensary", MY_DISPENSARY, "store", section="Maps", product=Product.maps, consumer_visible=False,
             needs_business=True),
-    NavItem("Business & licenses", ONBOARDING, "badge-check", section="Business", consumer_visible=False),
+    NavItem("Business & licenses", ONBOARDING, "badge-check", section="Business", consumer_visible=False,
+            platform_admin_without_business=False),
     NavItem("Team", TEAM, "users", section="Business", consumer_visible=False, needs_business=True),
     NavItem("Marketplace", MARKETPLACE, "store", section="Exchange", product=Product.exchange, consumer_visible=False),
-    NavItem("My lots", MY_LOTS, "package", section="Exchange", product=Product.exchange, consumer_visible=False),
-    NavItem("Offers", OFFERS, "handshake", section="Exchange", product=Product.exchange, consumer_visible=False),
-    NavItem("Orders", ORDERS, "receipt", section="Exchange", product=Product.exchange, consumer_visible=False),
+    NavItem("My lots", MY_LOTS, "package", section="Exchange", product=Product.exchange, consumer_visible=False,
+            needs_business=True),
+    NavItem("Offers", OFFERS, "handshake", section="Exchange", product=Product.exchange, consumer_visible=False,
+            needs_business=True),
+    NavItem("Orders", ORDERS, "receipt", section="Exchange", product=Product.exchange, consumer_visible=False,
+            needs_business=True),
     NavItem("Lab results (COAs)", COAS, "flask-conical", section="Exchange", product=Product.exchange,
-            consumer_visible=False),
+            consumer_visible=False, needs_business=True),
     NavItem("Security", SECURITY, "lock-keyhole", section="Account"),
     NavItem("License reviews", ADMIN_LICENSES, "file-check", section="Platform", platform_admin=True),
     NavItem("OAuth clients", ADMIN_CLIENTS, "key-round", section="Platform", platform_admin=True),
@@ -107,6 +113,8 @@ def nav_for(principal: Principal | None, items: list[NavItem] | None = None) -> 
         if not item.consumer_visible and principal.kind.value == "consumer":
             continue
         if item.needs_business and not principal.memberships:
+            continue
+        if principal.is_platform_admin and not principal.memberships and not item.platform_admin_without_business:
             continue
         visible.append(item)
     return visible

@@ -58,3 +58,18 @@ def test_next_parameter_cannot_redirect_off_site():
     assert routes.safe_next("https://evil.example") == "/"
     assert routes.safe_next("/notifications") == "/notifications"
     assert routes.login_url("/admin/audit") == "/login?next=/admin/audit"
+
+
+def test_platform_admin_without_business_sees_only_what_applies():
+    admin = Principal(user_id=uuid.uuid4(), email="a@b.c", display_name="A", kind=UserKind.operator,
+                      is_platform_admin=True, memberships=[])
+    labels = [i.label for i in nav_for(admin)]
+    for business_page in ("My lots", "Offers", "Orders", "Lab results (COAs)", "My dispensary", "Team",
+                          "Business & licenses"):
+        assert business_page not in labels
+    assert {"Home", "Marketplace", "License reviews", "Disputes", "Audit log"} <= set(labels)
+
+
+def test_platform_admin_who_runs_a_business_keeps_its_pages():
+    labels = [i.label for i in nav_for(_principal(role=Role.admin, admin=True))]
+    assert {"My lots", "Offers", "Orders", "My dispensary", "Business & licenses", "Audit log"} <= set(labels)
