@@ -9,13 +9,13 @@ FULL_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/icc
 FULL_REDIS_URL ?= redis://127.0.0.1:6379/0
 export PYTHONUNBUFFERED := 1
 
-.PHONY: help setup setup-dev run test up worker beat migrate seed bench clean
+.PHONY: help setup setup-dev run test lint up worker beat migrate seed bench clean clean-data
 
 help:
 	@echo "make run    - the app on the embedded default (SQLite, in-process tasks, demo data) at http://localhost:$(PORT)"
 	@echo "make test   - the whole suite against PostgreSQL+PostGIS, Redis and headless Chromium"
 	@echo "make up     - full stack: PostgreSQL+PostGIS, Redis, Celery worker + beat, app"
-	@echo "make worker | beat | migrate | seed | bench | clean"
+	@echo "make worker | beat | migrate | seed | bench | lint | clean"
 
 setup:
 	@scripts/bootstrap.sh runtime
@@ -35,17 +35,15 @@ test: setup-dev
 	@scripts/system-deps.sh
 	@$(ENV) $(PY) -m pytest $(PYTEST_ARGS)
 
+lint: setup-dev
+	@.venv/bin/ruff check .
+	@test "$$(head -1 requirements-dev.lock | sed 's/.*inputs-sha256: //')" = "$$(scripts/lock-inputs.sh)" || \
+	  { echo "requirements-dev.lock is stale: run scripts/lock.sh"; exit 1; }
+	@echo "lint: ok"
+
 up: setup
 	@scripts/system-deps.sh
-	@psql "$(FULL_DATABASE_URL)" -c 'select 1' >/dev/null 2>&1 || createdb -h 127.0.0.1 -U postgres icc
-	@export DATABASE_URL="$(FULL_DATABASE_URL)" REDIS_URL="$(FULL_REDIS_URL)" REFLEX_REDIS_URL="$(FULL_REDIS_URL)"; \
-	$(PY) -m icc_app.cli migrate && $(PY) -m icc_app.cli seed && \
-	mkdir -p var/log && \
-	(.venv/bin/celery -A workers.celery_app worker -Q default,cqi,notifications --loglevel=INFO > var/log/worker.log 2>&1 &) && \
-	(.venv/bin/celery -A workers.celery_app beat --schedule var/celerybeat-schedule --loglevel=INFO > var/log/beat.log 2>&1 &) && \
-	echo "Worker and beat logs: var/log/. App at http://localhost:$(PORT)" && \
-	$(ENV) .venv/bin/reflex run --env prod --single-port --frontend-port $(PORT) --backend-port $(PORT); \
-	pkill -f "celery -A workers.celery_app" || true
+	@PORT=$(PORT) FULL_DATABASE_URL="$(FULL_DATABASE_URL)" FULL_REDIS_URL="$(FULL_REDIS_URL)" scripts/up.sh
 
 worker: setup
 	.venv/bin/celery -A workers.celery_app worker -Q default,cqi,notifications --loglevel=INFO
@@ -58,11 +56,17 @@ migrate: setup
 	$(PY) -m icc_app.cli migrate
 
 seed: setup
-	$(PY) -m icc_app.cli seed
+	$(PY) -m icc_app.cli seed $(ARGS)
 
 bench: setup-dev
 	@scripts/system-deps.sh
 	$(ENV) $(PY) -m bench $(ARGS)
 
+# Build output only. The embedded database and uploaded files are data: `make clean-data` asks first.
 clean:
-	rm -rf .web .states var/icc.db* var/media
+	rm -rf .web .states
+
+clean-data:
+	@read -r -p "Delete the embedded database var/icc.db and every uploaded file under var/media? [y/N] " answer; \
+	  [ "$$answer" = y ] || [ "$$answer" = Y ] || { echo "kept"; exit 1; }
+	rm -rf var/icc.db* var/media

@@ -113,7 +113,7 @@ def _plans(engine, origin) -> list[str]:
     for label, filters in scenarios.items():
         captured: list[tuple[str, object]] = []
 
-        def capture(conn, cursor, statement, parameters, context, executemany):
+        def capture(conn, cursor, statement, parameters, context, executemany, captured=captured):
             captured.append((statement, parameters))
 
         sa.event.listen(engine, "before_cursor_execute", capture)

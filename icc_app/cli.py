@@ -35,6 +35,29 @@ def init_env() -> None:
     typer.echo(f"Wrote {path} with new secrets.")
 
 
+@app.command("create-admin")
+def create_admin(email: str, display_name: str = typer.Option("Platform admin", "--name")) -> None:
+    """Create a platform administrator; the password is asked for (or read from ICC_ADMIN_PASSWORD)."""
+    import os
+
+    from icc_app.core.db import unit_of_work
+    from icc_app.core.errors import DomainError
+    from icc_app.identity import accounts
+
+    password = os.environ.get("ICC_ADMIN_PASSWORD") or typer.prompt("Password", hide_input=True,
+                                                                     confirmation_prompt=True)
+    try:
+        with unit_of_work() as session:
+            if accounts.find_user_by_email(session, email):
+                raise DomainError(f"{email} already has an account.", field="email")
+            accounts.create_user(session, email=email, password=password, display_name=display_name,
+                                 is_platform_admin=True, email_verified=True)
+    except DomainError as exc:
+        typer.echo(f"Not created: {exc}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"Platform admin {email} created.")
+
+
 @app.command()
 def migrate() -> None:
     """Apply every Alembic migration to DATABASE_URL."""
@@ -50,10 +73,21 @@ def seed(demo_lots: bool = typer.Option(True, "--demo-lots/--no-demo-lots",
                                         help="List demo lots with real COAs (needs ../shared/data)."),
          demo_maps: bool = typer.Option(True, "--demo-maps/--no-demo-maps",
                                         help="Load WA dispensaries and the demo store's menu (needs ../shared/data)."),
+         demo: bool = typer.Option(False, "--demo",
+                                   help="Allow demo accounts on a database other than the embedded SQLite one."),
          ) -> None:
-    """Load the demo workspace (idempotent) and print the demo logins."""
+    """Load the demo workspace (idempotent) and print the demo logins.
+
+    The demo accounts share a published password, so they go only into the embedded SQLite database unless
+    --demo says this is a demo server; a production database gets its admin from `create-admin`."""
     from icc_app.core.db import unit_of_work
     from icc_app.core.seed import seed_demo
+    from icc_app.settings import get_settings
+
+    if not get_settings().database_url.startswith("sqlite") and not demo:
+        typer.echo("Refusing to load demo accounts (published password) into a non-SQLite database. "
+                   "Pass --demo for a demo server, or create the first admin with `create-admin EMAIL`.", err=True)
+        raise typer.Exit(2)
 
     with unit_of_work() as session:
         logins = seed_demo(session)

@@ -6,8 +6,13 @@ cd "$(dirname "$0")/.."
 source scripts/env.sh
 MODE="${1:-runtime}"
 PY="${PYTHON:-python3}"
-REQ=requirements.txt
-[ "$MODE" = dev ] && REQ=requirements-dev.txt
+# The hashed lock files (scripts/lock.sh writes them from requirements*.txt) are what gets installed.
+REQ=requirements.lock
+[ "$MODE" = dev ] && REQ=requirements-dev.lock
+if [ "$(head -1 "$REQ" | sed 's/.*inputs-sha256: //')" != "$(scripts/lock-inputs.sh)" ]; then
+  echo "!! $REQ is older than requirements*.txt: run scripts/lock.sh and commit the lock files" >&2
+  exit 1
+fi
 
 if [ ! -x .venv/bin/python ]; then
   echo ">> creating .venv"
@@ -15,10 +20,10 @@ if [ ! -x .venv/bin/python ]; then
   .venv/bin/pip install -q --upgrade pip
 fi
 STAMP=".venv/.installed-$MODE"
-if [ ! -f "$STAMP" ] || [ requirements.txt -nt "$STAMP" ] || [ "$REQ" -nt "$STAMP" ]; then
+if [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$(sha256sum "$REQ")" ]; then
   echo ">> installing $REQ"
-  .venv/bin/pip install -q --disable-pip-version-check -r "$REQ"
-  touch "$STAMP"
+  .venv/bin/pip install -q --disable-pip-version-check --require-hashes -r "$REQ"
+  sha256sum "$REQ" > "$STAMP"
 fi
 
 BUN_VERSION="$(.venv/bin/python -c 'from reflex import constants; print(constants.Bun.VERSION)')"

@@ -143,7 +143,7 @@ def live_app(tmp_path_factory, mailbox, tiles):
     LIVE_ENV.update(env)
     migrations.upgrade(database_url=database_url)
     # No demo lots: the browser flows start from empty lists and create their own.
-    subprocess.run([str(PROJECT_ROOT / ".venv/bin/python"), "-m", "icc_app.cli", "seed", "--no-demo-lots",
+    subprocess.run([str(PROJECT_ROOT / ".venv/bin/python"), "-m", "icc_app.cli", "seed", "--demo", "--no-demo-lots",
                     "--no-demo-maps"], env=env,
                    check=True, cwd=PROJECT_ROOT, capture_output=True)
     wa_registry = SHARED_DATA / "licenses" / "licenses-wa-latest.csv"
