@@ -25,7 +25,7 @@ def run(handler, state, *args):
     result = handler.fn(state, *args)
     if hasattr(result, "__next__"):
         last = None
-        for last in result:
+        for last in result:  # noqa: B007 - drained; the last one is returned
             pass
         return last
     return result
