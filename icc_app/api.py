@@ -7,11 +7,16 @@ as the web app. Domain errors become JSON answers with their HTTP status; nothin
 from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
-from icc_app.core.errors import DomainError, RateLimited
+from icc_app.core.errors import DomainError, ErrorBody, FieldError, RateLimited
 from icc_app.core.health import check_health
+from icc_app.core.http_limits import JSON_BODY_LIMIT, BodyLimit, BodySizeLimitMiddleware, upload_limit
+from icc_app.settings import get_settings
 
 API_PREFIX = "/api/v1"
 
@@ -36,10 +41,66 @@ def health() -> JSONResponse:
     return JSONResponse(report, status_code=200 if report["status"] == "ok" else 503)
 
 
+def _error(status: int, detail: str, *, field: str | None = None, errors: list[FieldError] | None = None,
+           headers: dict | None = None) -> JSONResponse:
+    """Every error answer of the API: one shape (ErrorBody), documented once."""
+    body = ErrorBody(detail=detail, field=field, errors=errors).model_dump(exclude_none=True)
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
 def _domain_error(request: Request, exc: DomainError) -> JSONResponse:
     headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
-    body = {"detail": exc.message, **({"field": exc.field} if exc.field else {})}
-    return JSONResponse(body, status_code=exc.status_code, headers=headers)
+    return _error(exc.status_code, exc.message, field=exc.field, headers=headers)
+
+
+def _field_name(loc: tuple) -> str:
+    """("body", "quantity") -> "quantity"; ("query", "page") -> "page"; ("body", "services", 0) -> "services.0"."""
+    parts = [str(p) for p in loc[1:]] if len(loc) > 1 and loc[0] in ("body", "query", "path", "header",
+                                                                     "cookie") else [str(p) for p in loc]
+    return ".".join(parts) or "body"
+
+
+def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    errors = [FieldError(field=_field_name(tuple(e.get("loc", ()))), message=_message(e)) for e in exc.errors()]
+    first = errors[0] if errors else FieldError(field="body", message="Invalid request.")
+    return _error(422, f"{first.field}: {first.message}", field=first.field, errors=errors)
+
+
+def _message(error: dict) -> str:
+    if error.get("type") == "json_invalid":
+        return "The body is not valid JSON."
+    message = str(error.get("msg", "Invalid value."))
+    return message.removeprefix("Value error, ")
+
+
+def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
+    detail = exc.detail if isinstance(exc.detail, str) else "The request could not be processed."
+    return _error(exc.status_code, detail, headers=getattr(exc, "headers", None))
+
+
+def _body_limit(method: str, path: str) -> BodyLimit | None:
+    """JSON and form bodies of the API are small; uploads are capped at MAX_UPLOAD_MB."""
+    if not path.startswith(("/api/", "/oauth/")):
+        return None  # the web app's own routes (/_upload has its own cap)
+    if method == "POST" and path.rstrip("/") == f"{API_PREFIX}/coas":
+        return upload_limit(get_settings().max_upload_mb, "COA uploads")
+    return BodyLimit(JSON_BODY_LIMIT, "request bodies on this route")
+
+
+def _unmatched_api_route(api: FastAPI):
+    """Requests under /api that no route takes: 405 with Allow (also OPTIONS outside a CORS preflight) or 404,
+    answered by the API instead of falling through to the web app mounted behind it."""
+
+    def handler(request: Request) -> JSONResponse:
+        allowed = sorted({m for route in api.router.routes if getattr(route, "methods", None)
+                          and getattr(route, "path", "") != "/api/{path:path}"
+                          and route.matches(request.scope)[0] != Match.NONE for m in route.methods})
+        if allowed:
+            return _error(405, f"{request.method} is not allowed here; use {', '.join(allowed)}.",
+                          headers={"Allow": ", ".join(allowed)})
+        return _error(404, "No such API endpoint: see /api/docs.")
+
+    return handler
 
 
 def build() -> FastAPI:
@@ -52,6 +113,9 @@ def build() -> FastAPI:
         openapi_url="/api/openapi.json",
     )
     api.add_exception_handler(DomainError, _domain_error)
+    api.add_exception_handler(RequestValidationError, _validation_error)
+    api.add_exception_handler(HTTPException, _http_error)
+    api.add_middleware(BodySizeLimitMiddleware, limit_for=_body_limit)
     api.include_router(health_router)  # /health for load balancers
     api.include_router(health_router, prefix=API_PREFIX)
     from icc_app.identity.api import router as identity_router
@@ -68,4 +132,6 @@ def build() -> FastAPI:
     from icc_app.maps.seo import router as seo_router
 
     api.include_router(seo_router)  # /sitemap.xml and /robots.txt
+    api.add_api_route("/api/{path:path}", _unmatched_api_route(api), include_in_schema=False,
+                      methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
     return api

@@ -1,5 +1,7 @@
 """Domain errors. Services raise these; the API and the UI translate them into 4xx answers and toasts."""
 
+from pydantic import BaseModel
+
 
 class DomainError(Exception):
     """Base class: the message is safe to show to the user who caused it."""
@@ -40,3 +42,36 @@ class RateLimited(DomainError):
     def __init__(self, message: str, *, retry_after: int):
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class PayloadTooLarge(DomainError):
+    status_code = 413
+
+
+# The wire format of every error the API returns (domain errors, request validation, limits, unknown routes), so
+# one schema in the OpenAPI document describes them all.
+class FieldError(BaseModel):
+    field: str  # dotted location, e.g. "quantity" or "query.page"
+    message: str
+
+
+class ErrorBody(BaseModel):
+    detail: str  # safe to show to the person who caused it
+    field: str | None = None  # the first input at fault, when one is
+    errors: list[FieldError] | None = None  # every input at fault (request validation only)
+
+
+_DESCRIPTIONS = {
+    401: "Not signed in, or the token is expired, revoked or missing",
+    403: "Signed in, but not allowed (role, product access, scope, or an unverified business)",
+    404: "No such object, or it belongs to another business",
+    409: "The object changed or is in a state that does not allow this",
+    413: "The request body is larger than this route accepts",
+    422: "An input is invalid; `field` names it",
+    429: "Too many requests; retry after the Retry-After header",
+}
+
+
+def error_responses(*codes: int) -> dict[int | str, dict]:
+    """`responses=` for a route: each listed status documented with the one error model."""
+    return {code: {"model": ErrorBody, "description": _DESCRIPTIONS[code]} for code in codes}

@@ -4,40 +4,45 @@ and answer offers, read and update orders. OAuth scopes: exchange:read / exchang
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 
-from fastapi import APIRouter, Depends, Query, Response
-from pydantic import BaseModel, Field
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query, Response
+from pydantic import BaseModel
 
 from icc_app.core.db import unit_of_work
+from icc_app.core.errors import error_responses
+from icc_app.core.openapi import DOCUMENT, IMAGE, PDF_FILE
+from icc_app.core.validation import MoneyFilter, PageNumber, Percent, QuantityFilter, SafeText
 from icc_app.exchange import lots, offers, orders
 from icc_app.exchange.lots import LotInput
-from icc_app.exchange.models import Lot, Offer, Order, PaymentMethod, PaymentTerms
+from icc_app.exchange.models import Lot, Offer, Order
+from icc_app.exchange.schemas import (
+    AcceptIn,
+    ActionIn,
+    CounterIn,
+    LotIn,
+    LotUpdateIn,
+    OfferIn,
+    PaymentReceivedIn,
+    PaymentSentIn,
+)
 from icc_app.exchange.search import LotFilters, buyer_origin, search
 from icc_app.identity.api_auth import requires
 from icc_app.identity.schemas import Principal
 
 router = APIRouter(tags=["exchange"])
 READ, WRITE = requires("exchange:read"), requires("exchange:write")
+LIST_ERRORS = error_responses(401, 403, 422)
+READ_ERRORS = error_responses(401, 403, 404, 422)
+WRITE_ERRORS = error_responses(401, 403, 404, 409, 413, 422)
+FILE_ERRORS = error_responses(401, 403, 404, 422)
+Side = Annotated[SafeText(10), Query(description="all, selling or buying")]
+StatusFilter = Annotated[SafeText(20) | None, Query(description="only this status")]
 
 
-class LotIn(BaseModel):
-    business_id: uuid.UUID
-    title: str
-    product_type: str = Field(description="flower, pre_roll, concentrate, vape, edible, tincture, topical, trim, ...")
-    strain_name: str
-    strain_type: str = Field(description="indica, sativa, hybrid or cbd")
-    quantity: Decimal
-    unit: str = Field(description="g, lb or units")
-    min_order_qty: Decimal
-    price_per_unit: Decimal
-    harvest_date: date | None = None
-    package_date: date | None = None
-    metrc_tag: str | None = None
-    description: str = ""
-    delivery_terms: str = ""
-    require_proof_of_funds: bool = False
 
 
 class LotOut(BaseModel):
@@ -73,26 +78,10 @@ class SearchOut(BaseModel):
     lots: list[LotOut]
 
 
-class OfferIn(BaseModel):
-    buyer_business_id: uuid.UUID
-    lot_id: uuid.UUID
-    quantity: Decimal
-    price_per_unit: Decimal
-    expires_at: datetime | None = None
-    message: str = ""
 
 
-class CounterIn(BaseModel):
-    quantity: Decimal
-    price_per_unit: Decimal
-    expires_at: datetime | None = None
-    message: str = ""
 
 
-class AcceptIn(BaseModel):
-    payment_method: PaymentMethod = PaymentMethod.wire
-    payment_terms: PaymentTerms = PaymentTerms.prepay
-    message: str = ""
 
 
 class OfferOut(BaseModel):
@@ -127,18 +116,10 @@ class OrderOut(BaseModel):
     created_at: datetime
 
 
-class ActionIn(BaseModel):
-    note: str = ""
 
 
-class PaymentSentIn(BaseModel):
-    reference: str
-    amount: Decimal
-    sent_on: date | None = None
 
 
-class PaymentReceivedIn(BaseModel):
-    amount: Decimal
 
 
 def lot_out(lot: Lot, seller: str | None = None, distance: float | None = None) -> LotOut:
@@ -154,7 +135,7 @@ def order_out(order: Order) -> OrderOut:
     return OrderOut(**{k: getattr(order, k) for k in OrderOut.model_fields})
 
 
-@router.post("/lots", response_model=LotOut, status_code=201)
+@router.post("/lots", response_model=LotOut, status_code=201, responses=WRITE_ERRORS)
 def create_lot(body: LotIn, principal: Principal = Depends(WRITE)) -> LotOut:
     """A draft lot (e.g. pushed from an IMS). Attach its COA with POST /api/v1/coas (lot_id), then publish."""
     data = LotInput(**body.model_dump(exclude={"business_id"}))
@@ -162,11 +143,9 @@ def create_lot(body: LotIn, principal: Principal = Depends(WRITE)) -> LotOut:
         return lot_out(lots.create_lot(session, principal=principal, business_id=body.business_id, data=data))
 
 
-class LotUpdateIn(LotIn):
-    version: int = Field(description="the version you read: a concurrent change makes this a 409")
 
 
-@router.put("/lots/{lot_id}", response_model=LotOut)
+@router.put("/lots/{lot_id}", response_model=LotOut, responses=WRITE_ERRORS)
 def update_lot(lot_id: uuid.UUID, body: LotUpdateIn, principal: Principal = Depends(WRITE)) -> LotOut:
     """Replace a lot's terms (not while withdrawn or sold out); the quantity cannot go below what is sold."""
     data = LotInput(**body.model_dump(exclude={"business_id", "version"}))
@@ -174,28 +153,28 @@ def update_lot(lot_id: uuid.UUID, body: LotUpdateIn, principal: Principal = Depe
         return lot_out(lots.update_lot(session, principal=principal, lot_id=lot_id, data=data, version=body.version))
 
 
-@router.post("/lots/{lot_id}/publish", response_model=LotOut)
+@router.post("/lots/{lot_id}/publish", response_model=LotOut, responses=WRITE_ERRORS)
 def publish_lot(lot_id: uuid.UUID, principal: Principal = Depends(WRITE)) -> LotOut:
     with unit_of_work() as session:
         return lot_out(lots.publish(session, principal=principal, lot_id=lot_id))
 
 
-@router.post("/lots/{lot_id}/pause", response_model=LotOut)
+@router.post("/lots/{lot_id}/pause", response_model=LotOut, responses=WRITE_ERRORS)
 def pause_lot(lot_id: uuid.UUID, body: ActionIn | None = None, principal: Principal = Depends(WRITE)) -> LotOut:
     with unit_of_work() as session:
         return lot_out(lots.pause(session, principal=principal, lot_id=lot_id, note=(body.note if body else "")))
 
 
-@router.get("/lots", response_model=SearchOut)
+@router.get("/lots", response_model=SearchOut, responses=LIST_ERRORS)
 def search_lots(
     principal: Principal = Depends(READ),
-    q: str = "", product_type: str = "", strain_type: str = "",
-    thc_min: float | None = None, thc_max: float | None = None, terpenes_min: float | None = None,
-    terpenes_max: float | None = None, safety_passed: bool = False, cqi_min: float | None = None,
-    cqi_max: float | None = None, price_min: Decimal | None = None, price_max: Decimal | None = None,
-    max_distance_miles: float | None = Query(None, gt=0, le=3000), min_available: Decimal | None = None,
+    q: SafeText(200) = "", product_type: SafeText(20) = "", strain_type: SafeText(10) = "",
+    thc_min: Percent | None = None, thc_max: Percent | None = None, terpenes_min: Percent | None = None,
+    terpenes_max: Percent | None = None, safety_passed: bool = False, cqi_min: Percent | None = None,
+    cqi_max: Percent | None = None, price_min: MoneyFilter | None = None, price_max: MoneyFilter | None = None,
+    max_distance_miles: float | None = Query(None, gt=0, le=3000), min_available: QuantityFilter | None = None,
     buyer_business_id: uuid.UUID | None = Query(None, description="whose premises distances are measured from"),
-    sort: str = "newest", page: int = Query(1, ge=1), per_page: int = Query(24, ge=1, le=60),
+    sort: SafeText(20) = "newest", page: PageNumber = 1, per_page: int = Query(24, ge=1, le=60),
 ) -> SearchOut:
     """The marketplace: active lots with filters, sort (newest, price_asc, price_desc, cqi, thc, distance) and pages."""
     with unit_of_work() as session:
@@ -211,13 +190,14 @@ def search_lots(
                          lots=[lot_out(lot, seller, distance) for lot, seller, distance in result.rows])
 
 
-@router.get("/lots/{lot_id}", response_model=LotOut)
+@router.get("/lots/{lot_id}", response_model=LotOut, responses=READ_ERRORS)
 def get_lot(lot_id: uuid.UUID, principal: Principal = Depends(READ)) -> LotOut:
     with unit_of_work() as session:
         return lot_out(lots.visible_lot(session, principal, lot_id))
 
 
-@router.get("/lots/{lot_id}/coa", response_class=Response, responses={200: {"content": {"application/pdf": {}}}})
+@router.get("/lots/{lot_id}/coa", response_class=Response,
+            responses={200: PDF_FILE, **FILE_ERRORS})
 def lot_coa(lot_id: uuid.UUID, principal: Principal = Depends(READ)) -> Response:
     """The lot's COA as the lab issued it (PDF)."""
     with unit_of_work() as session:
@@ -225,7 +205,7 @@ def lot_coa(lot_id: uuid.UUID, principal: Principal = Depends(READ)) -> Response
     return Response(data, media_type="application/pdf", headers={"Content-Disposition": f'inline; filename="{filename}"'})
 
 
-@router.get("/lot-photos/{photo_id}", response_class=Response)
+@router.get("/lot-photos/{photo_id}", response_class=Response, responses={200: IMAGE, **FILE_ERRORS})
 def lot_photo(photo_id: uuid.UUID, thumbnail: bool = False, principal: Principal = Depends(READ)) -> Response:
     with unit_of_work() as session:
         data, _ = lots.photo_file(session, principal, photo_id, thumbnail=thumbnail)
@@ -235,7 +215,7 @@ def lot_photo(photo_id: uuid.UUID, thumbnail: bool = False, principal: Principal
                     headers={"Cache-Control": "private, max-age=3600"})
 
 
-@router.get("/offers/{offer_id}/proof-of-funds", response_class=Response)
+@router.get("/offers/{offer_id}/proof-of-funds", response_class=Response, responses={200: DOCUMENT, **FILE_ERRORS})
 def proof_of_funds(offer_id: uuid.UUID, principal: Principal = Depends(READ)) -> Response:
     """The buyer's proof of funds; only the two parties of the offer can read it."""
     with unit_of_work() as session:
@@ -246,76 +226,76 @@ def proof_of_funds(offer_id: uuid.UUID, principal: Principal = Depends(READ)) ->
                     headers={"Content-Disposition": f'inline; filename="{filename}"'})
 
 
-@router.post("/offers", response_model=OfferOut, status_code=201)
+@router.post("/offers", response_model=OfferOut, status_code=201, responses=WRITE_ERRORS)
 def make_offer(body: OfferIn, principal: Principal = Depends(WRITE)) -> OfferOut:
     with unit_of_work() as session:
         return offer_out(offers.make_offer(session, principal=principal, **body.model_dump()))
 
 
-@router.get("/offers", response_model=list[OfferOut])
-def list_offers(business_id: uuid.UUID, side: str = "all", status: str | None = None,
+@router.get("/offers", response_model=list[OfferOut], responses=LIST_ERRORS)
+def list_offers(business_id: uuid.UUID, side: Side = "all", status: StatusFilter = None,
                 principal: Principal = Depends(READ)) -> list[OfferOut]:
     with unit_of_work() as session:
         return [offer_out(o) for o, _ in offers.list_offers(session, principal=principal, business_id=business_id,
                                                             side=side, status=status)]
 
 
-@router.post("/offers/{offer_id}/counter", response_model=OfferOut)
+@router.post("/offers/{offer_id}/counter", response_model=OfferOut, responses=WRITE_ERRORS)
 def counter_offer(offer_id: uuid.UUID, body: CounterIn, principal: Principal = Depends(WRITE)) -> OfferOut:
     with unit_of_work() as session:
         return offer_out(offers.counter(session, principal=principal, offer_id=offer_id, **body.model_dump()))
 
 
-@router.post("/offers/{offer_id}/accept", response_model=OrderOut)
+@router.post("/offers/{offer_id}/accept", response_model=OrderOut, responses=WRITE_ERRORS)
 def accept_offer(offer_id: uuid.UUID, body: AcceptIn | None = None, principal: Principal = Depends(WRITE)) -> OrderOut:
     body = body or AcceptIn()
     with unit_of_work() as session:
         return order_out(offers.accept(session, principal=principal, offer_id=offer_id, **body.model_dump()))
 
 
-@router.post("/offers/{offer_id}/reject", response_model=OfferOut)
+@router.post("/offers/{offer_id}/reject", response_model=OfferOut, responses=WRITE_ERRORS)
 def reject_offer(offer_id: uuid.UUID, body: ActionIn | None = None, principal: Principal = Depends(WRITE)) -> OfferOut:
     with unit_of_work() as session:
         return offer_out(offers.reject(session, principal=principal, offer_id=offer_id, message=body.note if body else ""))
 
 
-@router.post("/offers/{offer_id}/withdraw", response_model=OfferOut)
+@router.post("/offers/{offer_id}/withdraw", response_model=OfferOut, responses=WRITE_ERRORS)
 def withdraw_offer(offer_id: uuid.UUID, body: ActionIn | None = None, principal: Principal = Depends(WRITE)) -> OfferOut:
     with unit_of_work() as session:
         return offer_out(offers.withdraw(session, principal=principal, offer_id=offer_id,
                                          message=body.note if body else ""))
 
 
-@router.get("/orders", response_model=list[OrderOut])
-def list_orders(business_id: uuid.UUID, side: str = "all", status: str | None = None,
+@router.get("/orders", response_model=list[OrderOut], responses=LIST_ERRORS)
+def list_orders(business_id: uuid.UUID, side: Side = "all", status: StatusFilter = None,
                 principal: Principal = Depends(READ)) -> list[OrderOut]:
     with unit_of_work() as session:
         return [order_out(o) for o, _ in orders.list_orders(session, principal=principal, business_id=business_id,
                                                             side=side, status=status)]
 
 
-@router.get("/orders/{order_id}", response_model=OrderOut)
+@router.get("/orders/{order_id}", response_model=OrderOut, responses=READ_ERRORS)
 def get_order(order_id: uuid.UUID, principal: Principal = Depends(READ)) -> OrderOut:
     with unit_of_work() as session:
         return order_out(orders.load(session, principal, order_id)[0])
 
 
-@router.post("/orders/{order_id}/payment-sent", response_model=OrderOut)
+@router.post("/orders/{order_id}/payment-sent", response_model=OrderOut, responses=WRITE_ERRORS)
 def payment_sent(order_id: uuid.UUID, body: PaymentSentIn, principal: Principal = Depends(WRITE)) -> OrderOut:
     with unit_of_work() as session:
         return order_out(orders.mark_payment_sent(session, principal=principal, order_id=order_id, reference=body.reference,
                                                   amount=body.amount, sent_on=body.sent_on))
 
 
-@router.post("/orders/{order_id}/payment-received", response_model=OrderOut)
+@router.post("/orders/{order_id}/payment-received", response_model=OrderOut, responses=WRITE_ERRORS)
 def payment_received(order_id: uuid.UUID, body: PaymentReceivedIn, principal: Principal = Depends(WRITE)) -> OrderOut:
     with unit_of_work() as session:
         return order_out(orders.mark_payment_received(session, principal=principal, order_id=order_id,
                                                       amount=body.amount))
 
 
-@router.post("/orders/{order_id}/{action}", response_model=OrderOut)
-def order_action(order_id: uuid.UUID, action: str, body: ActionIn | None = None,
+@router.post("/orders/{order_id}/{action}", response_model=OrderOut, responses=WRITE_ERRORS)
+def order_action(order_id: uuid.UUID, action: Annotated[SafeText(20), Path(description="confirm, ship, receive or cancel")], body: ActionIn | None = None,
                  principal: Principal = Depends(WRITE)) -> OrderOut:
     """action: confirm (seller), ship (seller), receive (buyer), cancel (either, before shipping)."""
     with unit_of_work() as session:

@@ -142,7 +142,12 @@ class Offer(UUIDModel, table=True):
     """A negotiation thread between one buyer and the seller of one lot; the current terms are its last round."""
 
     __tablename__ = "offers"
-    __table_args__ = (sa.Index("ix_offers_lot_status", "lot_id", "status"),)
+    __table_args__ = (
+        sa.Index("ix_offers_lot_status", "lot_id", "status"),
+        # One open thread per buyer business and lot, enforced by the database (parallel requests included).
+        sa.Index("uq_offers_open_per_buyer_lot", "lot_id", "buyer_business_id", unique=True,
+                 postgresql_where=sa.text("status = 'open'"), sqlite_where=sa.text("status = 'open'")),
+    )
 
     lot_id: uuid.UUID = Field(foreign_key="lots.id", index=True, ondelete="CASCADE")
     seller_business_id: uuid.UUID = Field(foreign_key="businesses.id", index=True, ondelete="CASCADE")

@@ -12,6 +12,7 @@ import uuid
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from icc_app.core import audit
@@ -37,6 +38,7 @@ from icc_app.exchange.lots import decimal, qty_text
 from icc_app.identity.schemas import Principal
 
 MAX_OFFER_DAYS = 14
+ALREADY_OPEN = "You already have an open offer on this lot: counter or withdraw it there."
 DEFAULT_OFFER_HOURS = 72
 
 
@@ -136,11 +138,14 @@ def make_offer(session: Session, *, principal: Principal, buyer_business_id: uui
     quantity, price = _terms(lot, quantity, price_per_unit)
     if session.exec(select(Offer.id).where(Offer.lot_id == lot.id, Offer.buyer_business_id == buyer_business_id,
                                            Offer.status == OfferStatus.open)).first():
-        raise Conflict("You already have an open offer on this lot: counter or withdraw it there.")
+        raise Conflict(ALREADY_OPEN)
     offer = Offer(lot_id=lot.id, seller_business_id=lot.business_id, buyer_business_id=buyer_business_id,
                   awaiting=OfferParty.seller, quantity=quantity, price_per_unit=price, expires_at=_expiry(expires_at))
-    session.add(offer)
-    session.flush()
+    try:  # the check above is the friendly path; the partial unique index decides a race between two requests
+        with session.begin_nested():
+            session.add(offer)
+    except IntegrityError:
+        raise Conflict(ALREADY_OPEN) from None
     _record(session, offer, OfferParty.buyer, "offer", principal.user_id, message=message, with_terms=True)
     _tell(session, offer, OfferParty.seller, f"New offer on {lot.title}",
           f"{business_name(session, buyer_business_id)} offers {qty_text(quantity)} {lot.unit} at "
