@@ -15,10 +15,10 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -94,12 +94,57 @@ def pending_tasks(session: Session) -> list[PendingTask]:
     return list(session.info.get(_PENDING_TASKS, []))
 
 
+# Row-level security (migration 0010): the policies are written for this non-login role, and
+# `app.business_ids` names the businesses the transaction acts for.
+TENANT_ROLE = "icc_tenant"
+TENANT_SETTING = "app.business_ids"
+
+
+class Tenant(Protocol):
+    """What a tenant-scoped unit of work needs of the acting principal (identity.schemas.Principal)."""
+
+    is_platform_admin: bool
+
+    @property
+    def memberships(self) -> Sequence[Any]: ...
+
+
+def _enter_tenant(session: Session, tenant: Tenant) -> bool:
+    """Switch this transaction to the tenant role with the principal's businesses; False where there is no RLS.
+
+    Platform admins act across businesses (dispute decisions, the audit log) and keep the app's role; what
+    they do is audited. SQLite (embedded mode) has no row-level security: the scoped statements are the line.
+    """
+    if tenant.is_platform_admin or session.get_bind().dialect.name != "postgresql":
+        return False
+    ids = ",".join(str(m.business_id) for m in tenant.memberships)
+    session.execute(sa.text("SELECT set_config(:name, :ids, true)"), {"name": TENANT_SETTING, "ids": ids})
+    session.execute(sa.text(f"SET LOCAL ROLE {TENANT_ROLE}"))
+    return True
+
+
+def _leave_tenant(session: Session) -> None:
+    """Back to the app's role before the commit. SET LOCAL ends with the transaction anyway, but a unit of work
+    that joins an outer transaction (tests, nested work) must not leave its role and setting behind."""
+    session.flush()  # every write is checked by the policies while still acting as the tenant
+    session.execute(sa.text("RESET ROLE"))
+    session.execute(sa.text("SELECT set_config(:name, '', true)"), {"name": TENANT_SETTING})
+
+
 @contextlib.contextmanager
-def unit_of_work() -> Iterator[Session]:
-    """One transaction: commit on success, roll back on error; then send the tasks it enqueued."""
+def unit_of_work(*, tenant: Tenant | None = None) -> Iterator[Session]:
+    """One transaction: commit on success, roll back on error; then send the tasks it enqueued.
+
+    `tenant`: the principal a request acts for. On PostgreSQL the transaction then runs as the tenant role, so
+    row-level security hides every other business's rows even from a query that forgot its scope. Workers and
+    system tasks act for no tenant and pass nothing.
+    """
     session = new_session()
     try:
+        scoped = tenant is not None and _enter_tenant(session, tenant)
         yield session
+        if scoped:
+            _leave_tenant(session)
         session.commit()
         tasks = pending_tasks(session)
     except BaseException:

@@ -5,6 +5,7 @@ final and audited."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlmodel import Session, col, select
@@ -14,15 +15,47 @@ from icc_app.core.errors import Conflict, NotFound, PermissionDenied, Validation
 from icc_app.core.models import utcnow
 from icc_app.core.storage import get_storage
 from icc_app.exchange import orders as orders_service
+from icc_app.exchange import scoping
 from icc_app.exchange.common import notify_traders
 from icc_app.exchange.lots import decimal
-from icc_app.exchange.models import Dispute, DisputeMessage, DisputeResolution, DisputeStatus, Order, OrderStatus
+from icc_app.exchange.models import Dispute, DisputeEvent, DisputeMessage, DisputeResolution, DisputeStatus, Order, OrderStatus
 from icc_app.identity.permissions import require_platform_admin
 from icc_app.identity.schemas import Principal
 from icc_app.identity.models import User
 
 REASONS = ["not_received", "quality_not_as_described", "quantity_short", "payment_not_received", "wrong_product",
            "other"]
+
+
+@dataclass(frozen=True)
+class Rule:
+    sources: frozenset[str]  # "" is the start: a dispute being opened
+    target: DisputeStatus
+    parties: frozenset[str]
+
+
+TRANSITIONS: dict[str, Rule] = {
+    "open": Rule(frozenset({""}), DisputeStatus.open, frozenset({"buyer", "seller"})),
+    "resolve": Rule(frozenset({DisputeStatus.open.value}), DisputeStatus.resolved, frozenset({"admin"})),
+}
+
+
+def transition(session: Session, dispute: Dispute, verb: str, *, party: str, actor_id: uuid.UUID | None,
+               note: str = "", current: str | None = None) -> Dispute:
+    """The only code that sets a dispute's status; writes a DisputeEvent (who, when, from, to, why)."""
+    rule = TRANSITIONS[verb]
+    current = DisputeStatus(dispute.status).value if current is None else current
+    if party not in rule.parties:
+        raise PermissionDenied(f"Only the {' or '.join(sorted(rule.parties))} can {verb} a dispute.")
+    if current not in rule.sources:
+        raise Conflict("This dispute is already resolved: the decision is final." if current == "resolved"
+                       else f"A {current} dispute cannot be {verb}ed.")
+    dispute.status = rule.target
+    session.add(dispute)
+    session.flush()
+    session.add(DisputeEvent(dispute_id=dispute.id, actor_id=actor_id, from_status=current,
+                             to_status=rule.target.value, note=note[:1000]))
+    return dispute
 
 
 def _evidence(files: list[tuple[bytes, str]]) -> list[dict]:
@@ -51,8 +84,7 @@ def open_dispute(session: Session, *, principal: Principal, order_id: uuid.UUID,
     business_id = order.buyer_business_id if party == "buyer" else order.seller_business_id
     dispute = Dispute(order_id=order.id, opened_by_business_id=business_id, opened_by=principal.user_id,
                       reason=reason, description=description[:10000])
-    session.add(dispute)
-    session.flush()
+    transition(session, dispute, "open", party=party, actor_id=principal.user_id, note=reason, current="")
     session.add(DisputeMessage(dispute_id=dispute.id, author_id=principal.user_id, author_party=party,
                                body=description[:10000], evidence=_evidence(evidence or [])))
     audit.record(session, action="exchange.dispute.opened", object_type="dispute", object_id=dispute.id,
@@ -71,7 +103,7 @@ def _tell_admins(session: Session, title: str, body: str, dispute: Dispute) -> N
 
 
 def _load(session: Session, principal: Principal, dispute_id: uuid.UUID) -> tuple[Dispute, Order, str]:
-    dispute = session.get(Dispute, dispute_id)
+    dispute = session.exec(scoping.readable_disputes(principal).where(Dispute.id == dispute_id)).first()
     if dispute is None:
         raise NotFound("Dispute not found.")
     order, party = orders_service.load(session, principal, dispute.order_id)
@@ -121,9 +153,10 @@ def resolve(session: Session, *, principal: Principal, dispute_id: uuid.UUID, re
                                    field="refund_amount")
     elif outcome == DisputeResolution.full_refund:
         refund = order.total
-    dispute.status, dispute.resolution, dispute.refund_amount = DisputeStatus.resolved, outcome, refund
+    transition(session, dispute, "resolve", party="admin", actor_id=principal.user_id,
+               note=f"{outcome.value}: {decision}")
+    dispute.resolution, dispute.refund_amount = outcome, refund
     dispute.decision, dispute.resolved_by, dispute.resolved_at = decision[:10000], principal.user_id, utcnow()
-    session.add(dispute)
     verb = "resolve_cancel" if outcome in (DisputeResolution.full_refund, DisputeResolution.cancel) else "resolve_resume"
     orders_service.transition(session, order, verb, party="admin", actor_id=principal.user_id,
                               note=f"dispute resolved: {outcome.value.replace('_', ' ')}"
@@ -151,7 +184,8 @@ def for_order(session: Session, *, principal: Principal, order_id: uuid.UUID) ->
 def queue(session: Session, *, principal: Principal, status: str = "open") -> list[tuple[Dispute, Order]]:
     require_platform_admin(principal)
     return list(session.exec(select(Dispute, Order).join(Order, col(Order.id) == Dispute.order_id)
-                             .where(Dispute.status == status).order_by(col(Dispute.created_at))))
+                             .where(scoping.condition(scoping.readable_disputes(principal)),
+                                    Dispute.status == status).order_by(col(Dispute.created_at))))
 
 
 def refund_total(disputes: list[Dispute]) -> Decimal:

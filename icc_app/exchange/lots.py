@@ -20,6 +20,7 @@ from icc_app.core.db import enqueue
 from icc_app.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from icc_app.core.models import utcnow
 from icc_app.core.storage import get_storage
+from icc_app.exchange import scoping
 from icc_app.exchange.common import seller
 from icc_app.exchange.models import Lot, LotEvent, LotPhoto, LotStatus, ProductType, StrainType, Unit
 from icc_app.identity.models import BusinessLicense, LicenseRegistryEntry, LicenseStatus, Verification
@@ -140,11 +141,11 @@ def create_lot(session: Session, *, principal: Principal, business_id: uuid.UUID
 
 def own_lot(session: Session, principal: Principal, lot_id: uuid.UUID, *, lock: bool = False) -> Lot:
     """A lot of one of the principal's businesses, for the seller's actions; another tenant's lot is a 404."""
-    query = select(Lot).where(Lot.id == lot_id)
+    query = scoping.writable_lots(principal).where(Lot.id == lot_id)
     if lock and session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update()
     lot = session.exec(query).first()
-    if lot is None or principal.membership(lot.business_id) is None:
+    if lot is None:
         raise NotFound("Lot not found.")
     seller(principal, lot.business_id)
     return lot
@@ -290,14 +291,14 @@ def list_own(session: Session, *, principal: Principal, business_id: uuid.UUID, 
     from icc_app.identity.permissions import require_member
 
     require_member(principal, business_id, product=Product.exchange)
-    return list(session.exec(select(Lot).where(Lot.business_id == business_id)
+    return list(session.exec(scoping.writable_lots(principal).where(Lot.business_id == business_id)
                              .order_by(col(Lot.created_at).desc()).limit(limit)))
 
 
 def lot_coas(session: Session, *, principal: Principal, lot_id: uuid.UUID) -> list[CoaDocument]:
     """The COAs uploaded for one of the principal's lots, newest first."""
-    lot = session.get(Lot, lot_id)
-    if lot is None or principal.membership(lot.business_id) is None:
+    lot = session.exec(scoping.writable_lots(principal).where(Lot.id == lot_id)).first()
+    if lot is None:
         raise NotFound("Lot not found.")
     return list(session.exec(select(CoaDocument).where(CoaDocument.lot_id == lot.id, CoaDocument.business_id == lot.business_id)
                              .order_by(col(CoaDocument.created_at).desc())))
@@ -305,20 +306,10 @@ def lot_coas(session: Session, *, principal: Principal, lot_id: uuid.UUID) -> li
 
 def visible_lot(session: Session, principal: Principal | None, lot_id: uuid.UUID) -> Lot:
     """Buyers see active lots (and lots they hold an offer or order on); sellers see their own in any state."""
-    lot = session.get(Lot, lot_id)
+    lot = session.exec(scoping.readable_lots(principal).where(Lot.id == lot_id)).first()
     if lot is None:
         raise NotFound("Lot not found.")
-    if principal is not None and principal.membership(lot.business_id) is not None:
-        return lot
-    if LotStatus(lot.status) in (LotStatus.active, LotStatus.sold_out):
-        return lot
-    if principal is not None:
-        from icc_app.exchange.models import Offer
-
-        mine = [m.business_id for m in principal.memberships]
-        if session.exec(select(Offer.id).where(Offer.lot_id == lot.id, col(Offer.buyer_business_id).in_(mine))).first():
-            return lot
-    raise NotFound("Lot not found.")
+    return lot
 
 
 def require_not_own(principal: Principal, lot: Lot) -> None:

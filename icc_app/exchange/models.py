@@ -227,6 +227,11 @@ class Order(UUIDModel, table=True):
     # For in-app payments later; nothing here moves money.
     escrow_status: str | None = Field(default=None, max_length=20)
     escrow_reference: str | None = Field(default=None, max_length=120)
+    # What the seller wrote when shipping and the buyer when receiving (the confirmation dialogs).
+    manifest_number: str | None = Field(default=None, max_length=40)  # Metrc transfer manifest
+    carrier: str | None = Field(default=None, max_length=80)
+    tracking_number: str | None = Field(default=None, max_length=80)
+    received_qty: Decimal | None = Field(default=None, sa_type=QUANTITY)
 
     @property
     def reference(self) -> str:
@@ -276,6 +281,30 @@ class Dispute(UUIDModel, table=True):
     decision: str | None = Field(default=None, sa_type=sa.Text)
     resolved_by: uuid.UUID | None = None
     resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class DisputeEvent(BigIntModel, table=True):
+    """Who moved a dispute from which status to which, and why (disputes.transition writes it)."""
+
+    __tablename__ = "dispute_events"
+
+    dispute_id: uuid.UUID = Field(foreign_key="disputes.id", index=True, ondelete="CASCADE")
+    actor_id: uuid.UUID | None = None
+    from_status: str = Field(max_length=10)
+    to_status: str = Field(max_length=10)
+    note: str = Field(default="", max_length=1000)
+
+
+class IdempotencyKey(BigIntModel, table=True):
+    """A creating action's key (one per form render or API request): a repeat returns the first object."""
+
+    __tablename__ = "exchange_idempotency_keys"
+    __table_args__ = (sa.UniqueConstraint("business_id", "key", name="uq_exchange_idempotency_business_key"),)
+
+    business_id: uuid.UUID = Field(foreign_key="businesses.id", ondelete="CASCADE")
+    key: str = Field(max_length=80)
+    action: str = Field(max_length=40)  # lot.create / offer.create / dispute.open
+    object_id: uuid.UUID | None = None
 
 
 class DisputeMessage(BigIntModel, table=True):

@@ -20,6 +20,7 @@ from icc_app.core.errors import Conflict, NotFound, PermissionDenied, Validation
 from icc_app.core.models import utcnow
 from icc_app.core.storage import get_storage
 from icc_app.exchange import lots as lots_service
+from icc_app.exchange import scoping
 from icc_app.exchange.common import business_name, buyer, notify_traders, seller
 from icc_app.exchange.models import (
     Lot,
@@ -89,7 +90,7 @@ def _party(principal: Principal, offer: Offer) -> OfferParty:
 
 
 def _load(session: Session, principal: Principal, offer_id: uuid.UUID) -> tuple[Offer, OfferParty]:
-    offer = session.get(Offer, offer_id)
+    offer = session.exec(scoping.writable_offers(principal).where(Offer.id == offer_id)).first()
     if offer is None:
         raise NotFound("Offer not found.")
     return offer, _party(principal, offer)
@@ -313,7 +314,8 @@ def list_offers(session: Session, *, principal: Principal, business_id: uuid.UUI
     from icc_app.identity.models import Product
 
     require_member(principal, business_id, product=Product.exchange)
-    query = select(Offer, Lot).join(Lot, col(Lot.id) == Offer.lot_id)
+    query = select(Offer, Lot).join(Lot, col(Lot.id) == Offer.lot_id).where(
+        scoping.condition(scoping.readable_offers(principal)))
     if side == "selling":
         query = query.where(Offer.seller_business_id == business_id)
     elif side == "buying":

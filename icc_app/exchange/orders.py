@@ -20,6 +20,7 @@ from icc_app.core import audit
 from icc_app.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from icc_app.core.models import utcnow
 from icc_app.exchange import lots as lots_service
+from icc_app.exchange import scoping
 from icc_app.exchange.common import notify_traders
 from icc_app.exchange.lots import decimal
 from icc_app.exchange.models import Lot, LotStatus, Order, OrderEvent, OrderStatus, PaymentTerms
@@ -71,7 +72,7 @@ def party_of(principal: Principal, order: Order) -> str:
 
 
 def load(session: Session, principal: Principal, order_id: uuid.UUID, *, lock: bool = False) -> tuple[Order, str]:
-    query = select(Order).where(Order.id == order_id)
+    query = scoping.writable_orders(principal).where(Order.id == order_id)
     if lock and session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update()
     order = session.exec(query).first()
@@ -192,7 +193,8 @@ def events(session: Session, *, principal: Principal, order_id: uuid.UUID) -> li
 def list_orders(session: Session, *, principal: Principal, business_id: uuid.UUID, side: str = "all",
                 status: str | None = None, limit: int = 50, offset: int = 0) -> list[tuple[Order, Lot]]:
     require_member(principal, business_id, product=Product.exchange)
-    query = select(Order, Lot).join(Lot, col(Lot.id) == Order.lot_id)
+    query = select(Order, Lot).join(Lot, col(Lot.id) == Order.lot_id).where(
+        scoping.condition(scoping.readable_orders(principal)))
     if side == "selling":
         query = query.where(Order.seller_business_id == business_id)
     elif side == "buying":

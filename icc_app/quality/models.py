@@ -79,3 +79,17 @@ class PriceModel(UUIDModel, table=True):
     trained_at: datetime = Field(sa_type=UTCDateTime)
     promoted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     promoted_by: uuid.UUID | None = None
+
+
+class QualityEvent(BigIntModel, table=True):
+    """A status change of a scoring config or a price model: who, when, from, to, why."""
+
+    __tablename__ = "cqi_events"
+
+    object_type: str = Field(max_length=20)  # cqi_config / cqi_price_model
+    object_id: uuid.UUID = Field(index=True)
+    version: int
+    actor_id: uuid.UUID | None = None
+    from_status: str = Field(max_length=10)
+    to_status: str = Field(max_length=10)
+    note: str = Field(default="", max_length=500)

@@ -23,6 +23,7 @@ from icc_app.exchange.models import Lot, Order, OrderStatus, ProductType, Unit
 from icc_app.identity.permissions import require_platform_admin
 from icc_app.identity.schemas import Principal
 from icc_app.labs.models import CoaDocument
+from icc_app.quality import transitions
 from icc_app.quality.models import CQIScore, ModelStatus, PriceModel
 
 FEATURES = ["thc_pct", "cbd_pct", "terpenes_pct", "safety", "water_activity", "age_days", "product_type", "unit",
@@ -113,6 +114,7 @@ def train(session: Session, *, min_trades: int = 30) -> PriceModel:
                                                       for i in range(101)]})
     session.add(model)
     session.flush()
+    transitions.record_created(session, model, actor_id=None, note="trained")
     audit.record(session, action="quality.model.trained", object_type="cqi_price_model", object_id=version,
                  after={k: v for k, v in model.metrics.items() if k != "price_percentiles"})
     return model
@@ -142,12 +144,10 @@ def promote(session: Session, *, admin: Principal, model_id: uuid.UUID) -> Price
     if problem:
         raise ValidationFailed(problem)
     for other in session.exec(select(PriceModel).where(PriceModel.status == ModelStatus.promoted)):
-        other.status = ModelStatus.retired
-        session.add(other)
-    model.status, model.promoted_at, model.promoted_by = ModelStatus.promoted, utcnow(), admin.user_id
-    session.add(model)
-    audit.record(session, action="quality.model.promoted", object_type="cqi_price_model", object_id=model.version,
-                 actor_id=admin.user_id, after={"mae": model.metrics["mae"], "baseline_mae": model.metrics["baseline_mae"]})
+        transitions.model_transition(session, other, "retire", actor="system", actor_id=admin.user_id,
+                                     note=f"model v{model.version} promoted")
+    transitions.model_transition(session, model, "promote", actor="admin", actor_id=admin.user_id,
+                                 note=f"validation MAE ${model.metrics['mae']} vs baseline ${model.metrics['baseline_mae']}")
     return model
 
 

@@ -19,7 +19,7 @@ from icc_app.exchange.models import Dispute, DisputeResolution, Lot, LotStatus, 
 from icc_app.identity.permissions import require_platform_admin
 from icc_app.identity.schemas import Principal
 from icc_app.labs.models import CoaDocument, LabAnalyte
-from icc_app.quality import calibration, scoring
+from icc_app.quality import calibration, scoring, transitions
 from icc_app.quality.models import ConfigStatus, CQIScore, ScoringConfig
 
 LOST = (DisputeResolution.full_refund, DisputeResolution.partial_refund, DisputeResolution.cancel)
@@ -29,10 +29,13 @@ def active_config(session: Session) -> ScoringConfig:
     """The active config; version 1 with the default weights is created on first use."""
     config = session.exec(select(ScoringConfig).where(ScoringConfig.status == ConfigStatus.active)).first()
     if config is None:
-        config = ScoringConfig(version=1, status=ConfigStatus.active, weights=dict(scoring.DEFAULT_WEIGHTS),
-                               params=dict(scoring.DEFAULT_PARAMS), note="defaults", activated_at=utcnow())
+        config = ScoringConfig(version=1, weights=dict(scoring.DEFAULT_WEIGHTS), params=dict(scoring.DEFAULT_PARAMS),
+                               note="defaults")
         session.add(config)
         session.flush()
+        transitions.record_created(session, config, actor_id=None, note="the default weights")
+        transitions.config_transition(session, config, "activate", actor="system", actor_id=None,
+                                      note="first use: the defaults")
     return config
 
 
@@ -163,6 +166,7 @@ def create_draft(session: Session, *, admin: Principal, weights: dict, params: d
     config = ScoringConfig(version=version, weights=weights, params=params, note=note[:500], created_by=admin.user_id)
     session.add(config)
     session.flush()
+    transitions.record_created(session, config, actor_id=admin.user_id, note=note)
     audit.record(session, action="quality.config.drafted", object_type="cqi_config", object_id=config.version,
                  actor_id=admin.user_id, after={"weights": weights, "params": params, "note": note})
     return config
@@ -206,12 +210,10 @@ def activate(session: Session, *, admin: Principal, config_id: uuid.UUID) -> Sco
         raise Conflict(f"Version {target.version} is {ConfigStatus(target.status).value}: only a draft is activated.")
     for config in configs:
         if ConfigStatus(config.status) == ConfigStatus.active:
-            config.status = ConfigStatus.retired
-            session.add(config)
-    target.status, target.activated_at, target.activated_by = ConfigStatus.active, utcnow(), admin.user_id
-    session.add(target)
-    audit.record(session, action="quality.config.activated", object_type="cqi_config", object_id=target.version,
-                 actor_id=admin.user_id, after={"weights": target.weights})
+            transitions.config_transition(session, config, "retire", actor="system", actor_id=admin.user_id,
+                                          note=f"version {target.version} activated")
+    transitions.config_transition(session, target, "activate", actor="admin", actor_id=admin.user_id,
+                                  note=target.note)
     enqueue(session, "quality.rescore_all_active_lots")
     return target
 
