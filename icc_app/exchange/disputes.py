@@ -15,7 +15,7 @@ from icc_app.core.errors import Conflict, NotFound, PermissionDenied, Validation
 from icc_app.core.models import utcnow
 from icc_app.core.storage import get_storage
 from icc_app.exchange import orders as orders_service
-from icc_app.exchange import scoping
+from icc_app.exchange import idempotency, scoping
 from icc_app.exchange.common import notify_traders
 from icc_app.exchange.lots import decimal
 from icc_app.exchange.models import Dispute, DisputeEvent, DisputeMessage, DisputeResolution, DisputeStatus, Order, OrderStatus
@@ -67,10 +67,14 @@ def _evidence(files: list[tuple[bytes, str]]) -> list[dict]:
 
 
 def open_dispute(session: Session, *, principal: Principal, order_id: uuid.UUID, reason: str, description: str,
-                 evidence: list[tuple[bytes, str]] | None = None) -> Dispute:
+                 evidence: list[tuple[bytes, str]] | None = None, idempotency_key: str | None = None) -> Dispute:
     order, party = orders_service.load(session, principal, order_id, lock=True)
     if party == "admin":
         raise PermissionDenied("Only the buyer or the seller opens a dispute.")
+    business_id = order.buyer_business_id if party == "buyer" else order.seller_business_id
+    earlier = idempotency.claim(session, business_id=business_id, key=idempotency_key, action="dispute.open")
+    if earlier is not None:
+        return session.exec(scoping.readable_disputes(principal).where(Dispute.id == earlier)).one()
     if reason not in REASONS:
         raise ValidationFailed("Choose a reason.", field="reason")
     description = (description or "").strip()
@@ -81,10 +85,10 @@ def open_dispute(session: Session, *, principal: Principal, order_id: uuid.UUID,
     before = OrderStatus(order.status).value
     orders_service.transition(session, order, "dispute", party=party, actor_id=principal.user_id, note=reason)
     order.status_before_dispute = before
-    business_id = order.buyer_business_id if party == "buyer" else order.seller_business_id
     dispute = Dispute(order_id=order.id, opened_by_business_id=business_id, opened_by=principal.user_id,
                       reason=reason, description=description[:10000])
     transition(session, dispute, "open", party=party, actor_id=principal.user_id, note=reason, current="")
+    idempotency.settle(session, business_id=business_id, key=idempotency_key, object_id=dispute.id)
     session.add(DisputeMessage(dispute_id=dispute.id, author_id=principal.user_id, author_party=party,
                                body=description[:10000], evidence=_evidence(evidence or [])))
     audit.record(session, action="exchange.dispute.opened", object_type="dispute", object_id=dispute.id,

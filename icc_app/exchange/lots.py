@@ -20,7 +20,7 @@ from icc_app.core.db import enqueue
 from icc_app.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from icc_app.core.models import utcnow
 from icc_app.core.storage import get_storage
-from icc_app.exchange import scoping
+from icc_app.exchange import idempotency, scoping
 from icc_app.exchange.common import seller
 from icc_app.exchange.models import Lot, LotEvent, LotPhoto, LotStatus, ProductType, StrainType, Unit
 from icc_app.identity.models import BusinessLicense, LicenseRegistryEntry, LicenseStatus, Verification
@@ -125,14 +125,20 @@ def _premises(session: Session, business_id: uuid.UUID) -> tuple[float | None, f
     return None, None, lic.state if lic else None
 
 
-def create_lot(session: Session, *, principal: Principal, business_id: uuid.UUID, data: LotInput) -> Lot:
+def create_lot(session: Session, *, principal: Principal, business_id: uuid.UUID, data: LotInput,
+               idempotency_key: str | None = None) -> Lot:
+    """A draft lot; a repeat of the same idempotency key (a double click) returns the first one."""
     seller(principal, business_id)
+    earlier = idempotency.claim(session, business_id=business_id, key=idempotency_key, action="lot.create")
+    if earlier is not None:
+        return session.exec(scoping.writable_lots(principal).where(Lot.id == earlier)).one()
     values = _validated(data)
     latitude, longitude, state = _premises(session, business_id)
     lot = Lot(business_id=business_id, created_by=principal.user_id, available_qty=values["quantity"],
               latitude=latitude, longitude=longitude, state=state, **values)
     session.add(lot)
     session.flush()
+    idempotency.settle(session, business_id=business_id, key=idempotency_key, object_id=lot.id)
     audit.record(session, action="exchange.lot.created", object_type="lot", object_id=lot.id,
                  actor_id=principal.user_id, business_id=business_id,
                  after={k: v for k, v in values.items() if k != "description"})

@@ -122,11 +122,42 @@ def _announce(session: Session, order: Order, title: str, body: str = "") -> Non
                        link=f"/exchange/orders/{order.id}")
 
 
-def act(session: Session, *, principal: Principal, order_id: uuid.UUID, verb: str, note: str = "") -> Order:
-    """The entry point of the buyer's and seller's buttons: confirm, ship, receive, cancel."""
+def _text(value: str | None, field: str, limit: int) -> str | None:
+    value = (value or "").strip()
+    if any(ord(c) < 32 for c in value):
+        raise ValidationFailed("Use letters, digits and punctuation only.", field=field)
+    if len(value) > limit:
+        raise ValidationFailed(f"At most {limit} characters.", field=field)
+    return value or None
+
+
+def act(session: Session, *, principal: Principal, order_id: uuid.UUID, verb: str, note: str = "",
+        manifest_number: str | None = None, carrier: str | None = None, tracking_number: str | None = None,
+        received_qty=None) -> Order:
+    """The entry point of the buyer's and seller's buttons: confirm, ship (with the transfer manifest, carrier
+    and tracking number), receive (with the quantity that arrived; less than ordered is noted), cancel."""
     if verb not in ("confirm", "ship", "receive", "cancel"):
         raise ValidationFailed(f"Unknown action {verb!r}.", field="action")
+    shipping = {"manifest_number": _text(manifest_number, "manifest_number", 40),
+                "carrier": _text(carrier, "carrier", 80), "tracking_number": _text(tracking_number, "tracking_number", 80)}
     order, party = load(session, principal, order_id, lock=True)
+    received = None
+    if verb == "receive" and received_qty not in (None, ""):
+        received = decimal(received_qty, "received_qty")
+        if received > order.quantity:
+            raise ValidationFailed(f"The order is for {lots_service.qty_text(order.quantity)} {order.unit}: enter what "
+                                   "arrived, at most that.", field="received_qty")
+    details = []
+    if verb == "ship":
+        order.manifest_number, order.carrier, order.tracking_number = (shipping["manifest_number"], shipping["carrier"],
+                                                                       shipping["tracking_number"])
+        details = [f"{k.replace('_', ' ')} {v}" for k, v in shipping.items() if v]
+    elif verb == "receive":
+        order.received_qty = received if received is not None else order.quantity
+        details = [f"received {lots_service.qty_text(order.received_qty)} {order.unit}"]
+        if order.received_qty < order.quantity:
+            details.append(f"SHORT by {lots_service.qty_text(order.quantity - order.received_qty)} {order.unit}")
+    note = "; ".join(filter(None, [note.strip(), *details]))
     return transition(session, order, verb, party=party, actor_id=principal.user_id, note=note)
 
 
