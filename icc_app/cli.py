@@ -168,9 +168,22 @@ def audit_verify() -> None:
     if report.ok:
         typer.echo(f"Audit chain intact: {report.rows_checked} rows verified.")
         return
-    typer.echo(f"Audit chain BROKEN at row {report.first_bad_id}: {report.problem} "
+    where = f" at row {report.first_bad_id}" if report.first_bad_id is not None else ""
+    typer.echo(f"Audit chain BROKEN{where}: {report.problem} "
                f"({report.rows_checked} rows verified before it).", err=True)
     raise typer.Exit(1)
+
+
+@audit_app.command("anchor")
+def audit_anchor() -> None:
+    """Write a signed checkpoint of the chain's head to storage (beat does this every 10 minutes)."""
+    from icc_app.core.audit import write_anchor
+    from icc_app.core.db import unit_of_work
+
+    with unit_of_work() as session:
+        anchor = write_anchor(session)
+    typer.echo("The audit log is empty: nothing to anchor." if anchor is None else
+               f"Checkpoint written: row {anchor.head_id} ({anchor.rows} rows), {anchor.written_at}.")
 
 
 @coa_app.command("parse")

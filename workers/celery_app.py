@@ -3,6 +3,11 @@
 Queues: `cqi` (scoring, CPU heavy), `notifications` (email and in-app), `default` (everything else). Tasks are
 named "product.verb" and routed by their product prefix. With no REDIS_URL (embedded mode) tasks run eagerly
 in the calling process, after the unit of work that enqueued them has committed.
+
+Delivery is at least once: a task is acknowledged after it ran (acks_late), so a worker killed mid-task leaves
+its message to be delivered again once the broker's visibility timeout passes. That timeout is kept above the
+longest task time limit (a task still running is never handed to a second worker) and every task is written
+to be run twice safely. Beat runs with a Redis lock (workers/beat.py), so two beat processes send one schedule.
 """
 
 from __future__ import annotations
@@ -32,6 +37,13 @@ ROUTES_BY_PREFIX = {
 }
 
 
+# Every task gets a hard time limit (its own or this default), and the visibility timeout stays above the
+# longest one: tests/workers check that no registered task outlives it.
+DEFAULT_SOFT_TIME_LIMIT = 1080
+DEFAULT_TIME_LIMIT = 1200
+VISIBILITY_TIMEOUT = DEFAULT_TIME_LIMIT + 300
+
+
 def route_for(name: str) -> str:
     for prefix, queue in ROUTES_BY_PREFIX.items():
         if name.startswith(prefix):
@@ -56,6 +68,10 @@ def create_celery() -> Celery:
         accept_content=["json"],
         task_acks_late=True,
         task_reject_on_worker_lost=True,
+        task_soft_time_limit=DEFAULT_SOFT_TIME_LIMIT,
+        task_time_limit=DEFAULT_TIME_LIMIT,
+        broker_transport_options={"visibility_timeout": VISIBILITY_TIMEOUT},
+        result_backend_transport_options={"visibility_timeout": VISIBILITY_TIMEOUT},
         worker_prefetch_multiplier=1,
         task_default_queue="default",
         task_queues=[Queue("default"), Queue("cqi"), Queue("notifications")],
@@ -69,6 +85,7 @@ def create_celery() -> Celery:
     from workers.beat import SCHEDULE
 
     app.conf.beat_schedule = SCHEDULE
+    app.conf.beat_scheduler = "workers.beat:LockedScheduler"
     return app
 
 

@@ -1,17 +1,25 @@
-"""Append-only, hash-chained audit log.
+"""Append-only, keyed hash-chained audit log with checkpoints kept outside the database.
 
 Every state change writes one row: who did what to which object, the before/after values, from which IP.
-Each row stores the hash of the previous row and its own hash over its content, so editing or deleting any
-row breaks the chain from that point on, and `python -m icc_app.cli audit verify` reports where. On
-PostgreSQL a trigger also refuses UPDATE and DELETE on the table (see the foundation migration).
+Each row stores the hash of the previous row and its own HMAC-SHA256 over its content, keyed with a secret
+that is not in the database (AUDIT_KEY, or one derived from SECRET_KEY under its own label). Editing a row
+and re-chaining the rest needs that key. Deleting the newest rows leaves a valid but shorter chain, so a beat
+task writes a signed checkpoint of the head (id, hash, row count) to storage every few minutes; verify checks
+the chain still contains the newest checkpoint's head. `python -m icc_app.cli audit verify` reports where the
+chain breaks. On PostgreSQL a trigger also refuses UPDATE and DELETE on the table (foundation migration).
+
+Rows written before the chain was keyed (plain SHA-256) still verify, but only before the first keyed row:
+a plain row after a keyed one is a re-chain.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import hmac
 import json
 import uuid
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
@@ -21,6 +29,8 @@ from sqlmodel import Field, Session, SQLModel, select
 from icc_app.core.models import UTCDateTime, utcnow
 
 GENESIS_HASH = "0" * 64
+ANCHOR_PREFIX = "audit_anchors"
+_KEY_LABEL = b"icc audit chain v1"
 # Serializes appends so that two transactions never chain onto the same previous row.
 _AUDIT_LOCK_KEY = 0x1CC_A0D1
 
@@ -54,7 +64,23 @@ def _jsonable(value: Any) -> Any:
     return str(value)  # UUID, Decimal, enums, dates
 
 
-def _row_hash(row: AuditLog) -> str:
+@functools.cache
+def _chain_key(secret: str) -> bytes:
+    """The HMAC key: AUDIT_KEY when set, else derived from SECRET_KEY with a label used for nothing else."""
+    return hmac.new(secret.encode(), _KEY_LABEL, hashlib.sha256).digest()
+
+
+def chain_key() -> bytes:
+    import os
+
+    from icc_app.settings import get_settings
+
+    settings = get_settings()
+    explicit = getattr(settings, "audit_key", None) or os.environ.get("AUDIT_KEY")
+    return _chain_key(explicit or settings.secret_key)
+
+
+def _canonical(row: AuditLog) -> bytes:
     payload = {
         "prev_hash": row.prev_hash,
         "occurred_at": row.occurred_at.isoformat(timespec="microseconds"),
@@ -67,8 +93,16 @@ def _row_hash(row: AuditLog) -> str:
         "after": row.after,
         "ip": row.ip,
     }
-    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _row_hash(row: AuditLog) -> str:
+    return hmac.new(chain_key(), _canonical(row), hashlib.sha256).hexdigest()
+
+
+def _legacy_hash(row: AuditLog) -> str:
+    """Plain SHA-256 of rows written before the chain was keyed."""
+    return hashlib.sha256(_canonical(row)).hexdigest()
 
 
 def record(
@@ -127,23 +161,94 @@ class ChainReport:
     problem: str | None = None
 
 
-def verify_chain(session: Session, *, batch_size: int = 5000) -> ChainReport:
-    """Walk the chain in id order; report the first row whose content or link does not match."""
+def verify_chain(session: Session, *, batch_size: int = 5000, anchors: bool = True) -> ChainReport:
+    """Walk the chain in id order; report the first row whose content or link does not match, then check that
+    the chain still holds the newest signed checkpoint (else its newest rows were deleted or re-chained)."""
     expected_prev = GENESIS_HASH
     checked = 0
     last_id = 0
+    keyed_seen = False
+    hashes: dict[int, str] = {}
+    anchor, anchor_problem = latest_anchor() if anchors else (None, None)
+    if anchor_problem:
+        return ChainReport(0, False, None, anchor_problem)
     while True:
         rows = session.exec(
             select(AuditLog).where(AuditLog.id > last_id).order_by(AuditLog.id).limit(batch_size)
         ).all()
         if not rows:
-            return ChainReport(rows_checked=checked, ok=True)
+            break
         for row in rows:
             if row.prev_hash != expected_prev:
                 return ChainReport(checked, False, row.id, "link broken: a row before it was changed or deleted")
-            if _row_hash(row) != row.hash:
-                return ChainReport(checked, False, row.id, "content changed after it was written")
+            if hmac.compare_digest(_row_hash(row), row.hash):
+                keyed_seen = True
+            elif keyed_seen or not hmac.compare_digest(_legacy_hash(row), row.hash):
+                return ChainReport(checked, False, row.id, "content changed after it was written "
+                                   "(its keyed hash does not match: edited, or re-chained without the key)")
             expected_prev = row.hash
             checked += 1
             last_id = row.id
+            if anchor is not None and row.id == anchor.head_id:
+                hashes[row.id] = row.hash
         session.expunge_all()
+    if anchor is not None:
+        if anchor.head_id not in hashes:
+            return ChainReport(checked, False, anchor.head_id,
+                               f"truncated: the checkpoint of {anchor.written_at} holds row {anchor.head_id} "
+                               f"({anchor.rows} rows) but the chain ends at row {last_id or 'none'} ({checked} rows)")
+        if not hmac.compare_digest(hashes[anchor.head_id], anchor.head_hash):
+            return ChainReport(checked, False, anchor.head_id,
+                               f"re-chained: row {anchor.head_id} differs from the checkpoint of {anchor.written_at}")
+    return ChainReport(rows_checked=checked, ok=True)
+
+
+# ---------------------------------------------------------------- checkpoints outside the database
+
+
+@dataclass(frozen=True)
+class Anchor:
+    head_id: int
+    head_hash: str
+    rows: int
+    written_at: str
+
+
+def _sign(body: dict) -> str:
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
+    return hmac.new(chain_key(), b"anchor|" + canonical, hashlib.sha256).hexdigest()
+
+
+def write_anchor(session: Session) -> Anchor | None:
+    """Store a signed checkpoint of the chain's head in storage; None while the log is empty."""
+    from icc_app.core.storage import get_storage
+
+    head = session.exec(select(AuditLog.id, AuditLog.hash).order_by(AuditLog.id.desc()).limit(1)).first()
+    if head is None:
+        return None
+    rows = session.exec(select(sa.func.count()).select_from(AuditLog).where(AuditLog.id <= head[0])).one()
+    anchor = Anchor(head_id=head[0], head_hash=head[1], rows=rows, written_at=utcnow().isoformat(timespec="seconds"))
+    body = asdict(anchor)
+    data = json.dumps({**body, "signature": _sign(body)}, sort_keys=True).encode()
+    get_storage().save(ANCHOR_PREFIX, data, filename=f"anchor-{anchor.head_id}.json")
+    return anchor
+
+
+def latest_anchor() -> tuple[Anchor | None, str | None]:
+    """(the checkpoint with the highest head id, None) or (None, what is wrong with a stored checkpoint)."""
+    from icc_app.core.storage import get_storage
+
+    storage = get_storage()
+    best: Anchor | None = None
+    for key in storage.keys(ANCHOR_PREFIX):
+        try:
+            raw = json.loads(storage.read(key))
+            signature = raw.pop("signature")
+            anchor = Anchor(**raw)
+        except (ValueError, KeyError, TypeError):
+            return None, f"checkpoint {key} is unreadable"
+        if not hmac.compare_digest(signature, _sign(raw)):
+            return None, f"checkpoint {key} has a bad signature (forged, or written with another key)"
+        if best is None or anchor.head_id > best.head_id:
+            best = anchor
+    return best, None

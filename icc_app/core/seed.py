@@ -124,6 +124,7 @@ def seed_exchange_demo(shared_coas) -> int:
     from icc_app.exchange.lots import LotInput
     from icc_app.exchange.models import Lot
     from icc_app.labs import service as labs
+    from icc_app.labs import tasks as labs_tasks
 
     with unit_of_work() as session:
         grower = identity.find_user_by_email(session, "grower@icc.demo")
@@ -142,8 +143,10 @@ def seed_exchange_demo(shared_coas) -> int:
                 title=title, product_type=kind, strain_name=strain, strain_type=strain_type, quantity=quantity,
                 unit=unit, min_order_qty=minimum, price_per_unit=price, description=f"{strain} from Evergreen Farms.",
                 delivery_terms="Delivered in WA within 3 business days"))
-        doc = labs.upload_coa(principal, business_id=farm.id, data=path.read_bytes(), filename=path.name, lot_id=lot.id)
-        labs.parse_document(doc.id)
+        with unit_of_work() as session:
+            doc = labs.upload_coa(session, principal, business_id=farm.id, data=path.read_bytes(), filename=path.name,
+                                  lot_id=lot.id)
+        labs_tasks.parse_document(doc.id)
         with unit_of_work() as session:
             lots.publish(session, principal=principal, lot_id=lot.id)
         listed += 1

@@ -47,6 +47,7 @@ def policies() -> dict[str, PrefixPolicy]:
         "licenses": PrefixPolicy(limit, frozenset({PDF}) | IMAGES, "license document"),
         "proof_of_funds": PrefixPolicy(limit, frozenset({PDF}) | IMAGES, "proof of funds"),
         "evidence": PrefixPolicy(limit, frozenset({PDF}) | IMAGES, "dispute evidence"),
+        "audit_anchors": PrefixPolicy(_mb(1), None, "audit checkpoint"),  # core/audit.py, outside the database
     }
 
 
@@ -97,6 +98,7 @@ class Storage(Protocol):
     def save(self, prefix: str, data: bytes, *, filename: str = "") -> StoredObject: ...
     def read(self, key: str) -> bytes: ...
     def exists(self, key: str) -> bool: ...
+    def keys(self, prefix: str) -> list[str]: ...
     def status(self) -> tuple[bool, str]: ...
 
 
@@ -129,6 +131,11 @@ class LocalStorage:
 
     def exists(self, key: str) -> bool:
         return self._path(key).exists()
+
+    def keys(self, prefix: str) -> list[str]:
+        base = self._path(prefix)
+        return sorted(str(p.relative_to(self.root.resolve())) for p in base.rglob("*") if p.is_file()
+                      and not p.name.startswith(".")) if base.is_dir() else []
 
     def status(self) -> tuple[bool, str]:
         try:
@@ -190,6 +197,13 @@ class S3Storage:
             if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
                 return False
             raise
+
+    def keys(self, prefix: str) -> list[str]:
+        found = []
+        for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket,
+                                                                           Prefix=self._key(prefix) + "/"):
+            found += [item["Key"][len(self._key("")):] for item in page.get("Contents", [])]
+        return sorted(found)
 
     def status(self) -> tuple[bool, str]:
         try:

@@ -1,8 +1,9 @@
-"""Platform tasks: email delivery and the nightly audit-chain check."""
+"""Platform tasks: email delivery, the nightly audit-chain check and the audit checkpoint."""
 
 from __future__ import annotations
 
 import logging
+import uuid
 
 from sqlmodel import select
 
@@ -18,12 +19,28 @@ log = logging.getLogger(__name__)
     autoretry_for=(OSError,),
     retry_backoff=True,
     retry_kwargs={"max_retries": 5},
+    soft_time_limit=60,
+    time_limit=90,
 )
-def send_email(*, to: str, template: str, context: dict) -> str:
-    return notifications.send_email(to=to, template=template, context=context)
+def send_email(email_id: str | None = None, *, to: str | None = None, template: str | None = None,
+               context: dict | None = None) -> str:
+    """Deliver one outbox email by its id (idempotent: a second run sends nothing). The keyword form (to,
+    template, context) is kept for messages queued before the outbox existed and is not de-duplicated."""
+    if email_id is not None:
+        return notifications.deliver(uuid.UUID(email_id))
+    return notifications.send_email(to=to or "", template=template or "", context=context or {})
 
 
-@celery_app.task(name="core.verify_audit_chain")
+@celery_app.task(name="core.anchor_audit_chain", soft_time_limit=120, time_limit=180)
+def anchor_audit_chain() -> dict:
+    """Write a signed checkpoint of the chain's head to storage (outside the database). Idempotent: the same
+    head makes the same checkpoint, stored once under its content address."""
+    with unit_of_work() as session:
+        anchor = audit.write_anchor(session)
+    return {"head_id": anchor.head_id if anchor else None}
+
+
+@celery_app.task(name="core.verify_audit_chain", soft_time_limit=1000, time_limit=1150)
 def verify_audit_chain() -> dict:
     """Verify the whole chain; on failure notify every platform admin (in-app and email)."""
     from icc_app.identity.models import User

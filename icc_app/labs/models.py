@@ -12,12 +12,16 @@ from sqlmodel import Field
 
 from icc_app.core.models import BigIntModel, UTCDateTime, UUIDModel
 
+# A parse with no readable potency or test date is not "parsed": it waits for a person (issue 14).
+REQUIRED_FOR_LISTING = {"potency (total THC or CBD)": ("total_thc_pct", "total_cbd_pct"), "test date": ("date_tested",)}
+MAX_PARSE_RUNS = 3  # a parse whose worker died this many times is failed (a poison file must not loop forever)
+
 
 class CoaStatus(str, enum.Enum):
     queued = "queued"
     parsing = "parsing"
     parsed = "parsed"
-    needs_review = "needs review"  # readable only in part (no text layer, encrypted...): values by hand
+    needs_review = "needs review"  # read only in part (no potency or date, no text layer...): values by hand
     rejected = "rejected"  # not a COA we can read at all (not a PDF, corrupted, empty)
     failed = "failed"  # the parser itself broke; the file is kept and the task can be re-run
 
@@ -27,11 +31,14 @@ class CoaStatus(str, enum.Enum):
 
 
 _ENDS = {CoaStatus.parsed, CoaStatus.needs_review, CoaStatus.rejected, CoaStatus.failed}
-# queued -> parsing -> an end state; an end state may be queued again (re-parse); a stuck parse may fail.
+# queued -> parsing -> an end state; an end state may be queued again (re-parse); a stuck parse may fail;
+# parsing -> parsing only when the same attempt resumes (a re-delivered task after a worker was killed);
+# needs review -> parsed when a person entered what could not be read.
 TRANSITIONS: dict[CoaStatus, set[CoaStatus]] = {
     CoaStatus.queued: {CoaStatus.parsing, CoaStatus.failed},
-    CoaStatus.parsing: _ENDS,
-    **{end: {CoaStatus.queued, CoaStatus.parsing} for end in _ENDS},
+    CoaStatus.parsing: _ENDS | {CoaStatus.parsing},
+    CoaStatus.needs_review: {CoaStatus.queued, CoaStatus.parsing, CoaStatus.parsed},
+    **{end: {CoaStatus.queued, CoaStatus.parsing} for end in _ENDS - {CoaStatus.needs_review}},
 }
 
 
@@ -68,7 +75,10 @@ class CoaDocument(UUIDModel, table=True):
     engine: str | None = Field(default=None, max_length=20)
     pages: int | None = None
     parse_ms: int | None = None
-    attempts: int = Field(default=0)
+    attempts: int = Field(default=0)  # distinct parse attempts (a resumed attempt is the same one)
+    parse_attempt_id: str | None = Field(default=None, max_length=64)  # the task id of the current/last attempt
+    parse_runs: int = Field(default=0)  # times the current attempt was started (resumes after a lost worker)
+    parse_started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     parsed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     parsed: dict | None = Field(default=None, sa_type=sa.JSON)
     flags: list[dict] = Field(default_factory=list, sa_type=sa.JSON)
@@ -101,6 +111,20 @@ class CoaDocument(UUIDModel, table=True):
     mycotoxins_status: str | None = Field(default=None, max_length=10)
     residual_solvents_status: str | None = Field(default=None, max_length=10)
     foreign_matter_status: str | None = Field(default=None, max_length=10)
+
+
+class CoaEvent(BigIntModel, table=True):
+    """One status change of a COA: who (None: the worker), which verb, from, to, why, under which attempt."""
+
+    __tablename__ = "coa_events"
+
+    document_id: uuid.UUID = Field(foreign_key="coa_documents.id", index=True, ondelete="CASCADE")
+    actor_id: uuid.UUID | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
+    verb: str = Field(max_length=40)
+    from_status: str = Field(max_length=20)
+    to_status: str = Field(max_length=20)
+    reason: str | None = Field(default=None, max_length=500)
+    attempt_id: str | None = Field(default=None, max_length=64)
 
 
 class LabAnalyte(BigIntModel, table=True):

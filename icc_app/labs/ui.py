@@ -1,5 +1,8 @@
 """COA pages: the list with upload (/coas) and the viewer (/coas/[coa_id]): parsed panels beside the
-original PDF, authenticity flags, parse progress, and the hand-correction form."""
+original PDF, authenticity flags, parse progress, and the hand-correction form.
+
+The viewer never says a document lacks something the parser did not find: a missing value is "not read", the
+page lists what could not be read, and a value the parser was unsure of carries a "check this" badge."""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ import uuid
 
 import reflex as rx
 
+from icc_app.core.db import unit_of_work
 from icc_app.core.errors import DomainError
 from icc_app.identity.models import Product
 from icc_app.identity.permissions import has_product
@@ -26,6 +30,10 @@ PANEL_LABELS = {
 }
 FIELD_LABELS = {f: f.replace("_pct", " %").replace("_aw", " (aw)").replace("_", " ").capitalize()
                 for f in CORRECTABLE_FIELDS}
+NOT_READ = "not read"
+# What the viewer lists as "could not be read" when the parser found nothing for it.
+KEY_FIELDS = ("total_thc_pct", "total_cbd_pct", "date_tested", "lab_name", "lab_license", "sample_name",
+              *STATUS_FIELDS)
 STATUS_COLORS = {"parsed": "green", "queued": "gray", "parsing": "blue", "needs review": "amber",
                  "rejected": "red", "failed": "red"}
 
@@ -67,7 +75,11 @@ class CoaListState(SessionState):
             return redirect
         business_id = _exchange_business(principal)
         self.can_upload = business_id is not None
-        self.rows = [_row(d) for d in service.list_documents(principal, business_id)] if business_id else []
+        if business_id:
+            with unit_of_work() as session:
+                self.rows = [_row(d) for d in service.list_documents(session, principal, business_id)]
+        else:
+            self.rows = []
         self.loaded = True
 
     @rx.event
@@ -96,8 +108,9 @@ class CoaListState(SessionState):
         try:
             file = files[0]
             data = await file.read()
-            doc = service.upload_coa(principal, business_id=business_id, data=data, filename=file.name or "coa.pdf",
-                                     claimed_total_thc_pct=claimed)
+            with unit_of_work() as session:
+                doc = service.upload_coa(session, principal, business_id=business_id, data=data,
+                                         filename=file.name or "coa.pdf", claimed_total_thc_pct=claimed)
         except DomainError as exc:
             self.uploading = False
             self.upload_error = exc.message
@@ -115,6 +128,8 @@ class CoaViewState(SessionState):
     cannabinoids: list[dict[str, str]] = []
     terpenes: list[dict[str, str]] = []
     history: list[dict[str, str]] = []
+    unread: list[str] = []  # labels of key values the parser could not read
+    unsure: dict[str, str] = {}  # field -> where the parser read it (page and text), for "check this"
     missing: bool = False
     field: str = "total_thc_pct"
     value: str = ""
@@ -130,31 +145,37 @@ class CoaViewState(SessionState):
     def _refresh(self, principal: Principal, document_id: uuid.UUID) -> bool:
         """Load the document; True while it is still queued or being parsed."""
         try:
-            doc = service.get_document(principal, document_id)
+            with unit_of_work() as session:
+                doc = service.get_document(session, principal, document_id)
+                status = CoaStatus(doc.status)
+                analytes = service.analytes(session, principal, document_id) if status.finished else []
+                corrections = service.corrections(session, principal, document_id)
         except DomainError:
             self.missing, self.doc = True, {}
             return False
-        status = CoaStatus(doc.status)
         self.missing = False
         self.doc = {"id": str(doc.id), "filename": doc.filename, "status": status.value,
                     "color": STATUS_COLORS.get(status.value, "gray"), "reason": doc.status_reason or "",
                     "parser": doc.parser or "", "pages": _fmt(doc.pages), "parse_ms": _fmt(doc.parse_ms),
                     "sha256": doc.sha256[:16], "file_url": f"/api/v1/coas/{doc.id}/file",
                     "finished": "yes" if status.finished else ""}
-        self.values = {f: _fmt(getattr(doc, f)) for f in CORRECTABLE_FIELDS}
-        self.panels = [{"label": PANEL_LABELS[f], "status": getattr(doc, f) or "not tested",
+        read = status.finished and doc.parsed is not None
+        self.values = {f: (NOT_READ if read and getattr(doc, f) is None else _fmt(getattr(doc, f)))
+                       for f in CORRECTABLE_FIELDS}
+        self.unread = [FIELD_LABELS[f] for f in KEY_FIELDS if read and getattr(doc, f) is None]
+        self.unsure = {f: _evidence(u) for f, u in service.low_confidence(doc).items()}
+        self.panels = [{"label": PANEL_LABELS[f], "status": getattr(doc, f) or (NOT_READ if read else "—"),
                         "color": {"pass": "green", "fail": "red"}.get(getattr(doc, f) or "", "gray")}
                        for f in STATUS_FIELDS]
         self.flags = [{"code": f["code"], "severity": f["severity"], "message": f["message"],
                        "color": {"critical": "red", "warning": "amber"}.get(f["severity"], "blue")}
                       for f in doc.flags or []]
-        analytes = service.analytes(principal, document_id) if status.finished else []
         as_row = lambda a: {"name": a.name, "pct": _fmt(a.pct), "mg_g": _fmt(a.mg_g), "flag": a.flag or ""}  # noqa: E731
         self.cannabinoids = [as_row(a) for a in analytes if a.category == "cannabinoid"]
         self.terpenes = [as_row(a) for a in analytes if a.category == "terpene"]
         self.history = [{"field": FIELD_LABELS.get(c.field, c.field), "old": c.old_value or "—",
                          "new": c.new_value or "—", "reason": c.reason, "when": c.created_at.strftime("%Y-%m-%d %H:%M")}
-                        for c in service.corrections(principal, document_id)]
+                        for c in corrections]
         return not status.finished
 
     @rx.event
@@ -201,7 +222,9 @@ class CoaViewState(SessionState):
         if redirect or document_id is None:
             return redirect
         try:
-            service.correct(principal, document_id, field=self.field, value=self.value, reason=self.reason)
+            with unit_of_work() as session:
+                service.correct(session, principal, document_id, field=self.field, value=self.value,
+                                reason=self.reason)
         except DomainError as exc:
             key = "reason" if exc.field == "reason" else "value"
             self.errors = {key: exc.message}
@@ -216,10 +239,17 @@ class CoaViewState(SessionState):
         if redirect or document_id is None:
             return redirect
         try:
-            service.reparse(principal, document_id)
+            with unit_of_work() as session:
+                service.reparse(session, principal, document_id)
         except DomainError as exc:
             return rx.toast.error(exc.message)
         self._refresh(principal, document_id)
+
+
+def _evidence(unsure: dict) -> str:
+    where = f"page {unsure['page']}" if unsure.get("page") else "the PDF"
+    text = f': "{unsure["text"][:120]}"' if unsure.get("text") else ""
+    return f"Read with {unsure['confidence']:.0%} confidence from {where}{text}. Compare with the original."
 
 
 # ---------------------------------------------------------------- list page
@@ -318,7 +348,8 @@ def _analyte_table(title: str, rows: rx.Var) -> rx.Component:
                 ))),
                 size="1", width="100%",
             ),
-            rx.text("Not printed on this report.", color_scheme="gray", size="2"),
+            rx.text("None could be read from the PDF: check the original beside and enter values by hand.",
+                    color_scheme="gray", size="2"),
         ),
     )
 
@@ -355,12 +386,32 @@ def _correction_form() -> rx.Component:
     )
 
 
+def _check_this(field: str) -> rx.Component:
+    """A "check this" badge beside a value the parser was unsure of; its title says where it was read."""
+    return rx.cond(CoaViewState.unsure.contains(field),
+                   rx.badge("check this", color_scheme="amber", title=CoaViewState.unsure.get(field, ""),
+                            class_name="coa-check-this", custom_attrs={"data-field": field}))
+
+
+def _value_with_check(field: str) -> rx.Component:
+    return rx.hstack(rx.text(CoaViewState.values.get(field, "—")), _check_this(field), spacing="2", align="center")
+
+
+def _unread() -> rx.Component:
+    return rx.cond(
+        CoaViewState.unread.length() > 0,
+        rx.callout(rx.text("Could not be read from the PDF: ", rx.text.strong(CoaViewState.unread.join(", ")),
+                           ". The document may well print them: check the original beside and enter them below."),
+                   icon="scan-search", color_scheme="amber", width="100%", id="coa-unread"),
+    )
+
+
 def _summary() -> rx.Component:
     v = CoaViewState.values
     return rx.vstack(
         rx.grid(
-            stat("Total THC %", v.get("total_thc_pct", "—"), "leaf"),
-            stat("Total CBD %", v.get("total_cbd_pct", "—"), "droplet"),
+            stat("Total THC %", v.get("total_thc_pct", "—"), "leaf", _check_this("total_thc_pct")),
+            stat("Total CBD %", v.get("total_cbd_pct", "—"), "droplet", _check_this("total_cbd_pct")),
             stat("Terpenes %", v.get("total_terpenes_pct", "—"), "flower-2", v.get("top_terpene", "")),
             stat("Moisture %", v.get("moisture_pct", "—"), "thermometer", "aw " + v.get("water_activity_aw", "—")),
             columns=rx.breakpoints(initial="1", sm="2"), spacing="3", width="100%",
@@ -371,7 +422,7 @@ def _summary() -> rx.Component:
                 p["label"] + ": " + p["status"], color_scheme=p["color"].to(str), size="2")), wrap="wrap", gap="2"),
         ),
         card(rx.data_list.root(*[
-            rx.data_list.item(rx.data_list.label(label), rx.data_list.value(v.get(field, "—")))
+            rx.data_list.item(rx.data_list.label(label), rx.data_list.value(_value_with_check(field)))
             for field, label in (("lab_name", "Lab"), ("lab_license", "Lab license"), ("lab_state", "State"),
                                  ("sample_name", "Sample"), ("product_type", "Product type"),
                                  ("batch_number", "Batch"), ("metrc_tag", "Metrc tag"), ("date_tested", "Tested"))
@@ -414,6 +465,7 @@ def coa_view_page() -> rx.Component:
             ),
             rx.cond(doc.get("reason", "") != "",
                     rx.callout(doc.get("reason", ""), icon="info", color_scheme="amber", width="100%")),
+            _unread(),
             _flags(),
             rx.grid(
                 card(rx.el.iframe(src=doc.get("file_url", ""), title="Original COA PDF",

@@ -11,6 +11,7 @@ from icc_app.exchange.lots import LotInput
 from icc_app.identity import service as identity
 from icc_app.identity.models import BusinessType, LicenseRegistryEntry
 from icc_app.labs import service as labs
+from icc_app.labs import tasks as labs_tasks
 from tests.factories import make_business, make_user, verified_license
 
 COA = "coas/confident-cannabis/GDP.pdf"
@@ -52,9 +53,10 @@ def listed_lot(shared_data, principal, business_id, **overrides):
     """Create a lot, attach a real COA, parse it (what the worker does), and publish."""
     with unit_of_work() as session:
         lot = lots.create_lot(session, principal=principal, business_id=business_id, data=lot_input(**overrides))
-    doc = labs.upload_coa(principal, business_id=business_id, data=(shared_data / COA).read_bytes(),
-                          filename="GDP.pdf", lot_id=lot.id)
-    labs.parse_document(doc.id)
+    with unit_of_work() as session:
+        doc = labs.upload_coa(session, principal, business_id=business_id, data=(shared_data / COA).read_bytes(),
+                              filename="GDP.pdf", lot_id=lot.id)
+    labs_tasks.parse_document(doc.id)
     with unit_of_work() as session:
         lots.publish(session, principal=principal, lot_id=lot.id)
     return lot.id

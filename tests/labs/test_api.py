@@ -6,7 +6,7 @@ from fastapi.testclient import TestClient
 from icc_app import api
 from icc_app.core.db import unit_of_work
 from icc_app.identity import service as identity
-from icc_app.labs import service
+from icc_app.labs.tasks import parse_document
 from tests.factories import PASSWORD, make_business, make_user
 
 
@@ -37,7 +37,7 @@ def test_upload_read_correct_and_tenant_isolation(connection, client, shared_dat
     assert created.status_code == 202, created.text
     doc_id = created.json()["id"]
     assert created.json()["status"] == "queued"
-    service.parse_document(__import__("uuid").UUID(doc_id))  # what the worker does
+    parse_document(__import__("uuid").UUID(doc_id))  # what the worker does
 
     detail = client.get(f"/api/v1/coas/{doc_id}", headers=headers).json()
     assert detail["status"] == "parsed" and detail["values"]["total_thc_pct"] == 23.55

@@ -14,6 +14,7 @@ from icc_app.core.errors import NotFound, PermissionDenied, ValidationFailed
 from icc_app.identity import service as identity
 from icc_app.identity.models import Role
 from icc_app.labs import service
+from icc_app.labs.tasks import parse_document
 from icc_app.labs.models import CoaCorrection, CoaDocument, CoaStatus, LabAnalyte
 from icc_app.labs.models import TestingLabLicense as LabLicense
 from icc_app.labs.registry import import_registry, seed_known_labs
@@ -39,7 +40,14 @@ def seller(connection):
 
 
 def _upload(principal, business_id, data, name="coa.pdf", **kwargs):
-    return service.upload_coa(principal, business_id=business_id, data=data, filename=name, **kwargs)
+    with unit_of_work() as session:
+        return service.upload_coa(session, principal, business_id=business_id, data=data, filename=name, **kwargs)
+
+
+def _call(function, *args, **kwargs):
+    """A service function in its own unit of work, as the pages and the API call them."""
+    with unit_of_work() as session:
+        return function(session, *args, **kwargs)
 
 
 def test_upload_queues_parse_on_default_queue_and_task_fills_results(seller, shared_data, redis_client):
@@ -49,12 +57,12 @@ def test_upload_queues_parse_on_default_queue_and_task_fills_results(seller, sha
     queued = [json.loads(raw) for raw in redis_client.lrange("default", 0, -1)]
     assert [(m["headers"]["task"], m["headers"]["argsrepr"]) for m in queued] == [("labs.parse_coa", f"('{doc.id}',)")]
 
-    assert service.parse_document(doc.id) == "parsed"
-    doc = service.get_document(principal, doc.id)
+    assert parse_document(doc.id) == "parsed"
+    doc = _call(service.get_document, principal, doc.id)
     assert (doc.total_thc_pct, doc.total_cbd_pct, doc.moisture_pct) == (19.25, 0.058, 10.7)
     assert doc.lab_license == "C8-0000013-LIC" and doc.product_type == "flower"
     assert doc.parsed["total_thc_pct"] == 19.25 and doc.parse_ms is not None
-    names = {a.key for a in service.analytes(principal, doc.id)}
+    names = {a.key for a in _call(service.analytes, principal, doc.id)}
     assert {"thca", "d9_thc", "myrcene"} <= names
     codes = {f["code"] for f in doc.flags}
     assert "lab_license_unknown" not in codes  # SC Labs is a licensed lab
@@ -64,9 +72,9 @@ def test_upload_queues_parse_on_default_queue_and_task_fills_results(seller, sha
 def test_parse_task_is_idempotent(seller, shared_data, connection):
     principal, business_id = seller
     doc = _upload(principal, business_id, (shared_data / CHERRY).read_bytes())
-    assert service.parse_document(doc.id) == "parsed"
-    assert service.parse_document(doc.id) == "unchanged"
-    assert service.parse_document(doc.id, force=True) == "parsed"
+    assert parse_document(doc.id) == "parsed"
+    assert parse_document(doc.id) == "unchanged"
+    assert parse_document(doc.id, force=True) == "parsed"
     with unit_of_work() as session:
         rows = session.exec(select(LabAnalyte).where(LabAnalyte.document_id == doc.id)).all()
         keys = [(r.category, r.key) for r in rows]
@@ -82,10 +90,10 @@ def test_parse_task_is_idempotent(seller, shared_data, connection):
 def test_bad_files_are_kept_with_a_status(seller, data, status, reason):
     principal, business_id = seller
     doc = _upload(principal, business_id, data, "bad.pdf")
-    assert service.parse_document(doc.id) == status.value
-    doc = service.get_document(principal, doc.id)
+    assert parse_document(doc.id) == status.value
+    doc = _call(service.get_document, principal, doc.id)
     assert doc.status == status and reason in doc.status_reason
-    assert service.read_file(principal, doc.id)[0] == data  # the original is kept
+    assert _call(service.read_file, principal, doc.id)[0] == data  # the original is kept
     assert any(f["code"] == "unreadable" for f in doc.flags)
 
 
@@ -93,24 +101,24 @@ def test_empty_upload_is_refused_and_nothing_is_stored(seller):
     principal, business_id = seller
     with pytest.raises(ValidationFailed, match="empty"):
         _upload(principal, business_id, b"")
-    assert service.list_documents(principal, business_id) == []
+    assert _call(service.list_documents, principal, business_id) == []
 
 
 def test_correction_keeps_original_and_is_audited(seller, shared_data):
     principal, business_id = seller
     doc = _upload(principal, business_id, (shared_data / CHERRY).read_bytes())
-    service.parse_document(doc.id)
+    parse_document(doc.id)
     with pytest.raises(ValidationFailed) as bad:
-        service.correct(principal, doc.id, field="water_activity_aw", value="7", reason="typo on the PDF")
+        _call(service.correct, principal, doc.id, field="water_activity_aw", value="7", reason="typo on the PDF")
     assert bad.value.field == "water_activity_aw"
     with pytest.raises(ValidationFailed, match="why"):
-        service.correct(principal, doc.id, field="total_thc_pct", value="20.1", reason="")
-    doc = service.correct(principal, doc.id, field="total_thc_pct", value="20.1", reason="page 2 prints 20.1%")
+        _call(service.correct, principal, doc.id, field="total_thc_pct", value="20.1", reason="")
+    doc = _call(service.correct, principal, doc.id, field="total_thc_pct", value="20.1", reason="page 2 prints 20.1%")
     assert doc.total_thc_pct == 20.1 and doc.parsed["total_thc_pct"] == 19.25
-    history = service.corrections(principal, doc.id)
+    history = _call(service.corrections, principal, doc.id)
     assert [(c.field, c.old_value, c.new_value) for c in history] == [("total_thc_pct", "19.25", "20.1")]
-    service.parse_document(doc.id, force=True)  # a re-parse keeps the hand value
-    assert service.get_document(principal, doc.id).total_thc_pct == 20.1
+    parse_document(doc.id, force=True)  # a re-parse keeps the hand value
+    assert _call(service.get_document, principal, doc.id).total_thc_pct == 20.1
     with unit_of_work() as session:
         entry = session.exec(select(AuditLog).where(AuditLog.action == "coa.corrected")).one()
         assert entry.before == {"total_thc_pct": 19.25} and entry.after["total_thc_pct"] == 20.1
@@ -119,7 +127,7 @@ def test_correction_keeps_original_and_is_audited(seller, shared_data):
 def test_other_tenants_cannot_see_or_correct(seller, shared_data):
     principal, business_id = seller
     doc = _upload(principal, business_id, (shared_data / CHERRY).read_bytes())
-    service.parse_document(doc.id)
+    parse_document(doc.id)
     with unit_of_work() as session:
         stranger = make_user(session)
         make_business(session, owner=stranger)
@@ -128,11 +136,11 @@ def test_other_tenants_cannot_see_or_correct(seller, shared_data):
 
         add_member(session, session.get(Business, business_id), role=Role.staff, products=["console"], user=viewer)
     with pytest.raises(NotFound):
-        service.get_document(_principal(stranger.id), doc.id)
+        _call(service.get_document, _principal(stranger.id), doc.id)
     with pytest.raises(NotFound):
-        service.correct(_principal(stranger.id), doc.id, field="total_thc_pct", value="1", reason="sneaky")
+        _call(service.correct, _principal(stranger.id), doc.id, field="total_thc_pct", value="1", reason="sneaky")
     with pytest.raises(PermissionDenied):  # a member without exchange access
-        service.get_document(_principal(viewer.id), doc.id)
+        _call(service.get_document, _principal(viewer.id), doc.id)
     with unit_of_work() as session:
         assert session.exec(select(CoaCorrection)).all() == []
 
@@ -141,24 +149,24 @@ def test_authenticity_flags(seller, shared_data):
     principal, business_id = seller
     data = (shared_data / CHERRY).read_bytes()
     doc = _upload(principal, business_id, data, claimed_total_thc_pct=28.0)
-    service.parse_document(doc.id)
-    codes = {f["code"]: f for f in service.get_document(principal, doc.id).flags}
+    parse_document(doc.id)
+    codes = {f["code"]: f for f in _call(service.get_document, principal, doc.id).flags}
     assert "claimed_thc_mismatch" in codes and "19.25" in codes["claimed_thc_mismatch"]["message"]
 
     with unit_of_work() as session:
         rival_owner = make_user(session)
         rival = make_business(session, owner=rival_owner)
     rival_doc = _upload(_principal(rival_owner.id), rival.id, data)
-    service.parse_document(rival_doc.id)
-    rival_flags = {f["code"]: f for f in service.get_document(_principal(rival_owner.id), rival_doc.id).flags}
+    parse_document(rival_doc.id)
+    rival_flags = {f["code"]: f for f in _call(service.get_document, _principal(rival_owner.id), rival_doc.id).flags}
     assert rival_flags["duplicate_file"]["severity"] == "critical"
 
     future = (date.today() + timedelta(days=30)).isoformat()
-    doc = service.correct(principal, doc.id, field="date_tested", value=future, reason="testing the check")
+    doc = _call(service.correct, principal, doc.id, field="date_tested", value=future, reason="testing the check")
     assert "date_in_future" in {f["code"] for f in doc.flags}
-    doc = service.correct(principal, doc.id, field="lab_license", value="C8-9999999-LIC", reason="testing the check")
+    doc = _call(service.correct, principal, doc.id, field="lab_license", value="C8-9999999-LIC", reason="testing the check")
     assert "lab_license_unknown" in {f["code"] for f in doc.flags}
-    doc = service.correct(principal, doc.id, field="total_thc_pct", value="40", reason="testing the check")
+    doc = _call(service.correct, principal, doc.id, field="total_thc_pct", value="40", reason="testing the check")
     assert "total_thc_mismatch" in {f["code"] for f in doc.flags}
 
 
@@ -194,7 +202,7 @@ def test_real_worker_parses_from_the_default_queue(shared_data, redis_client):
     with start_worker(celery_app, queues=["default"], perform_ping_check=False, pool="solo", concurrency=1):
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
-            current = service.get_document(_principal(owner.id), doc.id)
+            current = _call(service.get_document, _principal(owner.id), doc.id)
             if CoaStatus(current.status).finished:
                 break
             time.sleep(0.2)
@@ -210,6 +218,6 @@ def test_reparse_is_refused_while_a_parse_is_under_way(seller, shared_data):
     principal, business_id = seller
     doc = _upload(principal, business_id, (shared_data / CHERRY).read_bytes())
     with pytest.raises(Conflict, match="queued cannot become queued"):
-        service.reparse(principal, doc.id)
-    service.parse_document(doc.id)
-    assert service.reparse(principal, doc.id).status == CoaStatus.queued.value
+        _call(service.reparse, principal, doc.id)
+    parse_document(doc.id)
+    assert _call(service.reparse, principal, doc.id).status == CoaStatus.queued.value

@@ -147,8 +147,9 @@ class SellState(AuthFormState):
         yield
         try:
             data = await files[0].read()
-            labs.upload_coa(principal, business_id=self._business(principal), data=data,
-                            filename=files[0].name or "coa.pdf", lot_id=uuid.UUID(self.selected["id"]))
+            with unit_of_work() as session:
+                labs.upload_coa(session, principal, business_id=self._business(principal), data=data,
+                                filename=files[0].name or "coa.pdf", lot_id=uuid.UUID(self.selected["id"]))
         except DomainError as exc:
             self.errors = {"coa": exc.message}
             return
