@@ -1,31 +1,46 @@
-"""Cannabis licenses: the state regulator registries, per-state number formats, KYB verification, the platform
+"""Business licenses (KYB): a business's claim of a regulator's license, how the claim is verified, the platform
 admins' review queue, and expiry (60-day alerts; an expired license suspends what rests on it).
 
-A submitted license is verified automatically when its number and state match an active registry row and the
-business's legal or DBA name fuzzy-matches the registry's names; otherwise it waits in the review queue with
-the reasons, which the business sees too.
+Number, state and name are public, so they only show that the license exists. A claim is verified when the
+person claiming it has a confirmed email, the premises address matches the registry's, and control is proved:
+a one-time code sent to the contact the regulator lists for the license, or documents a platform admin
+reviewed. A claim of a license another business already holds verified always goes to admin review, and that
+business is told. Every change goes through `transition()`, which writes a LicenseEvent and an audit entry.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import re
+import secrets
 import uuid
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, timedelta
 
 from rapidfuzz import fuzz, utils
 from sqlmodel import Session, col, select
 
 from icc_app.core import audit, notifications
-from icc_app.core.errors import Conflict, NotFound, ValidationFailed
+from icc_app.core.errors import Conflict, NotFound, PermissionDenied, RateLimited, ValidationFailed
 from icc_app.core.models import utcnow
+from icc_app.core.security import hash_token
 from icc_app.core.storage import get_storage
+from icc_app.identity.license_registry import (  # noqa: F401 - the registry functions are part of this API
+    STATE_FORMATS,
+    US_STATES,
+    ImportReport,
+    address_mismatches,
+    import_registry,
+    normalize_number,
+    normalize_zip,
+    parse_date,
+    parse_float,
+    pick_column,
+    validate_number,
+)
 from icc_app.identity.models import (
     Business,
     BusinessLicense,
     BusinessMember,
+    LicenseEvent,
     LicenseRegistryEntry,
     LicenseStatus,
     Role,
@@ -35,177 +50,75 @@ from icc_app.identity.models import (
 
 NAME_MATCH_THRESHOLD = 85  # rapidfuzz token_set_ratio, 0-100
 EXPIRY_ALERT_DAYS = 60
+CODE_LIFETIME = timedelta(minutes=30)
+CODE_MAX_ATTEMPTS = 5
+CODE_RESEND_AFTER = timedelta(seconds=60)
+CODE_SENDS_PER_DAY = 5
 
-# Regulator license-number formats, with an example shown in the error message.
-STATE_FORMATS: dict[str, tuple[re.Pattern, str]] = {
-    "WA": (re.compile(r"^\d{5,6}$"), "6 digits, e.g. 430562"),
-    "OR": (re.compile(r"^\d{3} ?[0-9A-Z]{9,12}$"), "3 digits, a space and 9-12 letters or digits, e.g. 050 10011127277"),
-    "CO": (re.compile(r"^\d{3}[A-Z]{0,3}-\d{4,5}$"), "3 digits, an optional letter code and 5 digits, e.g. 403-01467 or 402R-00123"),
-    "MA": (re.compile(r"^[A-Z]{2,3}\d{4,6}$"), "2-3 letters and 4-6 digits, e.g. MC282137"),
-    "NM": (re.compile(r"^CCD(-[A-Z]{4})?-\d{4}-\d{4}(-[A-Z]{4})?-\d{3}$"), "CCD-YYYY-NNNN-NNN, e.g. CCD-2022-0181-001"),
-    "AZ": (re.compile(r"^\d{7,8}[A-Z]{4,5}\d{8}$"), "8 digits, 4 letters, 8 digits, e.g. 00000139ESDD30084191"),
-    "CA": (re.compile(r"^C(8|9|10|11|12)-\d{7}-LIC$"), "C<type>-<7 digits>-LIC, e.g. C11-0000123-LIC"),
+V = Verification
+OPEN = frozenset({V.pending, V.code_sent, V.needs_review})  # claims still being decided
+
+
+@dataclass(frozen=True)
+class Rule:
+    sources: frozenset[Verification]
+    target: Verification
+    by: frozenset[str]  # "member" (an Admin of the claiming business), "admin" (platform), "system"
+
+
+TRANSITIONS: dict[str, Rule] = {
+    "hold": Rule(frozenset({V.pending, V.code_sent}), V.pending, frozenset({"member", "system"})),
+    "send_code": Rule(frozenset({V.pending, V.code_sent}), V.code_sent, frozenset({"member"})),
+    "verify_code": Rule(frozenset({V.code_sent}), V.verified, frozenset({"member"})),
+    "request_review": Rule(frozenset({V.pending, V.code_sent}), V.needs_review, frozenset({"member"})),
+    "contest": Rule(frozenset({V.pending, V.code_sent}), V.needs_review, frozenset({"system"})),
+    "approve": Rule(frozenset({V.needs_review}), V.verified, frozenset({"admin"})),
+    "reject": Rule(frozenset({V.needs_review}), V.rejected, frozenset({"admin"})),
+    "revoke": Rule(frozenset({V.verified}), V.revoked, frozenset({"admin"})),
 }
-GENERIC_FORMAT = (re.compile(r"^[A-Z0-9][A-Z0-9 \-]{3,39}$"), "4-40 letters, digits, spaces or dashes")
-US_STATES = frozenset(
-    "AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ NM NY NC ND OH OK "
-    "OR PA RI SC SD TN TX UT VT VA WA WV WI WY PR GU VI".split()
-)
-_INACTIVE = re.compile(r"\b(not operating|inactive|expired|revoked|cancel|surrender|suspend|closed|denied)", re.I)
+_STATE_WORDS = {V.pending: "pending", V.code_sent: "waiting for its code", V.needs_review: "in review",
+                V.verified: "verified", V.rejected: "rejected", V.revoked: "revoked"}
 
 
-def normalize_number(number: str) -> str:
-    return re.sub(r"\s+", " ", (number or "").strip().upper())
+def _event(session: Session, license_: BusinessLicense, verb: str, before: str, after: str, *,
+           actor_id: uuid.UUID | None, note: str = "", ip: str | None = None) -> None:
+    session.add(LicenseEvent(license_id=license_.id, actor_id=actor_id, verb=verb, from_state=before, to_state=after,
+                             note=note[:1000]))
+    audit.record(session, action=f"identity.license.{verb}", object_type="business_license", object_id=license_.id,
+                 actor_id=actor_id, business_id=license_.business_id, before={"state": before},
+                 after={"state": after, "note": note[:300]}, ip=ip)
 
 
-def validate_number(state: str, number: str) -> tuple[str, str]:
-    """Normalized (state, number), or a clear message naming the expected format."""
-    state = (state or "").strip().upper()
-    if state not in US_STATES:
-        raise ValidationFailed("Choose the state that issued the license.", field="state")
-    number = normalize_number(number)
-    if not number:
-        raise ValidationFailed("Enter the license number.", field="license_number")
-    pattern, example = STATE_FORMATS.get(state, GENERIC_FORMAT)
-    if not pattern.match(number):
-        raise ValidationFailed(f"That is not a {state} license number: expected {example}.", field="license_number")
-    return state, number
+def transition(session: Session, license_: BusinessLicense, verb: str, *, by: str, actor_id: uuid.UUID | None,
+               note: str = "", reasons: list[str] | None = None, ip: str | None = None) -> BusinessLicense:
+    """The only code that changes a license's verification."""
+    rule = TRANSITIONS[verb]
+    current = V(license_.verification)
+    if by not in rule.by:
+        raise PermissionDenied(f"Only {' or '.join(sorted(rule.by))} can {verb.replace('_', ' ')} a license.")
+    if current not in rule.sources:
+        raise Conflict(f"This license is {_STATE_WORDS[current]}: it cannot be {verb.replace('_', ' ')}ed now.")
+    license_.verification = rule.target
+    if rule.target == V.verified:
+        license_.verified_by, license_.verified_at = ("admin" if by == "admin" else "code"), utcnow()
+    elif current == V.verified:
+        license_.verified_by = license_.verified_at = None
+    if rule.target != V.code_sent:
+        license_.code_hash = license_.code_expires_at = None
+    if reasons is not None:
+        license_.verification_reasons = reasons
+    session.add(license_)
+    _event(session, license_, verb, current.value, rule.target.value, actor_id=actor_id,
+           note=note or " ".join(license_.verification_reasons or []), ip=ip)
+    return license_
 
 
-# --- registry import -------------------------------------------------------------------------------------------
-
-# Column names vary by regulator and by export; the first present, non-empty one wins.
-_COLUMNS = {
-    "license_number": ["license_number", "License Number", "license_no", "license #", "licensenumber", "license"],
-    "legal_name": ["business_legal_name", "Licensee Name", "legal_name", "licensee", "business_name", "name"],
-    "dba": ["business_dba_name", "dba", "trade_name", "dba_name"],
-    "license_type": ["license_type", "type", "license_designation"],
-    "status": ["license_status", "status"],
-    "street": ["premise_street_address", "Street", "Address", "business_address_1", "address", "street_address"],
-    "city": ["premise_city", "city", "business_city"],
-    "postal_code": ["premise_zip_code", "Zipcode", "zip", "zip_code", "postal_code", "establishment_zipcode"],
-    "county": ["premise_county", "county"],
-    "phone": ["business_phone", "phone"],
-    "latitude": ["premise_latitude", "latitude", "lat"],
-    "longitude": ["premise_longitude", "longitude", "lon", "lng"],
-    "issued_on": ["issue_date", "issued_on", "issue date"],
-    "expires_on": ["expiration_date", "expires_on", "expiration date", "expiry_date"],
-    "state": ["premise_state", "state"],
-}
+def events(session: Session, *, license_id: uuid.UUID) -> list[LicenseEvent]:
+    return list(session.exec(select(LicenseEvent).where(LicenseEvent.license_id == license_id)
+                             .order_by(col(LicenseEvent.id))))
 
 
-@dataclass
-class ImportReport:
-    state: str
-    read: int = 0
-    created: int = 0
-    updated: int = 0
-    merged: int = 0  # further rows of a number already read (e.g. adult-use and medical rows of one license)
-    rejected: list[tuple[int, str]] = field(default_factory=list)  # (line number, reason)
-
-    def summary(self) -> str:
-        return (f"{self.state}: {self.read} rows read, {self.created} added, {self.updated} updated, "
-                f"{self.merged} merged into an earlier row of the same license, {len(self.rejected)} rejected")
-
-
-def pick_column(row: dict[str, str], key: str) -> str:
-    lowered = {k.strip().lower(): v for k, v in row.items() if k}
-    for name in _COLUMNS[key]:
-        value = lowered.get(name.lower())
-        if value is not None and str(value).strip():
-            return " ".join(str(value).split())
-    return ""
-
-
-def parse_date(value: str) -> date | None:
-    value = (value or "").strip()
-    if not value:
-        return None
-    for fmt in ("%Y-%m-%d", "%m/%d/%Y", "%m/%d/%y", "%Y/%m/%d", "%a %b %d %Y"):
-        try:
-            return datetime.strptime(value[: len("Sat Jun 15 2024")] if fmt == "%a %b %d %Y" else value[:10], fmt).date()
-        except ValueError:
-            continue
-    return None
-
-
-def parse_float(value: str, low: float, high: float) -> float | None:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if low <= number <= high else None
-
-
-def import_registry(session: Session, data: bytes | str, *, state: str, source: str = "",
-                    today: date | None = None) -> ImportReport:
-    """Upsert a regulator's licensee CSV. Rows without a valid number, or naming another state, are rejected
-    with their line number; nothing else is dropped silently."""
-    state = (state or "").strip().upper()
-    if state not in US_STATES:
-        raise ValidationFailed(f"Unknown state {state!r}: use the two-letter code.", field="state")
-    today = today or date.today()
-    text = data.decode("utf-8-sig", errors="replace") if isinstance(data, bytes) else data
-    reader = csv.DictReader(io.StringIO(text))
-    if not reader.fieldnames or not any(h and h.strip().lower() in {n.lower() for n in _COLUMNS["license_number"]}
-                                        for h in reader.fieldnames):
-        raise ValidationFailed("The file has no license number column (e.g. 'license_number').", field="file")
-    report = ImportReport(state=state)
-    existing = {e.license_number: e for e in session.exec(select(LicenseRegistryEntry)
-                                                          .where(LicenseRegistryEntry.state == state))}
-    seen: dict[str, LicenseRegistryEntry] = {}
-    for line, row in enumerate(reader, start=2):
-        report.read += 1
-        raw_number = pick_column(row, "license_number")
-        row_state = pick_column(row, "state").upper()
-        if row_state and row_state != state:
-            report.rejected.append((line, f"row is for state {row_state}, not {state}"))
-            continue
-        try:
-            _, number = validate_number(state, raw_number)
-        except ValidationFailed as exc:
-            report.rejected.append((line, "no license number" if not raw_number else exc.message))
-            continue
-        legal_name = pick_column(row, "legal_name") or pick_column(row, "dba")
-        if not legal_name:
-            report.rejected.append((line, "no business name"))
-            continue
-        if number in seen:
-            entry = seen[number]
-            extra = pick_column(row, "license_type")
-            if extra and extra not in entry.license_type:
-                entry.license_type = f"{entry.license_type}; {extra}"[:120]
-            report.merged += 1
-            continue
-        status = pick_column(row, "status")
-        expires_on = parse_date(pick_column(row, "expires_on"))
-        values = dict(
-            legal_name=legal_name[:300], dba=(pick_column(row, "dba") or None), license_type=pick_column(row, "license_type")[:120],
-            status=status[:80], is_active=not _INACTIVE.search(status) and not (expires_on and expires_on < today),
-            street=pick_column(row, "street")[:300] or None, city=pick_column(row, "city").title()[:120] or None,
-            postal_code=pick_column(row, "postal_code").split(".")[0][:10] or None, county=pick_column(row, "county")[:120] or None,
-            phone=pick_column(row, "phone")[:40] or None, latitude=parse_float(pick_column(row, "latitude"), -90, 90),
-            longitude=parse_float(pick_column(row, "longitude"), -180, 180), issued_on=parse_date(pick_column(row, "issued_on")),
-            expires_on=expires_on, source=source[:200],
-        )
-        entry = existing.get(number)
-        if entry is None:
-            entry = LicenseRegistryEntry(state=state, license_number=number, **values)
-            report.created += 1
-        else:
-            for key, value in values.items():
-                setattr(entry, key, value)
-            report.updated += 1
-        session.add(entry)
-        seen[number] = entry
-    session.flush()
-    audit.record(session, action="identity.registry.imported", object_type="license_registry", object_id=state,
-                 after={"source": source, "read": report.read, "created": report.created, "updated": report.updated,
-                        "rejected": len(report.rejected)})
-    return report
-
-
-# --- business licenses -----------------------------------------------------------------------------------------
+# --- claims and their checks -----------------------------------------------------------------------------------
 
 def name_score(business: Business, entry: LicenseRegistryEntry) -> float:
     ours = [n for n in (business.legal_name, business.dba) if n]
@@ -213,18 +126,35 @@ def name_score(business: Business, entry: LicenseRegistryEntry) -> float:
     return max((fuzz.token_set_ratio(a, b, processor=utils.default_process) for a in ours for b in theirs), default=0)
 
 
-def verify_against_registry(session: Session, license_: BusinessLicense, business: Business) -> list[str]:
-    """Try the registry; returns the reasons it could not verify (empty when verified)."""
-    entry = session.exec(select(LicenseRegistryEntry).where(
+def mask_email(email: str) -> str:
+    """j***@example.com: enough for the rightful owner to recognise their address, not to learn it."""
+    local, _, domain = email.partition("@")
+    return f"{local[:1]}***@{domain}"
+
+
+def registry_entry(session: Session, license_: BusinessLicense) -> LicenseRegistryEntry | None:
+    return session.exec(select(LicenseRegistryEntry).where(
         LicenseRegistryEntry.state == license_.state, LicenseRegistryEntry.license_number == license_.license_number
     )).first()
+
+
+def check_claim(session: Session, license_: BusinessLicense, business: Business, user: User) -> list[str]:
+    """What still stands between this claim and a code: empty when the email is confirmed and the registry
+    lists this license as active, under the business's name, at the premises address given."""
+    reasons = []
+    if user.email_verified_at is None:
+        reasons.append("Confirm your email address first: open the link we emailed you when you signed up "
+                       "(Account > Security sends a new one), then choose Check again.")
+    entry = registry_entry(session, license_)
     if entry is None:
-        return [f"License {license_.license_number} is not in the {license_.state} regulator registry we hold."]
+        reasons.append(f"License {license_.license_number} is not in the {license_.state} regulator registry we "
+                       "hold. A platform administrator can verify it from your license certificate: upload it and "
+                       "ask for a review.")
+        return reasons
     license_.registry_entry_id = entry.id
     license_.license_type = license_.license_type or entry.license_type
     license_.issued_on = license_.issued_on or entry.issued_on
     license_.expires_on = license_.expires_on or entry.expires_on
-    reasons = []
     if not entry.is_active:
         reasons.append(f"The registry lists this license as '{entry.status or 'inactive'}'.")
     score = name_score(business, entry)
@@ -232,47 +162,206 @@ def verify_against_registry(session: Session, license_: BusinessLicense, busines
         names = " / ".join(n for n in (entry.legal_name, entry.dba) if n)
         reasons.append(f"The registry names the licensee '{names}', which does not match your business name "
                        f"(similarity {score:.0f}%).")
+    differing = address_mismatches(entry, street=license_.premise_street, city=license_.premise_city,
+                                   postal_code=license_.premise_postal_code)
+    if differing:
+        reasons.append(f"The {' and '.join(differing)} you entered differ{'s' if len(differing) == 1 else ''} from "
+                       f"the premises address the {license_.state} regulator lists for this license. Enter the "
+                       "licensed premises as printed on your license (suite numbers do not matter).")
+    elif not entry.email:
+        reasons.append("The regulator lists no email for this license (only a phone number, and we cannot send "
+                       "text messages), so we cannot send you a code: upload your license certificate and ask for "
+                       "a review.")
     return reasons
 
 
+def _verified_holder(session: Session, license_: BusinessLicense) -> BusinessLicense | None:
+    return session.exec(select(BusinessLicense).where(
+        BusinessLicense.state == license_.state, BusinessLicense.license_number == license_.license_number,
+        BusinessLicense.business_id != license_.business_id, BusinessLicense.verification == V.verified,
+    )).first()
+
+
+def _premises(street: str | None, city: str | None, postal_code: str | None) -> tuple[str, str, str]:
+    street, city = " ".join((street or "").split()), " ".join((city or "").split())
+    if len(street) < 3:
+        raise ValidationFailed("Enter the street address of the licensed premises.", field="premise_street")
+    if len(city) < 2:
+        raise ValidationFailed("Enter the city of the licensed premises.", field="premise_city")
+    postal_code = (postal_code or "").strip()
+    if not normalize_zip(postal_code) or len(normalize_zip(postal_code)) != 5:
+        raise ValidationFailed("Enter the 5-digit ZIP code of the licensed premises.", field="premise_postal_code")
+    return street[:200], city[:100], postal_code[:10]
+
+
 def submit_license(session: Session, *, business_id: uuid.UUID, actor_id: uuid.UUID, state: str, license_number: str,
+                   street: str | None = None, city: str | None = None, postal_code: str | None = None,
                    license_type: str = "", expires_on: date | None = None, document: bytes | None = None,
                    document_filename: str = "") -> BusinessLicense:
+    """Claim a license for a business. It is never verified here: it waits for its code (sent at once when every
+    check passes), for the checks the reasons name, or for an admin when another business already holds it."""
     business = session.get(Business, business_id)
-    if business is None:
+    user = session.get(User, actor_id)
+    if business is None or user is None:
         raise NotFound("Business not found.")
     state, number = validate_number(state, license_number)
+    street, city, postal_code = _premises(street, city, postal_code)
     if expires_on is not None and expires_on < date.today():
         raise ValidationFailed("This license has already expired: enter the renewed one.", field="expires_on")
-    taken = session.exec(select(BusinessLicense).where(
-        BusinessLicense.state == state, BusinessLicense.license_number == number,
-        BusinessLicense.verification != Verification.rejected,
+    mine = session.exec(select(BusinessLicense).where(
+        BusinessLicense.business_id == business_id, BusinessLicense.state == state,
+        BusinessLicense.license_number == number, col(BusinessLicense.verification).in_([*OPEN, V.verified]),
     )).first()
-    if taken is not None:
-        if taken.business_id == business_id:
-            raise Conflict("This license is already on your business.", field="license_number")
-        raise Conflict("This license is registered to another business on ICC. Contact support if it is yours.",
-                       field="license_number")
-    license_ = BusinessLicense(business_id=business_id, license_number=number, state=state,
-                               license_type=(license_type or "").strip()[:120], expires_on=expires_on)
+    if mine is not None:
+        raise Conflict("This license is already on your business.", field="license_number")
+    license_ = BusinessLicense(business_id=business_id, license_number=number, state=state, submitted_by=actor_id,
+                               license_type=(license_type or "").strip()[:120], expires_on=expires_on,
+                               premise_street=street, premise_city=city, premise_postal_code=postal_code,
+                               verification=V.pending)
     if document:
         stored = get_storage().save("licenses", document, filename=document_filename or "license")
         license_.document_key, license_.document_filename = stored.key, (document_filename or "license")[:255]
-    reasons = verify_against_registry(session, license_, business)
+    reasons = check_claim(session, license_, business, user)
     _set_status_from_dates(license_)
-    if reasons:
-        license_.verification, license_.verification_reasons = Verification.needs_review, reasons
-    else:
-        license_.verification, license_.verified_by, license_.verified_at = Verification.verified, "registry", utcnow()
-        license_.verification_reasons = ["Matched the state regulator registry (number, state, active, name)."]
+    license_.verification_reasons = reasons
     session.add(license_)
     session.flush()
-    audit.record(session, action="identity.license.submitted", object_type="business_license", object_id=license_.id,
-                 actor_id=actor_id, business_id=business_id,
-                 after={"state": state, "number": number, "verification": Verification(license_.verification).value,
-                        "reasons": license_.verification_reasons})
-    if license_.verification == Verification.needs_review:
-        _notify_platform_admins(session, license_, business)
+    _event(session, license_, "submit", "new", V.pending.value, actor_id=actor_id,
+           note=" ".join(reasons) or "Checks passed.")
+    holder = _verified_holder(session, license_)
+    if holder is not None:
+        return _contest(session, license_, business, holder)
+    if not reasons:
+        send_code(session, license_id=license_.id, business_id=business_id, actor_id=actor_id)
+    return license_
+
+
+def _contest(session: Session, license_: BusinessLicense, business: Business,
+             holder: BusinessLicense) -> BusinessLicense:
+    """A second claim of a license another business holds verified: an admin decides, and the holder is told."""
+    reason = ("Another business on ICC already holds this license, verified. A platform administrator will review "
+              "your claim: upload your license certificate so they can tell who controls it.")
+    transition(session, license_, "contest", by="system", actor_id=None,
+               reasons=[reason, *license_.verification_reasons])
+    for admin in _business_admins(session, holder.business_id):
+        notifications.notify(session, user_id=admin.id, email=admin.email, kind="identity.license_claimed",
+                             title=f"Another business claimed your license {license_.state} {license_.license_number}",
+                             body="A platform administrator reviews the claim; your license stays verified meanwhile.",
+                             link="/onboarding", template="license_claimed",
+                             context={"name": admin.display_name, "number": license_.license_number,
+                                      "state": license_.state, "claimant": business.legal_name})
+    _notify_platform_admins(session, license_, business)
+    return license_
+
+
+def _load(session: Session, license_id: uuid.UUID, business_id: uuid.UUID) -> tuple[BusinessLicense, Business]:
+    license_ = session.get(BusinessLicense, license_id)
+    if license_ is None or license_.business_id != business_id:
+        raise NotFound("License not found.")
+    return license_, session.get(Business, business_id)
+
+
+def recheck(session: Session, *, license_id: uuid.UUID, business_id: uuid.UUID, actor_id: uuid.UUID,
+            street: str | None = None, city: str | None = None, postal_code: str | None = None) -> BusinessLicense:
+    """Run the checks again (after confirming the email or correcting the premises address); sends the code
+    when they pass now."""
+    license_, business = _load(session, license_id, business_id)
+    if V(license_.verification) != V.pending:
+        raise Conflict(f"This license is {_STATE_WORDS[V(license_.verification)]}: there is nothing to check again.")
+    if street is not None or city is not None or postal_code is not None:
+        street, city, postal_code = _premises(street, city, postal_code)
+        license_.premise_street, license_.premise_city, license_.premise_postal_code = street, city, postal_code
+    reasons = check_claim(session, license_, business, session.get(User, actor_id))
+    holder = _verified_holder(session, license_)
+    if holder is not None:
+        license_.verification_reasons = reasons
+        return _contest(session, license_, business, holder)
+    if reasons:
+        return transition(session, license_, "hold", by="member", actor_id=actor_id, reasons=reasons)
+    return send_code(session, license_id=license_id, business_id=business_id, actor_id=actor_id)
+
+
+def _code_hash(license_id: uuid.UUID, code: str) -> str:
+    return hash_token(f"license:{license_id}:{code.strip()}")
+
+
+def send_code(session: Session, *, license_id: uuid.UUID, business_id: uuid.UUID,
+              actor_id: uuid.UUID) -> BusinessLicense:
+    """Email a one-time code to the contact the regulator lists for the license (never to the claimant): only
+    someone who reads that mailbox can finish. Resending waits a minute, and at most 5 codes go out a day."""
+    license_, business = _load(session, license_id, business_id)
+    if V(license_.verification) not in (V.pending, V.code_sent):
+        raise Conflict(f"This license is {_STATE_WORDS[V(license_.verification)]}: no code is needed.")
+    if reasons := check_claim(session, license_, business, session.get(User, actor_id)):
+        raise ValidationFailed(" ".join(reasons), field="code")
+    sent = session.exec(select(LicenseEvent.created_at).where(
+        LicenseEvent.license_id == license_id, LicenseEvent.verb == "send_code",
+        LicenseEvent.created_at > utcnow() - timedelta(days=1)).order_by(col(LicenseEvent.id).desc())).all()
+    if sent and utcnow() - sent[0] < CODE_RESEND_AFTER:
+        wait = int((CODE_RESEND_AFTER - (utcnow() - sent[0])).total_seconds()) + 1
+        raise RateLimited(f"We sent a code less than a minute ago: check that mailbox, or ask again in {wait} "
+                          "seconds.", retry_after=wait)
+    if len(sent) >= CODE_SENDS_PER_DAY:
+        raise RateLimited(f"{CODE_SENDS_PER_DAY} codes went out for this license today. Try again tomorrow, or "
+                          "upload your license certificate and ask for a review.", retry_after=86_400)
+    entry = registry_entry(session, license_)
+    code = f"{secrets.randbelow(10**6):06d}"
+    license_.code_hash, license_.code_expires_at = _code_hash(license_.id, code), utcnow() + CODE_LIFETIME
+    license_.code_attempts = 0
+    masked = mask_email(entry.email)
+    transition(session, license_, "send_code", by="member", actor_id=actor_id, note=f"code sent to {masked}",
+               reasons=[f"Enter the code we sent to the contact the {license_.state} regulator lists for this "
+                        f"license ({masked}). It is valid for {int(CODE_LIFETIME.total_seconds() // 60)} minutes."])
+    notifications.notify(session, user_id=actor_id, email=entry.email, kind="identity.license_code",
+                         title=f"Verification code for {license_.state} {license_.license_number} sent to {masked}",
+                         link="/onboarding", template="license_code",
+                         context={"number": license_.license_number, "state": license_.state, "code": code,
+                                  "business": business.legal_name,
+                                  "minutes": int(CODE_LIFETIME.total_seconds() // 60)})
+    return license_
+
+
+def verify_code(session: Session, *, license_id: uuid.UUID, business_id: uuid.UUID, actor_id: uuid.UUID,
+                code: str) -> str | None:
+    """Check a typed code. Returns an error message instead of raising, so the caller commits the attempt
+    count (five wrong codes spend the code)."""
+    license_, business = _load(session, license_id, business_id)
+    if V(license_.verification) != V.code_sent or license_.code_hash is None:
+        return "No code is waiting for this license: ask for a new one."
+    if license_.code_expires_at <= utcnow():
+        return "That code has expired: ask for a new one."
+    if not secrets.compare_digest(license_.code_hash, _code_hash(license_.id, code or "")):
+        license_.code_attempts += 1
+        if license_.code_attempts >= CODE_MAX_ATTEMPTS:
+            license_.code_hash = license_.code_expires_at = None
+        session.add(license_)
+        session.flush()
+        left = CODE_MAX_ATTEMPTS - license_.code_attempts
+        return f"That code is not right ({left} tries left)." if left else "Too many wrong codes: ask for a new one."
+    if reasons := check_claim(session, license_, business, session.get(User, actor_id)):
+        return " ".join(reasons)
+    if (holder := _verified_holder(session, license_)) is not None:
+        _contest(session, license_, business, holder)
+        return "Another business verified this license meanwhile: a platform administrator will review your claim."
+    transition(session, license_, "verify_code", by="member", actor_id=actor_id,
+               reasons=["Verified: the code sent to the regulator's contact for this license was entered, the "
+                        "premises address matches the registry, and your email is confirmed."])
+    return None
+
+
+def request_review(session: Session, *, license_id: uuid.UUID, business_id: uuid.UUID,
+                   actor_id: uuid.UUID) -> BusinessLicense:
+    """The other proof of control: a platform admin reviews the uploaded license documents."""
+    license_, business = _load(session, license_id, business_id)
+    if session.get(User, actor_id).email_verified_at is None:
+        raise ValidationFailed("Confirm your email address first: open the link we emailed you.", field="review")
+    if not license_.document_key:
+        raise ValidationFailed("Upload your license certificate first: the reviewer needs it.", field="review")
+    open_reasons = [r for r in license_.verification_reasons or [] if not r.startswith("Enter the code")]
+    transition(session, license_, "request_review", by="member", actor_id=actor_id,
+               reasons=["A platform administrator reviews your documents, usually within a business day. We will "
+                        "email you.", *open_reasons])
+    _notify_platform_admins(session, license_, business)
     return license_
 
 
@@ -301,38 +390,63 @@ def list_licenses(session: Session, *, business_id: uuid.UUID) -> list[BusinessL
 
 def review_queue(session: Session) -> list[tuple[BusinessLicense, Business]]:
     return list(session.exec(select(BusinessLicense, Business).join(Business, col(Business.id) == BusinessLicense.business_id)
-                             .where(BusinessLicense.verification == Verification.needs_review)
+                             .where(BusinessLicense.verification == V.needs_review)
                              .order_by(BusinessLicense.created_at)))
+
+
+def holder_of(session: Session, license_: BusinessLicense) -> Business | None:
+    """The other business holding this license verified (the admin sees it beside a contested claim)."""
+    holder = _verified_holder(session, license_)
+    return session.get(Business, holder.business_id) if holder else None
 
 
 def review_license(session: Session, *, license_id: uuid.UUID, admin_id: uuid.UUID, approve: bool, note: str = "",
                    ip: str | None = None) -> BusinessLicense:
-    """A platform admin's decision. A rejection needs a reason, which the business sees."""
+    """A platform admin's decision. A rejection needs a reason, which the business sees. Approving a contested
+    claim revokes the other business's verification of the same license (it is told why)."""
     license_ = session.get(BusinessLicense, license_id)
     if license_ is None:
         raise NotFound("License not found.")
-    if license_.verification != Verification.needs_review:
-        raise Conflict(f"This license is already {Verification(license_.verification).value.replace('_', ' ')}.")
+    if V(license_.verification) != V.needs_review:
+        raise Conflict(f"This license is already {_STATE_WORDS[V(license_.verification)]}.")
     note = (note or "").strip()
     if not approve and len(note) < 5:
         raise ValidationFailed("Give the business a reason for the rejection.", field="note")
-    before = Verification(license_.verification).value
-    license_.verification = Verification.verified if approve else Verification.rejected
-    license_.verified_by = "admin" if approve else None
-    license_.verified_at = utcnow() if approve else None
     license_.reviewed_by, license_.review_note = admin_id, note[:1000] or None
-    session.add(license_)
-    audit.record(session, action="identity.license.reviewed", object_type="business_license", object_id=license_.id,
-                 actor_id=admin_id, business_id=license_.business_id, before={"verification": before},
-                 after={"verification": license_.verification.value, "note": note}, ip=ip)
-    verdict = "verified" if approve else "rejected"
+    if approve:
+        holder = _verified_holder(session, license_)
+        if holder is not None:
+            transition(session, holder, "revoke", by="admin", actor_id=admin_id, ip=ip,
+                       reasons=["A platform administrator found that another business controls this license."],
+                       note=note or "another business proved control")
+            _tell_admins(session, holder, "revoked", note)
+        transition(session, license_, "approve", by="admin", actor_id=admin_id, ip=ip, note=note,
+                   reasons=["Verified by a platform administrator from your documents."])
+    else:
+        transition(session, license_, "reject", by="admin", actor_id=admin_id, ip=ip, note=note,
+                   reasons=[f"Rejected by a platform administrator: {note}"])
+    _tell_admins(session, license_, "verified" if approve else "rejected", note)
+    return license_
+
+
+def _tell_admins(session: Session, license_: BusinessLicense, verdict: str, note: str) -> None:
     for admin in _business_admins(session, license_.business_id):
         notifications.notify(session, user_id=admin.id, email=admin.email, kind="identity.license_reviewed",
                              title=f"License {license_.state} {license_.license_number} {verdict}",
                              body=note, link="/onboarding", template="license_reviewed",
                              context={"name": admin.display_name, "number": license_.license_number,
                                       "state": license_.state, "verdict": verdict, "note": note})
-    return license_
+
+
+# --- expiry ----------------------------------------------------------------------------------------------------
+
+def _set_status(session: Session, license_: BusinessLicense, verb: str, *, actor_id: uuid.UUID | None,
+                today: date | None = None, note: str = "") -> None:
+    """The only code that changes a license's status (active/expired): expire, renew."""
+    before = LicenseStatus(license_.status).value
+    _set_status_from_dates(license_, today)
+    session.add(license_)
+    _event(session, license_, verb, before, LicenseStatus(license_.status).value, actor_id=actor_id, note=note)
 
 
 @dataclass
@@ -349,14 +463,11 @@ def check_expiring_licenses(session: Session, *, today: date | None = None) -> E
     horizon = today + timedelta(days=EXPIRY_ALERT_DAYS)
     rows = session.exec(select(BusinessLicense).where(col(BusinessLicense.expires_on).is_not(None),
                                                       BusinessLicense.expires_on <= horizon,
-                                                      BusinessLicense.verification != Verification.rejected)).all()
+                                                      col(BusinessLicense.verification).in_([*OPEN, V.verified]))).all()
     for license_ in rows:
         if license_.expires_on < today and license_.status != LicenseStatus.expired:
-            license_.status = LicenseStatus.expired
-            session.add(license_)
-            audit.record(session, action="identity.license.expired", object_type="business_license",
-                         object_id=license_.id, business_id=license_.business_id,
-                         before={"status": "active"}, after={"status": "expired"})
+            _set_status(session, license_, "expire", actor_id=None, today=today,
+                        note=f"expired on {license_.expires_on.isoformat()}")
             report.expired += 1
             _alert_admins(session, license_, expired=True, today=today)
         elif license_.expires_on >= today and license_.expiry_alert_sent_for != license_.expires_on:
@@ -383,16 +494,12 @@ def _alert_admins(session: Session, license_: BusinessLicense, *, expired: bool,
 
 def renew_license(session: Session, *, license_id: uuid.UUID, business_id: uuid.UUID, actor_id: uuid.UUID,
                   expires_on: date) -> BusinessLicense:
-    license_ = session.get(BusinessLicense, license_id)
-    if license_ is None or license_.business_id != business_id:
-        raise NotFound("License not found.")
+    license_, _ = _load(session, license_id, business_id)
     if expires_on <= date.today():
         raise ValidationFailed("The new expiry date must be in the future.", field="expires_on")
-    before = {"expires_on": license_.expires_on, "status": LicenseStatus(license_.status).value}
+    before = license_.expires_on
     license_.expires_on = expires_on
-    _set_status_from_dates(license_)
-    session.add(license_)
-    audit.record(session, action="identity.license.renewed", object_type="business_license", object_id=license_.id,
-                 actor_id=actor_id, business_id=business_id, before=before,
-                 after={"expires_on": expires_on, "status": LicenseStatus(license_.status).value})
+    _set_status(session, license_, "renew", actor_id=actor_id,
+                note=f"expiry {before.isoformat() if before else 'unknown'} -> {expires_on.isoformat()}")
     return license_
+

@@ -14,7 +14,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlmodel import Field
 
-from icc_app.core.models import UTCDateTime, UUIDModel
+from icc_app.core.models import BigIntModel, UTCDateTime, UUIDModel
 from icc_app.core.security import EncryptedString
 
 
@@ -110,10 +110,16 @@ class LicenseStatus(str, enum.Enum):
 
 
 class Verification(str, enum.Enum):
-    pending = "pending"  # submitted, not checked yet
-    verified = "verified"  # matched the regulator registry, or approved by a platform admin
-    needs_review = "needs_review"  # in the platform admins' review queue, with the reasons
+    """Number, state and name are public, so a registry match alone never verifies: a confirmed email, the
+    premises address of the registry and proof of control (a code sent to the regulator's contact for the license,
+    or documents a platform admin reviewed) are all needed. Changes go through licenses.transition()."""
+
+    pending = "pending"  # submitted; a check is still open (email, address, registry), the reasons say which
+    code_sent = "code_sent"  # the checks passed; a one-time code went to the contact the regulator lists
+    needs_review = "needs_review"  # in the platform admins' review queue (documents, contested claims)
+    verified = "verified"  # proved control (code) or approved by a platform admin
     rejected = "rejected"  # refused by a platform admin, with a reason
+    revoked = "revoked"  # was verified; a platform admin gave the license to the business that proved control
 
 
 class LicenseRegistryEntry(UUIDModel, table=True):
@@ -125,6 +131,7 @@ class LicenseRegistryEntry(UUIDModel, table=True):
     state: str = Field(max_length=2, index=True)
     license_number: str = Field(max_length=60)
     legal_name: str = Field(max_length=300)
+    email: str | None = Field(default=None, max_length=254)  # the licensee contact the regulator lists
     dba: str | None = Field(default=None, max_length=300)
     license_type: str = Field(default="", max_length=120)
     status: str = Field(default="", max_length=80)  # as the regulator prints it
@@ -161,6 +168,26 @@ class BusinessLicense(UUIDModel, table=True):
     reviewed_by: uuid.UUID | None = Field(default=None)
     review_note: str | None = Field(default=None, max_length=1000)
     expiry_alert_sent_for: date | None = None  # the expiry date the 60-day alert was sent for
+    submitted_by: uuid.UUID | None = Field(default=None)
+    premise_street: str | None = Field(default=None, max_length=200)  # as the claimant entered it
+    premise_city: str | None = Field(default=None, max_length=100)
+    premise_postal_code: str | None = Field(default=None, max_length=10)
+    code_hash: str | None = Field(default=None, max_length=64)  # keyed hash of the one-time code, never the code
+    code_expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    code_attempts: int = 0
+
+
+class LicenseEvent(BigIntModel, table=True):
+    """One change of a license's verification or status: who, when, from, to, why (licenses.transition)."""
+
+    __tablename__ = "license_events"
+
+    license_id: uuid.UUID = Field(foreign_key="business_licenses.id", index=True, ondelete="CASCADE")
+    actor_id: uuid.UUID | None = None  # None: the platform (registry check, expiry sweep)
+    verb: str = Field(max_length=30)
+    from_state: str = Field(max_length=20)
+    to_state: str = Field(max_length=20)
+    note: str = Field(default="", max_length=1000)
 
 
 class Invitation(UUIDModel, table=True):

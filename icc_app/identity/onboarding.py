@@ -14,9 +14,8 @@ from icc_app.core.errors import NotFound, ValidationFailed
 from icc_app.core.models import utcnow
 from icc_app.core.storage import get_storage
 from icc_app.identity import licenses
-from icc_app.identity.models import Business, BusinessLicense, LicenseStatus, Verification
+from icc_app.identity.models import Business, BusinessLicense, LicenseStatus, Role, Verification
 from icc_app.identity.permissions import require_member
-from icc_app.identity.models import Role
 from icc_app.identity.schemas import Principal
 
 
@@ -33,6 +32,10 @@ class LicenseRow:
     review_note: str
     document: str
     renewable: bool  # expired, or expiring within the alert window: show the renewal form
+    premise_street: str
+    premise_city: str
+    premise_postal_code: str
+    open: bool  # pending or waiting for its code: the business can still act on it (code, address, review)
 
 
 @dataclass
@@ -54,7 +57,10 @@ def _row(lic: BusinessLicense) -> LicenseRow:
                       reasons=" ".join(lic.verification_reasons or []), review_note=lic.review_note or "",
                       document=lic.document_filename or "",
                       renewable=lic.expires_on is not None
-                      and (lic.expires_on - date.today()).days <= licenses.EXPIRY_ALERT_DAYS)
+                      and (lic.expires_on - date.today()).days <= licenses.EXPIRY_ALERT_DAYS,
+                      premise_street=lic.premise_street or "", premise_city=lic.premise_city or "",
+                      premise_postal_code=lic.premise_postal_code or "",
+                      open=Verification(lic.verification) in (Verification.pending, Verification.code_sent))
 
 
 def business_status(session: Session, *, principal: Principal, business_id: uuid.UUID) -> BusinessStatus:
@@ -73,10 +79,40 @@ def business_status(session: Session, *, principal: Principal, business_id: uuid
 
 
 def add_license(session: Session, *, principal: Principal, business_id: uuid.UUID, state: str, license_number: str,
+                street: str | None = None, city: str | None = None, postal_code: str | None = None,
                 expires_on: date | None = None) -> BusinessLicense:
     require_member(principal, business_id, min_role=Role.admin)
     return licenses.submit_license(session, business_id=business_id, actor_id=principal.user_id, state=state,
-                                   license_number=license_number, expires_on=expires_on)
+                                   license_number=license_number, street=street, city=city, postal_code=postal_code,
+                                   expires_on=expires_on)
+
+
+def recheck(session: Session, *, principal: Principal, business_id: uuid.UUID, license_id: uuid.UUID,
+            street: str | None = None, city: str | None = None, postal_code: str | None = None) -> BusinessLicense:
+    require_member(principal, business_id, min_role=Role.admin)
+    return licenses.recheck(session, license_id=license_id, business_id=business_id, actor_id=principal.user_id,
+                            street=street, city=city, postal_code=postal_code)
+
+
+def resend_code(session: Session, *, principal: Principal, business_id: uuid.UUID,
+                license_id: uuid.UUID) -> BusinessLicense:
+    require_member(principal, business_id, min_role=Role.admin)
+    return licenses.send_code(session, license_id=license_id, business_id=business_id, actor_id=principal.user_id)
+
+
+def enter_code(session: Session, *, principal: Principal, business_id: uuid.UUID, license_id: uuid.UUID,
+               code: str) -> str | None:
+    """None when the license is verified now; else what was wrong (the attempt is counted: commit it)."""
+    require_member(principal, business_id, min_role=Role.admin)
+    return licenses.verify_code(session, license_id=license_id, business_id=business_id, actor_id=principal.user_id,
+                                code=code)
+
+
+def request_review(session: Session, *, principal: Principal, business_id: uuid.UUID,
+                   license_id: uuid.UUID) -> BusinessLicense:
+    require_member(principal, business_id, min_role=Role.admin)
+    return licenses.request_review(session, license_id=license_id, business_id=business_id,
+                                   actor_id=principal.user_id)
 
 
 def attach_document(session: Session, *, principal: Principal, business_id: uuid.UUID, license_id: uuid.UUID,

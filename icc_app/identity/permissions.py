@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import uuid
 
+from sqlmodel import Session
+
 from icc_app.core.errors import NotFound, PermissionDenied
-from icc_app.identity.models import BusinessType, Product, Role
-from icc_app.identity.schemas import MembershipRead, Principal
+from icc_app.identity.models import BusinessType, Product, Role, Verification
+from icc_app.identity.schemas import LicenseClaim, MembershipRead, Principal
+from icc_app.identity.service import license_claims
 
 ROLE_RANK = {Role.staff: 1, Role.manager: 2, Role.admin: 3}
 # Business types whose license lets them sell wholesale on the exchange.
@@ -51,13 +54,36 @@ def require_member(
     return membership
 
 
+def not_verified_reason(claims: list[LicenseClaim], action: str) -> str | None:
+    """Why a business with these licenses may not `action`, in words its people understand; None when one
+    license is verified (a confirmed email, the registry's premises address and proof of control) and in force."""
+    if any(lic.in_force for lic in claims):
+        return None
+    states = {lic.verification for lic in claims}
+    if Verification.verified in states:
+        return f"Your license has expired: renew it to {action}."
+    if Verification.code_sent in states:
+        return (f"Your business is not verified yet: enter the code we sent to the contact the state lists for your "
+                f"license (Business & licenses) to {action}.")
+    if Verification.needs_review in states:
+        return f"Your license is in review by a platform administrator: you can {action} once it is verified."
+    if Verification.pending in states:
+        return (f"Your business is not verified yet: finish the checks under Business & licenses to {action}.")
+    return f"A verified license is needed to {action}: add your license under Business & licenses."
+
+
 def require_verified_license(membership: MembershipRead, *, action: str = "do this") -> None:
-    """Actions that rest on a license (trading, listing) need one verified and unexpired."""
-    if membership.verified:
-        return
-    if any(lic.verification.value == "verified" for lic in membership.licenses):
-        raise PermissionDenied(f"Your license has expired: renew it to {action}.")
-    raise PermissionDenied(f"A verified license is needed to {action}.")
+    """Actions that rest on a license (listing, offering, being paid) need one verified and unexpired."""
+    if reason := not_verified_reason(membership.licenses, action):
+        raise PermissionDenied(reason)
+
+
+def require_verified_business(session: Session, business_id: uuid.UUID, *, action: str = "list, offer or be paid "
+                              "on the exchange") -> None:
+    """The same rule read from the database, for code that holds a business id rather than a principal (tasks,
+    the other side of a trade): until verified, a business can browse but not list, offer or be paid."""
+    if reason := not_verified_reason(license_claims(session, business_id), action):
+        raise PermissionDenied(reason)
 
 
 def can_sell(membership: MembershipRead) -> bool:
