@@ -20,6 +20,7 @@ import redis as redis_lib
 from icc_app.core import migrations
 from icc_app.settings import PROJECT_ROOT
 from tests.conftest import PG_SERVER, SHARED_DATA
+from tests.e2e.balancer import LoadBalancer
 
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -122,6 +123,29 @@ def tiles():
     server.server.shutdown()
 
 
+def _wait_until_serving(url: str, process: subprocess.Popen, log_path: Path, *, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"app worker exited early:\n{Path(log_path).read_text()[-3000:]}")
+        try:
+            if httpx.get(f"{url}/ping", timeout=2).status_code == 200 and httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(1)
+    raise RuntimeError(f"app worker did not start in time:\n{Path(log_path).read_text()[-3000:]}")
+
+
+# The running load balancer (one per test session), for tests about the app workers behind it.
+LIVE_BALANCER: list[LoadBalancer] = []
+
+
+@pytest.fixture(scope="session")
+def load_balancer(live_app) -> LoadBalancer:
+    return LIVE_BALANCER[0]
+
+
 @pytest.fixture(scope="session")
 def live_app(tmp_path_factory, mailbox, tiles):
     db_name = f"icc_e2e_{os.getpid()}"
@@ -129,13 +153,18 @@ def live_app(tmp_path_factory, mailbox, tiles):
         conn.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{db_name}"')
     database_url = f"{PG_SERVER}/{db_name}"
-    port = _free_port()
+    # Production's shape: a load balancer at the public address, two app workers sharing UI state through Redis.
+    port, balancer_port, second_port = _free_port(), _free_port(), _free_port()
+    public_url = f"http://127.0.0.1:{balancer_port}"
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
         "REDIS_URL": "redis://127.0.0.1:6379/14",
+        "REFLEX_REDIS_URL": "redis://127.0.0.1:6379/14",
+        "REFLEX_API_URL": public_url,  # baked into the build: browsers talk to the balancer, never to one worker
+        "GRANIAN_WORKERS": "1",
         "STORAGE_URL": f"file://{tmp_path_factory.mktemp('e2e-media')}",
-        "PUBLIC_URL": f"http://127.0.0.1:{port}",
+        "PUBLIC_URL": public_url,
         "SMTP_URL": mailbox.url,
         "MAP_TILE_URL": tiles.url,
     }
@@ -152,37 +181,38 @@ def live_app(tmp_path_factory, mailbox, tiles):
                         str(wa_registry), "--state", "WA"], env=env, check=True, cwd=PROJECT_ROOT, capture_output=True)
     log_path = tmp_path_factory.mktemp("e2e-log") / "app.log"
     log = open(log_path, "w")
+    redis_lib.Redis.from_url(env["REDIS_URL"]).flushdb()  # before the app: its UI state lives here too
     process = subprocess.Popen(
         [str(PROJECT_ROOT / ".venv/bin/reflex"), "run", "--env", "prod", "--single-port",
          "--frontend-port", str(port), "--backend-port", str(port), "--loglevel", "warning"],
         cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )
-    redis_lib.Redis.from_url(env["REDIS_URL"]).flushdb()
     worker = subprocess.Popen(  # the real worker fleet, as `make worker` starts it
         [str(PROJECT_ROOT / ".venv/bin/celery"), "-A", "workers.celery_app", "worker", "-Q", "default,cqi,notifications",
          "--pool", "solo", "--concurrency", "1", "--loglevel", "WARNING"],
         cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 240
+    children = [process, worker]
+    balancer = None
     try:
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise RuntimeError(f"app exited early:\n{Path(log_path).read_text()[-3000:]}")
-            try:
-                if httpx.get(f"{url}/ping", timeout=2).status_code == 200 and httpx.get(url, timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(1)
-        else:
-            raise RuntimeError(f"app did not start in time:\n{Path(log_path).read_text()[-3000:]}")
-        yield url
+        _wait_until_serving(f"http://127.0.0.1:{port}", process, log_path, timeout=240)
+        second = subprocess.Popen(  # a second app worker on the same build, as scripts/app-worker.sh runs it
+            [str(PROJECT_ROOT / "scripts/app-worker.sh"), str(second_port)], env={**env, "HOST": "127.0.0.1"},
+            cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        children.append(second)
+        _wait_until_serving(f"http://127.0.0.1:{second_port}", second, log_path, timeout=120)
+        balancer = LoadBalancer(upstream_ports=[port, second_port], port=balancer_port)
+        LIVE_BALANCER.append(balancer)
+        yield public_url
     finally:
-        for child in (process, worker):
+        if balancer:
+            balancer.close()
+            LIVE_BALANCER.clear()
+        for child in children:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(child.pid, signal.SIGTERM)
-        for child in (process, worker):
+        for child in children:
             try:
                 child.wait(timeout=20)
             except subprocess.TimeoutExpired:
