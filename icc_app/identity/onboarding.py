@@ -15,8 +15,11 @@ from icc_app.core.models import utcnow
 from icc_app.core.storage import get_storage
 from icc_app.identity import licenses
 from icc_app.identity.models import Business, BusinessLicense, LicenseStatus, Role, Verification
-from icc_app.identity.permissions import require_member
+from icc_app.identity.permissions import not_verified_reason, require_member
 from icc_app.identity.schemas import Principal
+from icc_app.identity.service import license_claims
+
+TRADING = "list, offer or be paid on the exchange (you can browse meanwhile)"
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,7 @@ class BusinessStatus:
     address: str
     submitted: bool
     verified: bool
+    next_step: str  # what the business must still do before it may trade, in plain words ("" when verified)
     licenses: list[LicenseRow] = field(default_factory=list)
 
 
@@ -68,12 +72,12 @@ def business_status(session: Session, *, principal: Principal, business_id: uuid
     business = session.get(Business, business_id)
     rows = licenses.list_licenses(session, business_id=business_id)
     address = ", ".join(p for p in (business.street, business.city, business.state, business.postal_code) if p)
+    next_step = not_verified_reason(license_claims(session, business_id), TRADING) or ""
     return BusinessStatus(
         id=str(business.id), legal_name=business.legal_name, dba=business.dba or "",
         business_type=business.business_type.value if hasattr(business.business_type, "value") else business.business_type,
-        address=address, submitted=business.onboarding_submitted_at is not None,
-        verified=any(Verification(r.verification) == Verification.verified and LicenseStatus(r.status) == LicenseStatus.active
-                     for r in rows),
+        address=address, submitted=business.onboarding_submitted_at is not None, verified=not next_step,
+        next_step=next_step,
         licenses=[_row(r) for r in rows],
     )
 

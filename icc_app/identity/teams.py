@@ -19,7 +19,10 @@ from icc_app.identity.schemas import Principal
 from icc_app.identity.service import build_principal, find_user_by_email, normalize_email, send_email
 
 INVITATION_LIFETIME = timedelta(days=7)
-PRODUCTS = [p.value for p in Product]
+# The products a member can be given today, with the names people know them by. The other Product values are
+# planned (their packages do not exist yet), so the team page does not offer them.
+PRODUCT_NAMES = {Product.exchange.value: "Exchange", Product.maps.value: "Maps (my dispensary)"}
+PRODUCTS = list(PRODUCT_NAMES)
 
 
 @dataclass(frozen=True)
@@ -48,7 +51,8 @@ def _products(products: list[str] | None) -> list[str]:
     chosen = sorted({p for p in (products or [])})
     unknown = [p for p in chosen if p not in PRODUCTS]
     if unknown:
-        raise ValidationFailed(f"Unknown product: {', '.join(unknown)}.", field="products")
+        raise ValidationFailed(f"{', '.join(unknown)} is not available yet: choose from "
+                               f"{', '.join(PRODUCT_NAMES.values())}.", field="products")
     return chosen
 
 

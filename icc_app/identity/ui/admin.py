@@ -8,7 +8,9 @@ import reflex as rx
 
 from icc_app.core.db import unit_of_work
 from icc_app.core.errors import DomainError
+from icc_app.core.storage import get_storage
 from icc_app.identity import licenses
+from icc_app.identity.models import BusinessLicense
 from icc_app.identity.oidc import service as oidc
 from icc_app.identity.oidc.scopes import DEFAULT_CLIENT_SCOPE
 from icc_app.identity.ui.state import AuthFormState
@@ -47,12 +49,30 @@ class LicenseReviewState(AdminState):
 
     def _refresh(self) -> None:
         with unit_of_work() as session:
+            rows = licenses.review_queue(session)
+            holders = {lic.id: licenses.holder_of(session, lic) for lic, _ in rows}
             self.queue = [{"id": str(lic.id), "business": biz.legal_name, "dba": biz.dba or "",
                            "type": biz.business_type.value if hasattr(biz.business_type, "value") else biz.business_type,
                            "license": f"{lic.state} {lic.license_number}", "verification": str(lic.verification),
                            "reasons": " ".join(lic.verification_reasons or []),
+                           "premises": ", ".join(p for p in (lic.premise_street, lic.premise_city,
+                                                             lic.premise_postal_code) if p),
+                           "holder": holders[lic.id].legal_name if holders[lic.id] else "",
                            "document": lic.document_filename or "", "submitted": lic.created_at.strftime("%Y-%m-%d")}
-                          for lic, biz in licenses.review_queue(session)]
+                          for lic, biz in rows]
+
+    @rx.event
+    def download(self, license_id: str):
+        """The claimant's license document, for the reviewer's eyes only."""
+        principal, redirect = self._admin()
+        if redirect:
+            return redirect
+        with unit_of_work() as session:
+            lic = session.get(BusinessLicense, uuid.UUID(license_id))
+            if lic is None or not lic.document_key:
+                return rx.toast.error("No document on this license.")
+            data = get_storage().read(lic.document_key)
+        return rx.download(data=data, filename=lic.document_filename or "license")
 
     @rx.event
     def load(self):
@@ -75,6 +95,7 @@ class LicenseReviewState(AdminState):
         except DomainError as exc:
             self.errors = {license_id: exc.message}
             return
+        self.notes = {k: v for k, v in self.notes.items() if k != license_id}
         self._refresh()
         return rx.toast.success("License verified." if approve else "License rejected; the business was told why.")
 
@@ -86,7 +107,14 @@ def _review_card(row: rx.Var) -> rx.Component:
                   rx.text("submitted " + row["submitted"], size="2", color_scheme="gray"), width="100%"),
         rx.text(row["license"], " · ", row["type"], rx.cond(row["dba"] != "", " · DBA " + row["dba"], ""), size="2"),
         rx.callout(row["reasons"], icon="info", color_scheme="amber", width="100%"),
-        rx.cond(row["document"] != "", rx.text("Document: " + row["document"], size="2")),
+        rx.text("Premises claimed: " + row["premises"], size="2"),
+        rx.cond(row["holder"] != "",
+                rx.callout("Contested: " + row["holder"] + " holds this license, verified. Approving this claim "
+                           "revokes theirs (they are told).", icon="triangle-alert", color_scheme="red", width="100%")),
+        rx.cond(row["document"] != "",
+                rx.button(rx.icon("download", size=14), "Document: " + row["document"], variant="soft", size="1",
+                          on_click=LicenseReviewState.download(license_id)),
+                rx.text("No document attached.", size="2", color_scheme="gray")),
         rx.input(placeholder="Reason (required to reject, shown to the business)",
                  value=LicenseReviewState.notes.get(license_id, ""),
                  on_change=lambda v: LicenseReviewState.set_note(license_id, v), width="100%",
@@ -103,12 +131,12 @@ def _review_card(row: rx.Var) -> rx.Component:
 @app_page
 def license_review_page() -> rx.Component:
     return rx.vstack(
-        page_header("License reviews", "Licenses the state registry could not confirm on its own."),
+        page_header("License reviews", "Claims proved by documents, and second claims of a verified license."),
         rx.cond(~LicenseReviewState.loaded, rx.center(rx.spinner(size="3"), padding="3em", width="100%"),
                 rx.cond(LicenseReviewState.queue.length() > 0,
                         rx.vstack(rx.foreach(LicenseReviewState.queue, _review_card), spacing="4", width="100%"),
                         empty_state("file-check", "Nothing to review",
-                                    "Licenses that match the regulator registry are verified automatically."))),
+                                    "Claims proved by a code sent to the regulator's contact verify on their own."))),
         width="100%", align="start",
     )
 

@@ -41,10 +41,15 @@ class OnboardingState(AuthFormState):
     licenses: list[dict[str, str]] = []
     submitted: bool = False
     verified: bool = False
+    next_step: str = ""
     is_admin: bool = False
+    email_confirmed: bool = False
     license_state: str = "WA"
     business_type: str = "cultivator"
     uploading: bool = False
+    busy: bool = False  # an action is running: its buttons are disabled
+    doc_license_id: str = ""  # the license the document card uploads for
+    add_form_version: int = 0  # bumped after a license is added: the form remounts empty
 
     def _business_id(self, principal) -> uuid.UUID | None:
         admin = next((m for m in principal.memberships if m.role == Role.admin), None)
@@ -54,6 +59,7 @@ class OnboardingState(AuthFormState):
     def _refresh(self, principal) -> None:
         business_id = self._business_id(principal)
         self.is_admin = any(m.role == Role.admin for m in principal.memberships)
+        self.email_confirmed = principal.email_verified
         if business_id is None:
             self.business, self.licenses, self.step = {}, [], 1
             return
@@ -62,9 +68,16 @@ class OnboardingState(AuthFormState):
         self.business = {k: str(v) for k, v in dataclasses.asdict(status).items() if k != "licenses"}
         self.licenses = [{k: ("yes" if v else "") if isinstance(v, bool) else str(v) for k, v in
                           dataclasses.asdict(r).items()} for r in status.licenses]
-        self.submitted, self.verified = status.submitted, status.verified
+        self.submitted, self.verified, self.next_step = status.submitted, status.verified, status.next_step
+        open_ids = [lic["id"] for lic in self.licenses if lic["open"]]
+        if self.doc_license_id not in open_ids:
+            self.doc_license_id = open_ids[-1] if open_ids else ""
         if self.step == 1:
             self.step = 3 if status.submitted else 2
+
+    @rx.var
+    def doc_license(self) -> dict[str, str]:
+        return next((lic for lic in self.licenses if lic["id"] == self.doc_license_id), {})
 
     @rx.event
     def load(self):
@@ -74,7 +87,7 @@ class OnboardingState(AuthFormState):
         if principal.kind.value != "operator":
             return rx.redirect(routes.HOME)
         self._reset_errors()
-        self.step = 1
+        self.step, self.busy = 1, False
         self._refresh(principal)
         self.loaded = True
 
@@ -87,59 +100,147 @@ class OnboardingState(AuthFormState):
         self.business_type = value
 
     @rx.event
+    def choose_document_license(self, license_id: str):
+        self.doc_license_id = license_id
+
+    @rx.event
     def go(self, step: int):
         if (step >= 2 and not self.business) or (step == 1 and self.business):
             return  # the business exists once created: its licenses and review are what is left
         self._reset_errors()
         self.step = step
 
-    @rx.event
-    def create_business(self, form: dict):
+    def _act(self, action, *, error_key: str = ""):
+        """Run `action(session, principal)` in one unit of work with the buttons disabled; a domain error is shown
+        beside the form (under `error_key`, else by field) and changes nothing; success clears stale errors.
+        Returns (ok, result) and the events to send."""
         principal, redirect = self.require_principal()
         if redirect:
-            return redirect
+            return False, None, redirect
         self._reset_errors()
         try:
             with unit_of_work() as session:
-                owner = session.get(User, principal.user_id)
-                identity.create_business(session, legal_name=form.get("legal_name", ""), dba=form.get("dba"),
-                                         business_type=BusinessType(self.business_type), owner=owner,
-                                         street=form.get("street"), city=form.get("city"),
-                                         state=form.get("state") or None, postal_code=form.get("postal_code"),
-                                         phone=form.get("phone"))
+                result = action(session, principal)
         except DomainError as exc:
-            self._fail(exc)
+            if error_key:
+                self.errors = {error_key: exc.message}
+            else:
+                self._fail(exc)
+            return False, None, None
+        self._refresh(self.principal() or principal)
+        return True, result, None
+
+    def _business_uuid(self) -> uuid.UUID:
+        return uuid.UUID(self.business["id"])
+
+    @rx.event
+    def create_business(self, form: dict):
+        if self.busy:
             return
-        principal = self.principal()
-        self._apply(principal)
-        self.step = 2
-        self._refresh(principal)
+        self.busy = True
+        yield
+        try:
+            ok, _, redirect = self._act(lambda session, principal: identity.create_business(
+                session, legal_name=form.get("legal_name", ""), dba=form.get("dba"),
+                business_type=BusinessType(self.business_type), owner=session.get(User, principal.user_id),
+                street=form.get("street"), city=form.get("city"), state=form.get("state") or None,
+                postal_code=form.get("postal_code"), phone=form.get("phone")))
+        finally:
+            self.busy = False
+        if redirect:
+            yield redirect
+        elif ok:
+            self._apply(self.principal())
+            self.step = 2
 
     @rx.event
     def add_license(self, form: dict):
-        principal, redirect = self.require_principal()
-        if redirect:
-            return redirect
-        self._reset_errors()
+        if self.busy:
+            return
         expires = (form.get("expires_on") or "").strip()
         try:
             expires_on = date.fromisoformat(expires) if expires else None
         except ValueError:
-            self.errors["expires_on"] = "Enter a date like 2027-06-30."
+            self.errors = {"expires_on": "Enter a date like 2027-06-30."}
             return
+        self.busy = True
+        yield
         try:
-            with unit_of_work() as session:
-                lic = onboarding.add_license(session, principal=principal, business_id=uuid.UUID(self.business["id"]),
-                                             state=self.license_state, license_number=form.get("license_number", ""),
-                                             expires_on=expires_on)
-                verdict = lic.verification
-        except DomainError as exc:
-            self._fail(exc)
+            ok, lic, redirect = self._act(lambda session, principal: onboarding.add_license(
+                session, principal=principal, business_id=self._business_uuid(), state=self.license_state,
+                license_number=form.get("license_number", ""), street=form.get("premise_street"),
+                city=form.get("premise_city"), postal_code=form.get("premise_postal_code"),
+                expires_on=expires_on).verification)
+        finally:
+            self.busy = False
+        if redirect:
+            yield redirect
             return
-        self._refresh(self.principal())
-        if verdict == "verified":
-            return rx.toast.success("License verified against the state registry.")
-        return rx.toast.info("License added: a platform administrator will review it.")
+        if not ok:
+            return
+        self.add_form_version += 1
+        yield rx.toast.info({"code_sent": "License added: enter the code we sent to the licensee contact.",
+                             "needs_review": "License added: a platform administrator will review the claim."}
+                            .get(str(lic), "License added: see what is still needed below."))
+
+    @rx.event
+    def recheck(self, form: dict):
+        license_id = form.get("license_id", "")
+        yield from self._license_action(license_id, "Checked again: see the result on the license.",
+                                        lambda session, principal: onboarding.recheck(
+                                            session, principal=principal, business_id=self._business_uuid(),
+                                            license_id=uuid.UUID(license_id), street=form.get("premise_street"),
+                                            city=form.get("premise_city"),
+                                            postal_code=form.get("premise_postal_code")))
+
+    @rx.event
+    def resend_code(self, license_id: str):
+        yield from self._license_action(license_id, "A new code is on its way to the licensee contact.",
+                                        lambda session, principal: onboarding.resend_code(
+                                            session, principal=principal, business_id=self._business_uuid(),
+                                            license_id=uuid.UUID(license_id)))
+
+    @rx.event
+    def request_review(self, license_id: str):
+        yield from self._license_action(license_id, "Sent for review: we will email you the decision.",
+                                        lambda session, principal: onboarding.request_review(
+                                            session, principal=principal, business_id=self._business_uuid(),
+                                            license_id=uuid.UUID(license_id)))
+
+    @rx.event
+    def enter_code(self, form: dict):
+        license_id = form.get("license_id", "")
+        outcome: list[str | None] = []
+
+        def action(session, principal):
+            outcome.append(onboarding.enter_code(session, principal=principal, business_id=self._business_uuid(),
+                                                 license_id=uuid.UUID(license_id), code=form.get("code", "")))
+
+        yield from self._license_action(license_id, "", action)
+        if outcome and outcome[0]:
+            self.errors = {f"lic-{license_id}": outcome[0]}  # the attempt was counted (committed)
+        elif outcome:
+            yield rx.toast.success("License verified: you can trade on the exchange.")
+
+    def _license_action(self, license_id: str, success: str, action):
+        if self.busy or not license_id:
+            return
+        self.busy = True
+        yield
+        try:
+            ok, _, redirect = self._act(action, error_key=f"lic-{license_id}")
+        finally:
+            self.busy = False
+        if redirect:
+            yield redirect
+        elif ok and success:
+            yield rx.toast.success(success)
+
+    @rx.event
+    def send_confirmation(self):
+        yield from self._license_action("email", "Confirmation link sent: open it, then choose Check again.",
+                                        lambda session, principal: identity.send_verification_email(
+                                            session, user=session.get(User, principal.user_id)))
 
     @rx.event
     async def attach_document(self, files: list[rx.UploadFile]):
@@ -147,60 +248,54 @@ class OnboardingState(AuthFormState):
         if redirect:
             yield redirect
             return
-        if not files or not self.licenses:
+        if not files or not self.doc_license_id:
             return
         self.uploading = True
         yield
         try:
             data = await files[0].read()
             with unit_of_work() as session:
-                onboarding.attach_document(session, principal=principal, business_id=uuid.UUID(self.business["id"]),
-                                           license_id=uuid.UUID(self.licenses[-1]["id"]), data=data,
+                onboarding.attach_document(session, principal=principal, business_id=self._business_uuid(),
+                                           license_id=uuid.UUID(self.doc_license_id), data=data,
                                            filename=files[0].name or "license")
         except DomainError as exc:
-            self.errors["document"] = exc.message
+            self.errors = {"document": exc.message}
             return
         finally:
             self.uploading = False
+        self._reset_errors()
         self._refresh(principal)
-        yield rx.toast.success("Document attached.")
+        yield rx.toast.success("Document attached: you can ask for a review now.")
 
     @rx.event
     def renew(self, form: dict):
-        principal, redirect = self.require_principal()
-        if redirect:
-            return redirect
-        self._reset_errors()
         license_id = form.get("license_id", "")
         try:
             expires_on = date.fromisoformat((form.get("renewed_until") or "").strip())
         except ValueError:
             self.errors = {f"renew-{license_id}": "Enter the new expiry date."}
             return
-        try:
-            with unit_of_work() as session:
-                onboarding.renew(session, principal=principal, business_id=uuid.UUID(self.business["id"]),
-                                 license_id=uuid.UUID(license_id), expires_on=expires_on)
-        except DomainError as exc:
-            self.errors = {f"renew-{license_id}": exc.message}
-            return
-        self._refresh(principal)
-        return rx.toast.success("License renewed: what rested on it works again.")
+        yield from self._license_action(license_id, "License renewed: what rested on it works again.",
+                                        lambda session, principal: onboarding.renew(
+                                            session, principal=principal, business_id=self._business_uuid(),
+                                            license_id=uuid.UUID(license_id), expires_on=expires_on))
 
     @rx.event
     def submit(self):
-        principal, redirect = self.require_principal()
-        if redirect:
-            return redirect
-        try:
-            with unit_of_work() as session:
-                onboarding.submit(session, principal=principal, business_id=uuid.UUID(self.business["id"]))
-        except DomainError as exc:
-            self._fail(exc)
+        if self.busy:
             return
-        self._refresh(principal)
-        self.step = 3
-        return rx.toast.success("Submitted. Your verification status is below.")
+        self.busy = True
+        yield
+        try:
+            ok, _, redirect = self._act(lambda session, principal: onboarding.submit(
+                session, principal=principal, business_id=self._business_uuid()))
+        finally:
+            self.busy = False
+        if redirect:
+            yield redirect
+        elif ok:
+            self.step = 3
+            yield rx.toast.success("Submitted. Your verification status is below.")
 
 
 def _steps() -> rx.Component:
@@ -234,84 +329,198 @@ def _details_form() -> rx.Component:
                 labelled_select("Business type", "business_type", BUSINESS_TYPES, "", value=OnboardingState.business_type,
                                 on_change=OnboardingState.set_business_type),
                 labelled_input("Phone", "phone", "", type="tel"),
-                labelled_input("Street", "street", ""),
+                labelled_input("Street", "street", "", hint="The licensed premises, as on your license"),
                 labelled_input("City", "city", ""),
                 labelled_input("State", "state", err.get("state", ""), placeholder="WA", max_length=2),
                 labelled_input("ZIP", "postal_code", ""),
                 columns=rx.breakpoints(initial="1", sm="2"), spacing="4", width="100%",
             ),
-            rx.button("Continue", type="submit", size="3", id="business-continue"),
+            rx.button("Continue", type="submit", size="3", id="business-continue", loading=OnboardingState.busy,
+                      disabled=OnboardingState.busy),
             spacing="4", width="100%", align="start",
         ),
         on_submit=OnboardingState.create_business, reset_on_submit=False,
     ))
 
 
+def _state_badge(lic: rx.Var) -> rx.Component:
+    return rx.cond(lic["verification"] == "code_sent",
+                   rx.badge(rx.icon("mail", size=14), "Code sent", color_scheme="blue"),
+                   rx.cond(lic["verification"] == "revoked", rx.badge("Revoked", color_scheme="red"),
+                           verification_badge(lic["verification"])))
+
+
+def _license_error(lic: rx.Var) -> rx.Component:
+    key = "lic-" + lic["id"].to(str)
+    return rx.cond(OnboardingState.errors.contains(key),
+                   rx.callout(OnboardingState.errors.get(key, ""), icon="triangle-alert", color_scheme="red",
+                              role="alert", width="100%", class_name="license-error"))
+
+
+def _code_form(lic: rx.Var) -> rx.Component:
+    """Pending on the code that went to the regulator's contact for this license."""
+    return rx.form(
+        rx.vstack(
+            rx.hstack(
+                rx.el.input(type="hidden", name="license_id", value=lic["id"]),
+                rx.input(name="code", placeholder="6-digit code", max_length=6, input_mode="numeric",
+                         auto_complete="one-time-code", aria_label="Verification code", class_name="license-code"),
+                rx.button("Verify", type="submit", loading=OnboardingState.busy, disabled=OnboardingState.busy,
+                          class_name="verify-code"),
+                rx.button("Send a new code", type="button", variant="soft", disabled=OnboardingState.busy,
+                          on_click=OnboardingState.resend_code(lic["id"]), class_name="resend-code"),
+                spacing="2", align="center", wrap="wrap",
+            ),
+            rx.text("Nobody reads that mailbox any more? Prove it with documents instead: ",
+                    rx.link("upload your license certificate", href="#license-documents",
+                            on_click=OnboardingState.choose_document_license(lic["id"])), ".", size="2",
+                    color_scheme="gray"),
+            spacing="2", width="100%", align="start",
+        ),
+        on_submit=OnboardingState.enter_code, reset_on_submit=False,
+    )
+
+
+def _address_form(lic: rx.Var) -> rx.Component:
+    """A pending claim: correct the premises address, or confirm the email, then check again."""
+    return rx.form(
+        rx.vstack(
+            rx.el.input(type="hidden", name="license_id", value=lic["id"]),
+            rx.grid(
+                rx.input(name="premise_street", default_value=lic["premise_street"], aria_label="Premises street",
+                         placeholder="Street"),
+                rx.input(name="premise_city", default_value=lic["premise_city"], aria_label="Premises city",
+                         placeholder="City"),
+                rx.input(name="premise_postal_code", default_value=lic["premise_postal_code"],
+                         aria_label="Premises ZIP", placeholder="ZIP"),
+                columns=rx.breakpoints(initial="1", sm="3"), spacing="2", width="100%",
+            ),
+            rx.hstack(
+                rx.button("Check again", type="submit", variant="soft", loading=OnboardingState.busy,
+                          disabled=OnboardingState.busy, class_name="recheck"),
+                rx.button("Use documents instead", type="button", variant="ghost",
+                          on_click=OnboardingState.choose_document_license(lic["id"])),
+                spacing="2", wrap="wrap",
+            ),
+            spacing="2", width="100%", align="start",
+        ),
+        on_submit=OnboardingState.recheck, reset_on_submit=False,
+    )
+
+
 def _license_card(lic: rx.Var) -> rx.Component:
     return card(rx.vstack(
-        rx.hstack(rx.heading(lic["state"] + " " + lic["number"], size="4"), verification_badge(lic["verification"]),
+        rx.hstack(rx.heading(lic["state"] + " " + lic["number"], size="4"), _state_badge(lic),
                   rx.cond(lic["status"] == "expired", rx.badge("Expired", color_scheme="red")), rx.spacer(),
-                  rx.text("expires " + lic["expires_on"], size="2", color_scheme="gray"), width="100%", align="center"),
+                  rx.text("expires " + lic["expires_on"], size="2", color_scheme="gray"), width="100%", align="center",
+                  wrap="wrap"),
         rx.text(lic["license_type"], size="2"),
-        rx.text(lic["reasons"], size="2", color_scheme="gray", class_name="verification-reasons"),
+        rx.text(lic["reasons"], size="2", color_scheme=rx.cond(lic["verification"] == "verified", "green", "gray"),
+                class_name="verification-reasons"),
         rx.cond(lic["review_note"] != "", rx.text("Reviewer: " + lic["review_note"], size="2", color_scheme="red")),
         rx.cond(lic["document"] != "", rx.hstack(rx.icon("paperclip", size=14), rx.text(lic["document"], size="2"))),
+        _license_error(lic),
+        rx.cond(OnboardingState.is_admin, rx.fragment(
+            rx.cond(lic["verification"] == "code_sent", _code_form(lic)),
+            rx.cond(lic["verification"] == "pending", _address_form(lic)),
+        )),
         rx.cond((lic["renewable"] != "") & OnboardingState.is_admin, rx.form(
             rx.hstack(
                 rx.el.input(type="hidden", name="license_id", value=lic["id"]),
                 rx.vstack(rx.text("Renewed until", as_="label", size="2"),
                           rx.input(type="date", name="renewed_until", aria_label="Renewed until"), spacing="1"),
-                rx.button("Renew", type="submit", variant="soft"),
+                rx.button("Renew", type="submit", variant="soft", disabled=OnboardingState.busy),
                 align="end", spacing="3",
             ),
-            rx.text(OnboardingState.errors.get("renew-" + lic["id"].to(str), ""), color_scheme="red", size="2",
-                    role="alert"),
-            on_submit=OnboardingState.renew, reset_on_submit=True,
+            on_submit=OnboardingState.renew, reset_on_submit=False,
         )),
         spacing="2", align="start", width="100%",
     ), class_name="license-card")
 
 
-def _licenses_step() -> rx.Component:
+def _email_banner() -> rx.Component:
+    return rx.cond(~OnboardingState.email_confirmed, rx.callout(
+        rx.vstack(
+            rx.text("Confirm your email address first: we sent you a link when you signed up. A license is only "
+                    "verified for people whose email is confirmed."),
+            rx.button("Send the link again", variant="soft", size="1", on_click=OnboardingState.send_confirmation,
+                      disabled=OnboardingState.busy),
+            rx.cond(OnboardingState.errors.contains("lic-email"),
+                    rx.text(OnboardingState.errors.get("lic-email", ""), color_scheme="red", size="2", role="alert")),
+            spacing="2", align="start",
+        ),
+        icon="mail-warning", color_scheme="amber", width="100%", id="confirm-email",
+    ))
+
+
+def _documents_card() -> rx.Component:
+    doc = OnboardingState.doc_license
+    return rx.cond(OnboardingState.doc_license_id != "", card(rx.vstack(
+        rx.heading("Or: documents reviewed by an administrator", size="4", as_="h2"),
+        rx.text("Attach the license certificate (PDF or image) for ", rx.text.strong(doc["state"], " ", doc["number"]),
+                ", then ask for a review. A platform administrator compares it with the regulator's records, usually "
+                "within a business day, and emails you the decision.", size="2", color_scheme="gray"),
+        rx.upload(rx.vstack(rx.icon("file-up", size=24), rx.text("Drop the document here or click to choose"),
+                            align="center"),
+                  id=UPLOAD_ID, max_files=1,
+                  accept={"application/pdf": [".pdf"], "image/png": [".png"], "image/jpeg": [".jpg", ".jpeg"]},
+                  on_drop=OnboardingState.attach_document(rx.upload_files(upload_id=UPLOAD_ID)),
+                  border=f"2px dashed {rx.color('accent', 7)}", border_radius="12px", padding="1.5em",
+                  width="100%", cursor="pointer", disabled=OnboardingState.uploading),
+        rx.cond(OnboardingState.uploading, rx.hstack(rx.spinner(), rx.text("Uploading…"))),
+        rx.cond(doc["document"] != "", rx.hstack(rx.icon("paperclip", size=14), rx.text(doc["document"], size="2"))),
+        field_error(OnboardingState.errors.get("document", "")),
+        rx.button("Ask for a review", on_click=OnboardingState.request_review(OnboardingState.doc_license_id),
+                  disabled=(doc["document"] == "") | OnboardingState.busy, loading=OnboardingState.busy,
+                  id="request-review"),
+        spacing="3", width="100%", align="start",
+    ), id="license-documents"))
+
+
+def _add_license_form() -> rx.Component:
     err = OnboardingState.errors
-    return rx.vstack(
-        rx.foreach(OnboardingState.licenses, _license_card),
-        card(rx.form(
-            rx.vstack(
-                rx.heading("Add a license", size="4", as_="h2"),
-                rx.text("We check it against the state regulator's licensee registry. A match on number, state and "
-                        "business name verifies it at once; otherwise a platform administrator reviews it.",
-                        size="2", color_scheme="gray"),
-                form_alert(OnboardingState.form_error),
-                rx.grid(
-                    labelled_select("State", "license_state", STATES, err.get("state", ""),
-                                    value=OnboardingState.license_state, on_change=OnboardingState.set_license_state),
-                    labelled_input("License number", "license_number", err.get("license_number", ""),
-                                   placeholder="e.g. 430562"),
-                    labelled_input("Expiry date", "expires_on", err.get("expires_on", ""), type="date",
-                                   hint="Optional when the registry lists it"),
-                    columns=rx.breakpoints(initial="1", sm="3"), spacing="4", width="100%",
-                ),
-                rx.button("Add license", type="submit", size="3", id="add-license"),
-                spacing="3", width="100%", align="start",
+    biz = OnboardingState.business
+    return card(rx.form(
+        rx.vstack(
+            rx.heading("Add a license", size="4", as_="h2"),
+            rx.text("The license number, state and name are public, so they only show that the license exists. To "
+                    "verify it we also need your confirmed email, the premises address as the regulator lists it, and "
+                    "proof that you control the license: a code we email to the contact the regulator lists, or your "
+                    "license documents reviewed by an administrator.", size="2", color_scheme="gray"),
+            form_alert(OnboardingState.form_error),
+            rx.grid(
+                labelled_select("State", "license_state", STATES, err.get("state", ""),
+                                value=OnboardingState.license_state, on_change=OnboardingState.set_license_state),
+                labelled_input("License number", "license_number", err.get("license_number", ""),
+                               placeholder="e.g. 430562"),
+                labelled_input("Expiry date", "expires_on", err.get("expires_on", ""), type="date",
+                               hint="Optional when the registry lists it"),
+                columns=rx.breakpoints(initial="1", sm="3"), spacing="4", width="100%",
             ),
-            on_submit=OnboardingState.add_license, reset_on_submit=True,
-        )),
-        rx.cond(OnboardingState.licenses.length() > 0, card(rx.vstack(
-            rx.heading("License document", size="4", as_="h2"),
-            rx.text("Attach the license certificate (PDF or image) for ", OnboardingState.licenses[-1]["number"],
-                    ". Reviewers use it when the registry cannot confirm the license.", size="2", color_scheme="gray"),
-            rx.upload(rx.vstack(rx.icon("file-up", size=24), rx.text("Drop the document here or click to choose"),
-                                align="center"),
-                      id=UPLOAD_ID, max_files=1,
-                      accept={"application/pdf": [".pdf"], "image/png": [".png"], "image/jpeg": [".jpg", ".jpeg"]},
-                      on_drop=OnboardingState.attach_document(rx.upload_files(upload_id=UPLOAD_ID)),
-                      border=f"2px dashed {rx.color('accent', 7)}", border_radius="12px", padding="1.5em",
-                      width="100%", cursor="pointer"),
-            rx.cond(OnboardingState.uploading, rx.hstack(rx.spinner(), rx.text("Uploading…"))),
-            field_error(err.get("document", "")),
-            spacing="3", width="100%",
-        ))),
+            rx.grid(
+                labelled_input("Premises street", "premise_street", err.get("premise_street", ""),
+                               default_value=biz.get("street", "")),
+                labelled_input("Premises city", "premise_city", err.get("premise_city", ""),
+                               default_value=biz.get("city", "")),
+                labelled_input("Premises ZIP", "premise_postal_code", err.get("premise_postal_code", ""),
+                               default_value=biz.get("postal_code", "")),
+                columns=rx.breakpoints(initial="1", sm="3"), spacing="4", width="100%",
+            ),
+            rx.button("Add license", type="submit", size="3", id="add-license", loading=OnboardingState.busy,
+                      disabled=OnboardingState.busy),
+            spacing="3", width="100%", align="start",
+        ),
+        on_submit=OnboardingState.add_license, reset_on_submit=False,
+        key=OnboardingState.add_form_version.to(str),
+    ))
+
+
+def _licenses_step() -> rx.Component:
+    return rx.vstack(
+        _email_banner(),
+        rx.foreach(OnboardingState.licenses, _license_card),
+        _add_license_form(),
+        _documents_card(),
         rx.hstack(rx.button("Review", on_click=OnboardingState.go(3), disabled=OnboardingState.licenses.length() == 0,
                             id="to-review")),
         spacing="4", width="100%",
@@ -324,8 +533,7 @@ def _review_step() -> rx.Component:
         rx.cond(OnboardingState.verified,
                 rx.callout("Your business is verified: you can trade on the exchange.", icon="badge-check",
                            color_scheme="green", id="business-verified"),
-                rx.callout("Not verified yet: licenses in review are checked by a platform administrator, usually "
-                           "within a business day. You will get an email.", icon="clock", color_scheme="amber")),
+                rx.callout(OnboardingState.next_step, icon="clock", color_scheme="amber", id="business-not-verified")),
         card(rx.vstack(
             rx.heading(biz.get("legal_name", ""), size="5", as_="h2"),
             rx.text(biz.get("dba", ""), color_scheme="gray"),
@@ -338,7 +546,8 @@ def _review_step() -> rx.Component:
         rx.hstack(
             rx.button("Add another license", variant="soft", on_click=OnboardingState.go(2)),
             rx.cond(~OnboardingState.submitted,
-                    rx.button("Submit for verification", on_click=OnboardingState.submit, id="submit-onboarding")),
+                    rx.button("Submit for verification", on_click=OnboardingState.submit, id="submit-onboarding",
+                              loading=OnboardingState.busy, disabled=OnboardingState.busy)),
         ),
         spacing="4", width="100%", align="start",
     )

@@ -124,7 +124,7 @@ class TeamState(AuthFormState):
     @rx.event
     def start_edit(self, member: dict):
         self.editing, self.edit_role = member["member_id"], member["role"]
-        self.edit_products = list(member["products"])
+        self.edit_products = [p for p in member["products"] if p in PRODUCTS]  # planned products fall away
 
     @rx.event
     def cancel_edit(self):
@@ -164,8 +164,8 @@ class TeamState(AuthFormState):
 
 def _products_checkboxes(selected: rx.Var, on_toggle) -> rx.Component:
     return rx.flex(
-        *[rx.checkbox(p.title(), checked=selected.contains(p), on_change=lambda checked, p=p: on_toggle(p, checked),
-                      name=f"product_{p}") for p in PRODUCTS],
+        *[rx.checkbox(teams.PRODUCT_NAMES[p], checked=selected.contains(p),
+                      on_change=lambda checked, p=p: on_toggle(p, checked), name=f"product_{p}") for p in PRODUCTS],
         wrap="wrap", spacing="4",
     )
 
