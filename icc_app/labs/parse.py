@@ -1,9 +1,9 @@
-"""Parse one COA file end to end: read the text layer, run the parser, never raise on bad input."""
+"""Parse one COA file end to end: read the text layer (or OCR a scan), run the readers, never raise on bad input."""
 
 from __future__ import annotations
 
-from icc_app.labs.parsers.generic import parse_text
 from icc_app.labs.parsers.pdftext import CoaReadError, read_pdf_text
+from icc_app.labs.parsers.reader import read_document
 from icc_app.labs.schemas import ParsedCoa
 
 
@@ -12,6 +12,6 @@ def parse_coa_bytes(data: bytes, *, filename: str | None = None) -> ParsedCoa:
         pdf = read_pdf_text(data)
     except CoaReadError as exc:
         return ParsedCoa(file=filename, status=exc.status, reason=exc.reason, flags=[f"{exc.status}: {exc.reason}"])
-    result = parse_text(pdf.pages)
+    result = read_document(pdf)
     result.file, result.engine = filename, pdf.engine
     return result

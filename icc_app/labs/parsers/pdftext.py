@@ -6,9 +6,11 @@ plain text of every page with PDFium is an order of magnitude faster and enough 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pypdfium2 as pdfium
+
+from icc_app.labs.parsers.layout import Run, runs_of_textpage
 
 MAX_PAGES = 60
 MIN_TEXT_CHARS = 40
@@ -27,6 +29,7 @@ class CoaReadError(Exception):
 class PdfText:
     pages: list[str]
     engine: str = "pdfium"
+    runs: list[Run] = field(default_factory=list)  # text runs with boxes (empty when pdfplumber read it)
 
     @property
     def text(self) -> str:
@@ -51,11 +54,12 @@ def read_pdf_text(data: bytes, *, max_pages: int = MAX_PAGES) -> PdfText:
             raise CoaReadError("rejected", "the PDF has no pages")
         if count > max_pages:
             raise CoaReadError("needs review", f"{count} pages; a COA has at most {max_pages}")
-        pages = []
+        pages, runs = [], []
         for index in range(count):
             page = document[index]
             textpage = page.get_textpage()
             pages.append(textpage.get_text_range().replace("\r\n", "\n").replace("\r", "\n"))
+            runs += runs_of_textpage(textpage, index + 1, page.get_height())
             textpage.close()
             page.close()
     finally:
@@ -64,7 +68,7 @@ def read_pdf_text(data: bytes, *, max_pages: int = MAX_PAGES) -> PdfText:
     if _looks_unmapped("".join(pages)):
         # Subset fonts whose glyphs PDFium maps to the wrong code points (it reads them as Latin-1/Extended
         # letters): pdfminer, under pdfplumber, decodes the same fonts through their encoding tables.
-        pages, engine = _read_with_pdfplumber(data), "pdfplumber"
+        pages, engine, runs = _read_with_pdfplumber(data), "pdfplumber", []
     text = "".join(pages)
     visible = [c for c in text if not c.isspace()]
     readable = sum(c.isalnum() or c in ".,%:;-/()#<>" for c in visible)
@@ -74,7 +78,7 @@ def read_pdf_text(data: bytes, *, max_pages: int = MAX_PAGES) -> PdfText:
         # Scans with an OCR-less font layer or fonts without a Unicode map print control characters.
         raise CoaReadError("needs review", "no text layer that can be read (scanned or unmapped fonts); "
                            "enter the values by hand")
-    return PdfText(pages, engine)
+    return PdfText(pages, engine, runs)
 
 
 def _looks_unmapped(text: str) -> bool:

@@ -1,0 +1,306 @@
+"""Result tables read from the layout: a header row names the columns (Analyte / Result / LOD / LOQ / %, mg/g,
+Status ...) and every value below it belongs to the header column it sits under.
+
+This is what a person does with a COA table, and it works wherever the table is on the page, for two tables
+side by side (each value goes to the nearest header column right of its own analyte name), across page
+breaks (a page without its own header continues the last one), and for tables printed sideways (analyte
+names in one row, a row of values per unit below them). Units come from the cell when it prints one
+("0.192 %"), else from its column header, else from a unit row under the header.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from icc_app.labs import dictionary
+from icc_app.labs.parsers.layout import Row
+from icc_app.labs.parsers.text import NUM, to_float
+
+_NAME_WORDS = {"analyte", "analytes", "compound", "compounds", "cannabinoid", "cannabinoids", "terpene", "terpenes",
+               "name", "component", "test", "tests", "analysis"}
+_RESULT_WORDS = {"result", "results", "amt", "amount", "concentration", "conc", "conc.", "value", "mass", "measured",
+                 "finding", "findings", "reading"}
+_LIMIT_WORDS = {"lod", "loq", "lloq", "lod/loq", "mdl", "limit", "limits", "action", "spec", "specification",
+                "lod/lloq", "loq/lod", "uloq"}
+_STATUS_WORDS = {"status", "pass/fail", "pass", "result/status"}
+_UNIT = re.compile(r"^\(?(%|mg/g|mg/unit|mg/serving|mg/srv|mg/pkg|mg/package|mg/ml|µg/g|ug/g|ppm|ppb|mg|w/w|"
+                   r"%\s*\(w/w\)|%w/w)\)?$", re.I)
+_NUMBER = re.compile(rf"^[<>≤]?\s*{NUM}$")
+_FLAG = {"nd": "ND", "n.d.": "ND", "<loq": "<LOQ", "<lloq": "<LOQ", "<lod": "<LOD", "bql": "<LOQ", "nr": "NR",
+         "nt": "NT", "n/a": "NA", "na": "NA", "-": "-", "--": "-", "—": "-"}
+_TWO_WORD_FLAGS = {("not", "detected"): "ND", ("none", "detected"): "ND", ("not", "tested"): "NT",
+                   ("<", "loq"): "<LOQ", ("<", "lod"): "<LOD"}
+_TOTALS = [
+    ("total_thc", re.compile(r"^total\s*(?:active\s*|potential\s*)?(?:(?:d|Δ|delta[- ]?)9[- ]?)?thc\b", re.I)),
+    ("total_cbd", re.compile(r"^total\s*(?:active\s*|potential\s*)?cbd\b(?!v)", re.I)),
+    ("total_terpenes", re.compile(r"^total\s*terpen(?:e|oid)s?\b", re.I)),
+    ("total_cannabinoids", re.compile(r"^total\s*cannabinoids\b", re.I)),
+]
+
+
+@dataclass
+class Token:
+    x0: float
+    x1: float
+    text: str
+
+    @property
+    def center(self) -> float:
+        return (self.x0 + self.x1) / 2
+
+
+@dataclass
+class Column:
+    kind: str  # name | result | limit | status
+    x0: float
+    x1: float
+    unit: str | None = None
+
+    @property
+    def center(self) -> float:
+        return (self.x0 + self.x1) / 2
+
+
+@dataclass
+class Cell:
+    value: float | None  # the printed number (None for a flag)
+    flag: str | None  # ND, <LOQ ... or None
+    unit: str | None  # from the cell, else the column
+    column: Column | None
+    x: float
+
+
+@dataclass
+class Reading:
+    """One analyte (or printed total) row of a result table."""
+
+    key: str  # dictionary key, or total_thc / total_cbd / total_terpenes / total_cannabinoids
+    printed: str
+    category: str  # cannabinoid | terpene | total
+    page: int
+    text: str  # the printed row segment (evidence)
+    cells: list[Cell] = field(default_factory=list)
+    header: str = ""  # the header row it was read under (evidence of the unit)
+
+    def percent(self, *, skip: int = 0) -> tuple[float | None, str | None, str] | None:
+        """(percent, flag, how) from the result cells: a cell's own % or mg/g unit first, then a result column
+        in % or mg/g; `skip` passes over that many result cells (the re-read with another column)."""
+        options = []
+        for cell in self.cells:
+            kind = cell.column.kind if cell.column else "result"
+            if kind in ("limit", "status", "name"):
+                continue
+            unit = (cell.unit or "").lower().replace("(", "").replace(")", "").replace(" ", "")
+            if unit.startswith("%"):
+                options.append((cell, 1.0, "percent"))
+            elif unit == "mg/g":
+                options.append((cell, 0.1, "mg/g"))
+            elif unit in ("w/w",):
+                options.append((cell, 1.0, "percent"))
+        for cell, factor, how in options[skip:]:
+            if cell.flag:
+                if cell.flag in ("NR", "NT", "NA", "-"):
+                    return None
+                return 0.0, cell.flag, how
+            return round(cell.value * factor, 6), None, how
+        return None
+
+
+def _tokens(row: Row) -> list[Token]:
+    """Words of a row with their x-extent (interpolated inside a run by character position)."""
+    out = []
+    for run in row.runs:
+        width = (run.x1 - run.x0) / max(len(run.text), 1)
+        for match in re.finditer(r"\S+", run.text):
+            out.append(Token(run.x0 + match.start() * width, run.x0 + match.end() * width, match.group(0)))
+    return out
+
+
+def _flag(text: str) -> str | None:
+    return _FLAG.get(text.lower().strip("*"))
+
+
+def _is_value(token: str) -> bool:
+    return bool(_NUMBER.match(token.rstrip("%*")) or _flag(token) or _UNIT.match(token))
+
+
+def _header_columns(tokens: list[Token]) -> list[Column] | None:
+    """Columns of a header row, or None when the row is not a header (needs a result or unit column and a
+    limit, name or second result column, and no numbers)."""
+    columns: list[Column] = []
+    for index, token in enumerate(tokens):
+        word = token.text.lower().strip(":,")
+        if _NUMBER.match(word) and not _UNIT.match(word):
+            return None
+        if word in _NAME_WORDS:
+            columns.append(Column("name", token.x0, token.x1))
+        elif word in _RESULT_WORDS:
+            columns.append(Column("result", token.x0, token.x1))
+        elif word in _LIMIT_WORDS or word.startswith(("lod", "loq")):
+            if word in ("limit", "limits") and columns and columns[-1].kind == "limit" and \
+                    token.x0 - columns[-1].x1 < 15:
+                continue  # "Action Limit"
+            columns.append(Column("limit", token.x0, token.x1))
+        elif word in _STATUS_WORDS:
+            columns.append(Column("status", token.x0, token.x1))
+        elif _UNIT.match(word):
+            unit = _UNIT.match(word).group(1)
+            previous = columns[-1] if columns else None
+            close = previous is not None and token.x0 - previous.x1 < 12
+            bare_after_limit = previous is not None and previous.kind == "limit" and not word.startswith("(")
+            if previous is not None and previous.unit is None and (close or word.startswith("(")) and \
+                    not bare_after_limit:
+                previous.unit = unit
+                previous.x1 = token.x1
+            elif previous is not None and previous.unit and word.startswith("(") and close:
+                continue  # "% (w/w)"
+            else:
+                columns.append(Column("result", token.x0, token.x1, unit))
+    kinds = [c.kind for c in columns]
+    results = kinds.count("result")
+    if results == 0 or len(columns) < 2 or (results == 1 and "limit" not in kinds and "name" not in kinds):
+        return None
+    return columns
+
+
+def _attach_unit_row(columns: list[Column], tokens: list[Token]) -> bool:
+    """A row of units under the header ("(%)  mg/g"): each unit goes to the nearest column without one."""
+    if not tokens or not all(_UNIT.match(t.text) for t in tokens):
+        return False
+    for token in tokens:
+        free = [c for c in columns if c.unit is None and c.kind != "name"]
+        if free:
+            nearest = min(free, key=lambda c: abs(c.center - token.center))
+            if abs(nearest.center - token.center) < 40:
+                nearest.unit = _UNIT.match(token.text).group(1)
+    return True
+
+
+def _names(tokens: list[Token]) -> list[tuple[int, int, str, str, str]]:
+    """(start, end, key, printed, category) for each analyte name or printed total in a row of tokens."""
+    found = []
+    index = 0
+    while index < len(tokens):
+        match = None
+        for length in (5, 4, 3, 2, 1):
+            if index + length > len(tokens):
+                continue
+            printed = " ".join(t.text for t in tokens[index:index + length]).rstrip("*†:")
+            if not printed or _is_value(printed):
+                continue
+            total = next((key for key, pattern in _TOTALS if pattern.match(printed)
+                          and pattern.match(printed).end() >= len(printed.rstrip(" (%)*")) - 1), None)
+            analyte = None if total else dictionary.lookup(printed)
+            if total or analyte:
+                key = total or analyte.key
+                category = "total" if total else analyte.category
+                match = (index, index + length, key, printed, category)
+                break
+        if match:
+            previous = tokens[index - 1] if index else None
+            starts_cell = previous is None or _is_value(previous.text) or tokens[index].x0 - previous.x1 > 12 or \
+                previous.text.lower() in ("pass", "fail", "passed", "failed")
+            if starts_cell:
+                found.append(match)
+                index = match[1]
+                continue
+        index += 1
+    return found
+
+
+def _cells(tokens: list[Token], columns: list[Column] | None, low: float, high: float) -> list[Cell]:
+    cells: list[Cell] = []
+    index = 0
+    candidates = [c for c in (columns or []) if c.kind != "name" and low - 6 <= c.center <= high + 6]
+    while index < len(tokens):
+        token = tokens[index]
+        text = token.text
+        nxt = tokens[index + 1].text.lower() if index + 1 < len(tokens) else ""
+        two = _TWO_WORD_FLAGS.get((text.lower(), nxt))
+        value, flag, unit, used = None, None, None, 1
+        if two:
+            flag, used = two, 2
+        elif _flag(text):
+            flag = _flag(text)
+        else:
+            number = re.match(rf"^([<>≤])?\s*{NUM}(%|mg/g)?\*?$", text)
+            if not number:
+                index += 1
+                continue
+            if number.group(1) in ("<", "≤"):
+                flag = "<LOQ"
+            value = to_float(number.group(2))
+            unit = number.group(3)
+            if unit is None and _UNIT.match(nxt) and nxt.strip("()") in ("%", "mg/g"):
+                unit, used = nxt.strip("()"), 2
+        column = min(candidates, key=lambda c: abs(c.center - token.center)) if candidates else None
+        if column is not None and abs(column.center - token.center) > 60:
+            column = None
+        cells.append(Cell(value, flag, unit or (column.unit if column else None), column, token.center))
+        index += used
+    return cells
+
+
+def read_grid(rows: list[Row]) -> list[Reading]:
+    """Every analyte and total row of every result table, in reading order."""
+    readings: list[Reading] = []
+    columns: list[Column] | None = None
+    header_text = ""
+    previous_was_header = False
+    for row_index, row in enumerate(rows):
+        tokens = _tokens(row)
+        if previous_was_header and columns and _attach_unit_row(columns, tokens):
+            previous_was_header = False
+            continue
+        header = _header_columns(tokens)
+        if header:
+            columns, header_text, previous_was_header = header, row.text, True
+            continue
+        previous_was_header = False
+        names = _names(tokens)
+        if len(names) >= 3 and not any(_NUMBER.match(t.text) for t in tokens):
+            readings += _sideways(rows, row_index, tokens, names)
+            continue
+        for position, (start, end, key, printed, category) in enumerate(names):
+            stop = names[position + 1][0] if position + 1 < len(names) else len(tokens)
+            segment = tokens[end:stop]
+            if any(re.search(r"[a-z]{4,}", t.text) and not _flag(t.text) and t.text.lower() not in
+                   ("pass", "fail", "passed", "failed", "detected", "tested") for t in segment):
+                continue  # prose or a formula, not a result row
+            high = tokens[stop].x0 if stop < len(tokens) else 10_000.0
+            cells = _cells(segment, columns, tokens[end - 1].x1, high)
+            if not cells:
+                continue
+            text = " ".join(t.text for t in tokens[start:stop])
+            readings.append(Reading(key, printed, category, row.page, text, cells, header_text))
+    return readings
+
+
+def _sideways(rows: list[Row], index: int, tokens: list[Token], names) -> list[Reading]:
+    """Analyte names across one row, then rows that start with a unit ("%", "mg/g", "LOD") and hold one value
+    per name below it: each value belongs to the name whose centre is nearest."""
+    heads = [(key, printed, category, (tokens[start].x0 + tokens[end - 1].x1) / 2)
+             for start, end, key, printed, category in names]
+    readings = {key: Reading(key, printed, category, rows[index].page, printed) for key, printed, category, _ in heads}
+    centers = sorted(h[3] for h in heads)
+    spacing = sorted(b - a for a, b in zip(centers, centers[1:]))[len(centers) // 2 - 1]
+    for row in rows[index + 1:index + 6]:
+        if row.page != rows[index].page:
+            break
+        below = _tokens(row)
+        if not below:
+            continue
+        label = below[0].text.lower().strip("()")
+        kind = "limit" if label in _LIMIT_WORDS else "result" if _UNIT.match(label) else None
+        if kind is None:
+            continue
+        column = Column(kind, below[0].x0, below[0].x1, label if kind == "result" else None)
+        for cell in _cells(below[1:], None, 0, 0):
+            key, printed, category, center = min(heads, key=lambda h: abs(h[3] - cell.x))
+            if abs(center - cell.x) > 0.6 * spacing:
+                continue
+            cell.column, cell.unit = column, cell.unit or column.unit
+            readings[key].cells.append(cell)
+            readings[key].text += f" {label}: {cell.flag or cell.value}"
+    return [r for r in readings.values() if r.cells]
