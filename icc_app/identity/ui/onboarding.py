@@ -185,42 +185,40 @@ class OnboardingState(AuthFormState):
 
     @rx.event
     def recheck(self, form: dict):
-        license_id = form.get("license_id", "")
-        yield from self._license_action(license_id, "Checked again: see the result on the license.",
-                                        lambda session, principal: onboarding.recheck(
-                                            session, principal=principal, business_id=self._business_uuid(),
-                                            license_id=uuid.UUID(license_id), street=form.get("premise_street"),
-                                            city=form.get("premise_city"),
-                                            postal_code=form.get("premise_postal_code")))
+        yield from self._on_license(form.get("license_id", ""), "Checked again: see the result on the license.",
+                                    onboarding.recheck, street=form.get("premise_street"),
+                                    city=form.get("premise_city"), postal_code=form.get("premise_postal_code"))
 
     @rx.event
     def resend_code(self, license_id: str):
-        yield from self._license_action(license_id, "A new code is on its way to the licensee contact.",
-                                        lambda session, principal: onboarding.resend_code(
-                                            session, principal=principal, business_id=self._business_uuid(),
-                                            license_id=uuid.UUID(license_id)))
+        yield from self._on_license(license_id, "A new code is on its way to the licensee contact.",
+                                    onboarding.resend_code)
 
     @rx.event
     def request_review(self, license_id: str):
-        yield from self._license_action(license_id, "Sent for review: we will email you the decision.",
-                                        lambda session, principal: onboarding.request_review(
-                                            session, principal=principal, business_id=self._business_uuid(),
-                                            license_id=uuid.UUID(license_id)))
+        yield from self._on_license(license_id, "Sent for review: we will email you the decision.",
+                                    onboarding.request_review)
 
     @rx.event
     def enter_code(self, form: dict):
         license_id = form.get("license_id", "")
         outcome: list[str | None] = []
-
-        def action(session, principal):
-            outcome.append(onboarding.enter_code(session, principal=principal, business_id=self._business_uuid(),
-                                                 license_id=uuid.UUID(license_id), code=form.get("code", "")))
-
-        yield from self._license_action(license_id, "", action)
+        yield from self._on_license(license_id, "", lambda session, **kw: outcome.append(
+            onboarding.enter_code(session, code=form.get("code", ""), **kw)))
         if outcome and outcome[0]:
             self.errors = {f"lic-{license_id}": outcome[0]}  # the attempt was counted (committed)
         elif outcome:
             yield rx.toast.success("License verified: you can trade on the exchange.")
+
+    def _on_license(self, license_id: str, success: str, service, **kwargs):
+        """One of a license's buttons: `service(session, principal=, business_id=, license_id=, **kwargs)`."""
+        try:
+            parsed = uuid.UUID(license_id)
+        except ValueError:
+            self.errors = {f"lic-{license_id}": "License not found."}
+            return
+        yield from self._license_action(license_id, success, lambda session, principal: service(
+            session, principal=principal, business_id=self._business_uuid(), license_id=parsed, **kwargs))
 
     def _license_action(self, license_id: str, success: str, action):
         if self.busy or not license_id:
@@ -273,12 +271,10 @@ class OnboardingState(AuthFormState):
         try:
             expires_on = date.fromisoformat((form.get("renewed_until") or "").strip())
         except ValueError:
-            self.errors = {f"renew-{license_id}": "Enter the new expiry date."}
+            self.errors = {f"lic-{license_id}": "Enter the new expiry date."}
             return
-        yield from self._license_action(license_id, "License renewed: what rested on it works again.",
-                                        lambda session, principal: onboarding.renew(
-                                            session, principal=principal, business_id=self._business_uuid(),
-                                            license_id=uuid.UUID(license_id), expires_on=expires_on))
+        yield from self._on_license(license_id, "License renewed: what rested on it works again.", onboarding.renew,
+                                    expires_on=expires_on)
 
     @rx.event
     def submit(self):
