@@ -11,7 +11,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
-from starlette.routing import Match
+from fastapi.routing import APIRoute
+from starlette.routing import compile_path
 
 from icc_app.core.errors import DomainError, ErrorBody, FieldError, RateLimited
 from icc_app.core.health import check_health
@@ -61,16 +62,16 @@ def _field_name(loc: tuple) -> str:
 
 
 def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-    errors = [FieldError(field=_field_name(tuple(e.get("loc", ()))), message=_message(e)) for e in exc.errors()]
+    errors = [_field_error(e) for e in exc.errors()]
     first = errors[0] if errors else FieldError(field="body", message="Invalid request.")
     return _error(422, f"{first.field}: {first.message}", field=first.field, errors=errors)
 
 
-def _message(error: dict) -> str:
+def _field_error(error: dict) -> FieldError:
     if error.get("type") == "json_invalid":
-        return "The body is not valid JSON."
-    message = str(error.get("msg", "Invalid value."))
-    return message.removeprefix("Value error, ")
+        return FieldError(field="body", message="The body is not valid JSON.")
+    message = str(error.get("msg", "Invalid value.")).removeprefix("Value error, ")
+    return FieldError(field=_field_name(tuple(error.get("loc", ()))), message=message)
 
 
 def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
@@ -87,14 +88,14 @@ def _body_limit(method: str, path: str) -> BodyLimit | None:
     return BodyLimit(JSON_BODY_LIMIT, "request bodies on this route")
 
 
-def _unmatched_api_route(api: FastAPI):
+def _unmatched_api_route(routers: list[tuple[str, APIRouter]]):
     """Requests under /api that no route takes: 405 with Allow (also OPTIONS outside a CORS preflight) or 404,
     answered by the API instead of falling through to the web app mounted behind it."""
+    table = [(compile_path(prefix + route.path)[0], route.methods) for prefix, router in routers
+             for route in router.routes if isinstance(route, APIRoute)]
 
     def handler(request: Request) -> JSONResponse:
-        allowed = sorted({m for route in api.router.routes if getattr(route, "methods", None)
-                          and getattr(route, "path", "") != "/api/{path:path}"
-                          and route.matches(request.scope)[0] != Match.NONE for m in route.methods})
+        allowed = sorted({m for regex, methods in table if regex.match(request.url.path) for m in methods})
         if allowed:
             return _error(405, f"{request.method} is not allowed here; use {', '.join(allowed)}.",
                           headers={"Allow": ", ".join(allowed)})
@@ -125,13 +126,13 @@ def build() -> FastAPI:
     from icc_app.maps.api import router as maps_router
 
     api.include_router(oidc_router)  # /.well-known/openid-configuration and /oauth/*
-    api.include_router(identity_router, prefix=API_PREFIX)
-    api.include_router(coa_router, prefix=API_PREFIX)
-    api.include_router(exchange_router, prefix=API_PREFIX)
-    api.include_router(maps_router, prefix=API_PREFIX)
+    api_routers = [(API_PREFIX, health_router), (API_PREFIX, identity_router), (API_PREFIX, coa_router),
+                   (API_PREFIX, exchange_router), (API_PREFIX, maps_router)]
+    for prefix, router in api_routers[1:]:
+        api.include_router(router, prefix=prefix)
     from icc_app.maps.seo import router as seo_router
 
     api.include_router(seo_router)  # /sitemap.xml and /robots.txt
-    api.add_api_route("/api/{path:path}", _unmatched_api_route(api), include_in_schema=False,
+    api.add_api_route("/api/{path:path}", _unmatched_api_route(api_routers), include_in_schema=False,
                       methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
     return api

@@ -62,6 +62,7 @@ class ErrorBody(BaseModel):
 
 
 _DESCRIPTIONS = {
+    400: "The body could not be read (e.g. a broken multipart form)",
     401: "Not signed in, or the token is expired, revoked or missing",
     403: "Signed in, but not allowed (role, product access, scope, or an unverified business)",
     404: "No such object, or it belongs to another business",

@@ -24,10 +24,12 @@ FORM_FIELDS_ALLOWANCE = 64 * KIB  # multipart boundaries and the small form fiel
 @dataclass(frozen=True)
 class BodyLimit:
     max_bytes: int
-    what: str  # how the message names it: "JSON bodies on this route", "COA uploads"
+    what: str  # how the message names it: "request bodies on this route", "COA uploads"
+    allowance: int = 0  # bytes of form fields accepted on top of the stated limit (uploads)
 
     def message(self) -> str:
-        return f"The request body is too large: {self.what} are limited to {_size(self.max_bytes)}."
+        stated = _size(self.max_bytes - self.allowance)
+        return f"The request body is too large: {self.what} are limited to {stated}."
 
 
 def _size(n: int) -> str:
@@ -36,7 +38,7 @@ def _size(n: int) -> str:
 
 def upload_limit(max_upload_mb: int, what: str) -> BodyLimit:
     """An upload route: the file cap (MAX_UPLOAD_MB) plus room for the form fields around it."""
-    return BodyLimit(max_upload_mb * MIB + FORM_FIELDS_ALLOWANCE, what)
+    return BodyLimit(max_upload_mb * MIB + FORM_FIELDS_ALLOWANCE, what, allowance=FORM_FIELDS_ALLOWANCE)
 
 
 class BodySizeLimitMiddleware:

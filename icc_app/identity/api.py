@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 
 from icc_app.core.db import unit_of_work
+from icc_app.core.errors import error_responses
 from icc_app.identity import licenses, permissions, teams
 from icc_app.identity.api_auth import current_principal, requires
 from icc_app.identity.schemas import MembershipRead, Principal
@@ -46,14 +47,15 @@ class MemberOut(BaseModel):
     mfa_enabled: bool
 
 
-@router.get("/me", response_model=MeOut)
+@router.get("/me", response_model=MeOut, responses=error_responses(401))
 def me(principal: Principal = Depends(current_principal)) -> MeOut:
     """The caller and the businesses (with licenses and verification) it acts for."""
     return MeOut(user_id=principal.user_id, display_name=principal.display_name, kind=principal.kind.value,
                  client_id=principal.client_id, scopes=principal.scopes, memberships=principal.memberships)
 
 
-@router.get("/businesses/{business_id}/licenses", response_model=list[LicenseOut])
+@router.get("/businesses/{business_id}/licenses", response_model=list[LicenseOut],
+            responses=error_responses(401, 403, 404, 422))
 def business_licenses(business_id: uuid.UUID, principal: Principal = Depends(requires("business"))) -> list[LicenseOut]:
     permissions.require_member(principal, business_id)
     with unit_of_work() as session:
@@ -63,7 +65,8 @@ def business_licenses(business_id: uuid.UUID, principal: Principal = Depends(req
                            verification_reasons=r.verification_reasons, review_note=r.review_note) for r in rows]
 
 
-@router.get("/businesses/{business_id}/members", response_model=list[MemberOut])
+@router.get("/businesses/{business_id}/members", response_model=list[MemberOut],
+            responses=error_responses(401, 403, 404, 422))
 def business_members(business_id: uuid.UUID, principal: Principal = Depends(requires("team:read"))) -> list[MemberOut]:
     with unit_of_work() as session:
         rows = teams.list_members(session, principal=principal, business_id=business_id)

@@ -5,9 +5,13 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile
 from pydantic import BaseModel
 
+from icc_app.core.db import unit_of_work
+from icc_app.core.errors import PayloadTooLarge, ValidationFailed, error_responses
+from icc_app.core.openapi import DOCUMENT
+from icc_app.core.validation import Offset, Percent, SafeText, reject_nul
 from icc_app.identity.api_auth import client_ip, requires
 from icc_app.identity.schemas import Principal
 from icc_app.labs import service
@@ -15,6 +19,8 @@ from icc_app.labs.models import CORRECTABLE_FIELDS, CoaDocument, CoaStatus
 from icc_app.settings import get_settings
 
 router = APIRouter(prefix="/coas", tags=["coa intake"])
+READ_ERRORS = error_responses(401, 403, 404, 422)
+WRITE_ERRORS = error_responses(401, 403, 404, 409, 413, 422)
 
 
 class AnalyteOut(BaseModel):
@@ -61,9 +67,9 @@ class CoaDetail(CoaOut):
 
 
 class CorrectionIn(BaseModel):
-    field: str
-    value: str | None
-    reason: str
+    field: SafeText(40, min_length=1)
+    value: SafeText(200) | None
+    reason: SafeText(500, min_length=1)
 
 
 def _values(doc: CoaDocument) -> dict:
@@ -82,50 +88,61 @@ def to_out(doc: CoaDocument) -> CoaOut:
                   original=doc.parsed)
 
 
-def _detail(principal: Principal, document_id: uuid.UUID) -> CoaDetail:
-    doc = service.get_document(principal, document_id)
+def _detail(session, principal: Principal, document_id: uuid.UUID) -> CoaDetail:
+    doc = service.get_document(session, principal, document_id)
     return CoaDetail(
         **to_out(doc).model_dump(),
         analytes=[AnalyteOut(key=a.key, name=a.name, category=a.category, pct=a.pct, mg_g=a.mg_g, flag=a.flag)
-                  for a in service.analytes(principal, document_id)],
+                  for a in service.analytes(session, principal, document_id)],
         corrections=[CorrectionOut(field=c.field, old_value=c.old_value, new_value=c.new_value, reason=c.reason,
                                    corrected_by=c.corrected_by, created_at=c.created_at)
-                     for c in service.corrections(principal, document_id)],
+                     for c in service.corrections(session, principal, document_id)],
     )
 
 
-@router.post("", response_model=CoaOut, status_code=202)
+@router.post("", response_model=CoaOut, status_code=202, responses=error_responses(400, 401, 403, 404, 413, 422, 429))
 async def upload(
     request: Request,
     business_id: uuid.UUID = Form(...),
     file: UploadFile = File(..., description="The COA PDF (kept whatever it is; parse status says what was read)"),
-    lot_id: uuid.UUID | None = Form(None),
-    claimed_total_thc_pct: float | None = Form(None),
+    lot_id: uuid.UUID | None = Form(None, description="a lot of this business (404 otherwise)"),
+    claimed_total_thc_pct: Percent | None = Form(None),
     principal: Principal = Depends(requires("coa:write")),
 ) -> CoaOut:
     """Upload a COA; it is parsed in the background. Poll GET /coas/{id} until `status` is not queued/parsing."""
-    limit = get_settings().max_upload_mb * 1024 * 1024
-    data = await file.read(limit + 1)
-    doc = service.upload_coa(principal, business_id=business_id, data=data, filename=file.filename or "coa.pdf",
-                             lot_id=lot_id, claimed_total_thc_pct=claimed_total_thc_pct, ip=client_ip(request))
-    return to_out(doc)
+    limit_mb = get_settings().max_upload_mb
+    data = await file.read(limit_mb * 1024 * 1024 + 1)
+    if len(data) > limit_mb * 1024 * 1024:
+        raise PayloadTooLarge(f"The file is too large: COA uploads are limited to {limit_mb} MB.", field="file")
+    filename = file.filename or "coa.pdf"
+    try:
+        reject_nul(filename)
+    except ValueError:
+        raise ValidationFailed("The file name contains a NUL character.", field="file") from None
+    with unit_of_work() as session:
+        doc = service.upload_coa(session, principal, business_id=business_id, data=data, filename=filename,
+                                 lot_id=lot_id, claimed_total_thc_pct=claimed_total_thc_pct, ip=client_ip(request))
+        return to_out(doc)
 
 
-@router.get("", response_model=list[CoaOut])
-def list_coas(business_id: uuid.UUID, limit: int = 50, offset: int = 0,
+@router.get("", response_model=list[CoaOut], responses=error_responses(401, 403, 422))
+def list_coas(business_id: uuid.UUID, limit: int = Query(50, ge=1, le=200), offset: Offset = 0,
               principal: Principal = Depends(requires("coa:read"))) -> list[CoaOut]:
-    return [to_out(d) for d in service.list_documents(principal, business_id, limit=min(limit, 200), offset=offset)]
+    with unit_of_work() as session:
+        return [to_out(d) for d in service.list_documents(session, principal, business_id, limit=limit, offset=offset)]
 
 
-@router.get("/{document_id}", response_model=CoaDetail)
+@router.get("/{document_id}", response_model=CoaDetail, responses=READ_ERRORS)
 def get_coa(document_id: uuid.UUID, principal: Principal = Depends(requires("coa:read"))) -> CoaDetail:
-    return _detail(principal, document_id)
+    with unit_of_work() as session:
+        return _detail(session, principal, document_id)
 
 
-@router.get("/{document_id}/file", response_class=Response)
+@router.get("/{document_id}/file", response_class=Response, responses={200: DOCUMENT, **READ_ERRORS})
 def get_file(document_id: uuid.UUID, principal: Principal = Depends(requires("coa:read"))) -> Response:
     """The original file, as uploaded."""
-    data, filename = service.read_file(principal, document_id)
+    with unit_of_work() as session:
+        data, filename = service.read_file(session, principal, document_id)
     safe = "".join(c for c in filename if c.isalnum() or c in "._- ") or "coa.pdf"
     media = "application/pdf" if data[:1024].find(b"%PDF-") >= 0 else "application/octet-stream"
     return Response(data, media_type=media, headers={"Content-Disposition": f'inline; filename="{safe}"',
@@ -133,15 +150,17 @@ def get_file(document_id: uuid.UUID, principal: Principal = Depends(requires("co
                                                      "Cache-Control": "private, max-age=300"})
 
 
-@router.post("/{document_id}/corrections", response_model=CoaDetail)
+@router.post("/{document_id}/corrections", response_model=CoaDetail, responses=WRITE_ERRORS)
 def correct(document_id: uuid.UUID, body: CorrectionIn, request: Request,
             principal: Principal = Depends(requires("coa:write"))) -> CoaDetail:
     """Set one value by hand (the original parse is kept; the correction is audited)."""
-    service.correct(principal, document_id, field=body.field, value=body.value, reason=body.reason,
-                    ip=client_ip(request))
-    return _detail(principal, document_id)
+    with unit_of_work() as session:
+        service.correct(session, principal, document_id, field=body.field, value=body.value, reason=body.reason,
+                        ip=client_ip(request))
+        return _detail(session, principal, document_id)
 
 
-@router.post("/{document_id}/reparse", response_model=CoaOut, status_code=202)
+@router.post("/{document_id}/reparse", response_model=CoaOut, status_code=202, responses=WRITE_ERRORS)
 def reparse(document_id: uuid.UUID, request: Request, principal: Principal = Depends(requires("coa:write"))) -> CoaOut:
-    return to_out(service.reparse(principal, document_id, ip=client_ip(request)))
+    with unit_of_work() as session:
+        return to_out(service.reparse(session, principal, document_id, ip=client_ip(request)))

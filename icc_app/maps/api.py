@@ -9,7 +9,9 @@ from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel
 
 from icc_app.core.db import unit_of_work
-from icc_app.core.errors import ValidationFailed
+from icc_app.core.errors import ValidationFailed, error_responses
+from icc_app.core.openapi import IMAGE
+from icc_app.core.validation import PageNumber, SafeText, SafeTextList
 from icc_app.maps import service
 from icc_app.maps.geocoding import geocode
 
@@ -37,15 +39,15 @@ class DispensaryPage(BaseModel):
     dispensaries: list[DispensaryOut]
 
 
-@router.get("/dispensaries", response_model=DispensaryPage)
+@router.get("/dispensaries", response_model=DispensaryPage, responses=error_responses(422))
 def search_dispensaries(
     lat: float | None = Query(None, ge=-90, le=90), lon: float | None = Query(None, ge=-180, le=180),
-    address: str | None = Query(None, max_length=300), zip: str | None = Query(None, pattern=r"^\d{5}$"),
-    radius_miles: float = Query(25, gt=0, le=service.MAX_RADIUS_MILES), page: int = Query(1, ge=1),
+    address: SafeText(300) | None = None, zip: str | None = Query(None, pattern=r"^\d{5}$"),
+    radius_miles: float = Query(25, gt=0, le=service.MAX_RADIUS_MILES), page: PageNumber = 1,
     per_page: int = Query(25, ge=1, le=100),
     open_now: bool = Query(False, description="Only stores open at this moment (in their own time zone)."),
-    services: list[str] = Query([], description=f"Offers every one of: {', '.join(service.SERVICES)}."),
-    category: str | None = Query(None, description="Has an in-stock product of this category."),
+    services: SafeTextList = Query([], description=f"Offers every one of: {', '.join(service.SERVICES)}."),
+    category: SafeText(40) | None = Query(None, description="Has an in-stock product of this category."),
     min_cqi: float | None = Query(None, ge=0, le=100, description="Has an in-stock product whose lot scores this."),
 ) -> DispensaryPage:
     """Dispensaries within `radius_miles` of (lat, lon), of an address or of a ZIP code; nearest first."""
@@ -108,7 +110,7 @@ def _range(low: float | None, high: float | None, unit: str) -> str | None:
     return f"{low:g}{unit}" if high in (None, low) else f"{low:g}-{high:g}{unit}"
 
 
-@router.get("/dispensaries/{dispensary_id}/menu", response_model=MenuOut)
+@router.get("/dispensaries/{dispensary_id}/menu", response_model=MenuOut, responses=error_responses(404, 422))
 def dispensary_menu(dispensary_id: uuid.UUID) -> MenuOut:
     """The live menu: items in stock, grouped by category, with potency, terpenes, CQI and review summary."""
     from icc_app.maps import catalog
@@ -128,7 +130,8 @@ def dispensary_menu(dispensary_id: uuid.UUID) -> MenuOut:
         return MenuOut(dispensary_id=dispensary.id, name=dispensary.dba or dispensary.name, categories=categories)
 
 
-@router.get("/dispensary-photos/{photo_id}", response_class=Response)
+@router.get("/dispensary-photos/{photo_id}", response_class=Response,
+            responses={200: IMAGE, **error_responses(404, 422)})
 def dispensary_photo(photo_id: uuid.UUID, thumbnail: bool = False) -> Response:
     """A photo of a dispensary (public), or its thumbnail with `?thumbnail=true`."""
     from icc_app.core.storage import sniff_content_type
