@@ -3,7 +3,8 @@
 A PDF's streams are usually Flate-compressed; a 400 KB file can hold a stream that inflates to gigabytes (a
 decompression bomb) and keep a worker busy for minutes. The guard walks every stream in the raw bytes and
 inflates Flate streams incrementally, stopping as soon as the running total passes the cap, so checking a
-bomb costs at most the cap's worth of work. It also caps the page count. It never parses the document: what
+bomb costs at most the cap's worth of work. Image streams are not counted: reading a text layer never decodes
+them, and scanned COAs legitimately hold hundreds of MB of pixels. It also caps the page count. It never parses the document: what
 it does not understand (other filters, broken syntax) it leaves to the parser, which reports unreadable files.
 """
 
@@ -13,12 +14,13 @@ import re
 import zlib
 from dataclasses import dataclass
 
-MAX_DECODED_MB = 128  # all streams together, inflated; real COAs (text, logos, scans) stay far below
+MAX_DECODED_MB = 32  # all non-image streams together, inflated; the 65 real COAs of the test set need at most 1.4
 MAX_PAGES = 300  # real COAs have 1-30 pages
 _CHUNK = 1 << 20
 
 _STREAM = re.compile(rb"stream\r?\n")
 _FLATE = re.compile(rb"/Filter\s*(\[[^\]]*)?/(FlateDecode|Fl)\b")
+_IMAGE = re.compile(rb"/Subtype\s*/Image\b")
 _PAGE = re.compile(rb"/Type\s*/Page(?![a-zA-Z])")
 
 
@@ -64,10 +66,11 @@ def check_pdf(data: bytes, *, max_decoded_mb: int = MAX_DECODED_MB, max_pages: i
         match = _STREAM.search(data, position)
         if match is None:
             break
-        header = data[max(0, match.start() - 400):match.start()]
-        dictionary = header[header.rfind(b"<<"):] if b"<<" in header else header
+        header = data[max(0, match.start() - 4096):match.start()]
+        start = max(header.rfind(b"obj"), header.rfind(b"endstream"))
+        dictionary = header[start:] if start >= 0 else header
         body = match.end()
-        if _FLATE.search(dictionary):
+        if _FLATE.search(dictionary) and not _IMAGE.search(dictionary):
             produced, end, over = _inflate_capped(data, body, budget - decoded)
             decoded += produced
             if over:
