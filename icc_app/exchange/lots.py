@@ -233,10 +233,41 @@ def sync_lab_values(session: Session, lot: Lot) -> bool:
     return coa is not None
 
 
+def _squashed(name: str | None) -> str:
+    """Lower case, letters and digits only: "Granddaddy Purple #4" -> "granddaddypurple4"."""
+    return re.sub(r"[^0-9a-z]", "", (name or "").lower())
+
+
+@dataclass(frozen=True)
+class StrainCheck:
+    sample_name: str  # what the lab printed as the sample ("" when it could not be read)
+    matches: bool | None  # None: no sample name to compare
+
+
+def strain_check(lot: Lot, coa: CoaDocument | None) -> StrainCheck:
+    """Does the COA's sample name name the lot's strain? Compared without case, spaces or punctuation, so
+    "GRANDDADDY PURPLE - flower" matches "Granddaddy Purple"; a COA of another strain is flagged to the buyer."""
+    sample = (coa.sample_name or "").strip() if coa is not None else ""
+    strain = _squashed(lot.strain_name)
+    if not sample or not strain:
+        return StrainCheck(sample, None)
+    squashed = _squashed(sample)
+    return StrainCheck(sample, strain in squashed or (len(squashed) >= 4 and squashed in strain))
+
+
 def publish(session: Session, *, principal: Principal, lot_id: uuid.UUID) -> Lot:
+    from icc_app.labs.service import coa_ready_for_listing  # late: labs reads exchange models
+
     lot = own_lot(session, principal, lot_id, lock=True)
     if not sync_lab_values(session, lot):
-        raise ValidationFailed("Attach the lot's COA and wait for it to be parsed before listing it.", field="coa")
+        newest = session.exec(select(CoaDocument.id).where(CoaDocument.lot_id == lot.id,
+                                                           CoaDocument.business_id == lot.business_id)
+                              .order_by(col(CoaDocument.created_at).desc())).first()
+        problem = coa_ready_for_listing(session, newest) if newest else None
+        raise ValidationFailed(problem or "Attach the lot's COA and wait for it to be parsed before listing it.",
+                               field="coa")
+    if problem := coa_ready_for_listing(session, lot.coa_id):  # e.g. a parse with no potency or no test date
+        raise ValidationFailed(problem, field="coa")
     if lot.safety_passed is False:
         raise ValidationFailed("The COA shows a failed safety panel: this lot cannot be listed.", field="coa")
     if lot.available_qty < lot.min_order_qty:

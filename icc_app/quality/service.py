@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import statistics
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
@@ -180,6 +180,7 @@ class Preview:
     moved_up: int
     moved_down: int
     biggest_moves: list[tuple[str, float | None, float | None]]  # lot id, before, after
+    titles: dict[str, str] = field(default_factory=dict)  # lot id -> title, to name the moves
 
 
 def preview(session: Session, *, admin: Principal, config_id: uuid.UUID) -> Preview:
@@ -196,7 +197,9 @@ def preview(session: Session, *, admin: Principal, config_id: uuid.UUID) -> Prev
     return Preview(lots=len(pairs), mean_before=round(statistics.mean(before), 1) if before else None,
                    mean_after=round(statistics.mean(after), 1) if after else None,
                    moved_up=sum(1 for _, b, a in moves if a > b), moved_down=sum(1 for _, b, a in moves if a < b),
-                   biggest_moves=moves[:5])
+                   biggest_moves=moves[:5],
+                   titles={str(lot_id): title for lot_id, title in session.exec(
+                       select(Lot.id, Lot.title).where(col(Lot.id).in_([uuid.UUID(m[0]) for m in moves[:5]])))})
 
 
 def activate(session: Session, *, admin: Principal, config_id: uuid.UUID) -> ScoringConfig:

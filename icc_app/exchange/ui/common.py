@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import enum
 import uuid
-from decimal import Decimal
+from collections.abc import Iterable
 
 import reflex as rx
 
-from icc_app.exchange.lots import qty_text
+from icc_app.exchange.read_models import money, pct, qty  # noqa: F401 - the pages' formatting, in one place
 from icc_app.identity.models import Product
 from icc_app.identity.permissions import has_product
 from icc_app.identity.schemas import Principal
+from icc_app.ui.format import label
 
 ORDER_COLORS = {"pending": "amber", "confirmed": "blue", "in_transit": "iris", "received": "green",
                 "cancelled": "gray", "disputed": "red"}
@@ -26,18 +28,82 @@ def trading_business(principal: Principal) -> uuid.UUID | None:
     return membership.business_id if membership else None
 
 
-def money(value: Decimal | None) -> str:
-    return "—" if value is None else f"${value:,.2f}"
+def options(values: Iterable[enum.Enum | str]) -> list[tuple[str, str]]:
+    """(value, label) pairs of an enum or list of values, in people's words (pre_roll -> Pre-roll)."""
+    return [(str(getattr(v, "value", v)), label(v)) for v in values]
 
 
-def qty(value: Decimal | None, unit: str = "") -> str:
-    return "—" if value is None else f"{qty_text(value)} {unit}".strip()
+def choice(title: str, items: list[tuple[str, str]], value: rx.Var, on_change, name: str) -> rx.Component:
+    """A labelled select whose options show labels and send values."""
+    return rx.vstack(
+        rx.text(title, as_="label", html_for=name, size="2", weight="medium"),
+        rx.select.root(rx.select.trigger(id=name, aria_label=title, width="100%"),
+                       rx.select.content(*[rx.select.item(text, value=key) for key, text in items]),
+                       value=value, on_change=on_change),
+        spacing="1", width="100%", align="start")
 
 
-def pct(value: float | None) -> str:
-    return "—" if value is None else f"{value:.1f}%"
+def status_badge(status: rx.Var, text: rx.Var, colors: dict[str, str]) -> rx.Component:
+    """A status in words, coloured by its value."""
+    return rx.badge(text, color_scheme=rx.match(status, *[(k, v) for k, v in colors.items()], "gray"))
 
 
-def status_badge(status: rx.Var, colors: dict[str, str]) -> rx.Component:
-    return rx.badge(status.to(str).replace("_", " "),
-                    color_scheme=rx.match(status, *[(k, v) for k, v in colors.items()], "gray"))
+def submit_button(text: str, pending: rx.Var, **props) -> rx.Component:
+    """A form's submit: disabled and spinning while its handler runs, so a double click submits once."""
+    return rx.button(text, type="submit", loading=pending, disabled=pending, **props)
+
+
+PAGE_SIZE = 20
+SIDES = [("all", "Buying and selling"), ("buying", "Buying"), ("selling", "Selling")]
+
+
+class PagedListState(rx.State, mixin=True):
+    """What every exchange list page shares: side and status filters and the page number; a change of either
+    filter goes back to page 1. The page defines `_reload()` and reads its window with `_window()`."""
+
+    status: str = "all"
+    side: str = "all"
+    page: int = 1
+    has_more: bool = False
+
+    def _reload(self):
+        raise NotImplementedError
+
+    def _window(self) -> tuple[int, int]:
+        """(limit, offset): one row more than a page, to know whether there is a next one."""
+        return PAGE_SIZE + 1, (self.page - 1) * PAGE_SIZE
+
+    def _paged(self, rows: list) -> list:
+        self.has_more = len(rows) > PAGE_SIZE
+        return rows[:PAGE_SIZE]
+
+    def _filters(self) -> tuple[str, str | None]:
+        return self.side, None if self.status == "all" else self.status
+
+    @rx.event
+    def set_status(self, value: str):
+        self.status, self.page = value, 1
+        return self._reload()
+
+    @rx.event
+    def set_side(self, value: str):
+        self.side, self.page = value, 1
+        return self._reload()
+
+    @rx.event
+    def go_page(self, page: int):
+        self.page = max(1, page)
+        return self._reload()
+
+
+def list_controls(state, statuses: Iterable[str], noun: str) -> rx.Component:
+    """The filter and paging bar above a PagedListState's table."""
+    return rx.hstack(
+        rx.box(choice("Side", SIDES, state.side, state.set_side, f"{noun}-side"), width="13em"),
+        rx.box(choice("Status", [("all", "All")] + options(statuses), state.status, state.set_status,
+                      f"{noun}-status"), width="11em"),
+        rx.spacer(),
+        rx.button("Previous", variant="soft", disabled=state.page <= 1, on_click=state.go_page(state.page - 1)),
+        rx.text("Page ", state.page, size="2"),
+        rx.button("Next", variant="soft", disabled=~state.has_more, on_click=state.go_page(state.page + 1)),
+        width="100%", align="end", spacing="2", wrap="wrap")

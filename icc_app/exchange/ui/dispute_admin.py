@@ -11,29 +11,27 @@ from icc_app.core.errors import DomainError
 from icc_app.exchange import disputes
 from icc_app.exchange.common import business_name
 from icc_app.exchange.models import DisputeResolution
-from icc_app.exchange.ui.common import money
+from icc_app.exchange.read_models import DisputeQueueItem, dispute_queue_item
+from icc_app.exchange.ui.common import choice, options, submit_button
 from icc_app.identity.ui.admin import AdminState
 from icc_app.ui.components import card, empty_state, form_alert, labelled_input, page_header
 from icc_app.ui.layout import app_page
 
 
 class DisputeQueueState(AdminState):
-    queue: list[dict[str, str]] = []
+    queue: list[DisputeQueueItem] = []
     resolution: str = "no_action"
+    pending: bool = False
 
     def _refresh(self) -> None:
         principal = self.principal()
-        with unit_of_work() as session:
+        with unit_of_work() as session:  # platform admins act across businesses (no tenant role)
             self.queue = []
             for dispute, order in disputes.queue(session, principal=principal):
                 _, thread = disputes.thread(session, principal=principal, dispute_id=dispute.id)
-                self.queue.append({
-                    "id": str(dispute.id), "order": order.reference, "order_id": str(order.id),
-                    "reason": dispute.reason.replace("_", " "), "total": money(order.total),
-                    "parties": f"{business_name(session, order.seller_business_id)} → "
-                               f"{business_name(session, order.buyer_business_id)}",
-                    "thread": "\n".join(f"[{m.author_party}] {m.body}" for m in thread),
-                    "opened": dispute.created_at.strftime("%Y-%m-%d")})
+                self.queue.append(dispute_queue_item(dispute, order, thread,
+                                                     seller=business_name(session, order.seller_business_id),
+                                                     buyer=business_name(session, order.buyer_business_id)))
 
     @rx.event
     def load(self):
@@ -47,37 +45,50 @@ class DisputeQueueState(AdminState):
     def resolve(self, form: dict):
         principal, redirect = self._admin()
         if redirect:
-            return redirect
+            yield redirect
+            return
+        if self.pending:
+            return
         self._reset_errors()
         try:
-            with unit_of_work() as session:
-                disputes.resolve(session, principal=principal, dispute_id=uuid.UUID(form.get("dispute_id", "")),
-                                 resolution=self.resolution, decision=form.get("decision", ""),
-                                 refund_amount=form.get("refund_amount") or None)
-        except (DomainError, ValueError) as exc:
-            self._fail(exc) if isinstance(exc, DomainError) else setattr(self, "form_error", "Unknown dispute.")
+            dispute_id = uuid.UUID(form.get("dispute_id", ""))
+        except ValueError:
+            self.form_error = "Unknown dispute."
             return
+        if all(item.id != str(dispute_id) for item in self.queue):
+            return  # already decided (the second click of a double click): the card is gone
+        self.pending = True
+        yield
+        try:
+            with unit_of_work() as session:
+                disputes.resolve(session, principal=principal, dispute_id=dispute_id, resolution=self.resolution,
+                                 decision=form.get("decision", ""), refund_amount=form.get("refund_amount") or None)
+        except DomainError as exc:
+            self._fail(exc)  # the form keeps what the admin wrote
+            return
+        finally:
+            self.pending = False
         self._refresh()
-        return rx.toast.success("Dispute resolved; both parties were told.")
+        yield rx.toast.success("Dispute resolved; both parties were told.")
 
 
 def _dispute_card(row: rx.Var) -> rx.Component:
     err = DisputeQueueState.errors
     return card(rx.vstack(
-        rx.hstack(rx.heading("Order " + row["order"], size="4"), rx.badge(row["reason"], color_scheme="red"),
-                  rx.spacer(), rx.link("Open the order", href="/exchange/orders/" + row["order_id"], size="2"),
+        rx.hstack(rx.heading("Order " + row.order, size="4"), rx.badge(row.reason, color_scheme="red"),
+                  rx.spacer(), rx.link("Open the order", href="/exchange/orders/" + row.order_id, size="2"),
                   width="100%"),
-        rx.text(row["parties"], " · ", row["total"], " · opened ", row["opened"], size="2"),
-        rx.box(rx.text(row["thread"], size="2", white_space="pre-wrap"), padding="0.6em",
+        rx.text(row.parties, " · ", row.total, " · opened ", row.opened, size="2"),
+        rx.box(rx.text(row.thread, size="2", white_space="pre-wrap"), padding="0.6em",
                background=rx.color("gray", 3), border_radius="8px", width="100%"),
         rx.form(rx.vstack(
-            rx.el.input(type="hidden", name="dispute_id", value=row["id"]),
-            rx.select([r.value for r in DisputeResolution], value=DisputeQueueState.resolution,
-                      on_change=DisputeQueueState.set_resolution, aria_label="Resolution"),
+            rx.el.input(type="hidden", name="dispute_id", value=row.id),
+            rx.box(choice("Resolution", options(DisputeResolution), DisputeQueueState.resolution,
+                          DisputeQueueState.set_resolution, "resolution-" + row.id), width="14em"),
             labelled_input("Refund amount (partial refund only)", "refund_amount", err.get("refund_amount", "")),
             labelled_input("Decision (final, shown to both parties)", "decision", err.get("decision", "")),
-            rx.button("Resolve", type="submit", class_name="resolve-dispute"),
-            align="start", width="100%"), on_submit=DisputeQueueState.resolve, reset_on_submit=True, width="100%"),
+            submit_button("Resolve", DisputeQueueState.pending, class_name="resolve-dispute"),
+            align="start", width="100%"), on_submit=DisputeQueueState.resolve, reset_on_submit=False, width="100%"),
         spacing="3", width="100%", align="start",
     ))
 

@@ -16,11 +16,14 @@ from icc_app.exchange import lots, offers
 from icc_app.exchange.common import business_name
 from icc_app.exchange.models import LotStatus, ProductType, StrainType
 from icc_app.exchange.search import LotFilters, buyer_origin, search
-from icc_app.exchange.ui.common import LOT_COLORS, money, pct, qty, status_badge, trading_business
+from icc_app.exchange.read_models import LotCard, LotDetail, lot_card, lot_detail
+from icc_app.exchange.ui.common import LOT_COLORS, choice, options, status_badge, trading_business
 from icc_app.identity.ui.state import AuthFormState
 from icc_app.quality import service as quality
-from icc_app.quality.ui.components import badge, band, breakdown_panel, rows_for
+from icc_app.quality.schemas import ScoreRead, score_read
+from icc_app.quality.ui.components import badge, breakdown_panel
 from icc_app.ui.components import card, empty_state, field_error, form_alert, labelled_input, page_header
+from icc_app.ui.format import plural
 from icc_app.ui.layout import app_page
 
 MARKET = "/exchange"
@@ -39,20 +42,10 @@ def _number(value: str, field: str, errors: dict) -> float | None:
         return None
 
 
-def lot_card_data(lot, seller: str, distance: float | None) -> dict[str, str]:
-    return {"id": str(lot.id), "title": lot.title, "strain": f"{lot.strain_name} · {lot.strain_type}",
-            "type": str(lot.product_type).replace("_", " "), "seller": seller, "thc": pct(lot.thc_pct),
-            "terpenes": pct(lot.terpenes_pct), "price": f"{money(lot.price_per_unit)} / {lot.unit}",
-            "available": qty(lot.available_qty, str(lot.unit)),
-            "safety": {True: "passed", False: "failed"}.get(lot.safety_passed, "incomplete"),
-            "distance": "" if distance is None else f"{distance:.0f} mi",
-            "cqi": "" if lot.cqi_score is None else f"{lot.cqi_score:.0f}", "cqi_color": band(lot.cqi_score)}
-
-
 class MarketState(AuthFormState):
     loaded: bool = False
     searching: bool = False
-    lots: list[dict[str, str]] = []
+    lots: list[LotCard] = []
     total: int = 0
     page: int = 1
     pages: int = 1
@@ -89,7 +82,7 @@ class MarketState(AuthFormState):
             except DomainError as exc:
                 self._fail(exc)
                 return
-        self.lots = [lot_card_data(*row) for row in result.rows]
+        self.lots = [lot_card(*row) for row in result.rows]
         self.total, self.pages = result.total, result.pages
         self.loaded = True
 
@@ -134,12 +127,10 @@ def _filters() -> rx.Component:
     return rx.box(card(rx.form(rx.vstack(
         rx.heading("Filters", size="3", as_="h2"),
         labelled_input("Search", "q", "", placeholder="Strain, title, description"),
-        rx.text("Product type", size="2", weight="medium"),
-        rx.select(["any"] + [p.value for p in ProductType], value=MarketState.product_type,
-                  on_change=MarketState.set_product_type, width="100%", aria_label="Product type"),
-        rx.text("Strain type", size="2", weight="medium"),
-        rx.select(["any"] + [s.value for s in StrainType], value=MarketState.strain_type,
-                  on_change=MarketState.set_strain_type, width="100%", aria_label="Strain type"),
+        choice("Product type", [("any", "Any")] + options(ProductType), MarketState.product_type,
+               MarketState.set_product_type, "filter-product-type"),
+        choice("Strain type", [("any", "Any")] + options(StrainType), MarketState.strain_type,
+               MarketState.set_strain_type, "filter-strain-type"),
         labelled_input("Minimum THC %", "thc_min", err.get("thc_min", ""), input_mode="decimal"),
         labelled_input("Minimum terpenes %", "terpenes_min", err.get("terpenes_min", ""), input_mode="decimal"),
         labelled_input("Maximum price per unit ($)", "price_max", err.get("price_max", ""), input_mode="decimal"),
@@ -154,23 +145,23 @@ def _filters() -> rx.Component:
 
 def _lot_card(lot: rx.Var) -> rx.Component:
     return rx.link(card(rx.vstack(
-        rx.hstack(rx.badge(lot["type"]), rx.spacer(),
-                  rx.cond(lot["cqi"] != "", badge(lot["cqi"], lot["cqi_color"])),
+        rx.hstack(rx.badge(lot.type), rx.spacer(),
+                  rx.cond(lot.cqi != "", badge(lot.cqi, lot.cqi_color)),
                   width="100%"),
-        rx.heading(lot["title"], size="4"),
-        rx.text(lot["strain"], size="2", color_scheme="gray"),
-        rx.hstack(rx.text("THC ", rx.text.strong(lot["thc"]), size="2"),
-                  rx.text("Terpenes ", rx.text.strong(lot["terpenes"]), size="2"), spacing="4"),
-        rx.hstack(rx.match(lot["safety"], ("passed", rx.badge("Safety passed", color_scheme="green")),
+        rx.heading(lot.title, size="4"),
+        rx.text(lot.strain, size="2", color_scheme="gray"),
+        rx.hstack(rx.text("THC ", rx.text.strong(lot.thc), size="2"),
+                  rx.text("Terpenes ", rx.text.strong(lot.terpenes), size="2"), spacing="4"),
+        rx.hstack(rx.match(lot.safety, ("passed", rx.badge("Safety passed", color_scheme="green")),
                            ("failed", rx.badge("Safety failed", color_scheme="red")),
                            rx.badge("Panels incomplete", color_scheme="amber")),
-                  rx.cond(lot["distance"] != "", rx.badge(lot["distance"], color_scheme="gray"))),
+                  rx.cond(lot.distance != "", rx.badge(lot.distance, color_scheme="gray"))),
         rx.separator(size="4"),
-        rx.hstack(rx.text(lot["price"], weight="bold", size="4"), rx.spacer(),
-                  rx.text(lot["available"], " available", size="2", color_scheme="gray"), width="100%", align="center"),
-        rx.text(lot["seller"], size="1", color_scheme="gray"),
+        rx.hstack(rx.text(lot.price, weight="bold", size="4"), rx.spacer(),
+                  rx.text(lot.available, " available", size="2", color_scheme="gray"), width="100%", align="center"),
+        rx.text(lot.seller, size="1", color_scheme="gray"),
         spacing="2", align="start", width="100%",
-    ), class_name="lot-card", height="100%"), href=MARKET + "/lots/" + lot["id"], underline="none", color="inherit")
+    ), class_name="lot-card", height="100%"), href=MARKET + "/lots/" + lot.id, underline="none", color="inherit")
 
 
 @app_page
@@ -208,14 +199,16 @@ def marketplace_page() -> rx.Component:
 
 class LotState(AuthFormState):
     loaded: bool = False
-    lot: dict[str, str] = {}
-    cqi: dict[str, str] = {}
-    cqi_rows: list[dict[str, str]] = []
-    photos: list[dict[str, str]] = []
+    found: bool = False
+    lot: LotDetail = LotDetail()
+    cqi: ScoreRead = ScoreRead()
+    photos: list[str] = []  # photo ids
     is_seller: bool = False
     can_offer: bool = False
     reputation: str = ""
     offer_sent: bool = False
+    offer_key: str = ""  # one per render of the offer form: a double click sends one offer
+    sending: bool = False
 
     def _lot_id(self) -> uuid.UUID | None:
         try:
@@ -226,6 +219,8 @@ class LotState(AuthFormState):
     def _refresh(self, principal) -> bool:
         lot_id = self._lot_id()
         try:
+            # Not tenant-scoped: the seller's public record counts orders of other businesses. The lot itself
+            # comes from the scoped statement (lots.visible_lot).
             with unit_of_work() as session:
                 lot = lots.visible_lot(session, principal, lot_id) if lot_id else None
                 if lot is None:
@@ -234,29 +229,20 @@ class LotState(AuthFormState):
                 record = lots.reputation(session, lot.business_id)
                 scored = quality.current_score(session, lot.id)
                 shadow = quality.model_score(session, lot.id)
-                self.photos = [{"id": str(p.id)} for p in lots.photos(session, lot.id)]
+                check = lots.strain_check(lot, lots.parsed_coa(session, lot))
+                self.photos = [str(p.id) for p in lots.photos(session, lot.id)]
         except DomainError as exc:
-            self.form_error, self.lot = exc.message, {}
+            self.form_error, self.found = exc.message, False
             return False
-        self.lot = {**lot_card_data(lot, seller, None), "status": str(lot.status), "min_order": qty(lot.min_order_qty, str(lot.unit)),
-                    "unit": str(lot.unit), "description": lot.description or "", "delivery": lot.delivery_terms or "—",
-                    "metrc": lot.metrc_tag or "—", "harvested": lot.harvest_date.isoformat() if lot.harvest_date else "—",
-                    "tested": lot.tested_on.isoformat() if lot.tested_on else "—", "coa": str(lot.coa_id or ""),
-                    "cbd": pct(lot.cbd_pct), "price_value": str(lot.price_per_unit),
-                    "proof_required": "yes" if lot.require_proof_of_funds else ""}
-        self.cqi = {"total": "" if scored is None or scored.total is None else f"{scored.total:.0f}",
-                    "color": band(scored.total if scored else None),
-                    "reason": scored.reason if scored else "Not scored yet: scoring runs when the COA is parsed.",
-                    "version": str(scored.config_version) if scored else ""}
-        self.cqi_rows = rows_for(scored.components) if scored else []
+        self.lot, self.found = lot_detail(lot, seller, check), True
         # The price model's view: to platform admins while in shadow mode, to everyone once promoted.
         show_model = shadow is not None and (principal.is_platform_admin or "promoted" in shadow.reason)
-        self.cqi["model"] = (f"{shadow.reason}: {shadow.components[0]['inputs']} "
-                             f"(score {shadow.total:.0f})") if show_model else ""
+        self.cqi = score_read(scored, model_note=(f"{shadow.reason}: {shadow.components[0]['inputs']} "
+                                                  f"(score {shadow.total:.0f})") if show_model else "")
         self.is_seller = principal.membership(lot.business_id) is not None
         self.can_offer = not self.is_seller and trading_business(principal) is not None and \
             LotStatus(lot.status) == LotStatus.active
-        self.reputation = record.label + (f" · {record.disputes} dispute(s)" if record.disputes else "")
+        self.reputation = record.label + (f" · {plural(record.disputes, 'dispute')}" if record.disputes else "")
         return True
 
     @rx.event
@@ -265,7 +251,7 @@ class LotState(AuthFormState):
         if redirect:
             return redirect
         self._reset_errors()
-        self.offer_sent = False
+        self.offer_sent, self.sending, self.offer_key = False, False, uuid.uuid4().hex
         self._refresh(principal)
         self.loaded = True
 
@@ -273,16 +259,21 @@ class LotState(AuthFormState):
     def make_offer(self, form: dict):
         principal, redirect = self.require_principal()
         if redirect:
-            return redirect
+            yield redirect
+            return
+        if self.offer_sent or self.sending or form.get("form_key") != self.offer_key:
+            return  # a second click of a submission already handled
         self._reset_errors()
         hours = form.get("expires_hours") or "72"
         try:
             expires_at = utcnow() + timedelta(hours=float(hours))
         except ValueError:
-            self.errors = {"expires_hours": "Enter a number of hours."}
+            self.errors = {"expires_at": "Enter a number of hours."}
             return
+        self.sending = True
+        yield
         try:
-            with unit_of_work() as session:
+            with unit_of_work(tenant=principal) as session:
                 offers.make_offer(session, principal=principal, buyer_business_id=trading_business(principal),
                                   lot_id=self._lot_id(), quantity=form.get("quantity"),
                                   price_per_unit=form.get("price_per_unit"), expires_at=expires_at,
@@ -290,8 +281,10 @@ class LotState(AuthFormState):
         except DomainError as exc:
             self._fail(exc)
             return
+        finally:
+            self.sending = False
         self.offer_sent = True
-        return rx.toast.success("Offer sent. You will be notified when the seller answers.")
+        yield rx.toast.success("Offer sent. You will be notified when the seller answers.")
 
 
 def _fact(label: str, value: rx.Var) -> rx.Component:
@@ -307,18 +300,20 @@ def _offer_form() -> rx.Component:
         rx.form(rx.vstack(
             rx.heading("Make an offer", size="4", as_="h2"),
             form_alert(LotState.form_error),
-            rx.grid(labelled_input("Quantity (" + LotState.lot.get("unit", "") + ")", "quantity",
+            rx.grid(labelled_input("Quantity (" + LotState.lot.unit + ")", "quantity",
                                    err.get("quantity", ""), input_mode="decimal",
-                                   placeholder="min " + LotState.lot.get("min_order", "")),
+                                   placeholder="min " + LotState.lot.min_order),
                     labelled_input("Price per unit ($)", "price_per_unit", err.get("price_per_unit", ""),
-                                   input_mode="decimal", placeholder=LotState.lot.get("price_value", "")),
+                                   input_mode="decimal", placeholder=LotState.lot.price_value),
                     labelled_input("Open for (hours)", "expires_hours", err.get("expires_at", ""), default_value="72"),
                     columns="3", spacing="3", width="100%"),
             labelled_input("Message to the seller", "message", ""),
-            rx.cond(LotState.lot.get("proof_required", "") != "",
+            rx.cond(LotState.lot.proof_required,
                     rx.text("This seller requires proof of funds before accepting: upload it on the offer.",
                             size="2", color_scheme="amber")),
-            rx.button("Send offer", type="submit", id="send-offer"),
+            rx.el.input(type="hidden", name="form_key", value=LotState.offer_key),
+            rx.button("Send offer", type="submit", id="send-offer", loading=LotState.sending,
+                      disabled=LotState.sending),
             spacing="3", width="100%", align="start",
         ), on_submit=LotState.make_offer, reset_on_submit=False)))
 
@@ -327,42 +322,47 @@ def _offer_form() -> rx.Component:
 def lot_page() -> rx.Component:
     lot = LotState.lot
     return rx.cond(~LotState.loaded, rx.center(rx.spinner(size="3"), padding="3em"), rx.cond(
-        lot.length() == 0,
+        ~LotState.found,
         empty_state("package-x", "Lot not found", LotState.form_error, rx.link(rx.button("Marketplace"), href=MARKET)),
         rx.vstack(
             rx.link("← Marketplace", href=MARKET, size="2"),
-            page_header(lot.get("title", ""), lot.get("strain", "")),
-            rx.hstack(status_badge(lot.get("status", ""), LOT_COLORS), rx.badge(lot.get("type", "")),
-                      rx.text("Sold by ", rx.text.strong(lot.get("seller", "")), " · ", LotState.reputation, size="2"),
+            page_header(lot.title, lot.strain),
+            rx.hstack(status_badge(lot.status, lot.status_label, LOT_COLORS), rx.badge(lot.type),
+                      rx.text("Sold by ", rx.text.strong(lot.seller), " · ", LotState.reputation, size="2"),
                       spacing="3", align="center"),
-            rx.cond(LotState.photos.length() > 0, rx.hstack(rx.foreach(LotState.photos, lambda p: rx.image(
-                src="/api/v1/lot-photos/" + p["id"] + "?thumbnail=true", height="120px", border_radius="8px",
+            rx.cond(LotState.photos.length() > 0, rx.hstack(rx.foreach(LotState.photos, lambda photo_id: rx.image(
+                src="/api/v1/lot-photos/" + photo_id + "?thumbnail=true", height="120px", border_radius="8px",
                 alt="Lot photo")), wrap="wrap", spacing="2")),
             rx.grid(
                 card(rx.vstack(rx.heading("Offer terms", size="3", as_="h2"),
-                               rx.grid(_fact("Price", lot.get("price", "")), _fact("Available", lot.get("available", "")),
-                                       _fact("Minimum order", lot.get("min_order", "")),
-                                       _fact("Delivery", lot.get("delivery", "")), columns="2", spacing="4"),
+                               rx.grid(_fact("Price", lot.price), _fact("Available", lot.available),
+                                       _fact("Minimum order", lot.min_order),
+                                       _fact("Delivery", lot.delivery), columns="2", spacing="4"),
                                align="start")),
                 card(rx.vstack(rx.heading("Lab results", size="3", as_="h2"),
-                               rx.grid(_fact("Total THC", lot.get("thc", "")), _fact("Total CBD", lot.get("cbd", "")),
-                                       _fact("Terpenes", lot.get("terpenes", "")), _fact("Tested", lot.get("tested", "")),
-                                       _fact("Safety panels", lot.get("safety", "")),
-                                       _fact("Metrc tag", lot.get("metrc", "")), columns="2", spacing="4"),
-                               rx.cond(lot.get("coa", "") != "",
+                               rx.grid(_fact("Total THC", lot.thc), _fact("Total CBD", lot.cbd),
+                                       _fact("Terpenes", lot.terpenes), _fact("Tested", lot.tested),
+                                       _fact("Safety panels", lot.safety),
+                                       _fact("Metrc tag", lot.metrc), columns="2", spacing="4"),
+                               rx.cond(lot.coa_sample != "", rx.text(
+                                   "COA sample: ", rx.text.strong(lot.coa_sample), size="2", id="coa-sample")),
+                               rx.cond(lot.strain_mismatch, rx.callout(
+                                   "The COA's sample name does not match this lot's strain (" + lot.strain
+                                   + "). Ask the seller before you buy.", icon="triangle-alert", color_scheme="red",
+                                   size="1", id="strain-mismatch")),
+                               rx.cond(lot.coa != "",
                                        rx.link(rx.button(rx.icon("file-text", size=16), "Open the COA (PDF)",
                                                          variant="soft"),
-                                               href="/api/v1/lots/" + lot.get("id", "") + "/coa", is_external=True)),
+                                               href="/api/v1/lots/" + lot.id + "/coa", is_external=True)),
                                align="start", spacing="3")),
                 columns=rx.breakpoints(initial="1", md="2"), spacing="4", width="100%",
             ),
-            breakdown_panel(LotState.cqi.get("total", ""), LotState.cqi.get("color", "gray"),
-                            LotState.cqi.get("reason", ""), LotState.cqi_rows, LotState.cqi.get("version", "")),
-            rx.cond(LotState.cqi.get("model", "") != "", rx.callout(LotState.cqi.get("model", ""), icon="brain",
-                                                                   color_scheme="gray", width="100%", id="cqi-model")),
-            rx.cond(lot.get("description", "") != "", card(rx.text(lot.get("description", ""), white_space="pre-wrap"))),
+            breakdown_panel(LotState.cqi),
+            rx.cond(LotState.cqi.model != "", rx.callout(LotState.cqi.model, icon="brain", color_scheme="gray",
+                                                         width="100%", id="cqi-model")),
+            rx.cond(lot.description != "", card(rx.text(lot.description, white_space="pre-wrap"))),
             rx.cond(LotState.can_offer, _offer_form()),
-            rx.cond(LotState.is_seller, rx.link(rx.button("Manage this lot"), href="/exchange/sell?lot=" + lot.get("id", ""))),
+            rx.cond(LotState.is_seller, rx.link(rx.button("Manage this lot"), href="/exchange/sell?lot=" + lot.id)),
             field_error(LotState.errors.get("coa", "")),
             spacing="4", width="100%", align="start",
         ),

@@ -14,7 +14,17 @@ from icc_app.core.models import utcnow
 from icc_app.exchange import offers
 from icc_app.exchange.common import business_name
 from icc_app.exchange.models import OfferStatus, PaymentMethod, PaymentTerms
-from icc_app.exchange.ui.common import OFFER_COLORS, money, qty, status_badge, trading_business
+from icc_app.exchange.read_models import OfferThread, RoundRead, offer_thread, round_read
+from icc_app.exchange.ui.common import (
+    OFFER_COLORS,
+    PagedListState,
+    choice,
+    list_controls,
+    options,
+    status_badge,
+    submit_button,
+    trading_business,
+)
 from icc_app.identity.ui.state import AuthFormState
 from icc_app.ui.components import card, empty_state, field_error, form_alert, labelled_input, page_header
 from icc_app.ui.layout import app_page
@@ -23,56 +33,33 @@ OFFERS = "/exchange/offers"
 POF_UPLOAD = "proof-of-funds"
 
 
-class OffersState(AuthFormState):
+class OffersState(PagedListState, AuthFormState):
     loaded: bool = False
-    status: str = "all"
-    side: str = "all"
-    page: int = 1
-    has_more: bool = False
-    threads: list[dict[str, str]] = []
-    selected: dict[str, str] = {}
-    rounds: list[dict[str, str]] = []
+    threads: list[OfferThread] = []
+    selected: OfferThread = OfferThread()
+    rounds: list[RoundRead] = []
     payment_method: str = "wire"
     payment_terms: str = "prepay"
+    pending: bool = False
 
     def _refresh(self, principal) -> None:
         business_id = trading_business(principal)
         if business_id is None:
             self.threads = []
             return
-        wanted = self.selected.get("id") or self.router.url.query_parameters.get("offer", "")
-        with unit_of_work() as session:
-            rows = offers.list_offers(session, principal=principal, business_id=business_id,
-                                      side={"buying": "buying", "selling": "selling"}.get(self.side, "all"),
-                                      status=None if self.status == "all" else self.status, limit=21,
-                                      offset=(self.page - 1) * 20)
-            self.has_more = len(rows) > 20
-            rows = rows[:20]
-            self.threads = []
-            chosen = None
-            for offer, lot in rows:
-                mine = "buyer" if offer.buyer_business_id == business_id else "seller"
-                other = offer.seller_business_id if mine == "buyer" else offer.buyer_business_id
-                row = {"id": str(offer.id), "lot": lot.title, "lot_id": str(lot.id), "side": mine,
-                       "counterpart": business_name(session, other), "status": str(offer.status),
-                       "terms": f"{qty(offer.quantity, str(lot.unit))} at {money(offer.price_per_unit)}",
-                       "total": money(offer.quantity * offer.price_per_unit),
-                       "expires": offer.expires_at.strftime("%Y-%m-%d %H:%M UTC"),
-                       "my_turn": "yes" if OfferStatus(offer.status) == OfferStatus.open and str(offer.awaiting) == mine else "",
-                       "open": "yes" if OfferStatus(offer.status) == OfferStatus.open else "",
-                       "unit": str(lot.unit), "quantity": str(offer.quantity), "price": str(offer.price_per_unit),
-                       "pof": offer.proof_of_funds_filename or "", "pof_required": "yes" if lot.require_proof_of_funds else ""}
-                self.threads.append(row)
-                if row["id"] == wanted:
-                    chosen = row
-            self.selected = chosen or {}
-            self.rounds = []
-            if chosen:
-                for r in offers.rounds(session, principal=principal, offer_id=uuid.UUID(chosen["id"])):
-                    self.rounds.append({"party": str(r.party), "action": r.action, "message": r.message or "",
-                                        "when": r.created_at.strftime("%Y-%m-%d %H:%M"),
-                                        "terms": f"{qty(r.quantity, chosen['unit'])} at {money(r.price_per_unit)}"
-                                        if r.quantity is not None else ""})
+        wanted = self.selected.id or self.router.url.query_parameters.get("offer", "")
+        side, status = self._filters()
+        limit, offset = self._window()
+        with unit_of_work(tenant=principal) as session:
+            rows = self._paged(offers.list_offers(session, principal=principal, business_id=business_id, side=side,
+                                                  status=status, limit=limit, offset=offset))
+            self.threads = [offer_thread(offer, lot, business_id, business_name(
+                session, offer.seller_business_id if offer.buyer_business_id == business_id
+                else offer.buyer_business_id)) for offer, lot in rows]
+            chosen = next((t for t in self.threads if t.id == wanted), None)
+            self.selected = chosen or OfferThread()
+            self.rounds = [round_read(r, chosen.unit) for r in offers.rounds(
+                session, principal=principal, offer_id=uuid.UUID(chosen.id))] if chosen else []
 
     @rx.event
     def load(self):
@@ -80,7 +67,7 @@ class OffersState(AuthFormState):
         if redirect:
             return redirect
         self._reset_errors()
-        self.selected = {}
+        self.selected, self.pending = OfferThread(), False
         self._refresh(principal)
         self.loaded = True
 
@@ -90,23 +77,8 @@ class OffersState(AuthFormState):
         if redirect:
             return redirect
         self._reset_errors()
-        self.selected = {"id": offer_id}
+        self.selected = OfferThread(id=offer_id)
         self._refresh(principal)
-
-    @rx.event
-    def set_filter_status(self, value: str):
-        self.status, self.page = value, 1
-        return self._reload()
-
-    @rx.event
-    def set_filter_side(self, value: str):
-        self.side, self.page = value, 1
-        return self._reload()
-
-    @rx.event
-    def go_page(self, page: int):
-        self.page = max(1, page)
-        return self._reload()
 
     def _reload(self):
         principal, redirect = self.require_principal()
@@ -122,26 +94,35 @@ class OffersState(AuthFormState):
     def set_payment_terms(self, value: str):
         self.payment_terms = value
 
-    def _act(self, action, success: str):
-        offer_id = uuid.UUID(self.selected["id"])
-        return self._perform(lambda session, principal: action(session, principal, offer_id), success,
-                             then=lambda result: [rx.redirect(f"/exchange/orders/{result.id}")]
-                             if hasattr(result, "reference") else [])
+    def _act(self, action, success: str, seen: str = ""):
+        """One answer to the selected thread; ignored when the page showed another round (a double click)."""
+        if self.pending or not self.selected.id or (seen and seen != self.selected.expires + self.selected.status):
+            return
+        offer_id = uuid.UUID(self.selected.id)
+        self.pending = True
+        yield
+        try:
+            outcome = self._perform(lambda session, principal: action(session, principal, offer_id), success,
+                                    then=lambda result: [rx.redirect(f"/exchange/orders/{result.id}")]
+                                    if hasattr(result, "reference") else [])
+        finally:
+            self.pending = False
+        yield outcome
 
     @rx.event
-    def accept(self):
+    def accept(self, seen: str):
         return self._act(lambda s, p, i: offers.accept(s, principal=p, offer_id=i,
                                                        payment_method=PaymentMethod(self.payment_method),
                                                        payment_terms=PaymentTerms(self.payment_terms)),
-                         "Accepted: the order is created.")
+                         "Accepted: the order is created.", seen)
 
     @rx.event
-    def reject(self):
-        return self._act(lambda s, p, i: offers.reject(s, principal=p, offer_id=i), "Offer rejected.")
+    def reject(self, seen: str):
+        return self._act(lambda s, p, i: offers.reject(s, principal=p, offer_id=i), "Offer rejected.", seen)
 
     @rx.event
-    def withdraw(self):
-        return self._act(lambda s, p, i: offers.withdraw(s, principal=p, offer_id=i), "Offer withdrawn.")
+    def withdraw(self, seen: str):
+        return self._act(lambda s, p, i: offers.withdraw(s, principal=p, offer_id=i), "Offer withdrawn.", seen)
 
     @rx.event
     def counter(self, form: dict):
@@ -153,7 +134,7 @@ class OffersState(AuthFormState):
         return self._act(lambda s, p, i: offers.counter(s, principal=p, offer_id=i, quantity=form.get("quantity"),
                                                         price_per_unit=form.get("price_per_unit"),
                                                         expires_at=expires_at, message=form.get("message", "")),
-                         "Counter-offer sent.")
+                         "Counter-offer sent.", form.get("seen", ""))
 
     @rx.event
     async def upload_pof(self, files: list[rx.UploadFile]):
@@ -161,12 +142,12 @@ class OffersState(AuthFormState):
         if redirect:
             yield redirect
             return
-        if not files or not self.selected:
+        if not files or not self.selected.id:
             return
         data = await files[0].read()
         try:
-            with unit_of_work() as session:
-                offers.attach_proof_of_funds(session, principal=principal, offer_id=uuid.UUID(self.selected["id"]),
+            with unit_of_work(tenant=principal) as session:
+                offers.attach_proof_of_funds(session, principal=principal, offer_id=uuid.UUID(self.selected.id),
                                              data=data, filename=files[0].name or "proof-of-funds")
         except DomainError as exc:
             self.errors = {"proof_of_funds": exc.message}
@@ -177,12 +158,12 @@ class OffersState(AuthFormState):
 
 def _thread_row(row: rx.Var) -> rx.Component:
     return rx.table.row(
-        rx.table.row_header_cell(rx.button(row["lot"], variant="ghost", on_click=OffersState.select(row["id"]))),
-        rx.table.cell(rx.badge(rx.cond(row["side"] == "buyer", "buying", "selling"), variant="outline")),
-        rx.table.cell(row["counterpart"]), rx.table.cell(row["terms"]),
-        rx.table.cell(status_badge(row["status"], OFFER_COLORS),
-                      rx.cond(row["my_turn"] != "", rx.badge("your turn", color_scheme="amber", margin_left="0.4em"))),
-        rx.table.cell(row["expires"], size="1"),
+        rx.table.row_header_cell(rx.button(row.lot, variant="ghost", on_click=OffersState.select(row.id))),
+        rx.table.cell(rx.badge(rx.cond(row.side == "buyer", "buying", "selling"), variant="outline")),
+        rx.table.cell(row.counterpart), rx.table.cell(row.terms),
+        rx.table.cell(status_badge(row.status, row.status_label, OFFER_COLORS),
+                      rx.cond(row.my_turn, rx.badge("your turn", color_scheme="amber", margin_left="0.4em"))),
+        rx.table.cell(row.expires, size="1"),
         class_name="offer-row",
     )
 
@@ -190,51 +171,56 @@ def _thread_row(row: rx.Var) -> rx.Component:
 def _detail() -> rx.Component:
     sel = OffersState.selected
     err = OffersState.errors
+    seen = sel.expires + sel.status  # which round the buttons were shown for
     return card(rx.vstack(
-        rx.hstack(rx.heading(sel.get("lot", ""), size="4", as_="h2"), status_badge(sel.get("status", ""), OFFER_COLORS),
-                  rx.spacer(), rx.link("Lot page", href="/exchange/lots/" + sel.get("lot_id", ""), size="2"),
+        rx.hstack(rx.heading(sel.lot, size="4", as_="h2"), status_badge(sel.status, sel.status_label, OFFER_COLORS),
+                  rx.spacer(), rx.link("Lot page", href="/exchange/lots/" + sel.lot_id, size="2"),
                   width="100%", align="center"),
-        rx.text("With ", rx.text.strong(sel.get("counterpart", "")), " · current terms ",
-                rx.text.strong(sel.get("terms", "")), " (", sel.get("total", ""), ")", size="2"),
+        rx.text("With ", rx.text.strong(sel.counterpart), " · current terms ",
+                rx.text.strong(sel.terms), " (", sel.total, ")", size="2"),
         rx.vstack(rx.foreach(OffersState.rounds, lambda r: rx.hstack(
-            rx.badge(r["party"], variant="soft"), rx.text(r["action"], weight="medium", size="2"),
-            rx.text(r["terms"], size="2"), rx.text(r["message"], size="2", color_scheme="gray"), rx.spacer(),
-            rx.text(r["when"], size="1", color_scheme="gray"), width="100%", class_name="offer-round")),
+            rx.badge(r.party, variant="soft"), rx.text(r.action, weight="medium", size="2"),
+            rx.text(r.terms, size="2"), rx.text(r.message, size="2", color_scheme="gray"), rx.spacer(),
+            rx.text(r.when, size="1", color_scheme="gray"), width="100%", class_name="offer-round")),
             width="100%", spacing="1"),
         form_alert(OffersState.form_error),
-        rx.cond(sel.get("pof", "") != "",
-                rx.link(rx.hstack(rx.icon("paperclip", size=14), rx.text("Proof of funds: " + sel.get("pof", ""))),
-                        href="/api/v1/offers/" + sel.get("id", "") + "/proof-of-funds", is_external=True)),
-        rx.cond((sel.get("side", "") == "buyer") & (sel.get("open", "") != ""), rx.vstack(
+        rx.cond(sel.pof != "",
+                rx.link(rx.hstack(rx.icon("paperclip", size=14), rx.text("Proof of funds: " + sel.pof)),
+                        href="/api/v1/offers/" + sel.id + "/proof-of-funds", is_external=True)),
+        rx.cond((sel.side == "buyer") & sel.open, rx.vstack(
             rx.upload(rx.text("Upload proof of funds (bank letter, PDF or image)"), id=POF_UPLOAD, max_files=1,
                       accept={"application/pdf": [".pdf"], "image/png": [".png"], "image/jpeg": [".jpg", ".jpeg"]},
                       on_drop=OffersState.upload_pof(rx.upload_files(upload_id=POF_UPLOAD)),
                       border=f"1px dashed {rx.color('gray', 7)}", border_radius="10px", padding="0.8em", width="100%",
                       class_name="pof-dropzone"),
             field_error(err.get("proof_of_funds", "")), width="100%")),
-        rx.cond(sel.get("my_turn", "") != "", rx.vstack(
+        rx.cond(sel.my_turn, rx.vstack(
             rx.hstack(
-                rx.select([m.value for m in PaymentMethod], value=OffersState.payment_method,
-                          on_change=OffersState.set_payment_method, aria_label="Payment method"),
-                rx.select([t.value for t in PaymentTerms], value=OffersState.payment_terms,
-                          on_change=OffersState.set_payment_terms, aria_label="Payment terms"),
-                rx.button("Accept", color_scheme="green", on_click=OffersState.accept, id="accept-offer"),
-                rx.button("Reject", variant="soft", color_scheme="red", on_click=OffersState.reject),
-                wrap="wrap", spacing="2"),
+                rx.box(choice("Payment method", options(PaymentMethod), OffersState.payment_method,
+                              OffersState.set_payment_method, "payment-method"), width="12em"),
+                rx.box(choice("Payment terms", options(PaymentTerms), OffersState.payment_terms,
+                              OffersState.set_payment_terms, "payment-terms"), width="10em"),
+                rx.button("Accept", color_scheme="green", on_click=OffersState.accept(seen), id="accept-offer",
+                          loading=OffersState.pending, disabled=OffersState.pending),
+                rx.button("Reject", variant="soft", color_scheme="red", on_click=OffersState.reject(seen),
+                          disabled=OffersState.pending),
+                wrap="wrap", spacing="2", align="end"),
             field_error(err.get("proof_of_funds", "")),
             rx.form(rx.vstack(
                 rx.text("Or counter:", weight="medium", size="2"),
-                rx.grid(labelled_input("Quantity", "quantity", err.get("quantity", ""), default_value=sel.get("quantity", "")),
+                rx.el.input(type="hidden", name="seen", value=seen),
+                rx.grid(labelled_input("Quantity", "quantity", err.get("quantity", ""), default_value=sel.quantity),
                         labelled_input("Price per unit ($)", "price_per_unit", err.get("price_per_unit", "")),
                         labelled_input("Open for (hours)", "hours", err.get("hours", ""), default_value="48"),
-                        columns="3", spacing="3", width="100%"),
+                        columns=rx.breakpoints(initial="1", sm="3"), spacing="3", width="100%"),
                 labelled_input("Message", "message", ""),
-                rx.button("Send counter-offer", type="submit", id="send-counter"),
+                submit_button("Send counter-offer", OffersState.pending, id="send-counter"),
                 width="100%", align="start"), on_submit=OffersState.counter, reset_on_submit=False),
             width="100%", spacing="3")),
-        rx.cond((sel.get("open", "") != "") & (sel.get("my_turn", "") == ""), rx.hstack(
+        rx.cond(sel.open & ~sel.my_turn, rx.hstack(
             rx.text("Waiting for their answer.", size="2", color_scheme="gray"),
-            rx.button("Withdraw my offer", variant="soft", color_scheme="red", on_click=OffersState.withdraw))),
+            rx.button("Withdraw my offer", variant="soft", color_scheme="red", on_click=OffersState.withdraw(seen),
+                      disabled=OffersState.pending))),
         spacing="3", width="100%", align="start", id="offer-detail",
     ))
 
@@ -244,19 +230,8 @@ def offers_page() -> rx.Component:
     return rx.vstack(
         page_header("Offers", "Negotiations on your lots and on the lots you want."),
         rx.cond(~OffersState.loaded, rx.center(rx.spinner(size="3"), padding="3em", width="100%"), rx.vstack(
-            rx.cond(OffersState.selected.length() > 0, _detail()),
-            rx.hstack(
-                rx.select(["all", "buying", "selling"], value=OffersState.side, on_change=OffersState.set_filter_side,
-                          aria_label="Side"),
-                rx.select(["all"] + list(OFFER_COLORS), value=OffersState.status,
-                          on_change=OffersState.set_filter_status, aria_label="Status"),
-                rx.spacer(),
-                rx.button("Previous", variant="soft", disabled=OffersState.page <= 1,
-                          on_click=OffersState.go_page(OffersState.page - 1)),
-                rx.text("Page ", OffersState.page, size="2"),
-                rx.button("Next", variant="soft", disabled=~OffersState.has_more,
-                          on_click=OffersState.go_page(OffersState.page + 1)),
-                width="100%", align="center", spacing="2"),
+            rx.cond(OffersState.selected.id != "", _detail()),
+            list_controls(OffersState, list(OfferStatus), "offers"),
             rx.cond(OffersState.threads.length() > 0,
                     rx.table.root(rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
                                                                  ("Lot", "Side", "With", "Terms", "Status", "Expires")])),

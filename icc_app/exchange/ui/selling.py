@@ -13,7 +13,8 @@ from icc_app.core.errors import DomainError
 from icc_app.exchange import lots
 from icc_app.exchange.lots import LotInput
 from icc_app.exchange.models import ProductType, StrainType, Unit
-from icc_app.exchange.ui.common import LOT_COLORS, money, pct, qty, status_badge, trading_business
+from icc_app.exchange.read_models import CoaRow, LotEditor, OwnLotRow, coa_row, lot_editor, own_lot_row
+from icc_app.exchange.ui.common import LOT_COLORS, choice, options, status_badge, submit_button, trading_business
 from icc_app.identity.ui.state import AuthFormState
 from icc_app.labs import service as labs
 from icc_app.labs.models import CoaStatus
@@ -27,11 +28,13 @@ COA_UPLOAD, PHOTO_UPLOAD = "lot-coa", "lot-photo"
 class SellState(AuthFormState):
     loaded: bool = False
     can_sell: bool = True
-    my_lots: list[dict[str, str]] = []
-    selected: dict[str, str] = {}
-    coas: list[dict[str, str]] = []
+    my_lots: list[OwnLotRow] = []
+    selected: LotEditor = LotEditor()
+    coas: list[CoaRow] = []
     parsing: bool = False
     uploading: bool = False
+    saving: bool = False  # "Save draft" is running: the button is disabled
+    form_key: str = ""  # one per render of the new-lot form: a double click saves one draft
     product_type: str = "flower"
     strain_type: str = "hybrid"
     unit: str = "lb"
@@ -45,26 +48,18 @@ class SellState(AuthFormState):
         self.can_sell = business_id is not None
         if business_id is None:
             return
-        wanted = self.router.url.query_parameters.get("lot", "") or self.selected.get("id", "")
-        with unit_of_work() as session:
+        wanted = self.router.url.query_parameters.get("lot", "") or self.selected.id
+        with unit_of_work(tenant=principal) as session:
             rows = lots.list_own(session, principal=principal, business_id=business_id)
-            self.my_lots = [{"id": str(lot.id), "title": lot.title, "status": str(lot.status),
-                          "price": money(lot.price_per_unit) + " / " + str(lot.unit),
-                          "available": qty(lot.available_qty, str(lot.unit)), "thc": pct(lot.thc_pct)} for lot in rows]
+            self.my_lots = [own_lot_row(lot) for lot in rows]
             chosen = next((lot for lot in rows if str(lot.id) == wanted), None)
             if chosen is not None:
                 docs = lots.lot_coas(session, principal=principal, lot_id=chosen.id)
-                self.coas = [{"id": str(d.id), "filename": d.filename, "status": CoaStatus(d.status).value,
-                              "thc": pct(d.total_thc_pct), "reason": d.status_reason or ""} for d in docs]
+                self.coas = [coa_row(d) for d in docs]
                 self.parsing = any(not CoaStatus(d.status).finished for d in docs)
-                self.selected = {"id": str(chosen.id), "title": chosen.title, "status": str(chosen.status),
-                                 "price": str(chosen.price_per_unit), "quantity": str(chosen.quantity),
-                                 "min_order": str(chosen.min_order_qty), "description": chosen.description or "",
-                                 "version": str(chosen.version), "unit": str(chosen.unit),
-                                 "thc": pct(chosen.thc_pct), "has_coa": "yes" if chosen.coa_id else "",
-                                 "reason": chosen.status_reason or ""}
+                self.selected = lot_editor(chosen, lots.strain_check(chosen, lots.parsed_coa(session, chosen)))
             else:
-                self.selected, self.coas, self.parsing = {}, [], False
+                self.selected, self.coas, self.parsing = LotEditor(), [], False
 
     @rx.event
     def load(self):
@@ -72,7 +67,7 @@ class SellState(AuthFormState):
         if redirect:
             return redirect
         self._reset_errors()
-        self.selected = {}
+        self.selected, self.saving, self.form_key = LotEditor(), False, uuid.uuid4().hex
         self._refresh(principal)
         self.loaded = True
 
@@ -89,7 +84,7 @@ class SellState(AuthFormState):
         if redirect:
             return redirect
         self._reset_errors()
-        self.selected = {"id": lot_id}
+        self.selected = LotEditor(id=lot_id)
         self._refresh(principal)
 
     @rx.event
@@ -112,7 +107,10 @@ class SellState(AuthFormState):
     def create(self, form: dict):
         principal, redirect = self.require_principal()
         if redirect:
-            return redirect
+            yield redirect
+            return
+        if self.saving:
+            return
         self._reset_errors()
         try:
             harvest = date.fromisoformat(form["harvest_date"]) if form.get("harvest_date") else None
@@ -124,16 +122,24 @@ class SellState(AuthFormState):
                         min_order_qty=form.get("min_order_qty"), price_per_unit=form.get("price_per_unit"),
                         harvest_date=harvest, metrc_tag=form.get("metrc_tag"), description=form.get("description", ""),
                         delivery_terms=form.get("delivery_terms", ""), require_proof_of_funds=self.require_pof)
+        self.saving = True
+        yield
         try:
-            with unit_of_work() as session:
-                lot = lots.create_lot(session, principal=principal, business_id=self._business(principal), data=data)
+            # The key comes with the form (rendered into it), so both submissions of a double click carry the same.
+            with unit_of_work(tenant=principal) as session:
+                lot = lots.create_lot(session, principal=principal, business_id=self._business(principal), data=data,
+                                      idempotency_key=form.get("form_key") or None)
         except DomainError as exc:
             self._fail(exc)
             return
-        self.selected = {"id": str(lot.id)}
+        finally:
+            self.saving = False
+        if self.selected.id == str(lot.id):
+            return  # the second submission of a double click: the draft is already shown
+        self.selected, self.form_key = LotEditor(id=str(lot.id)), uuid.uuid4().hex
         self._refresh(principal)
-        return [rx.toast.success("Draft saved. Attach its COA to list it."),
-                rx.call_script("document.getElementById('create-lot-form').reset()")]
+        yield [rx.toast.success("Draft saved. Attach its COA to list it."),
+               rx.call_script("document.getElementById('create-lot-form').reset()")]
 
     @rx.event
     async def upload_coa(self, files: list[rx.UploadFile]):
@@ -141,7 +147,7 @@ class SellState(AuthFormState):
         if redirect:
             yield redirect
             return
-        if not files or not self.selected:
+        if not files or not self.selected.id:
             return
         self.uploading = True
         yield
@@ -149,7 +155,7 @@ class SellState(AuthFormState):
             data = await files[0].read()
             with unit_of_work() as session:
                 labs.upload_coa(session, principal, business_id=self._business(principal), data=data,
-                                filename=files[0].name or "coa.pdf", lot_id=uuid.UUID(self.selected["id"]))
+                                filename=files[0].name or "coa.pdf", lot_id=uuid.UUID(self.selected.id))
         except DomainError as exc:
             self.errors = {"coa": exc.message}
             return
@@ -164,13 +170,13 @@ class SellState(AuthFormState):
         if redirect:
             yield redirect
             return
-        if not files or not self.selected:
+        if not files or not self.selected.id:
             return
         try:
             for file in files[:6]:
                 data = await file.read()
-                with unit_of_work() as session:
-                    lots.add_photo(session, principal=principal, lot_id=uuid.UUID(self.selected["id"]), data=data,
+                with unit_of_work(tenant=principal) as session:
+                    lots.add_photo(session, principal=principal, lot_id=uuid.UUID(self.selected.id), data=data,
                                    filename=file.name or "photo")
         except DomainError as exc:
             self.errors = {"photo": exc.message}
@@ -178,7 +184,7 @@ class SellState(AuthFormState):
         yield rx.toast.success("Photo added.")
 
     def _lot_action(self, action, success: str):
-        lot_id = uuid.UUID(self.selected["id"])
+        lot_id = uuid.UUID(self.selected.id)
         return self._perform(lambda session, principal: action(session, principal, lot_id), success)
 
     @rx.event
@@ -193,7 +199,7 @@ class SellState(AuthFormState):
                             description=form.get("edit_description", ""), delivery_terms=lot.delivery_terms,
                             require_proof_of_funds=lot.require_proof_of_funds)
             return lots.update_lot(session, principal=principal, lot_id=lot_id, data=data,
-                                   version=int(self.selected.get("version", "0")))
+                                   version=int(self.selected.version or "0"))
 
         return self._lot_action(action, "Lot updated.")
 
@@ -210,12 +216,6 @@ class SellState(AuthFormState):
         return self._lot_action(lambda s, p, i: lots.withdraw(s, principal=p, lot_id=i), "Lot withdrawn.")
 
 
-def _select(label: str, items: list[str], value, on_change, name: str) -> rx.Component:
-    return rx.vstack(rx.text(label, size="2", weight="medium"),
-                     rx.select(items, value=value, on_change=on_change, width="100%", aria_label=label, id=name),
-                     spacing="1", width="100%")
-
-
 def _create_form() -> rx.Component:
     err = SellState.errors
     return card(rx.form(rx.vstack(
@@ -224,12 +224,12 @@ def _create_form() -> rx.Component:
         rx.grid(
             labelled_input("Title", "title", err.get("title", ""), placeholder="e.g. GDP indoor flower, 2026 harvest"),
             labelled_input("Strain", "strain_name", err.get("strain_name", "")),
-            _select("Product type", [p.value for p in ProductType], SellState.product_type, SellState.set_product_type,
-                    "product_type"),
-            _select("Strain type", [s.value for s in StrainType], SellState.strain_type, SellState.set_strain_type,
-                    "strain_type"),
+            choice("Product type", options(ProductType), SellState.product_type, SellState.set_product_type,
+                   "product_type"),
+            choice("Strain type", options(StrainType), SellState.strain_type, SellState.set_strain_type,
+                   "strain_type"),
             labelled_input("Quantity", "quantity", err.get("quantity", ""), input_mode="decimal"),
-            _select("Unit", [u.value for u in Unit], SellState.unit, SellState.set_unit, "unit"),
+            choice("Unit", options(Unit), SellState.unit, SellState.set_unit, "unit"),
             labelled_input("Minimum order", "min_order_qty", err.get("min_order_qty", ""), input_mode="decimal"),
             labelled_input("Asking price per unit ($)", "price_per_unit", err.get("price_per_unit", ""),
                            input_mode="decimal"),
@@ -241,7 +241,8 @@ def _create_form() -> rx.Component:
         ),
         rx.checkbox("Require proof of funds before I accept an offer", checked=SellState.require_pof,
                     on_change=SellState.set_require_pof),
-        rx.button("Save draft", type="submit", id="save-lot"),
+        rx.el.input(type="hidden", name="form_key", value=SellState.form_key),
+        submit_button("Save draft", SellState.saving, id="save-lot"),
         spacing="3", width="100%", align="start",
     ), on_submit=SellState.create, reset_on_submit=False, id="create-lot-form"))
 
@@ -249,14 +250,19 @@ def _create_form() -> rx.Component:
 def _manage() -> rx.Component:
     sel = SellState.selected
     return card(rx.vstack(
-        rx.hstack(rx.heading(sel.get("title", ""), size="4", as_="h2"), status_badge(sel.get("status", ""), LOT_COLORS),
-                  rx.spacer(), rx.link("View as buyers see it", href="/exchange/lots/" + sel.get("id", ""), size="2"),
+        rx.hstack(rx.heading(sel.title, size="4", as_="h2"), status_badge(sel.status, sel.status_label, LOT_COLORS),
+                  rx.spacer(), rx.link("View as buyers see it", href="/exchange/lots/" + sel.id, size="2"),
                   width="100%", align="center"),
-        rx.cond(sel.get("reason", "") != "", rx.text(sel.get("reason", ""), size="2", color_scheme="amber")),
+        rx.cond(sel.reason != "", rx.text(sel.reason, size="2", color_scheme="amber")),
         rx.heading("Certificate of Analysis", size="3"),
+        rx.cond(sel.coa_sample != "", rx.text("Sample name on the COA: ", rx.text.strong(sel.coa_sample), size="2")),
+        rx.cond(sel.strain_mismatch, rx.callout("The COA's sample name does not match this lot's strain: buyers are "
+                                                "shown a warning. Check that you attached the right COA.",
+                                                icon="triangle-alert", color_scheme="red", size="1",
+                                                id="seller-strain-mismatch")),
         rx.foreach(SellState.coas, lambda c: rx.hstack(
-            rx.icon("file-text", size=16), rx.link(c["filename"], href="/coas/" + c["id"]),
-            rx.badge(c["status"]), rx.text("THC " + c["thc"], size="2"), rx.text(c["reason"], size="1", color_scheme="gray"),
+            rx.icon("file-text", size=16), rx.link(c.filename, href="/coas/" + c.id),
+            rx.badge(c.status_label), rx.text("THC " + c.thc, size="2"), rx.text(c.reason, size="1", color_scheme="gray"),
             align="center", class_name="lot-coa-row")),
         rx.cond(SellState.parsing, rx.hstack(rx.spinner(), rx.text("Reading the COA…", size="2"),
                                              rx.moment(interval=1500, on_change=SellState.tick, display="none"))),
@@ -273,27 +279,27 @@ def _manage() -> rx.Component:
                   on_drop=SellState.upload_photo(rx.upload_files(upload_id=PHOTO_UPLOAD)),
                   border=f"1px dashed {rx.color('gray', 7)}", border_radius="12px", padding="0.8em", width="100%"),
         field_error(SellState.errors.get("photo", "")),
-        rx.cond((sel.get("status", "") != "withdrawn") & (sel.get("status", "") != "sold_out"), rx.form(rx.vstack(
+        rx.cond((sel.status != "withdrawn") & (sel.status != "sold_out"), rx.form(rx.vstack(
             rx.heading("Terms", size="3"),
             rx.grid(labelled_input("Price per unit ($)", "edit_price", SellState.errors.get("price_per_unit", ""),
-                                   default_value=sel.get("price", "")),
-                    labelled_input("Quantity (" + sel.get("unit", "") + ")", "edit_quantity",
-                                   SellState.errors.get("quantity", ""), default_value=sel.get("quantity", "")),
+                                   default_value=sel.price),
+                    labelled_input("Quantity (" + sel.unit + ")", "edit_quantity",
+                                   SellState.errors.get("quantity", ""), default_value=sel.quantity),
                     labelled_input("Minimum order", "edit_min_order", SellState.errors.get("min_order_qty", ""),
-                                   default_value=sel.get("min_order", "")),
+                                   default_value=sel.min_order),
                     columns=rx.breakpoints(initial="1", sm="3"), spacing="3", width="100%"),
-            labelled_input("Description", "edit_description", "", default_value=sel.get("description", "")),
+            labelled_input("Description", "edit_description", "", default_value=sel.description),
             rx.button("Save terms", type="submit", variant="soft", id="save-terms"),
-            width="100%", align="start"), on_submit=SellState.save_terms, reset_on_submit=False, key=sel.get("version", ""),
+            width="100%", align="start"), on_submit=SellState.save_terms, reset_on_submit=False, key=sel.version,
             width="100%")),
         form_alert(SellState.form_error),
         rx.hstack(
-            rx.cond((sel.get("status", "") != "active") & (sel.get("status", "") != "withdrawn") &
-                    (sel.get("status", "") != "sold_out"),
+            rx.cond((sel.status != "active") & (sel.status != "withdrawn") &
+                    (sel.status != "sold_out"),
                     rx.button("List on the marketplace", on_click=SellState.publish, id="publish-lot",
                               disabled=SellState.parsing)),
-            rx.cond(sel.get("status", "") == "active", rx.button("Pause", variant="soft", on_click=SellState.pause)),
-            rx.cond(sel.get("status", "") != "withdrawn",
+            rx.cond(sel.status == "active", rx.button("Pause", variant="soft", on_click=SellState.pause)),
+            rx.cond(sel.status != "withdrawn",
                     rx.button("Withdraw", variant="soft", color_scheme="red", on_click=SellState.withdraw)),
             spacing="2",
         ),
@@ -303,9 +309,9 @@ def _manage() -> rx.Component:
 
 def _lot_row(row: rx.Var) -> rx.Component:
     return rx.table.row(
-        rx.table.row_header_cell(rx.button(row["title"], variant="ghost", on_click=SellState.select(row["id"]))),
-        rx.table.cell(status_badge(row["status"], LOT_COLORS)), rx.table.cell(row["price"]),
-        rx.table.cell(row["available"]), rx.table.cell(row["thc"]),
+        rx.table.row_header_cell(rx.button(row.title, variant="ghost", on_click=SellState.select(row.id))),
+        rx.table.cell(status_badge(row.status, row.status_label, LOT_COLORS)), rx.table.cell(row.price),
+        rx.table.cell(row.available), rx.table.cell(row.thc),
     )
 
 
@@ -317,7 +323,7 @@ def sell_page() -> rx.Component:
             ~SellState.can_sell,
             empty_state("lock", "No exchange access", "Ask your business's Admin for access to the exchange."),
             rx.vstack(
-                rx.cond(SellState.selected.length() > 0, _manage()),
+                rx.cond(SellState.selected.id != "", _manage()),
                 rx.cond(SellState.my_lots.length() > 0,
                         rx.table.root(rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
                                                                      ("Lot", "Status", "Price", "Available", "THC")])),

@@ -12,18 +12,26 @@ from icc_app.core.errors import DomainError
 from icc_app.identity.ui.admin import AdminState
 from icc_app.quality import pricing, service
 from icc_app.quality.models import ConfigStatus
+from icc_app.quality.schemas import (
+    ConfigRead,
+    PreviewRead,
+    PriceModelRead,
+    config_read,
+    preview_read,
+    price_model_read,
+)
 from icc_app.quality.scoring import COMPONENTS
 from icc_app.ui.components import card, form_alert, labelled_input, page_header
 from icc_app.ui.layout import app_page
 
 
 class CqiAdminState(AdminState):
-    configs: list[dict[str, str]] = []
-    active: dict[str, str] = {}
+    configs: list[ConfigRead] = []
+    active: dict[str, str] = {}  # the active config's values as the form's defaults (field name -> text)
     draft_id: str = ""
-    preview: dict[str, str] = {}
-    moves: list[dict[str, str]] = []
-    models: list[dict[str, str]] = []
+    preview: PreviewRead = PreviewRead()
+    models: list[PriceModelRead] = []
+    pending: bool = False  # a slow action (preview, training) is running
 
     def _refresh(self) -> None:
         with unit_of_work() as session:
@@ -32,26 +40,22 @@ class CqiAdminState(AdminState):
                            "half_life": str(current.params["freshness_half_life_days"]),
                            "safety_cap": str(current.params["safety_cap"]), "version": str(current.version)}
             minimum = int(current.params.get("model_min_samples", pricing.DEFAULT_MIN_SAMPLES))
-            self.models = [{"id": str(m.id), "version": str(m.version), "status": str(m.status),
-                            "trades": f"{m.metrics['n_train']} + {m.metrics['n_val']}",
-                            "mae": f"${m.metrics['mae']:,.2f}", "baseline": f"${m.metrics['baseline_mae']:,.2f}",
-                            "trained": m.trained_at.strftime("%Y-%m-%d"),
-                            "gate": pricing.can_promote(m, minimum) or "ready"}
-                           for m in pricing.list_models(session)]
-            self.configs = [{"id": str(c.id), "version": str(c.version), "status": str(c.status), "note": c.note,
-                             "weights": ", ".join(f"{k} {v:g}" for k, v in c.weights.items())}
-                            for c in service.list_configs(session)]
+            self.models = [price_model_read(m, pricing.can_promote(m, minimum)) for m in pricing.list_models(session)]
+            self.configs = [config_read(c) for c in service.list_configs(session)]
 
     @rx.event
     def load(self):
-        self.draft_id, self.preview, self.moves = "", {}, []
+        self.draft_id, self.preview, self.pending = "", PreviewRead(), False
         return self._open()
 
     @rx.event
     def draft(self, form: dict):
         principal, redirect = self._admin()
         if redirect:
-            return redirect
+            yield redirect
+            return
+        if self.pending:
+            return
         self._reset_errors()
         try:
             weights = {name: float(form.get(f"w_{name}") or 0) for name in COMPONENTS}
@@ -60,6 +64,8 @@ class CqiAdminState(AdminState):
         except ValueError:
             self.form_error = "Weights and parameters are numbers."
             return
+        self.pending = True
+        yield
         try:
             with unit_of_work() as session:
                 config = service.create_draft(session, admin=principal, weights=weights, params=params,
@@ -68,28 +74,33 @@ class CqiAdminState(AdminState):
         except DomainError as exc:
             self._fail(exc)
             return
+        finally:
+            self.pending = False
         self.draft_id = str(config.id)
-        self.preview = {"version": str(config.version), "lots": str(result.lots),
-                        "before": "—" if result.mean_before is None else f"{result.mean_before:.1f}",
-                        "after": "—" if result.mean_after is None else f"{result.mean_after:.1f}",
-                        "up": str(result.moved_up), "down": str(result.moved_down)}
-        self.moves = [{"lot": lot_id, "before": f"{b:.1f}", "after": f"{a:.1f}"} for lot_id, b, a in result.biggest_moves]
+        self.preview = preview_read(config.version, result)
         self._refresh()
 
     @rx.event
     def train(self):
         principal, redirect = self._admin()
         if redirect:
-            return redirect
+            yield redirect
+            return
+        if self.pending:
+            return
         self._reset_errors()
+        self.pending = True
+        yield
         try:
             with unit_of_work() as session:
                 model = pricing.train(session)
         except DomainError as exc:
             self._fail(exc)
             return
+        finally:
+            self.pending = False
         self._refresh()
-        return rx.toast.success(f"Model v{model.version} trained; it scores in shadow mode.")
+        yield rx.toast.success(f"Model v{model.version} trained; it scores in shadow mode.")
 
     @rx.event
     def promote(self, model_id: str):
@@ -117,7 +128,7 @@ class CqiAdminState(AdminState):
         except DomainError as exc:
             self._fail(exc)
             return
-        self.draft_id, self.preview, self.moves = "", {}, []
+        self.draft_id, self.preview = "", PreviewRead()
         self._refresh()
         return rx.toast.success(f"Version {config.version} is active; every active lot is being rescored.")
 
@@ -140,22 +151,25 @@ def cqi_admin_page() -> rx.Component:
                                    default_value=active.get("safety_cap", "")),
                     labelled_input("Note", "note", ""), columns=rx.breakpoints(initial="1", md="3"), spacing="3",
                     width="100%"),
-            rx.button("Save draft and preview", type="submit", id="cqi-preview"),
+            rx.button("Save draft and preview", type="submit", id="cqi-preview", loading=CqiAdminState.pending,
+                      disabled=CqiAdminState.pending),
             spacing="3", width="100%", align="start",
         ), on_submit=CqiAdminState.draft, reset_on_submit=False, key=active.get("version", ""))),
         rx.cond(CqiAdminState.draft_id != "", card(rx.vstack(
-            rx.heading("Preview of version ", CqiAdminState.preview.get("version", ""), size="4", as_="h2"),
-            rx.text(CqiAdminState.preview.get("lots", ""), " active lots: mean ", CqiAdminState.preview.get("before", ""),
-                    " → ", CqiAdminState.preview.get("after", ""), "; ", CqiAdminState.preview.get("up", ""), " up, ",
-                    CqiAdminState.preview.get("down", ""), " down.", id="cqi-preview-summary"),
-            rx.foreach(CqiAdminState.moves, lambda m: rx.text("Lot ", rx.link(m["lot"], href="/exchange/lots/" + m["lot"]),
-                                                              ": ", m["before"], " → ", m["after"], size="2")),
+            rx.heading("Preview of version ", CqiAdminState.preview.version, size="4", as_="h2"),
+            rx.text(CqiAdminState.preview.lots, " active lots: mean ", CqiAdminState.preview.before,
+                    " → ", CqiAdminState.preview.after, "; ", CqiAdminState.preview.up, " up, ",
+                    CqiAdminState.preview.down, " down.", id="cqi-preview-summary"),
+            rx.foreach(CqiAdminState.preview.moves, lambda m: rx.text(
+                rx.link(m.title, href="/exchange/lots/" + m.lot_id), ": ", m.before, " → ", m.after, size="2",
+                class_name="cqi-move")),
             rx.button("Activate and rescore", on_click=CqiAdminState.activate, id="cqi-activate"),
             spacing="2", align="start"))),
         card(rx.vstack(
             rx.hstack(rx.heading("Price model (phase 3, shadow)", size="4", as_="h2"), rx.spacer(),
                       rx.button("Train on the trades so far", variant="soft", on_click=CqiAdminState.train,
-                                id="cqi-train"), width="100%"),
+                                loading=CqiAdminState.pending, disabled=CqiAdminState.pending, id="cqi-train"),
+                      width="100%"),
             rx.text("LightGBM on the clearing prices of accepted offers; validated on the newest 20% of trades. It scores "
                     "beside the rules and is promoted only with enough trades and a lower error than the baseline "
                     "(median price of the product type).", size="2", color_scheme="gray"),
@@ -164,21 +178,21 @@ def cqi_admin_page() -> rx.Component:
             rx.table.root(rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in (
                 "Model", "Status", "Trades (train + validation)", "Error", "Baseline error", "Trained", "Promotion")])),
                 rx.table.body(rx.foreach(CqiAdminState.models, lambda m: rx.table.row(
-                    rx.table.cell("v" + m["version"]), rx.table.cell(rx.badge(m["status"])), rx.table.cell(m["trades"]),
-                    rx.table.cell(m["mae"]), rx.table.cell(m["baseline"]), rx.table.cell(m["trained"]),
-                    rx.table.cell(rx.cond((m["gate"] == "ready") & (m["status"] == "shadow"),
-                                          rx.button("Promote", size="1", on_click=CqiAdminState.promote(m["id"])),
-                                          rx.text(m["gate"], size="1")))))),
+                    rx.table.cell("v" + m.version), rx.table.cell(rx.badge(m.status_label)), rx.table.cell(m.trades),
+                    rx.table.cell(m.mae), rx.table.cell(m.baseline), rx.table.cell(m.trained),
+                    rx.table.cell(rx.cond((m.gate == "ready") & (m.status == "shadow"),
+                                          rx.button("Promote", size="1", on_click=CqiAdminState.promote(m.id)),
+                                          rx.text(m.gate, size="1")))))),
                 width="100%"),
             spacing="3", width="100%", align="start")),
         rx.table.root(rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
                                                      ("Version", "Status", "Weights", "Note")])),
                       rx.table.body(rx.foreach(CqiAdminState.configs, lambda c: rx.table.row(
-                          rx.table.cell(c["version"]),
-                          rx.table.cell(rx.badge(c["status"], color_scheme=rx.match(
-                              c["status"], (ConfigStatus.active.value, "green"), (ConfigStatus.draft.value, "amber"),
+                          rx.table.cell(c.version),
+                          rx.table.cell(rx.badge(c.status_label, color_scheme=rx.match(
+                              c.status, (ConfigStatus.active.value, "green"), (ConfigStatus.draft.value, "amber"),
                               "gray"))),
-                          rx.table.cell(rx.text(c["weights"], size="1")), rx.table.cell(c["note"])))),
+                          rx.table.cell(rx.text(c.weights, size="1")), rx.table.cell(c.note)))),
                       width="100%", variant="surface"),
         width="100%", align="start", spacing="4",
     )
