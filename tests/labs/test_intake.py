@@ -18,7 +18,7 @@ from icc_app.labs.tasks import parse_document
 from icc_app.labs.models import CoaCorrection, CoaDocument, CoaStatus, LabAnalyte
 from icc_app.labs.models import TestingLabLicense as LabLicense
 from icc_app.labs.registry import import_registry, seed_known_labs
-from tests.factories import add_member, make_business, make_user
+from tests.factories import add_member, make_business, make_user, verified_license
 
 CHERRY = "coas/sc-labs/Cherry Punch.pdf"
 
@@ -221,3 +221,139 @@ def test_reparse_is_refused_while_a_parse_is_under_way(seller, shared_data):
         _call(service.reparse, principal, doc.id)
     parse_document(doc.id)
     assert _call(service.reparse, principal, doc.id).status == CoaStatus.queued.value
+
+
+# ---------------------------------------------------------------- honest states, attempts, bombs, limits
+
+
+def test_parse_without_potency_or_date_needs_review_until_entered_by_hand(seller):
+    from tests.labs.pdf_samples import NO_POTENCY_NO_DATE, text_pdf
+
+    principal, business_id = seller
+    doc = _upload(principal, business_id, text_pdf(NO_POTENCY_NO_DATE), "blue-dream.pdf")
+    assert parse_document(doc.id) == CoaStatus.needs_review.value
+    doc = _call(service.get_document, principal, doc.id)
+    assert "potency" in doc.status_reason and "test date" in doc.status_reason and "could not be read" in doc.status_reason
+    assert doc.sample_name == "Blue Dream"  # what was read is kept
+    reason = _call(service.coa_ready_for_listing, doc.id)
+    assert "needs review" in reason and "potency" in reason
+
+    _call(service.correct, principal, doc.id, field="total_thc_pct", value="24.6", reason="page 1 prints THCA 24.6%")
+    assert _call(service.get_document, principal, doc.id).status == CoaStatus.needs_review  # the date is still missing
+    doc = _call(service.correct, principal, doc.id, field="date_tested", value="2026-11-02", reason="report date")
+    assert doc.status == CoaStatus.parsed and _call(service.coa_ready_for_listing, doc.id) is None
+    with unit_of_work() as session:
+        actions = [r.action for r in session.exec(select(AuditLog).where(AuditLog.object_id == str(doc.id))
+                                                  .order_by(AuditLog.id)).all()]
+        verbs = [e.verb for e in _call(service.events, principal, doc.id)]
+    assert actions[-3:] == ["coa.corrected", "coa.corrected", "coa.review_completed"]
+    assert verbs == ["upload", "start", "finish", "complete_review"]
+
+
+def test_decompression_bomb_is_rejected_for_what_it_is(seller):
+    from tests.labs.pdf_samples import bomb_pdf
+
+    principal, business_id = seller
+    data = bomb_pdf(100)
+    assert len(data) < 500_000
+    doc = _upload(principal, business_id, data, "bomb.pdf")
+    assert parse_document(doc.id) == CoaStatus.rejected.value
+    doc = _call(service.get_document, principal, doc.id)
+    assert "expands beyond 32 MB" in doc.status_reason and "scanned" not in doc.status_reason
+    assert doc.parse_ms < 5000  # the guard stops at the cap instead of inflating 100 MB
+    assert _call(service.read_file, principal, doc.id)[0] == data  # kept as evidence
+
+
+def test_uploads_are_rate_limited_per_business(seller, redis_client):
+    from icc_app.core.errors import RateLimited
+
+    principal, business_id = seller
+    for _ in range(service.UPLOAD_LIMIT.limit):
+        service.UPLOAD_LIMIT.hit(str(business_id))
+    with pytest.raises(RateLimited):
+        _upload(principal, business_id, b"%PDF-1.4 one too many")
+    assert _call(service.list_documents, principal, business_id) == []
+
+
+def test_upload_refuses_a_lot_of_another_business(seller):
+    from tests.exchange.conftest import lot_input
+
+    principal, business_id = seller
+    with unit_of_work() as session:
+        rival_owner = make_user(session)
+        rival = make_business(session, owner=rival_owner)
+        verified_license(session, rival, number=f"4{uuid.uuid4().int % 10**5:05d}")
+    rival_principal = _principal(rival_owner.id)
+    from icc_app.exchange import lots
+
+    with unit_of_work() as session:
+        lot = lots.create_lot(session, principal=rival_principal, business_id=rival.id, data=lot_input())
+    for lot_id in (lot.id, uuid.uuid4()):
+        with pytest.raises(NotFound) as missing:
+            _upload(principal, business_id, b"%PDF-1.4 x", lot_id=lot_id)
+        assert missing.value.field == "lot_id"
+    assert _call(service.list_documents, principal, business_id) == []
+
+
+def test_an_attempt_resumes_itself_refuses_others_and_gives_up_after_max_runs(seller, redis_client):
+    from icc_app.core.notifications import Notification, OutboundEmail
+    from icc_app.labs.models import MAX_PARSE_RUNS
+
+    principal, business_id = seller
+    doc = _upload(principal, business_id, b"%PDF-1.4 whatever")
+    redis_client.flushdb()
+    job = _call(service.begin_parse, doc.id, attempt_id="attempt-a")
+    assert isinstance(job, service.ParseJob)
+    assert _call(service.begin_parse, doc.id, attempt_id="attempt-b") == "busy"  # another attempt is refused
+    for _ in range(MAX_PARSE_RUNS - 1):  # the same attempt re-delivered after its worker died
+        assert isinstance(_call(service.begin_parse, doc.id, attempt_id="attempt-a"), service.ParseJob)
+    current = _call(service.get_document, principal, doc.id)
+    assert (current.status, current.attempts, current.parse_runs) == (CoaStatus.parsing, 1, MAX_PARSE_RUNS)
+    assert _call(service.begin_parse, doc.id, attempt_id="attempt-a") == CoaStatus.failed.value
+    current = _call(service.get_document, principal, doc.id)
+    assert current.status == CoaStatus.failed and f"stopped {MAX_PARSE_RUNS} times" in current.status_reason
+    with unit_of_work() as session:
+        note = session.exec(select(Notification).where(Notification.user_id == principal.user_id)).one()
+        email = session.exec(select(OutboundEmail)).one()
+    assert note.title.startswith("COA could not be parsed") and email.template == "coa_parse_failed"
+    assert redis_client.llen("notifications") == 1  # the owner's email is on its way
+    verbs = [(e.verb, e.attempt_id) for e in _call(service.events, principal, doc.id)]
+    assert verbs == [("upload", None), ("start", "attempt-a")] + [("resume", "attempt-a")] * (MAX_PARSE_RUNS - 1) + [
+        ("fail", "attempt-a")]
+    # a late result of the failed attempt changes nothing
+    assert _call(service.end_parse, doc.id, attempt_id="attempt-a", parsed=service.ParsedCoa(),
+                 elapsed_ms=1) == "superseded"
+
+
+def test_sweep_resends_a_stalled_attempt_under_its_own_id(seller, redis_client):
+    from datetime import timedelta
+
+    from icc_app.labs.tasks import sweep_stuck_parses
+
+    principal, business_id = seller
+    doc = _upload(principal, business_id, (__import__("tests.labs.pdf_samples", fromlist=["x"])
+                                           .text_pdf(["Certificate of Analysis"])))
+    _call(service.begin_parse, doc.id, attempt_id="lost-attempt")
+    with unit_of_work() as session:
+        row = session.get(CoaDocument, doc.id)
+        row.parse_started_at -= timedelta(hours=1)  # its worker died an hour ago
+    redis_client.flushdb()
+    assert sweep_stuck_parses.run() == 1
+    queued = [json.loads(raw) for raw in redis_client.lrange("default", 0, -1)]
+    assert [(m["headers"]["task"], m["headers"]["id"]) for m in queued] == [("labs.parse_coa", "lost-attempt")]
+    assert parse_document(doc.id, attempt_id="lost-attempt") == CoaStatus.needs_review.value  # resumed, finished
+    assert _call(service.get_document, principal, doc.id).attempts == 1
+
+
+def test_low_confidence_values_are_listed_until_corrected(seller, shared_data):
+    principal, business_id = seller
+    doc = _upload(principal, business_id, (shared_data / CHERRY).read_bytes())
+    parse_document(doc.id)
+    with unit_of_work() as session:  # what H1's parser adds to ParsedCoa; read defensively
+        row = session.get(CoaDocument, doc.id)
+        row.parsed = {**row.parsed, "confidence": {"total_thc_pct": 0.4, "lab_name": 0.99},
+                      "evidence": {"total_thc_pct": {"page": 2, "text": "Total THC 19.25 %"}}}
+    doc = _call(service.get_document, principal, doc.id)
+    assert service.low_confidence(doc) == {"total_thc_pct": {"confidence": 0.4, "page": 2, "text": "Total THC 19.25 %"}}
+    doc = _call(service.correct, principal, doc.id, field="total_thc_pct", value="19.3", reason="page 2 prints 19.3")
+    assert service.low_confidence(doc) == {}
