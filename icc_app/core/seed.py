@@ -197,6 +197,23 @@ def seed_maps_demo(shared_data) -> str | None:
     return "; ".join(done) or None
 
 
+def _complete_demo_order(order_id, *, buyer, grower) -> None:
+    """The demo trade runs to the end, as the README tells it: confirmed, paid (both marks), shipped with its
+    manifest, received. Evergreen Farms' record then shows a completed order."""
+    from icc_app.core.db import unit_of_work
+    from icc_app.exchange import orders
+    from icc_app.exchange.models import Order
+
+    with unit_of_work() as session:
+        total = session.get(Order, order_id).total
+        orders.act(session, principal=grower, order_id=order_id, verb="confirm")
+        orders.mark_payment_sent(session, principal=buyer, order_id=order_id, reference="WIRE-DEMO-0001", amount=total)
+        orders.mark_payment_received(session, principal=grower, order_id=order_id, amount=total)
+        orders.act(session, principal=grower, order_id=order_id, verb="ship", manifest_number="0000012345",
+                   carrier="Evergreen Farms van")
+        orders.act(session, principal=buyer, order_id=order_id, verb="receive", note="Demo order: all there.")
+
+
 def _link_demo_lot(store_id) -> bool:
     """Capitol Hill Cannabis buys Evergreen Farms' demo Cherry Punch lot on the exchange and sells it by the eighth:
     the menu item shows the lot's CQI and lab terpenes. Needs the demo lots (skipped without them)."""
@@ -221,7 +238,8 @@ def _link_demo_lot(store_id) -> bool:
                                   message="For our shelves: demo order.")
         lot_id = lot.id
     with unit_of_work() as session:
-        offers.accept(session, principal=grower, offer_id=offer.id)
+        order = offers.accept(session, principal=grower, offer_id=offer.id)
+    _complete_demo_order(order.id, buyer=buyer, grower=grower)
     with unit_of_work() as session:
         upsert_item(session, principal=buyer, dispensary_id=store_id, external_id="CCX-CHERRY-PUNCH",
                     row={"name": "Cherry Punch 3.5g", "brand": "Evergreen Farms", "category": "flower",
