@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,7 @@ BY_KEY = {a.key: a for a in ALL_ANALYTES}
 _FOLD = str.maketrans({"δ": "d", "Δ": "d", "∆": "d", "β": "b", "α": "a", "γ": "g", "–": "-", "—": "-", "‐": "-"})
 
 
+@lru_cache(maxsize=16384)
 def normalize(name: str) -> str:
     """Fold case, Greek letters and separators: 'Δ9-THC' -> 'd9thc', 'beta-Myrcene' -> 'bmyrcene'."""
     text = unicodedata.normalize("NFKC", name).translate(_FOLD).lower()

@@ -8,7 +8,7 @@ from bench.coa_truth import compare, load_truth
 from icc_app.labs.dictionary import lookup
 from icc_app.labs.parse import parse_coa_bytes
 
-ACCURACY_FLOOR = 0.91  # measured 92.2% with unprinted cells counted (layout readers + arithmetic)
+ACCURACY_FLOOR = 0.93  # measured 94.6% with unprinted cells counted (layout readers, arithmetic, labelled fields)
 
 
 @pytest.mark.parametrize("printed", ["Δ9-THC", "d9-THC", "Delta 9 THC", "∆9THC", "Delta-9 THC"])

@@ -25,14 +25,14 @@ from icc_app.labs.parsers.layout import Row
 from icc_app.labs.schemas import ParsedCoa
 
 DECARB = 0.877
-WEIGHTS = {"table": 0.5, "stream": 0.35, "layout": 0.3}
+WEIGHTS = {"table": 0.5, "field": 0.45, "stream": 0.35, "layout": 0.3}
 
 
 @dataclass
 class Candidate:
     value: object
     flag: str | None
-    source: str  # table | stream | layout
+    source: str  # table | field | stream | layout (see WEIGHTS)
     page: int | None = None
     text: str | None = None
 
@@ -104,11 +104,13 @@ def pick_family(total: list[Candidate], neutral: list[Candidate], acid: list[Can
     if best is None:
         return {"total": pick(total), "neutral": pick(neutral), "acid": pick(acid)}
     _, ti, ni, ai = best
+    # Total = neutral + 0 proves little (the same number read twice would pass): a smaller bonus.
+    bonus = 0.3 if min(ng[ni][1][0].value, ag[ai][1][0].value) > 0.05 else 0.1
     out = {}
     for name, groups, index in (("total", tg, ti), ("neutral", ng, ni), ("acid", ag, ai)):
         weight, group = groups[index]
         rivals = sum(w for j, (w, _) in enumerate(groups) if j != index)
-        out[name] = _choice(group, weight, rivals * 0.3, bonus=0.3)
+        out[name] = _choice(group, weight, rivals * 0.3, bonus=bonus)
     return out
 
 

@@ -24,6 +24,7 @@ _RESULT_WORDS = {"result", "results", "amt", "amount", "concentration", "conc", 
 _LIMIT_WORDS = {"lod", "loq", "lloq", "lod/loq", "mdl", "limit", "limits", "action", "spec", "specification",
                 "lod/lloq", "loq/lod", "uloq"}
 _STATUS_WORDS = {"status", "pass/fail", "pass", "result/status"}
+_OTHER_WORDS = {"dilution", "dil", "dil.", "factor", "uncertainty", "mu", "±", "rsd", "rpd", "method", "batch"}
 _UNIT = re.compile(r"^\(?(%|mg/g|mg/unit|mg/serving|mg/srv|mg/pkg|mg/package|mg/ml|µg/g|ug/g|ppm|ppb|mg|w/w|"
                    r"%\s*\(w/w\)|%w/w)\)?$", re.I)
 _NUMBER = re.compile(rf"^[<>≤]?\s*{NUM}$")
@@ -88,8 +89,10 @@ class Reading:
         in % or mg/g; `skip` passes over that many result cells (the re-read with another column)."""
         options = []
         for cell in self.cells:
+            if cell.column is None and self.header:
+                continue  # under no header column: another block beside the table
             kind = cell.column.kind if cell.column else "result"
-            if kind in ("limit", "status", "name"):
+            if kind in ("limit", "status", "name", "other"):
                 continue
             unit = (cell.unit or "").lower().replace("(", "").replace(")", "").replace(" ", "")
             if unit.startswith("%"):
@@ -144,6 +147,8 @@ def _header_columns(tokens: list[Token]) -> list[Column] | None:
             columns.append(Column("limit", token.x0, token.x1))
         elif word in _STATUS_WORDS:
             columns.append(Column("status", token.x0, token.x1))
+        elif word in _OTHER_WORDS:
+            columns.append(Column("other", token.x0, token.x1))
         elif _UNIT.match(word):
             unit = _UNIT.match(word).group(1)
             previous = columns[-1] if columns else None
@@ -165,16 +170,33 @@ def _header_columns(tokens: list[Token]) -> list[Column] | None:
 
 
 def _attach_unit_row(columns: list[Column], tokens: list[Token]) -> bool:
-    """A row of units under the header ("(%)  mg/g"): each unit goes to the nearest column without one."""
-    if not tokens or not all(_UNIT.match(t.text) for t in tokens):
+    """A row of units under the header ("(1:n) (%) (%) (mg/g)"): each unit goes to the column right above it;
+    a unit under no column is a column of its own ("Result" spanning "(mg/g)" and "(%)")."""
+    units = [t for t in tokens if _UNIT.match(t.text) or t.text == "(1:n)"]
+    if not units or any(_NUMBER.match(t.text) for t in tokens) or len(units) < 0.4 * len(tokens):
         return False
-    for token in tokens:
-        free = [c for c in columns if c.unit is None and c.kind != "name"]
-        if free:
-            nearest = min(free, key=lambda c: abs(c.center - token.center))
-            if abs(nearest.center - token.center) < 40:
-                nearest.unit = _UNIT.match(token.text).group(1)
+    for token in units:
+        if token.text == "(1:n)":
+            continue
+        unit = _UNIT.match(token.text).group(1)
+        nearest = min(columns, key=lambda c: abs(c.center - token.center))
+        if abs(nearest.center - token.center) <= (nearest.x1 - nearest.x0) / 2 + 8 and nearest.unit is None:
+            nearest.unit = unit
+        elif abs(nearest.center - token.center) > (nearest.x1 - nearest.x0) / 2 + 8 and nearest.kind != "name":
+            columns.append(Column(nearest.kind if nearest.kind != "other" else "result", token.x0, token.x1, unit))
+    columns.sort(key=lambda c: c.x0)
     return True
+
+
+_PREFIXES: set[str] = set()
+
+
+def _is_prefix(normalized: str) -> bool:
+    """Could an analyte name start with this (normalized) text? Keeps the name search linear."""
+    if not _PREFIXES:
+        for alias in dictionary.ALIASES:
+            _PREFIXES.update(alias[:i] for i in range(1, len(alias) + 1))
+    return normalized in _PREFIXES
 
 
 def _names(tokens: list[Token]) -> list[tuple[int, int, str, str, str]]:
@@ -183,20 +205,24 @@ def _names(tokens: list[Token]) -> list[tuple[int, int, str, str, str]]:
     index = 0
     while index < len(tokens):
         match = None
-        for length in (5, 4, 3, 2, 1):
-            if index + length > len(tokens):
-                continue
-            printed = " ".join(t.text for t in tokens[index:index + length]).rstrip("*†:")
-            if not printed or _is_value(printed):
-                continue
-            total = next((key for key, pattern in _TOTALS if pattern.match(printed)
-                          and pattern.match(printed).end() >= len(printed.rstrip(" (%)*")) - 1), None)
-            analyte = None if total else dictionary.lookup(printed)
-            if total or analyte:
-                key = total or analyte.key
-                category = "total" if total else analyte.category
-                match = (index, index + length, key, printed, category)
-                break
+        if tokens[index].text.lower().startswith("total"):
+            for length in (4, 3, 2):
+                printed = " ".join(t.text for t in tokens[index:index + length]).rstrip("*†:")
+                total = next((key for key, pattern in _TOTALS if pattern.match(printed)
+                              and pattern.match(printed).end() >= len(printed.rstrip(" (%)*")) - 1), None)
+                if total:
+                    match = (index, min(index + length, len(tokens)), total, printed, "total")
+                    break
+        if match is None:
+            joined = ""
+            for end in range(index, min(index + 5, len(tokens))):
+                joined += dictionary.normalize(tokens[end].text.rstrip("*†:"))
+                if not joined or not _is_prefix(joined):
+                    break
+                analyte = dictionary.ALIASES.get(joined)
+                if analyte and not _is_value(tokens[end].text):
+                    printed = " ".join(t.text for t in tokens[index:end + 1]).rstrip("*†:")
+                    match = (index, end + 1, analyte.key, printed, analyte.category)
         if match:
             previous = tokens[index - 1] if index else None
             starts_cell = previous is None or _is_value(previous.text) or tokens[index].x0 - previous.x1 > 12 or \
@@ -251,8 +277,7 @@ def read_grid(rows: list[Row]) -> list[Reading]:
     for row_index, row in enumerate(rows):
         tokens = _tokens(row)
         if previous_was_header and columns and _attach_unit_row(columns, tokens):
-            previous_was_header = False
-            continue
+            continue  # units may take two rows under the header
         header = _header_columns(tokens)
         if header:
             columns, header_text, previous_was_header = header, row.text, True

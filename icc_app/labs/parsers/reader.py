@@ -8,6 +8,7 @@ from icc_app.labs import dictionary
 from icc_app.labs.labs import identify_issuer
 from icc_app.labs.parsers.choose import (Candidate, Choice, evidence_row, pick, pick_family, reread_family,
                                          table_candidates)
+from icc_app.labs.parsers.fields import SPECIFIC, completion_dates, product_type_candidates
 from icc_app.labs.parsers.generic import parse_text
 from icc_app.labs.parsers.grid import Reading, read_grid
 from icc_app.labs.parsers.layout import Row, page_texts, rows_of
@@ -38,7 +39,7 @@ LABELS = {
 }
 FAMILIES = [("total_thc_pct", "d9_thc_pct", "thca_pct", "total_thc", "d9_thc", "thca"),
             ("total_cbd_pct", "cbd_pct", "cbda_pct", "total_cbd", "cbd", "cbda")]
-TEXT_FIELDS = ["product_type", "date_tested", "moisture_pct", "water_activity_aw", "pesticides_status",
+TEXT_FIELDS = ["moisture_pct", "water_activity_aw", "pesticides_status",
                "heavy_metals_status", "microbials_status", "mycotoxins_status", "residual_solvents_status",
                "foreign_matter_status", "sample_name", "sample_id", "batch_number", "metrc_tag",
                "date_sampled", "date_received"]
@@ -72,6 +73,8 @@ def read_document(pdf: PdfText) -> ParsedCoa:
     chosen["top_terpene"] = _top_terpene(terpenes, stream, layout)
     for name in TEXT_FIELDS:
         chosen[name] = pick(_line(stream, layout, name))
+    chosen["product_type"] = _product_type(rows, stream, layout)
+    chosen["date_tested"] = pick(completion_dates(rows) + _line(stream, layout, "date_tested"))
 
     for name, choice in chosen.items():
         _apply(result, name, choice, rows)
@@ -105,6 +108,31 @@ def _line(stream: ParsedCoa, layout: ParsedCoa | None, name: str) -> list[Candid
         if value is not None and not computed:
             out.append(Candidate(value, None, source))
     return out
+
+
+# A product's specific form and the matrix its lab files it under: a pre-roll is tested as flower.
+FORM_MATRIX = {"pre-roll": "flower", "vape": "concentrate", "beverage": "edible", "tincture": "edible"}
+
+
+def _product_type(rows: list[Row], stream: ParsedCoa, layout: ParsedCoa | None) -> Choice | None:
+    """The specific form the product's name gives (pre-roll, vape, edible ...), else the matrix line, else
+    what the line reader found; "other" when nothing says."""
+    matrix, names = product_type_candidates(rows)
+    named = pick(names)
+    said = pick(matrix)
+    if named is not None and (said is None or said.value not in SPECIFIC):
+        agrees = said is None or said.value in (named.value, FORM_MATRIX.get(named.value))
+        named.confidence = 0.9 if agrees else 0.75
+        return named
+    lines = [c for c in _line(stream, layout, "product_type") if c.value != "other"]
+    if said is not None:
+        if any(c.value == said.value for c in lines):
+            said.confidence = max(said.confidence, 0.9)
+        return said
+    choice = pick(lines)
+    if choice is None:
+        return Choice("other", None, 0.3, None)
+    return choice
 
 
 def _unique(readings) -> list[Reading]:

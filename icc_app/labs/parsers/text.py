@@ -49,8 +49,8 @@ DATE_PATTERNS = [
     (re.compile(r"(\d{4})-(\d{2})-(\d{2})"), "ymd"),
     (re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})"), "mdy"),
     (re.compile(r"(\d{1,2})/(\d{1,2})/(\d{2})\b"), "mdy2"),
-    (re.compile(r"(\d{1,2})[ -]([A-Za-z]{3})[a-z]*[ -,]+(\d{2,4})"), "dmony"),
-    (re.compile(r"([A-Za-z]{3})[a-z]*\.? (\d{1,2}),? (\d{4})"), "mondy"),
+    (re.compile(r"(\d{1,2})[ -]([A-Za-z]{3})[A-Za-z]*\.?[ -,]+(\d{2,4})"), "dmony"),
+    (re.compile(r"([A-Za-z]{3})[A-Za-z]*\.? (\d{1,2}),? (\d{4})"), "mondy"),
 ]
 
 

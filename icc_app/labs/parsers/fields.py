@@ -1,0 +1,117 @@
+"""Labelled fields read from the layout: "Matrix: Flower", a label with its value in the next cell, or a label
+over its value (forms printed as a grid of label / value rows, status tiles, header rows of a summary table).
+What the document says about the sample: its product type, its completion date, its panel statuses.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from icc_app.labs.parsers.choose import Candidate
+from icc_app.labs.parsers.layout import Row
+from icc_app.labs.parsers.text import parse_date
+
+# Product types, most specific form first: a pre-roll's matrix is often "Flower", a cartridge's "Extract".
+PRODUCT_FORMS = [
+    ("pre-roll", r"pre-?rolls?|infused cones?|blunts?\b"),
+    ("vape", r"\bvapes?\b|vaporizer|cartridge|\bcarts?\b|disposable|\bpods?\b|\bpen\b|all-in-one"),
+    ("beverage", r"beverage|drink|\bsoda\b|seltzer"),
+    ("tincture", r"tincture|sublingual|\bdrops?\b(?!.*chocolate)"),
+    ("topical", r"topical|lotion|balm|salve|cream|transdermal"),
+    ("edible", r"edible|gumm(?:y|ies)|chocolate|candy|cookie|brownie|\bbites?\b|ingestible|capsule|\bmip\b|"
+               r"infused product|baked|lozenge|chew|mints?\b|\bfood\b|marijuana infused"),
+    ("concentrate", r"concentrate|extract|diamonds?|budder|badder|batter|shatter|rosin|resin|\bwax\b|\bco2\b|"
+                    r"syringe|distillate|derivative|sauce|crumble|kief|hash|\boil\b|isolate|live sugar"),
+    ("flower", r"flower|\bbuds?\b|plant material|cured|dried|dry leaf|shake|trim|smalls"),
+]
+SPECIFIC = ("pre-roll", "vape", "beverage", "tincture", "topical", "edible")
+MATRIX_LABEL = r"matrix(?: type)?|sample matrix|product class|product type|sample type|product category|type|category"
+NAME_LABEL = r"sample name|product name|retail name|item name|description|product|sample|strain|name"
+DONE_LABEL = (r"date of testing|report date|date reported|completion date|date completed|completed|report submitted|"
+              r"date issued|issued|produced|finali[sz]ed|released|approved on|report created|document created")
+_LABEL_END = re.compile(r"^[\s:#.\-]*")
+
+
+def product_form(text: str) -> str | None:
+    lowered = text.lower()
+    for kind, pattern in PRODUCT_FORMS:
+        if re.search(pattern, lowered):
+            return kind
+    return None
+
+
+def labelled(rows: list[Row], label: str, *, limit: int | None = None) -> list[tuple[str, Row]]:
+    """(value text, row it was printed on) for every place a label is printed with a value: in the same cell
+    after a colon, in the next cell of the row, or in the cell right below the label."""
+    pattern = re.compile(rf"(?:^|(?<=[\s/|]))(?:{label})\b\s*(?:#|no\.?)?\s*:?", re.I)
+    out: list[tuple[str, Row]] = []
+    scan = rows if limit is None else rows[:limit]
+    for index, row in enumerate(scan):
+        for position, run in enumerate(row.runs):
+            for match in pattern.finditer(run.text):
+                rest = run.text[match.end():]
+                rest = _LABEL_END.sub("", rest).strip()
+                colon = ":" in run.text[match.start():match.end()]
+                if rest and (colon or match.start() == 0):
+                    out.append((rest, row))
+                    continue
+                if rest:
+                    continue
+                following = row.runs[position + 1] if position + 1 < len(row.runs) else None
+                if following is not None and following.x0 - run.x1 < 120 and colon:
+                    out.append((following.text, row))
+                    continue
+                width = (run.x1 - run.x0) / max(len(run.text), 1)
+                left, right = run.x0 + match.start() * width, run.x0 + match.end() * width
+                below = _below(rows, index, left, right)
+                if below:
+                    out.append(below)
+    return out
+
+
+def _below(rows: list[Row], index: int, left: float, right: float) -> tuple[str, Row] | None:
+    """The text printed under [left, right] in the next rows of the same page."""
+    for row in rows[index + 1:index + 5]:
+        if row.page != rows[index].page:
+            return None
+        words = []
+        for run in row.runs:
+            width = (run.x1 - run.x0) / max(len(run.text), 1)
+            for match in re.finditer(r"\S+", run.text):
+                x0, x1 = run.x0 + match.start() * width, run.x0 + match.end() * width
+                if x1 > left - 4 and x0 < right + 4:
+                    words.append(match.group(0))
+        if words:
+            return " ".join(words), row
+    return None
+
+
+def product_type_candidates(rows: list[Row]) -> tuple[list[Candidate], list[Candidate]]:
+    """(matrix candidates, name candidates): what the matrix / type line says, and what the product's name
+    says about its form."""
+    matrix = []
+    for value, row in labelled(rows, MATRIX_LABEL):
+        kind = product_form(value)
+        if kind:
+            matrix.append(Candidate(kind, None, "field", row.page, row.text[:200]))
+    names = []
+    titles = [(run.text, row) for row in rows[:8] if row.page == 1 for run in row.runs if len(run.text) < 60]
+    for value, row in labelled(rows, NAME_LABEL, limit=60) + titles:
+        kind = product_form(value)
+        if kind in SPECIFIC:
+            names.append(Candidate(kind, None, "field", row.page, row.text[:200]))
+    return matrix, names
+
+
+def completion_dates(rows: list[Row]) -> list[Candidate]:
+    """Dates printed as the report's completion (the latest of them: labs print one per panel)."""
+    found: list[tuple[date, Row]] = []
+    for value, row in labelled(rows, DONE_LABEL):
+        when = parse_date(value)
+        if when and 2000 < when.year < 2100:
+            found.append((when, row))
+    if not found:
+        return []
+    latest = max(found, key=lambda item: item[0])
+    return [Candidate(latest[0], None, "field", latest[1].page, latest[1].text[:200])]
