@@ -96,3 +96,104 @@ def test_nightly_task_alerts_platform_admins(connection, redis_client):
         notes = session.exec(select(Notification).where(Notification.user_id == admin.id)).all()
     assert [n.kind for n in notes] == ["security.audit_chain_broken"]
     assert redis_client.llen("notifications") == 1  # the alert email went to the notifications queue
+
+
+# ---------------------------------------------------------------- keyed chain and checkpoints
+
+
+@pytest.fixture()
+def anchor_storage(tmp_path, monkeypatch):
+    """Checkpoints go to a storage of their own for the test (the database is rolled back, files are not)."""
+    from icc_app.core.storage import get_storage
+    from icc_app.settings import get_settings
+
+    monkeypatch.setenv("STORAGE_URL", f"file://{tmp_path / 'media'}")
+    get_settings.cache_clear()
+    get_storage.cache_clear()
+    yield get_storage()
+    get_settings.cache_clear()
+    get_storage.cache_clear()
+
+
+def _rechain_from(connection, first_id: int, *, key: bytes | None) -> None:
+    """What an attacker with the database but not the key does: edit a row, then recompute every hash after it
+    (plain SHA-256 as the old chain had, or HMAC with a key of their own)."""
+    import hashlib
+    import hmac as hmac_
+
+    from sqlmodel import Session, select
+
+    with Session(bind=connection) as session:
+        rows = session.exec(select(audit.AuditLog).where(audit.AuditLog.id >= first_id).order_by(audit.AuditLog.id)).all()
+        prev = session.exec(select(audit.AuditLog.hash).where(audit.AuditLog.id < first_id)
+                            .order_by(audit.AuditLog.id.desc()).limit(1)).first() or audit.GENESIS_HASH
+        for row in rows:
+            canonical = audit._canonical(audit.AuditLog(**{**row.model_dump(), "prev_hash": prev}))
+            new = hmac_.new(key, canonical, hashlib.sha256).hexdigest() if key else hashlib.sha256(canonical).hexdigest()
+            connection.execute(sa.text("UPDATE audit_log SET prev_hash=:p, hash=:h WHERE id=:id"),
+                               {"p": prev, "h": new, "id": row.id})
+            prev = new
+
+
+@pytest.mark.parametrize("attacker_key", [None, b"a key the attacker made up"], ids=["sha256", "own-hmac-key"])
+def test_edit_and_rechain_without_the_key_is_detected(connection, anchor_storage, attacker_key):
+    ids = _write_rows(4)
+    _tamper(connection, "UPDATE audit_log SET after = '{\"price\": 999}' WHERE id=:id", ids[1])
+    _rechain_from(connection, ids[1], key=attacker_key)
+    with unit_of_work() as session:
+        report = audit.verify_chain(session)
+    assert not report.ok and report.first_bad_id == ids[1]
+    assert "re-chained without the key" in report.problem
+
+
+def test_rechain_with_the_real_key_is_caught_by_the_checkpoint(connection, anchor_storage):
+    """Even someone holding the key cannot rewrite history that a checkpoint outside the database holds."""
+    ids = _write_rows(4)
+    with unit_of_work() as session:
+        anchor = audit.write_anchor(session)
+    assert anchor.head_id == ids[-1] and len(anchor_storage.keys(audit.ANCHOR_PREFIX)) == 1
+    _tamper(connection, "UPDATE audit_log SET after = '{\"price\": 999}' WHERE id=:id", ids[1])
+    _rechain_from(connection, ids[1], key=audit.chain_key())
+    with unit_of_work() as session:
+        report = audit.verify_chain(session)
+    assert not report.ok and report.first_bad_id == ids[-1] and "re-chained" in report.problem
+
+
+def test_truncating_the_newest_rows_is_detected_by_the_checkpoint(connection, anchor_storage):
+    from icc_app.cli import app
+
+    ids = _write_rows(5)
+    with unit_of_work() as session:
+        audit.write_anchor(session)
+        assert audit.verify_chain(session).ok
+    _tamper(connection, "DELETE FROM audit_log WHERE id >= :id", ids[3])  # the last two rows
+    with unit_of_work() as session:
+        report = audit.verify_chain(session)
+    assert not report.ok and "truncated" in report.problem and f"row {ids[4]}" in report.problem
+    result = CliRunner().invoke(app, ["audit", "verify"])
+    assert result.exit_code == 1 and "truncated" in result.output
+
+
+def test_forged_checkpoint_is_refused(connection, anchor_storage):
+    import json
+
+    ids = _write_rows(2)
+    body = {"head_id": ids[0], "head_hash": "f" * 64, "rows": 1, "written_at": "2026-12-01T00:00:00+00:00"}
+    anchor_storage.save(audit.ANCHOR_PREFIX, json.dumps({**body, "signature": "0" * 64}).encode())
+    with unit_of_work() as session:
+        report = audit.verify_chain(session)
+    assert not report.ok and "bad signature" in report.problem
+
+
+def test_cli_anchor_and_the_beat_task_write_checkpoints(connection, anchor_storage):
+    from icc_app.cli import app
+    from icc_app.core.tasks import anchor_audit_chain
+    from workers.beat import SCHEDULE
+
+    ids = _write_rows(1)
+    result = CliRunner().invoke(app, ["audit", "anchor"])
+    assert result.exit_code == 0 and f"row {ids[0]}" in result.output
+    _write_rows(1)
+    assert anchor_audit_chain.run()["head_id"] == ids[0] + 1
+    assert len(anchor_storage.keys(audit.ANCHOR_PREFIX)) == 2
+    assert any(entry["task"] == "core.anchor_audit_chain" for entry in SCHEDULE.values())

@@ -77,3 +77,29 @@ def test_worker_consumes_notifications_queue_and_delivers(smtp_server, redis_cli
             time.sleep(0.1)
     assert [m.rcpt_tos for m in smtp_server.messages] == [["bo@example.test"]]
     assert redis_client.llen("notifications") == 0
+
+
+def test_email_task_is_idempotent_by_outbox_id(connection, smtp_server, redis_client):
+    """A send_email task delivered twice (a worker killed after sending, a retry) sends one message."""
+    import sqlalchemy as sa
+    from sqlmodel import select
+
+    from icc_app.core.tasks import send_email
+
+    with unit_of_work() as session:
+        user = make_user(session)
+        notifications.notify(session, user_id=user.id, email=user.email, kind="platform.welcome", title="Hi",
+                             template="welcome", context={"name": "Ana", "email": user.email})
+    queued = redis_client.lrange("notifications", 0, -1)
+    assert len(queued) == 1 and user.email not in queued[0]  # the message carries an id, not the address
+    with unit_of_work() as session:
+        email = session.exec(select(notifications.OutboundEmail)).one()
+    first = send_email.run(str(email.id))
+    second = send_email.run(str(email.id))
+    assert first == second == f"<{email.id}@icc.local>"
+    assert [m.rcpt_tos for m in smtp_server.messages] == [[user.email]]
+    with unit_of_work() as session:
+        assert session.get(notifications.OutboundEmail, email.id).sent_at is not None
+        raw = session.connection().execute(sa.text("SELECT recipient FROM outbound_emails WHERE id=:id"),
+                                           {"id": email.id}).scalar_one()
+    assert user.email not in raw  # encrypted at rest (an email may hold a one-time code)
