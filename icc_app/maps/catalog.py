@@ -13,6 +13,8 @@ from icc_app.core.errors import NotFound
 from icc_app.core.geo import haversine_miles
 from icc_app.maps import service
 from icc_app.maps.models import Dispensary, MenuItem, ReviewSummary
+from icc_app.maps.schemas import MenuListing, money
+from icc_app.ui.format import label
 
 NEARBY_MILES = 25
 
@@ -55,6 +57,35 @@ class MenuFilter:
             or (self.thc_max is not None and (thc_low is None or thc_low > self.thc_max))
             or (self.max_price is not None and (price is None or price > self.max_price))
             or (self.effect and self.effect not in effects))
+
+
+def potency_range(low: float | None, high: float | None, unit: str) -> str:
+    """"18%", "18-22%", "10mg"; "" when nothing is on file."""
+    if low is None:
+        return ""
+    return f"{low:g}{unit}" if high in (None, low) else f"{low:g}-{high:g}{unit}"
+
+
+def listing_read(listing: Listing, dispensary: Dispensary, *, cqi_band=None) -> MenuListing:
+    """The Read model of a menu item (`cqi_band` names the colour band of a CQI score, from the quality UI)."""
+    item, summary = listing.item, listing.summary
+    price = money(item.price)
+    rated = summary is not None and summary.rating is not None
+    return MenuListing(
+        id=str(item.id), name=item.name, brand=item.brand or "", category=item.category,
+        category_label=label(item.category),
+        strain=" · ".join(p for p in (item.strain_name, label(item.strain_type) if item.strain_type else None) if p),
+        strain_type=item.strain_type or "",
+        thc=f"THC {potency_range(item.thc_min, item.thc_max, item.thc_unit)}" if item.thc_min is not None else "",
+        thc_low=item.thc_min, thc_high=item.thc_max if item.thc_max is not None else item.thc_min,
+        cbd=f"CBD {potency_range(item.cbd_min, item.cbd_max, item.cbd_unit)}" if item.cbd_min else "",
+        price=price, price_text=price.text() if price else "",
+        terpenes=" · ".join(f"{t['name']} {t['pct']:g}%" for t in item.terpenes[:3] if t.get("pct") is not None),
+        cqi="" if listing.cqi is None else f"{listing.cqi:.0f}",
+        cqi_color=cqi_band(listing.cqi) if cqi_band else "",
+        rating=f"{summary.rating:.1f} ★ ({summary.count})" if rated else "",
+        rating_value=summary.rating if rated else None, effects=listing.top_effects,
+        effects_line=" · ".join(listing.top_effects), href=product_path(dispensary, item))
 
 
 def product_path(dispensary: Dispensary, item: MenuItem) -> str:

@@ -2,6 +2,8 @@
 
 - `OfflineZipGeocoder` (the default; no network): US ZIP codes from the `zipcodes` package's bundled data, at the
   ZIP's centroid (confidence 0.3).
+- Cities and neighbourhoods ("Seattle, WA", "Capitol Hill, Seattle") from the same bundled data (maps/places.py),
+  whichever provider is configured: a place name has no street address to send to one (confidence 0.2).
 - `CensusGeocoder`: the US Census geocoder's one-line-address API (or any server speaking it), used when
   GEOCODER_URL is configured; retried with backoff; rooftop-ish confidence 0.9 for a match.
 Results are cached by the hash of the normalized query (`geocode_cache`), misses included.
@@ -20,6 +22,7 @@ import zipcodes
 from sqlmodel import Session, select
 
 from icc_app.maps.models import GeocodeCache
+from icc_app.maps.places import find_place
 
 ZIP_RE = re.compile(r"\b(\d{5})(?:-\d{4})?\b")
 
@@ -30,6 +33,7 @@ class GeoPoint:
     longitude: float
     confidence: float
     source: str
+    label: str = ""  # what was found, in words ("Seattle, WA"), when the query named a place
 
 
 class Geocoder(Protocol):
@@ -104,6 +108,9 @@ def geocode(session: Session, query: str, *, geocoder: Geocoder | None = None) -
     text = normalize(query)
     if not text:
         return None
+    place = find_place(query)
+    if place is not None:
+        return GeoPoint(place.latitude, place.longitude, 0.2, f"place-{place.kind}", place.name)
     key = hashlib.sha256(f"{geocoder.name}|{text}".encode()).hexdigest()
     cached = session.exec(select(GeocodeCache).where(GeocodeCache.address_hash == key)).first()
     if cached is not None:

@@ -3,12 +3,18 @@ of geocoded addresses. Coordinates always carry their source and a confidence.""
 
 from __future__ import annotations
 
+import enum
 import uuid
 
 import sqlalchemy as sa
 from sqlmodel import Field
 
 from icc_app.core.models import UUIDModel
+
+
+class ReviewStatus(enum.StrEnum):
+    published = "published"  # visible to everyone, counted in the summary
+    hidden = "hidden"  # hidden by a moderator, or by HIDE_AFTER_REPORTS reports until a moderator looks
 
 
 class Dispensary(UUIDModel, table=True):
@@ -96,7 +102,8 @@ class Review(UUIDModel, table=True):
     effects: list[str] = Field(default_factory=list, sa_type=sa.JSON)
     text: str = Field(default="", sa_type=sa.Text)
     verified_purchase: bool = Field(default=False)
-    status: str = Field(default="published", max_length=10)  # published / hidden (by a moderator)
+    # Changed only by maps.reviews.transition (one verb each, with an event row); stored as its value.
+    status: ReviewStatus = Field(default=ReviewStatus.published, sa_type=sa.String(10))
     reports: int = 0
     moderation_note: str | None = Field(default=None, max_length=500)
     reply: str | None = Field(default=None, sa_type=sa.Text)  # the dispensary's public answer

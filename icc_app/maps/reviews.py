@@ -1,10 +1,14 @@
 """Reviews with effect tags: consumers (21+) rate products and dispensaries, one review each (editable); others
 report abuse to a moderation queue; the dispensary answers publicly; the aggregate effect profile is rebuilt by
-the maps.aggregate_reviews task after every change."""
+the maps.aggregate_reviews task after every change.
+
+A review's status (ReviewStatus) changes only through `transition()`, one verb per rule of TRANSITIONS: who may
+do it, from which states, to which. Each change writes an event row (the audit log: who, when, from, to, why)."""
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import date
 
 from sqlmodel import Session, col, select
@@ -16,13 +20,48 @@ from icc_app.identity.accounts import check_age
 from icc_app.identity.models import Product, User, UserKind
 from icc_app.identity.permissions import require_member, require_platform_admin
 from icc_app.identity.schemas import Principal
-from icc_app.maps.models import Dispensary, MenuItem, Review, ReviewReport, ReviewSummary
+from icc_app.maps.models import Dispensary, MenuItem, Review, ReviewReport, ReviewStatus, ReviewSummary
+from icc_app.maps.schemas import OwnReview
 
 POSITIVE = ["relaxed", "happy", "euphoric", "uplifted", "creative", "focused", "sleepy", "hungry", "energetic",
             "talkative", "tingly", "giggly"]
 NEGATIVE = ["dry mouth", "dry eyes", "paranoid", "anxious", "dizzy", "headache"]
 EFFECTS = POSITIVE + NEGATIVE
 HIDE_AFTER_REPORTS = 3  # so many reports hide a review until a moderator looks
+R = ReviewStatus
+
+
+@dataclass(frozen=True)
+class Rule:
+    sources: frozenset[ReviewStatus]
+    target: ReviewStatus
+    actor: str  # "moderator" (a platform admin) or "system" (the report count)
+
+
+TRANSITIONS: dict[str, Rule] = {
+    "hide": Rule(frozenset({R.published}), R.hidden, "moderator"),
+    "publish": Rule(frozenset({R.hidden, R.published}), R.published, "moderator"),  # published: clears reports
+    "hide_after_reports": Rule(frozenset({R.published}), R.hidden, "system"),
+}
+
+
+def transition(session: Session, review: Review, verb: str, *, principal: Principal | None, why: str) -> Review:
+    """The one place a review's status changes: checks the actor and the current state, writes the event row."""
+    rule = TRANSITIONS.get(verb)
+    if rule is None:
+        raise ValueError(f"unknown review transition {verb!r}")
+    if rule.actor == "moderator":
+        require_platform_admin(principal)
+    current = ReviewStatus(review.status)
+    if current not in rule.sources:
+        raise Conflict(f"A {current.value} review cannot be {rule.target.value} again: reload the page.")
+    review.status = rule.target
+    session.add(review)
+    audit.record(session, action=f"maps.review.{verb}", object_type="review", object_id=review.id,
+                 actor_id=principal.user_id if principal else None, before={"status": current.value},
+                 after={"status": rule.target.value, "why": why[:500]})
+    enqueue(session, "maps.aggregate_reviews", review.target_type, str(review.target_id))
+    return review
 
 
 def _target(session: Session, target_type: str, target_id: uuid.UUID) -> uuid.UUID:
@@ -78,7 +117,7 @@ def write(session: Session, *, principal: Principal, target_type: str, target_id
 def report(session: Session, *, principal: Principal, review_id: uuid.UUID, reason: str) -> Review:
     """Anyone signed in reports abuse once per review; HIDE_AFTER_REPORTS different people hide it for a moderator."""
     review = session.get(Review, review_id)
-    if review is None or review.status != "published":
+    if review is None or review.status != ReviewStatus.published:
         raise NotFound("Review not found.")
     if principal.user_id is None or principal.user_id == review.author_id:
         raise Conflict("You cannot report your own review.")
@@ -91,11 +130,11 @@ def report(session: Session, *, principal: Principal, review_id: uuid.UUID, reas
         raise Conflict("You have already reported this review; a moderator will look at it.")
     session.add(ReviewReport(review_id=review.id, reporter_id=principal.user_id, reason=reason[:500]))
     review.reports += 1
-    if review.reports >= HIDE_AFTER_REPORTS:
-        _set_status(review, "hidden")
-        review.moderation_note = "hidden after reports, waiting for a moderator"
-        enqueue(session, "maps.aggregate_reviews", review.target_type, str(review.target_id))
     session.add(review)
+    if review.reports >= HIDE_AFTER_REPORTS:
+        review.moderation_note = "hidden after reports, waiting for a moderator"
+        transition(session, review, "hide_after_reports", principal=None,
+                   why=f"{review.reports} people reported it")
     audit.record(session, action="maps.review.reported", object_type="review", object_id=review.id,
                  actor_id=principal.user_id, after={"reason": reason[:300], "reports": review.reports})
     return review
@@ -103,7 +142,7 @@ def report(session: Session, *, principal: Principal, review_id: uuid.UUID, reas
 
 def moderation_queue(session: Session, *, principal: Principal) -> list[Review]:
     require_platform_admin(principal)
-    return list(session.exec(select(Review).where((Review.reports > 0) | (Review.status == "hidden"))
+    return list(session.exec(select(Review).where((Review.reports > 0) | (Review.status == ReviewStatus.hidden))
                              .order_by(col(Review.reports).desc())))
 
 
@@ -112,13 +151,18 @@ def moderate(session: Session, *, principal: Principal, review_id: uuid.UUID, pu
     review = session.get(Review, review_id)
     if review is None:
         raise NotFound("Review not found.")
-    _set_status(review, "published" if publish else "hidden")
-    review.moderation_note, review.reports = (note or "").strip()[:500] or None, 0 if publish else review.reports
-    session.add(review)
-    audit.record(session, action="maps.review.moderated", object_type="review", object_id=review.id,
-                 actor_id=principal.user_id, after={"status": review.status, "note": note})
-    enqueue(session, "maps.aggregate_reviews", review.target_type, str(review.target_id))
-    return review
+    note = (note or "").strip()[:500]
+    if publish:
+        review.reports = 0
+    elif review.status == ReviewStatus.hidden:  # hidden by reports: the moderator confirms it
+        review.moderation_note = note or review.moderation_note
+        session.add(review)
+        audit.record(session, action="maps.review.hide_confirmed", object_type="review", object_id=review.id,
+                     actor_id=principal.user_id, before={"status": "hidden"}, after={"status": "hidden", "why": note})
+        return review
+    review.moderation_note = note or None
+    return transition(session, review, "publish" if publish else "hide", principal=principal,
+                      why=note or "moderator decision")
 
 
 def reply(session: Session, *, principal: Principal, review_id: uuid.UUID, text: str) -> Review:
@@ -149,7 +193,7 @@ def for_dispensary(session: Session, *, principal: Principal, dispensary_id: uui
         raise NotFound("Dispensary not found.")
     require_member(principal, dispensary.claimed_by_business_id, product=Product.maps)
     rows = session.exec(select(Review, MenuItem.name).outerjoin(MenuItem, col(MenuItem.id) == Review.target_id).where(
-        Review.dispensary_id == dispensary_id, Review.status == "published")
+        Review.dispensary_id == dispensary_id, Review.status == ReviewStatus.published)
         .order_by(col(Review.updated_at).desc()).limit(limit)).all()
     return [(review, item_name or "the store") for review, item_name in rows]
 
@@ -157,7 +201,7 @@ def for_dispensary(session: Session, *, principal: Principal, dispensary_id: uui
 def aggregate(session: Session, target_type: str, target_id: uuid.UUID) -> ReviewSummary:
     """Rebuild one item's summary from its published reviews (the task's body; idempotent)."""
     rows = session.exec(select(Review).where(Review.target_type == target_type, Review.target_id == target_id,
-                                             Review.status == "published")).all()
+                                             Review.status == ReviewStatus.published)).all()
     summary = session.exec(select(ReviewSummary).where(ReviewSummary.target_type == target_type,
                                                        ReviewSummary.target_id == target_id)).first()
     summary = summary or ReviewSummary(target_type=target_type, target_id=target_id)
@@ -173,7 +217,7 @@ def aggregate(session: Session, target_type: str, target_id: uuid.UUID) -> Revie
 def published(session: Session, *, target_type: str, target_id: uuid.UUID, limit: int = 20) -> list[tuple[Review, str]]:
     """Published reviews of one item, newest first, with the author's public handle (never a real name)."""
     rows = session.exec(select(Review, User).join(User, col(User.id) == Review.author_id).where(
-        Review.target_type == target_type, Review.target_id == target_id, Review.status == "published")
+        Review.target_type == target_type, Review.target_id == target_id, Review.status == ReviewStatus.published)
         .order_by(col(Review.updated_at).desc()).limit(limit)).all()
     return [(review, user.handle or user.display_name) for review, user in rows]
 
@@ -183,8 +227,17 @@ def summary(session: Session, *, target_type: str, target_id: uuid.UUID) -> Revi
                                                     ReviewSummary.target_id == target_id)).first()
 
 
-def _set_status(review: Review, status: str) -> None:
-    """The one place a review's visibility changes (published <-> hidden); callers audit it."""
-    if status not in ("published", "hidden"):
-        raise ValueError(f"unknown review status {status!r}")
-    review.status = status
+def own(session: Session, *, principal: Principal | None, target_type: str, target_id: uuid.UUID
+        ) -> OwnReview | None:
+    """The signed-in consumer's own review of this item (whatever its status), for "your review" and its edit."""
+    if principal is None or principal.user_id is None:
+        return None
+    review = session.exec(select(Review).where(Review.author_id == principal.user_id,
+                                               Review.target_type == target_type,
+                                               Review.target_id == target_id)).first()
+    if review is None:
+        return None
+    return OwnReview(id=str(review.id), rating=review.rating, stars="★" * review.rating + "☆" * (5 - review.rating),
+                     effects=list(review.effects), effects_line=" · ".join(review.effects), text=review.text,
+                     status="Published" if review.status == ReviewStatus.published else "Hidden by a moderator",
+                     date=f"{review.updated_at:%b %d, %Y}")

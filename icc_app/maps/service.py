@@ -4,132 +4,25 @@ KNN order), a bounding box plus the great-circle function on SQLite; the same di
 
 from __future__ import annotations
 
-import csv
-import io
 import math
-import re
-import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
-from icc_app.core import audit
 from icc_app.core.errors import ValidationFailed
 from icc_app.core.geo import bounding_box, haversine_miles
-from icc_app.identity.licenses import US_STATES, normalize_number, parse_float, pick_column
-from icc_app.maps.geocoding import Geocoder, geocode, zip_centroid
-from icc_app.maps.models import Dispensary, MenuItem
+from icc_app.maps.importer import (  # noqa: F401 - the import's public names, used by the CLI and the seed
+    REGISTRY_TRUST_MILES, DispensaryImport, import_dispensaries, slugify)
+from icc_app.maps.models import Dispensary, DispensaryPhoto, MenuItem, ReviewSummary
+from icc_app.maps.schemas import (DispensaryCard, directions_url, open_label, phone, reviews_line,
+                                  services_line)
 
-RETAIL = re.compile(r"retail|store|dispensar|establishment", re.I)
-NOT_RETAIL = re.compile(r"cultivat|laborator|testing|manufactur|transport|courier|deliver|research|processor", re.I)
-_INACTIVE = re.compile(r"\b(not operating|inactive|expired|revoked|cancel|surrender|suspend|closed|denied)", re.I)
 PG_DISPENSARY_GEOGRAPHY = "geography(ST_SetSRID(ST_MakePoint(dispensaries.longitude, dispensaries.latitude), 4326))"
 METERS_PER_MILE = 1609.344
 MAX_RADIUS_MILES = 500
-
-
-def slugify(text: str) -> str:
-    text = unicodedata.normalize("NFKD", text or "").encode("ascii", "ignore").decode().lower()
-    return re.sub(r"[^a-z0-9]+", "-", text).strip("-")[:120] or "dispensary"
-
-
-@dataclass
-class DispensaryImport:
-    state: str
-    read: int = 0
-    created: int = 0
-    updated: int = 0
-    skipped_not_retail: int = 0
-    merged: int = 0  # further rows of a license already read (adult-use and medical rows of one store)
-    not_placed: list[tuple[int, str]] = field(default_factory=list)  # (line, why)
-    relocated: list[tuple[int, str]] = field(default_factory=list)  # registry point far from its own ZIP: by address
-
-    def summary(self) -> str:
-        return (f"{self.state}: {self.read} rows, {self.created} dispensaries added, {self.updated} updated, "
-                f"{self.merged} merged, {self.skipped_not_retail} not retail, "
-                f"{len(self.not_placed)} could not be placed, "
-                f"{len(self.relocated)} placed by address (registry point far from their ZIP)")
-
-
-REGISTRY_TRUST_MILES = 15  # a registry point farther than this from its own ZIP code belongs to another address
-
-
-def _in_state_box(lat: float, lon: float) -> bool:
-    return 18 <= lat <= 72 and -180 <= lon <= -64  # the United States, territories aside
-
-
-def import_dispensaries(session: Session, data: bytes | str, *, state: str, geocoder: Geocoder | None = None
-                        ) -> DispensaryImport:
-    state = (state or "").strip().upper()
-    if state not in US_STATES:
-        raise ValidationFailed(f"Unknown state {state!r}: use the two-letter code.", field="state")
-    text = data.decode("utf-8-sig", errors="replace") if isinstance(data, bytes) else data
-    report = DispensaryImport(state=state)
-    existing = {d.license_number: d for d in session.exec(select(Dispensary).where(Dispensary.state == state))}
-    seen: set[str] = set()
-    for line, row in enumerate(csv.DictReader(io.StringIO(text)), start=2):
-        report.read += 1
-        kind = " ".join(filter(None, (pick_column(row, "license_type"), row.get("license_designation") or "")))
-        if not RETAIL.search(kind) or (NOT_RETAIL.search(kind) and not re.search(r"retail", kind, re.I)):
-            report.skipped_not_retail += 1
-            continue
-        if _INACTIVE.search(pick_column(row, "status")):
-            report.skipped_not_retail += 1
-            continue
-        name = pick_column(row, "dba") or pick_column(row, "legal_name")
-        # Montana publishes no license numbers: the regulator's row id stands in for one.
-        number = normalize_number(pick_column(row, "license_number")) or (f"ROW-{row['id']}" if row.get("id") else "")
-        if not name or not number:
-            report.not_placed.append((line, "no name or license number"))
-            continue
-        if number in seen:
-            report.merged += 1
-            continue
-        seen.add(number)
-        street, city = pick_column(row, "street"), pick_column(row, "city").title()
-        postal = pick_column(row, "postal_code").split(".")[0][:10]
-        if len(postal) == 9 and postal.isdigit():  # ZIP+4 printed without its dash
-            postal = f"{postal[:5]}-{postal[5:]}"
-        elif postal.isdigit() and 3 <= len(postal) < 5:  # New England ZIPs read as numbers lose their leading 0
-            postal = postal.zfill(5)
-        lat, lon = parse_float(pick_column(row, "latitude"), -90, 90), parse_float(pick_column(row, "longitude"), -180, 180)
-        source, confidence = "registry", 0.6
-        if lat is not None and lon is not None and _in_state_box(lat, lon):
-            # Some lists carry points that belong to other rows (a Tacoma store drawn in Seattle): check them
-            # against the row's own ZIP code (when that ZIP is in the state: a wrong ZIP proves nothing) and place
-            # those by address instead.
-            own_zip = zip_centroid(postal)
-            off = own_zip and own_zip[2] == state and haversine_miles(lat, lon, own_zip[0], own_zip[1])
-            if off and off > REGISTRY_TRUST_MILES:
-                report.relocated.append((line, f"registry point {off:.0f} mi from ZIP {postal}"))
-                lat = lon = None
-        if lat is None or lon is None or not _in_state_box(lat, lon):
-            point = geocode(session, f"{street} {city} {state} {postal}", geocoder=geocoder)
-            if point is None:
-                report.not_placed.append((line, f"no coordinates and the address could not be geocoded ({city} {postal})"))
-                continue
-            lat, lon, source, confidence = point.latitude, point.longitude, point.source, point.confidence
-        values = dict(name=name[:300], dba=pick_column(row, "dba")[:300] or None, street=street[:300] or None,
-                      city=city[:120] or None, postal_code=postal or None, latitude=lat, longitude=lon, geo_source=source,
-                      geo_confidence=confidence, phone=pick_column(row, "phone")[:40] or None,
-                      slug=f"{slugify(name)}-{slugify(number)[-8:]}", city_slug=slugify(city))
-        dispensary = existing.get(number)
-        if dispensary is None:
-            dispensary = Dispensary(state=state, license_number=number, **values)
-            report.created += 1
-        else:
-            for key, value in values.items():
-                setattr(dispensary, key, value)
-            report.updated += 1
-        session.add(dispensary)
-    session.flush()
-    audit.record(session, action="maps.dispensaries.imported", object_type="dispensaries", object_id=state,
-                 after={"read": report.read, "created": report.created, "updated": report.updated,
-                        "not_placed": len(report.not_placed), "relocated": len(report.relocated)})
-    return report
 
 
 SERVICES = ["pickup", "delivery", "medical", "adult_use"]
@@ -224,15 +117,36 @@ def within(session: Session, lat: float, lon: float, radius_miles: float) -> tup
              distance <= radius_miles], [distance, col(Dispensary.id)])
 
 
+SORTS = {"distance": "Nearest first", "rating": "Best rated", "open": "Open now first"}
+
+
+def _rating_of():
+    return (sa.select(ReviewSummary.rating).where(ReviewSummary.target_type == "dispensary",
+                                                  col(ReviewSummary.target_id) == Dispensary.id)
+            .correlate(Dispensary).scalar_subquery())
+
+
 def near(session: Session, *, lat: float, lon: float, radius_miles: float, limit: int = 25, offset: int = 0,
-         filters: Filters | None = None) -> NearResult:
-    """Active dispensaries within the radius that pass the filters, nearest first."""
+         filters: Filters | None = None, sort: str = "distance") -> NearResult:
+    """Active dispensaries within the radius that pass the filters: nearest first, best rated first (unrated
+    last, then nearest) or open ones first (then nearest)."""
+    if sort not in SORTS:
+        raise ValidationFailed(f"Sort by one of: {', '.join(SORTS)}.", field="sort")
+    if not (0 <= offset <= 10 * COUNT_CAP and 1 <= limit <= COUNT_CAP):
+        raise ValidationFailed("That page is out of range.", field="page")
     filters = filters or Filters()
     geo, order = within(session, lat, lon, radius_miles)
     conditions = [Dispensary.is_active == True, *geo, *filters.conditions()]  # noqa: E712
+    if sort == "rating":
+        order = [_rating_of().desc().nulls_last(), *order]
     query = select(Dispensary).where(*conditions).order_by(*order)
-    if filters.open_now:  # hours live in JSON in each store's zone: filter the nearest COUNT_CAP here
-        everything = [d for d in session.exec(query.limit(COUNT_CAP + 1)) if open_now(d.hours, d.state)]
+    if filters.open_now or sort == "open":  # hours live in JSON in each store's zone: sort the nearest COUNT_CAP here
+        everything = list(session.exec(query.limit(COUNT_CAP + 1)))
+        if filters.open_now:
+            everything = [d for d in everything if open_now(d.hours, d.state)]
+        if sort == "open":
+            rank = {True: 0, None: 1, False: 2}
+            everything.sort(key=lambda d: rank[open_now(d.hours, d.state)])  # stable: nearest first within each
         total, found = len(everything), everything[offset:offset + limit]
     else:
         capped = select(Dispensary.id).where(*conditions).limit(COUNT_CAP + 1).subquery()
@@ -240,6 +154,29 @@ def near(session: Session, *, lat: float, lon: float, radius_miles: float, limit
         found = session.exec(query.limit(limit).offset(offset)).all()
     rows = [(d, round(haversine_miles(d.latitude, d.longitude, lat, lon), 2)) for d in found]
     return NearResult(rows, min(total, COUNT_CAP), total <= COUNT_CAP)
+
+
+def cards(session: Session, rows: list[tuple[Dispensary, float]]) -> list[DispensaryCard]:
+    """The locator's cards of a page of results: rating, open or closed, the first photo, directions."""
+    ids = [d.id for d, _ in rows]
+    summaries = {s.target_id: s for s in session.exec(select(ReviewSummary).where(
+        ReviewSummary.target_type == "dispensary", col(ReviewSummary.target_id).in_(ids)))} if ids else {}
+    first_photo: dict = {}
+    for photo in session.exec(select(DispensaryPhoto).where(col(DispensaryPhoto.dispensary_id).in_(ids))
+                              .order_by(col(DispensaryPhoto.position), col(DispensaryPhoto.created_at))) if ids else []:
+        first_photo.setdefault(photo.dispensary_id, photo.id)
+    found = []
+    for d, miles in rows:
+        summary, is_open = summaries.get(d.id), open_now(d.hours, d.state)
+        rated = summary is not None and summary.rating is not None
+        found.append(DispensaryCard(
+            id=str(d.id), name=d.dba or d.name, href=page_path(d), lat=d.latitude, lon=d.longitude,
+            address=", ".join(p for p in (d.street, d.city, d.state) if p), miles=f"{miles:.1f} mi",
+            open=open_label(is_open), is_open=bool(is_open), services=services_line(d.services),
+            rating=f"{summary.rating:.1f} ★" if rated else "", reviews=reviews_line(summary.count) if rated else "",
+            photo_url=f"/api/v1/dispensary-photos/{first_photo[d.id]}?thumbnail=true" if d.id in first_photo else "",
+            phone=phone(d.phone), directions=directions_url(d.street, d.city, d.state, d.postal_code)))
+    return found
 
 
 def pages(total: int, limit: int) -> int:

@@ -120,3 +120,46 @@ def test_the_dispensary_replies_publicly_and_nobody_else_can(place):
     with unit_of_work() as session:
         answered = reviews.reply(session, principal=staff, review_id=review.id, text="We added a second register.")
     assert answered.reply == "We added a second register."
+
+
+def _events(session, review_id):
+    from icc_app.core.audit import AuditLog
+
+    rows = session.exec(select(AuditLog).where(AuditLog.object_type == "review", AuditLog.object_id == str(review_id),
+                                               AuditLog.action.in_(["maps.review.hide", "maps.review.publish",
+                                                                    "maps.review.hide_after_reports"]))
+                        .order_by(AuditLog.id)).all()
+    return [(r.action.rsplit(".", 1)[1], r.before["status"], r.after["status"], r.after["why"]) for r in rows]
+
+
+def test_review_status_changes_only_by_transitions_with_an_event_row(place):
+    dispensary, (ana, bo, _) = place
+    with unit_of_work() as session:
+        admin = identity.build_principal(session, make_user(session, is_platform_admin=True))
+        review = reviews.write(session, principal=ana, target_type="dispensary", target_id=dispensary.id, rating=2,
+                               effects=[], text="meh")
+        with pytest.raises(PermissionDenied):  # a consumer is not a moderator
+            reviews.transition(session, review, "hide", principal=bo, why="I disagree")
+        reviews.moderate(session, principal=admin, review_id=review.id, publish=False, note="insults staff")
+        assert review.status == reviews.ReviewStatus.hidden
+        with pytest.raises(Conflict, match="hidden review cannot be hidden again"):
+            reviews.transition(session, review, "hide", principal=admin, why="again")
+        reviews.moderate(session, principal=admin, review_id=review.id, publish=True, note="fine after an appeal")
+        events = _events(session, review.id)
+    assert events == [("hide", "published", "hidden", "insults staff"),
+                      ("publish", "hidden", "published", "fine after an appeal")]
+    with pytest.raises(ValueError), unit_of_work() as session:
+        reviews.transition(session, session.get(Review, review.id), "delete", principal=admin, why="")
+
+
+def test_own_review_comes_back_for_editing(place):
+    dispensary, (ana, bo, _) = place
+    with unit_of_work() as session:
+        assert reviews.own(session, principal=ana, target_type="dispensary", target_id=dispensary.id) is None
+        reviews.write(session, principal=ana, target_type="dispensary", target_id=dispensary.id, rating=4,
+                      effects=["sleepy", "relaxed"], text="Calm shop")
+        mine = reviews.own(session, principal=ana, target_type="dispensary", target_id=dispensary.id)
+        theirs = reviews.own(session, principal=bo, target_type="dispensary", target_id=dispensary.id)
+    assert (mine.rating, mine.effects, mine.text, mine.status, mine.stars) == (
+        4, ["relaxed", "sleepy"], "Calm shop", "Published", "★★★★☆")
+    assert theirs is None

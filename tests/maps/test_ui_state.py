@@ -35,20 +35,30 @@ def test_dispensary_page_groups_and_filters_the_menu(connection):
     state = make_state(DispensaryState, path="/dispensaries/wa/seattle/filter-shop-418888")
     run(DispensaryState.load, state)
     assert state.found and state.info["name"] == "Filter Shop" and state.item_count == 3
-    assert [(label, [i["name"] for i in items]) for label, items in state.groups] == [
-        ("Edible", ["Gummies"]), ("Flower", ["Haze", "Kush"])]
+    assert [(g.label, g.anchor, g.count, [i.name for i in g.products]) for g in state.groups] == [
+        ("Edible", "menu-edible", "1 product", ["Gummies"]), ("Flower", "menu-flower", "2 products", ["Haze", "Kush"])]
+    assert state.item_count_line == "3 products" and state.review_count_line == "0 reviews"
+    kush = state.groups[1].products[1]
+    assert kush.price_text == "$30.00" and str(kush.price.amount) == "30.00" and kush.price.currency == "USD"
+    assert kush.strain == "Indica" and kush.rating == "5.0 ★ (1)"
+    run(DispensaryState.set_sort, state, "price_low")  # sorted inside each category
+    assert [i.name for g in state.groups for i in g.products] == ["Gummies", "Kush", "Haze"]
+    run(DispensaryState.set_sort, state, "thc_high")
+    assert [i.name for i in state.groups[1].products] == ["Haze", "Kush"]
+    run(DispensaryState.set_sort, state, "no such order")  # back to the menu's own order, not an error
+    assert state.sort == "category"
     run(DispensaryState.set_thc_min, state, "20")
-    assert state.shown_count == 1 and state.groups[0][1][0]["name"] == "Haze"
+    assert state.shown_count == 1 and state.groups[0].products[0].name == "Haze"
     run(DispensaryState.clear_filters, state)
     run(DispensaryState.set_thc_max, state, "20")  # a THC range: the edible (no THC on file) is not in it
-    assert [i["name"] for _, items in state.groups for i in items] == ["Kush"]
+    assert [i.name for g in state.groups for i in g.products] == ["Kush"]
     run(DispensaryState.clear_filters, state)
     run(DispensaryState.set_max_price, state, "35")
-    assert [i["name"] for _, items in state.groups for i in items] == ["Gummies", "Kush"]
+    assert [i.name for g in state.groups for i in g.products] == ["Gummies", "Kush"]
     run(DispensaryState.set_max_price, state, "not a number")  # ignored, not an error
     assert state.shown_count == 3
     run(DispensaryState.set_effect, state, "sleepy")
-    assert [i["name"] for _, items in state.groups for i in items] == ["Kush"]
+    assert [i.name for g in state.groups for i in g.products] == ["Kush"]
     run(DispensaryState.clear_filters, state)
     run(DispensaryState.set_strain_type, state, "indica")
     assert state.shown_count == 1
@@ -103,9 +113,9 @@ def test_moderation_queue_publishes_or_hides_reported_reviews(connection):
     assert run(ReviewModerationState.load, outsider) is not None and outsider.queue == []  # sent away, nothing shown
     state = make_state(ReviewModerationState, token=admin_token, path="/admin/reviews")
     run(ReviewModerationState.load, state)
-    assert [(r["text"], r["reports"], r["status"]) for r in state.queue] == [("Terrible, avoid", "1", "published")]
+    assert [(r["text"], r["reports"], r["status"]) for r in state.queue] == [("Terrible, avoid", "1 report", "Published")]
     run(ReviewModerationState.set_note, state, str(review.id), "competitor spam")
     run(ReviewModerationState.decide, state, str(review.id), False)
-    assert state.queue[0]["status"] == "hidden" and state.queue[0]["note"] == "competitor spam"
+    assert state.queue[0]["status"] == "Hidden" and state.queue[0]["note"] == "competitor spam"
     with unit_of_work() as session:
         assert reviews.published(session, target_type="dispensary", target_id=store.id) == []

@@ -12,7 +12,7 @@ from icc_app.core.db import unit_of_work
 from icc_app.core.errors import DomainError
 from icc_app.identity.ui.state import AuthFormState
 from icc_app.maps import menus, photos, reviews, service
-from icc_app.maps.ui.locator import SERVICE_LABELS
+from icc_app.maps.schemas import SERVICE_LABELS
 from icc_app.maps.ui.pages import DAY_LABELS
 from icc_app.ui import routes
 from icc_app.ui.components import aria_select, card, empty_state, field_error, form_alert, page_header

@@ -1,14 +1,17 @@
 // A react-leaflet map of dispensaries, wrapped as a Reflex component by icc_app/maps/ui/map.py.
 // Tiles come from the configured tile server, loaded by the visitor's browser. When no tile loads (offline, a
 // blocked server), the map says so and keeps its markers; the page's list has every result either way.
-import { useEffect, useState } from "react";
-import { CircleMarker, MapContainer, Popup, TileLayer, useMap } from "react-leaflet";
+// When the visitor pans or zooms (not when the map fits itself to new results), onMoveEnd receives the visible
+// area as {lat, lon, radius_miles}: the page offers "Search this area".
+import { useEffect, useRef, useState } from "react";
+import { CircleMarker, MapContainer, Popup, TileLayer, useMap, useMapEvents } from "react-leaflet";
 import "leaflet/dist/leaflet.css";
 
-function FitToMarkers({ markers, center, zoom }) {
+function FitToMarkers({ markers, center, zoom, fitting }) {
   const map = useMap();
   const key = markers.map((m) => `${m.lat},${m.lon}`).join(";") + `|${center}`;
   useEffect(() => {
+    fitting.current = true;  // the moves this causes are ours, not the visitor's
     map.invalidateSize();  // the container may have been laid out after the map was made
     if (markers.length > 1) {
       map.fitBounds(markers.map((m) => [m.lat, m.lon]), { padding: [32, 32], maxZoom: 14 });
@@ -17,13 +20,28 @@ function FitToMarkers({ markers, center, zoom }) {
     } else if (center && center.length === 2) {
       map.setView(center, zoom);
     }
+    const settle = setTimeout(() => { fitting.current = false; }, 400);
+    return () => clearTimeout(settle);
   }, [key]);
   return null;
 }
 
+function ReportMoves({ onMoveEnd, fitting }) {
+  const map = useMapEvents({
+    moveend: () => {
+      if (fitting.current || !onMoveEnd) return;
+      const centre = map.getCenter();
+      const corner = map.getBounds().getNorthEast();
+      onMoveEnd({ lat: centre.lat, lon: centre.lng, radius_miles: centre.distanceTo(corner) / 1609.344 });
+    },
+  });
+  return null;
+}
+
 export function DispensaryMap({ markers = [], center = [39.5, -98.35], zoom = 4, tileUrl = "", attribution = "",
-                                height = "420px" }) {
+                                height = "420px", onMoveEnd = null }) {
   const [tiles, setTiles] = useState({ loaded: 0, failed: 0 });
+  const fitting = useRef(true);
   const tilesDown = !tileUrl || (tiles.failed > 0 && tiles.loaded === 0);
   return (
     <div className="dispensary-map" data-markers={markers.length} data-tiles={tilesDown ? "down" : "up"}
@@ -37,15 +55,17 @@ export function DispensaryMap({ markers = [], center = [39.5, -98.35], zoom = 4,
                        tileerror: () => setTiles((t) => ({ ...t, failed: t.failed + 1 })),
                      }} />
         ) : null}
-        <FitToMarkers markers={markers} center={center} zoom={zoom} />
+        <FitToMarkers markers={markers} center={center} zoom={zoom} fitting={fitting} />
+        <ReportMoves onMoveEnd={onMoveEnd} fitting={fitting} />
         {markers.map((m) => (
           <CircleMarker key={m.id || `${m.lat},${m.lon}`} center={[m.lat, m.lon]} radius={9}
-                        pathOptions={{ color: "#fff", weight: 2, fillColor: m.open === "open" ? "#2f9e44" : "#5c7cfa",
+                        pathOptions={{ color: "#fff", weight: 2, fillColor: m.is_open ? "#2f9e44" : "#5c7cfa",
                                        fillOpacity: 0.9 }}>
             <Popup>
               <strong>{m.href ? <a href={m.href}>{m.name}</a> : m.name}</strong>
               {m.address ? <div>{m.address}</div> : null}
               {m.miles ? <div>{m.miles}{m.open ? ` · ${m.open}` : ""}</div> : null}
+              {m.directions ? <div><a href={m.directions} target="_blank" rel="noopener">Directions</a></div> : null}
             </Popup>
           </CircleMarker>
         ))}

@@ -4,6 +4,7 @@ It renders in the browser only (Leaflet needs `window`); tiles come from MAP_TIL
 from __future__ import annotations
 
 import reflex as rx
+from reflex.event import passthrough_event_spec
 
 from icc_app.settings import get_settings
 
@@ -15,12 +16,14 @@ class DispensaryMap(rx.NoSSRComponent):
     tag = "DispensaryMap"
     lib_dependencies: list[str] = ["leaflet@1.9.4", "react-leaflet@5.0.0"]
 
-    markers: rx.Var[list[dict]]  # {id, lat, lon, name, address, miles, open, href}
+    markers: rx.Var[list]  # DispensaryCard-like: id, lat, lon, name, address, miles, open, is_open, href
     center: rx.Var[list[float]]
     zoom: rx.Var[int]
     tile_url: rx.Var[str]
     attribution: rx.Var[str]
     height: rx.Var[str]
+    # The visitor moved the map: {lat, lon, radius_miles} of the visible area (not fired by fitting to results).
+    on_move_end: rx.EventHandler[passthrough_event_spec(dict)]
 
 
 def dispensary_map(markers: rx.Var, *, center: rx.Var | list[float] | None = None, zoom: int = 4,

@@ -13,6 +13,7 @@ from icc_app.identity.ui.admin import AdminState
 from icc_app.maps import reviews
 from icc_app.ui import routes
 from icc_app.ui.components import card, empty_state, page_header
+from icc_app.ui.format import label, plural
 from icc_app.ui.layout import app_page
 
 
@@ -24,8 +25,8 @@ class ReviewModerationState(AdminState):
         principal = self.principal()
         with unit_of_work() as session:
             self.queue = [{"id": str(r.id), "stars": "★" * r.rating, "text": r.text or "(no text)",
-                           "effects": " · ".join(r.effects), "reports": str(r.reports), "status": r.status,
-                           "about": r.target_type, "note": r.moderation_note or ""}
+                           "effects": " · ".join(r.effects), "reports": plural(r.reports, "report"),
+                           "status": label(r.status), "about": label(r.target_type), "note": r.moderation_note or ""}
                           for r in reviews.moderation_queue(session, principal=principal)]
 
     @rx.event
@@ -56,8 +57,8 @@ def _card(row: rx.Var) -> rx.Component:
     s = ReviewModerationState
     return card(rx.vstack(
         rx.hstack(rx.text(row["stars"], color=rx.color("amber", 10)), rx.badge(row["about"]),
-                  rx.badge(row["reports"], " reports", color_scheme="red"),
-                  rx.badge(row["status"], color_scheme=rx.cond(row["status"] == "hidden", "gray", "green")),
+                  rx.badge(row["reports"], color_scheme="red"),
+                  rx.badge(row["status"], color_scheme=rx.cond(row["status"] == "Hidden", "gray", "green")),
                   spacing="2"),
         rx.text(row["text"], size="2"), rx.text(row["effects"], size="1", color_scheme="gray"),
         rx.cond(row["note"] != "", rx.text("Note: ", row["note"], size="1", color_scheme="gray")),

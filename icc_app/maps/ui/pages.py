@@ -18,7 +18,11 @@ from icc_app.maps.ui import locator
 from icc_app.maps.ui.map import dispensary_map
 from icc_app.maps.ui.reviews import ReviewsState, effect_chart, effect_rows, review_section
 from icc_app.quality.ui.components import band
-from icc_app.ui.components import aria_select, card, empty_state, page_header
+from icc_app.maps.schemas import (MenuGroup, MenuListing, directions_url, money, open_label, phone, phone_href,
+                                  services_line)
+from icc_app.maps.ui.controls import choice
+from icc_app.ui.components import card, empty_state, page_header
+from icc_app.ui.format import plural
 from icc_app.ui.layout import app_page
 
 THC_MIN = ["any", "10", "15", "20", "25", "30"]
@@ -27,28 +31,19 @@ DAY_LABELS = {"monday": "Mon", "tuesday": "Tue", "wednesday": "Wed", "thursday":
               "saturday": "Sat", "sunday": "Sun"}
 
 
-def _range(low: float | None, high: float | None, unit: str) -> str:
-    if low is None:
-        return ""
-    return f"{low:g}{unit}" if high in (None, low) else f"{low:g}-{high:g}{unit}"
+MENU_SORTS = {"category": "Category, A-Z", "price_low": "Price, low to high", "price_high": "Price, high to low",
+              "thc_high": "THC, highest first", "rating": "Best rated"}
 
 
-def listing_row(listing: catalog.Listing, dispensary) -> dict[str, str]:
-    item, summary = listing.item, listing.summary
-    return {"id": str(item.id), "name": item.name, "brand": item.brand or "", "category": item.category,
-            "category_label": item.category.replace("_", " ").title(),
-            "strain": " · ".join(p for p in (item.strain_name, item.strain_type) if p),
-            "strain_type": item.strain_type or "",
-            "thc": f"THC {_range(item.thc_min, item.thc_max, item.thc_unit)}" if item.thc_min is not None else "",
-            "thc_value": "" if item.thc_max is None else f"{item.thc_max}",
-            "thc_low": "" if item.thc_min is None else f"{item.thc_min}",
-            "cbd": f"CBD {_range(item.cbd_min, item.cbd_max, item.cbd_unit)}" if item.cbd_min else "",
-            "price": f"${item.price:,.2f}" if item.price is not None else "",
-            "price_value": "" if item.price is None else f"{item.price}",
-            "terpenes": " · ".join(f"{t['name']} {t['pct']:g}%" for t in item.terpenes[:3] if t.get("pct") is not None),
-            "cqi": "" if listing.cqi is None else f"{listing.cqi:.0f}", "cqi_color": band(listing.cqi),
-            "rating": f"{summary.rating:.1f} ★ ({summary.count})" if summary and summary.rating else "",
-            "effects": " · ".join(listing.top_effects), "href": catalog.product_path(dispensary, item)}
+def _sort_key(sort: str):
+    """The order inside each category; items without the value go last."""
+    last = float("inf")
+    return {
+        "price_low": lambda i: (i.price.amount if i.price else last, i.name.lower()),
+        "price_high": lambda i: (-(i.price.amount) if i.price else last, i.name.lower()),
+        "thc_high": lambda i: (-(i.thc_high) if i.thc_high is not None else last, i.name.lower()),
+        "rating": lambda i: (-(i.rating_value) if i.rating_value is not None else last, i.name.lower()),
+    }.get(sort, lambda i: i.name.lower())
 
 
 def hours_rows(hours: dict) -> list[dict[str, str]]:
@@ -61,10 +56,11 @@ def profile(dispensary) -> dict[str, str]:
     return {"name": dispensary.dba or dispensary.name, "license": f"{dispensary.state} {dispensary.license_number}",
             "address": ", ".join(p for p in (dispensary.street, dispensary.city, dispensary.state,
                                               dispensary.postal_code) if p),
-            "phone": dispensary.phone or "", "website": dispensary.website or "", "href": service.page_path(dispensary),
-            "open": "" if is_open is None else ("Open now" if is_open else "Closed now"),
-            "services": " · ".join(locator.SERVICE_LABELS[s] for s in dispensary.services
-                                   if s in locator.SERVICE_LABELS),
+            "phone": phone(dispensary.phone), "phone_href": phone_href(dispensary.phone),
+            "website": dispensary.website or "", "href": service.page_path(dispensary),
+            "open": open_label(is_open), "services": services_line(dispensary.services),
+            "directions": directions_url(dispensary.street, dispensary.city, dispensary.state,
+                                         dispensary.postal_code),
             "claimed": "yes" if dispensary.claimed_by_business_id else ""}
 
 
@@ -87,8 +83,11 @@ class DispensaryState(ReviewsState):
     hours: list[dict[str, str]] = []
     marker: list[dict[str, str | float]] = []
     photos: list[str] = []  # photo ids
-    _items: list[dict[str, str]] = []  # the whole menu stays on the server; the page gets `groups` (filtered)
+    _items: list[MenuListing] = []  # the whole menu stays on the server; the page gets `groups` (filtered)
     item_count: int = 0
+    item_count_line: str = ""  # "227 products"
+    review_count_line: str = ""  # "12 reviews"
+    sort: str = "category"
     rating_line: str = ""
     effect_profile: list[dict[str, str | int]] = []
     category: str = "all"
@@ -108,6 +107,7 @@ class DispensaryState(ReviewsState):
         state, slug = (parts[1], parts[3]) if len(parts) >= 4 else ("", "")
         self.category, self.strain_type, self.thc_min, self.thc_max, self.max_price, self.effect, self.query = (
             "all", "all", "any", "any", "", "any", "")
+        self.sort = "category"
         with unit_of_work() as session:
             dispensary = service.by_slug(session, state=state, slug=slug)
             self.found = dispensary is not None
@@ -118,17 +118,23 @@ class DispensaryState(ReviewsState):
                 self.photos = [str(p.id) for p in photos.list_for(session, dispensary.id)]
                 self.marker = [{"id": str(dispensary.id), "lat": dispensary.latitude, "lon": dispensary.longitude,
                                 "name": self.info["name"], "address": self.info["address"]}]
-                self._items = [listing_row(listing, dispensary) for listing in catalog.menu(session, dispensary.id)]
+                self._items = [catalog.listing_read(listing, dispensary, cqi_band=band)
+                               for listing in catalog.menu(session, dispensary.id)]
                 self.item_count = len(self._items)
-                self.rating_line = (f"{summary.rating:.1f} ★ from {summary.count} review"
-                                    f"{'s' if summary.count != 1 else ''}" if summary and summary.rating
-                                    else "No reviews yet")
+                self.item_count_line = plural(self.item_count, "product")
+                self.rating_line = (f"{summary.rating:.1f} ★ from {plural(summary.count, 'review')}"
+                                    if summary and summary.rating else "No reviews yet")
                 self.effect_profile = effect_rows(summary.effects) if summary else []
                 self.target_type, self.target_id = "dispensary", str(dispensary.id)
                 self._load_reviews(session)
                 self.page_title = f"{self.info['name']}: dispensary in {dispensary.city or dispensary.state} | ICC Maps"
                 self.page_description = f"{self.info['name']} at {self.info['address']}: live menu, hours, reviews."
+                self.review_count_line = plural(len(self.review_list), "review")
         self.loaded = True
+
+    @rx.event
+    def set_sort(self, value: str):
+        self.sort = value if value in MENU_SORTS else "category"
 
     @rx.event
     def set_category(self, value: str):
@@ -170,48 +176,45 @@ class DispensaryState(ReviewsState):
                                   max_price=_number(self.max_price),
                                   effect=None if self.effect == "any" else self.effect)
 
-    @staticmethod
-    def _facts(item: dict[str, str]) -> dict:
-        """The row's values back as numbers and lists, for the filter."""
-        return {"text": f"{item['name']} {item['brand']} {item['strain']}", "category": item["category"],
-                "strain_type": item["strain_type"] or None, "thc_low": _number(item["thc_low"]),
-                "thc_high": _number(item["thc_value"]), "price": _number(item["price_value"]),
-                "effects": item["effects"].split(" · ") if item["effects"] else []}
-
-    def _shown(self) -> list[dict[str, str]]:
+    def _shown(self) -> list[MenuListing]:
         menu_filter = self._filter()
-        return [item for item in self._items if menu_filter.keeps(**self._facts(item))]
+        return [i for i in self._items if menu_filter.keeps(
+            text=f"{i.name} {i.brand} {i.strain}", category=i.category, strain_type=i.strain_type or None,
+            thc_low=i.thc_low, thc_high=i.thc_high, price=float(i.price.amount) if i.price else None,
+            effects=i.effects)]
 
     @rx.var
     def shown_count(self) -> int:
         return len(self._shown())
 
     @rx.var
-    def groups(self) -> list[tuple[str, list[dict[str, str]]]]:
-        """The menu after the filters, grouped by category (in the menu's order)."""
-        grouped: dict[str, list[dict[str, str]]] = {}
+    def groups(self) -> list[MenuGroup]:
+        """The menu after the filters, grouped by category (in the menu's order), sorted inside each."""
+        grouped: dict[str, list[MenuListing]] = {}
         for item in self._shown():
-            grouped.setdefault(item["category_label"], []).append(item)
-        return list(grouped.items())
+            grouped.setdefault(item.category_label, []).append(item)
+        key = _sort_key(self.sort)
+        return [MenuGroup(label=name, anchor=f"menu-{service.slugify(name)}", count=plural(len(items), "product"),
+                          products=sorted(items, key=key)) for name, items in grouped.items()]
 
 
 def menu_card(i: rx.Var) -> rx.Component:
     """One product of the menu, in plain elements styled by assets/maps.css (hundreds render at once)."""
     return rx.el.a(
         rx.el.div(
-            rx.el.div(i["name"], rx.cond(i["cqi"] != "", rx.el.span("CQI ", i["cqi"], class_name="cqi-badge",
-                                                                   data_band=i["cqi_color"])), class_name="mi-title"),
-            rx.el.div(i["brand"], rx.cond(i["brand"] != "", " · ", ""), i["strain"], class_name="mi-sub"),
-            rx.cond(i["terpenes"] != "", rx.el.div("Terpenes: ", i["terpenes"], class_name="mi-small")),
-            rx.cond(i["rating"] != "", rx.el.div(i["rating"], " ", i["effects"], class_name="mi-rating")),
+            rx.el.div(i.name, rx.cond(i.cqi != "", rx.el.span("CQI ", i.cqi, class_name="cqi-badge",
+                                                               data_band=i.cqi_color)), class_name="mi-title"),
+            rx.el.div(i.brand, rx.cond((i.brand != "") & (i.strain != ""), " · ", ""), i.strain, class_name="mi-sub"),
+            rx.cond(i.terpenes != "", rx.el.div("Terpenes: ", i.terpenes, class_name="mi-small")),
+            rx.cond(i.rating != "", rx.el.div(i.rating, " ", i.effects_line, class_name="mi-rating")),
             class_name="mi-main"),
-        rx.el.div(rx.el.strong(i["price"]), rx.el.div(i["thc"]), rx.el.div(i["cbd"]), class_name="mi-side"),
-        href=i["href"].to(str), class_name="menu-item")
+        rx.el.div(rx.el.strong(i.price_text), rx.el.div(i.thc), rx.el.div(i.cbd), class_name="mi-side"),
+        href=i.href, class_name="menu-item")
 
 
-def _beside(label: str, *controls: rx.Component) -> rx.Component:
-    """A filter's short visible label before its control(s)."""
-    return rx.hstack(rx.text(label, size="2"), *controls, align="center")
+def _beside(label: str, control_id: str, *controls: rx.Component) -> rx.Component:
+    """A filter's short visible label, tied to its first control."""
+    return rx.hstack(rx.el.label(label, html_for=control_id, style={"font-size": "14px"}), *controls, align="center")
 
 
 def _menu_filters() -> rx.Component:
@@ -219,18 +222,34 @@ def _menu_filters() -> rx.Component:
     return rx.flex(
         rx.input(placeholder="Search the menu", value=s.query, on_change=s.set_query, id="menu-search",
                  aria_label="Search the menu", min_width="14em", flex="1", debounce_timeout=120),
-        _beside("Category", aria_select(["all"] + menus.CATEGORIES, "Category", value=s.category,
-                                        on_change=s.set_category)),
-        _beside("Type", aria_select(["all"] + menus.STRAIN_TYPES, "Strain type", value=s.strain_type,
-                                    on_change=s.set_strain_type)),
-        _beside("THC %", aria_select(THC_MIN, "Minimum THC percent", value=s.thc_min, on_change=s.set_thc_min),
-                rx.text("to", size="2"),
-                aria_select(THC_MAX, "Maximum THC percent", value=s.thc_max, on_change=s.set_thc_max)),
-        rx.input(placeholder="Max price $", value=s.max_price, on_change=s.set_max_price, type="number", width="8em",
-                 aria_label="Maximum price", id="max-price"),
-        _beside("Effect", aria_select(["any"] + reviews.POSITIVE, "Effect", value=s.effect, on_change=s.set_effect)),
-        rx.button("Clear", variant="ghost", on_click=s.clear_filters, type="button"),
+        _beside("Category", "menu-category", choice(["all"] + menus.CATEGORIES, "Category", id="menu-category",
+                                                    value=s.category, on_change=s.set_category)),
+        _beside("Type", "menu-type", choice(["all"] + menus.STRAIN_TYPES, "Strain type", id="menu-type",
+                                            value=s.strain_type, on_change=s.set_strain_type)),
+        _beside("THC %", "thc-min",
+                choice(THC_MIN, "Minimum THC percent", id="thc-min", value=s.thc_min, on_change=s.set_thc_min),
+                rx.text("to", size="2", aria_hidden="true"),
+                choice(THC_MAX, "Maximum THC percent", value=s.thc_max, on_change=s.set_thc_max)),
+        _beside("Max price $", "max-price",
+                rx.input(value=s.max_price, on_change=s.set_max_price, type="number", width="7em",
+                         aria_label="Maximum price in dollars", id="max-price", min="0")),
+        _beside("Effect", "menu-effect", choice(["any"] + reviews.POSITIVE, "Effect", id="menu-effect",
+                                                value=s.effect, on_change=s.set_effect)),
+        _beside("Sort", "menu-sort", choice(list(MENU_SORTS), "Sort the menu", labels=MENU_SORTS, id="menu-sort",
+                                            value=s.sort, on_change=s.set_sort)),
+        rx.button("Clear filters", variant="ghost", on_click=s.clear_filters, type="button"),
         spacing="2", wrap="wrap", width="100%", align="center")
+
+
+def _menu_tabs() -> rx.Component:
+    """Category tabs that stay in view while the menu scrolls; the last one jumps to the reviews."""
+    s = DispensaryState
+    return rx.el.nav(
+        rx.foreach(s.groups, lambda g: rx.el.a(g.label, " ", rx.el.span("(", g.products.length(), ")",
+                                                                        class_name="tab-count"),
+                                               href="#" + g.anchor)),
+        rx.el.a("Reviews (", s.review_list.length(), ")", href="#reviews"),
+        class_name="menu-tabs", aria_label="Menu categories")
 
 
 def _profile_panel() -> rx.Component:
@@ -243,8 +262,14 @@ def _profile_panel() -> rx.Component:
                       rx.cond(info["claimed"] != "", rx.badge("verified owner", color_scheme="grass")), wrap="wrap"),
             rx.text(s.rating_line, size="2", id="dispensary-rating"),
             rx.cond(info["services"] != "", rx.text(info["services"], size="2")),
-            rx.cond(info["phone"] != "", rx.link(info["phone"], href="tel:" + info["phone"], size="2")),
-            rx.cond(info["website"] != "", rx.link("Website", href=info["website"], is_external=True, size="2")),
+            rx.hstack(
+                rx.cond(info["phone"] != "", rx.cond(info["phone_href"] != "",
+                                                     rx.link(info["phone"], href=info["phone_href"], size="2"),
+                                                     rx.text(info["phone"], size="2"))),
+                rx.link(rx.icon("navigation", size=14), " Directions", href=info["directions"], is_external=True,
+                        size="2", id="directions"),
+                rx.cond(info["website"] != "", rx.link("Website", href=info["website"], is_external=True, size="2")),
+                spacing="4", wrap="wrap", align="center"),
             rx.cond(s.hours.length() > 0, rx.table.root(rx.table.body(rx.foreach(s.hours, lambda h: rx.table.row(
                 rx.table.cell(h["day"]), rx.table.cell(h["hours"])))), size="1", id="hours"),
                 rx.text("Hours not published yet.", size="2", color_scheme="gray")),
@@ -262,22 +287,26 @@ def dispensary_page() -> rx.Component:
         rx.vstack(
             rx.link("← Find a dispensary", href=locator.LOCATOR, size="2"),
             page_header(s.info["name"], s.info["address"]),
+            rx.el.nav(rx.link("Menu (", s.item_count_line, ")", href="#menu"),
+                      rx.link("Reviews (", s.review_count_line, ")", href="#reviews", id="jump-reviews"),
+                      rx.link("Hours and map", href="#about"), class_name="page-jumps", aria_label="On this page"),
             rx.cond(s.photos.length() > 0, rx.flex(rx.foreach(s.photos, lambda photo_id: rx.link(rx.image(
                 src="/api/v1/dispensary-photos/" + photo_id + "?thumbnail=true", height="140px", border_radius="8px",
                 alt="Photo of " + s.info["name"], loading="lazy", object_fit="cover"),
                 href="/api/v1/dispensary-photos/" + photo_id, is_external=True)),
                 spacing="2", wrap="wrap", class_name="dispensary-photos")),
-            _profile_panel(),
-            rx.hstack(rx.heading("Menu", size="5", as_="h2"), rx.text(s.shown_count, " of ", s.item_count,
-                                                                      " products", size="2", id="menu-count"),
+            rx.box(_profile_panel(), id="about", width="100%"),
+            rx.hstack(rx.heading("Menu", size="5", as_="h2", id="menu"),
+                      rx.text(s.shown_count, " of ", s.item_count_line, size="2", id="menu-count"),
                       align="baseline"),
             rx.cond(s.item_count == 0,
                     empty_state("list", "No menu yet", "This dispensary has not published its menu on ICC."),
-                    rx.vstack(_menu_filters(), rx.cond(
+                    rx.vstack(_menu_filters(), _menu_tabs(), rx.cond(
                         s.shown_count == 0, empty_state("filter-x", "Nothing matches", "Clear a filter to see more."),
                         rx.foreach(s.groups, lambda g: rx.vstack(
-                            rx.heading(g[0], size="3", as_="h3", class_name="menu-category"),
-                            rx.el.div(rx.foreach(g[1], menu_card), class_name="menu-grid"), width="100%"))),
+                            rx.heading(g.label, rx.el.span(" · ", g.count, class_name="tab-count"), size="3",
+                                       as_="h3", class_name="menu-category", id=g.anchor),
+                            rx.el.div(rx.foreach(g.products, menu_card), class_name="menu-grid"), width="100%"))),
                         width="100%", spacing="3")),
             review_section(s, "dispensary"),
             width="100%", align="start", spacing="4",
@@ -288,7 +317,7 @@ def dispensary_page() -> rx.Component:
 class ProductState(ReviewsState):
     found: bool = False
     loaded: bool = False
-    product: dict[str, str] = {}
+    product: MenuListing = MenuListing(id="", name="", category="", category_label="", href="")
     place: dict[str, str] = {}
     terpenes: list[dict[str, str | float]] = []
     effect_profile: list[dict[str, str | int]] = []
@@ -311,14 +340,14 @@ class ProductState(ReviewsState):
             if listing is not None and dispensary.slug == parts[3]:
                 item = listing.item
                 self.found = True
-                self.product = listing_row(listing, dispensary)
+                self.product = catalog.listing_read(listing, dispensary, cqi_band=band)
                 self.place = profile(dispensary)
                 self.terpenes = [{"name": t["name"], "pct": t["pct"]} for t in item.terpenes if t.get("pct")]
                 self.effect_profile = effect_rows(listing.summary.effects) if listing.summary else []
-                self.variants = [{"label": v.get("label") or "each", "price": f"${v['price']:,.2f}"}
+                self.variants = [{"label": v.get("label") or "each", "price": money(v["price"]).text()}
                                  for v in item.variants if v.get("price") is not None]
                 self.nearby = [{"name": other_place.dba or other_place.name, "miles": f"{miles:.1f} mi",
-                                "price": f"${other.price:,.2f}" if other.price is not None else "",
+                                "price": money(other.price).text() if other.price is not None else "",
                                 "href": catalog.product_path(other_place, other)}
                                for other, other_place, miles in catalog.elsewhere(session, item, dispensary)]
                 self.target_type, self.target_id = "product", str(item.id)
@@ -346,12 +375,12 @@ def product_page() -> rx.Component:
                               rx.link(rx.button("Find a dispensary"), href=locator.LOCATOR)),
         rx.vstack(
             rx.link("← ", s.place["name"], href=s.place["href"].to(str), size="2"),
-            page_header(p["name"], p["brand"]),
-            rx.hstack(rx.badge(p["category_label"]), rx.cond(p["strain"] != "", rx.badge(p["strain"], variant="soft")),
-                      rx.cond(p["cqi"] != "", rx.badge("CQI ", p["cqi"], color_scheme=p["cqi_color"].to(str),
+            page_header(p.name, p.brand),
+            rx.hstack(rx.badge(p.category_label), rx.cond(p.strain != "", rx.badge(p.strain, variant="soft")),
+                      rx.cond(p.cqi != "", rx.badge("CQI ", p.cqi, color_scheme=p.cqi_color,
                                                        variant="solid", size="2", class_name="cqi-badge")),
-                      rx.text(p["thc"], size="2"), rx.text(p["cbd"], size="2"),
-                      rx.cond(p["rating"] != "", rx.text(p["rating"], size="2", color=rx.color("amber", 11))),
+                      rx.text(p.thc, size="2"), rx.text(p.cbd, size="2"),
+                      rx.cond(p.rating != "", rx.text(p.rating, size="2", color=rx.color("amber", 11))),
                       wrap="wrap", align="center"),
             rx.grid(
                 card(rx.vstack(rx.heading("Prices", size="4", as_="h2"),

@@ -10,14 +10,19 @@ import reflex as rx
 from icc_app.core.db import unit_of_work
 from icc_app.core.errors import DomainError
 from icc_app.maps import reviews
-from icc_app.ui.components import aria_select, card, form_alert
+from icc_app.maps.schemas import OwnReview, ReviewRead
+from icc_app.maps.ui.controls import choice
+from icc_app.ui.components import card, form_alert
 from icc_app.ui.state import SessionState, toggled
 
+RATING_LABELS = {"5": "5 stars", "4": "4 stars", "3": "3 stars", "2": "2 stars", "1": "1 star"}
 
-def review_rows(session, target_type: str, target_id: uuid.UUID) -> list[dict[str, str]]:
-    return [{"id": str(r.id), "author": author, "stars": "★" * r.rating + "☆" * (5 - r.rating),
-             "effects": " · ".join(r.effects), "text": r.text, "reply": r.reply or "",
-             "verified": "yes" if r.verified_purchase else "", "date": f"{r.updated_at:%b %d, %Y}"}
+
+def review_rows(session, target_type: str, target_id: uuid.UUID, *, me: uuid.UUID | None = None
+                ) -> list[ReviewRead]:
+    return [ReviewRead(id=str(r.id), author=author, rating=r.rating, stars="★" * r.rating + "☆" * (5 - r.rating),
+                       effects=" · ".join(r.effects), text=r.text, reply=r.reply or "", verified=r.verified_purchase,
+                       date=f"{r.updated_at:%b %d, %Y}", mine=me is not None and r.author_id == me)
             for r, author in reviews.published(session, target_type=target_type, target_id=target_id)]
 
 
@@ -33,14 +38,43 @@ class ReviewsState(SessionState):
 
     target_type: str = ""
     target_id: str = ""
-    review_list: list[dict[str, str]] = []
+    review_list: list[ReviewRead] = []
+    own_review: OwnReview | None = None  # the signed-in consumer's review of this item
+    editing: bool = False  # the form is open on the consumer's own review
     rating: str = "5"
     effects: list[str] = []
+    draft_text: str = ""  # the form's text: the own review's when editing (pre-filled)
     review_error: str = ""
     report_error: str = ""
 
     def _load_reviews(self, session) -> None:
-        self.review_list = review_rows(session, self.target_type, uuid.UUID(self.target_id))
+        principal = self.principal()
+        me = principal.user_id if principal else None
+        target = uuid.UUID(self.target_id)
+        self.review_list = review_rows(session, self.target_type, target, me=me)
+        self.own_review = reviews.own(session, principal=principal, target_type=self.target_type, target_id=target)
+        self.editing, self.review_error = False, ""
+        self._fill_form()
+
+    def _fill_form(self) -> None:
+        own = self.own_review
+        self.rating = str(own.rating) if own else "5"
+        self.effects = list(own.effects) if own else []
+        self.draft_text = own.text if own else ""
+
+    @rx.event
+    def start_edit(self):
+        self._fill_form()
+        self.editing, self.review_error = True, ""
+
+    @rx.event
+    def cancel_edit(self):
+        self._fill_form()
+        self.editing, self.review_error = False, ""
+
+    @rx.event
+    def set_draft_text(self, value: str):
+        self.draft_text = value
 
     @rx.event
     def set_rating(self, value: str):
@@ -56,16 +90,18 @@ class ReviewsState(SessionState):
         if principal is None:
             return rx.redirect(f"/login?next={self.router.url.path}")
         self.review_error = ""
+        edited = self.own_review is not None
         try:
             with unit_of_work() as session:
                 reviews.write(session, principal=principal, target_type=self.target_type,
                               target_id=uuid.UUID(self.target_id), rating=int(self.rating), effects=self.effects,
-                              text=form.get("text", ""))
-                self._load_reviews(session)
+                              text=form.get("text", self.draft_text))
         except DomainError as exc:
-            self.review_error = exc.message
+            self.review_error = exc.message  # the form keeps what was typed
             return
-        return rx.toast.success("Thanks: your review is published.")
+        with unit_of_work() as session:
+            self._load_reviews(session)
+        return rx.toast.success("Your review is updated." if edited else "Thanks: your review is published.")
 
     @rx.event
     def report_review(self, form: dict):
@@ -88,7 +124,7 @@ def _report(state: type[ReviewsState], review: rx.Var) -> rx.Component:
     return rx.popover.root(
         rx.popover.trigger(rx.button("Report", size="1", variant="ghost", color_scheme="gray", type="button")),
         rx.popover.content(rx.form(rx.vstack(
-            rx.el.input(type="hidden", name="review_id", value=review["id"]),
+            rx.el.input(type="hidden", name="review_id", value=review.id),
             rx.text_area(name="reason", placeholder="What is wrong with this review?", aria_label="Reason",
                          width="16em"),
             rx.popover.close(rx.button("Send report", size="1", type="submit")), spacing="2"),
@@ -96,37 +132,67 @@ def _report(state: type[ReviewsState], review: rx.Var) -> rx.Component:
     )
 
 
-def review_section(state: type[ReviewsState], what: str) -> rx.Component:
-    return rx.vstack(
-        rx.heading("Reviews", size="5", as_="h2"),
-        rx.cond(state.is_consumer, card(rx.form(rx.vstack(
-            rx.text(f"Review this {what}", weight="bold"),
-            rx.hstack(rx.text("Your rating", size="2", weight="medium"),
-                      aria_select(["5", "4", "3", "2", "1"], "Rating", value=state.rating, on_change=state.set_rating),
-                      rx.text("stars", size="2"), align="center"),
-            rx.text("Effects you felt", size="2", weight="medium"),
+def _review_form(state: type[ReviewsState], what: str) -> rx.Component:
+    """The consumer's review form: empty for a first review, pre-filled with their review when they edit it."""
+    return card(rx.form(rx.vstack(
+        rx.text(rx.cond(state.editing, "Edit your review", f"Review this {what}"), weight="bold", as_="p"),
+        rx.hstack(rx.el.label("Your rating", html_for="review-rating", style={"font-size": "14px",
+                                                                              "font-weight": 500}),
+                  choice(["5", "4", "3", "2", "1"], "Your rating", labels=RATING_LABELS, id="review-rating",
+                         value=state.rating, on_change=state.set_rating), align="center"),
+        rx.el.fieldset(
+            rx.el.legend("Effects you felt", style={"font-size": "14px", "font-weight": 500, "margin-bottom": "6px"}),
             rx.flex(*[rx.checkbox(effect, checked=state.effects.contains(effect),
                                   color_scheme="tomato" if effect in reviews.NEGATIVE else None,
                                   on_change=lambda checked, effect=effect: state.toggle_effect(effect, checked))
                       for effect in reviews.EFFECTS], wrap="wrap", spacing="3"),
-            rx.text_area(name="text", placeholder="What was it like? (optional)", width="100%", id="review-text",
-                         aria_label="Your review"),
-            form_alert(state.review_error, id="review-error"),
-            rx.button("Publish review", type="submit", id="publish-review"),
-            spacing="3", align="start", width="100%"), on_submit=state.write_review, reset_on_submit=False)),
-            rx.text(rx.link("Sign in", href="/login?next=" + state.router.page.raw_path), " with a consumer account "
-                    "(21+) to write a review.", size="2")),
+            style={"border": "none", "padding": 0, "margin": 0}),
+        rx.text_area(name="text", placeholder="What was it like? (optional)", width="100%", id="review-text",
+                     aria_label="Your review", value=state.draft_text, on_change=state.set_draft_text),
+        form_alert(state.review_error, id="review-error"),
+        rx.hstack(rx.button(rx.cond(state.editing, "Save changes", "Publish review"), type="submit",
+                            id="publish-review"),
+                  rx.cond(state.editing, rx.button("Cancel", type="button", variant="soft", color_scheme="gray",
+                                                   on_click=state.cancel_edit, id="cancel-edit"))),
+        spacing="3", align="start", width="100%"), on_submit=state.write_review, reset_on_submit=False),
+        id="review-form")
+
+
+def _own_review(state: type[ReviewsState]) -> rx.Component:
+    own = state.own_review
+    return card(rx.vstack(
+        rx.hstack(rx.heading("Your review", size="3", as_="h3"), rx.spacer(),
+                  rx.button(rx.icon("pencil", size=14), "Edit", size="1", variant="soft", on_click=state.start_edit,
+                            id="edit-review", type="button"), width="100%", align="center"),
+        rx.hstack(rx.text(own.stars, color=rx.color("amber", 10), aria_label=own.rating.to_string() + " out of 5 stars"),
+                  rx.text(own.date, size="1", color_scheme="gray"),
+                  rx.cond(own.status != "Published", rx.badge(own.status, color_scheme="gray")), align="center"),
+        rx.cond(own.effects_line != "", rx.text(own.effects_line, size="1", color_scheme="gray")),
+        rx.cond(own.text != "", rx.text(own.text, size="2", id="own-review-text")),
+        spacing="1", align="start", width="100%"), id="own-review")
+
+
+def review_section(state: type[ReviewsState], what: str) -> rx.Component:
+    return rx.vstack(
+        rx.heading("Reviews", size="5", as_="h2", id="reviews"),
+        rx.cond(state.is_consumer,
+                rx.cond(state.own_review & ~state.editing, _own_review(state), _review_form(state, what)),
+                rx.text(rx.link("Sign in", href="/login?next=" + state.router.page.raw_path), " with a consumer "
+                        "account (21+) to write a review.", size="2")),
         rx.cond(state.review_list.length() > 0,
                 rx.vstack(rx.foreach(state.review_list, lambda r: card(rx.vstack(
-                    rx.hstack(rx.text(r["stars"], color=rx.color("amber", 10), aria_label="rating"),
-                              rx.text("@" + r["author"], size="2", weight="medium"),
-                              rx.cond(r["verified"] != "", rx.badge("verified purchase", color_scheme="green")),
-                              rx.text(r["date"], size="1", color_scheme="gray"), rx.spacer(),
-                              rx.cond(state.signed_in, _report(state, r)), width="100%", align="center"),
-                    rx.cond(r["effects"] != "", rx.text(r["effects"], size="1", color_scheme="gray")),
-                    rx.cond(r["text"] != "", rx.text(r["text"], size="2")),
-                    rx.cond(r["reply"] != "", rx.callout(r["reply"], icon="store", size="1", color_scheme="green",
-                                                         class_name="review-reply")),
+                    rx.hstack(rx.text(r.stars, color=rx.color("amber", 10), aria_label=r.rating.to_string() +
+                                      " out of 5 stars"),
+                              rx.text("@" + r.author, size="2", weight="medium"),
+                              rx.cond(r.mine, rx.badge("you", variant="soft")),
+                              rx.cond(r.verified, rx.badge("verified purchase", color_scheme="green")),
+                              rx.text(r.date, size="1", color_scheme="gray"), rx.spacer(),
+                              rx.cond(state.signed_in & ~r.mine, _report(state, r)), width="100%", align="center",
+                              wrap="wrap"),
+                    rx.cond(r.effects != "", rx.text(r.effects, size="1", color_scheme="gray")),
+                    rx.cond(r.text != "", rx.text(r.text, size="2")),
+                    rx.cond(r.reply != "", rx.callout(r.reply, icon="store", size="1", color_scheme="green",
+                                                      class_name="review-reply")),
                     spacing="1", align="start", width="100%"), class_name="review")), width="100%", spacing="2"),
                 rx.text("No reviews yet.", size="2", color_scheme="gray")),
         width="100%", align="start", spacing="3",
