@@ -219,7 +219,7 @@ def _sign(body: dict) -> str:
     return hmac.new(chain_key(), b"anchor|" + canonical, hashlib.sha256).hexdigest()
 
 
-def write_anchor(session: Session) -> Anchor | None:
+def write_anchor(session: Session, *, storage=None) -> Anchor | None:
     """Store a signed checkpoint of the chain's head in storage; None while the log is empty."""
     from icc_app.core.storage import get_storage
 
@@ -230,7 +230,7 @@ def write_anchor(session: Session) -> Anchor | None:
     anchor = Anchor(head_id=head[0], head_hash=head[1], rows=rows, written_at=utcnow().isoformat(timespec="seconds"))
     body = asdict(anchor)
     data = json.dumps({**body, "signature": _sign(body)}, sort_keys=True).encode()
-    get_storage().save(ANCHOR_PREFIX, data, filename=f"anchor-{anchor.head_id}.json")
+    (storage or get_storage()).save(ANCHOR_PREFIX, data, filename=f"anchor-{anchor.head_id}.json")
     return anchor
 
 
