@@ -2,6 +2,7 @@
 beside the form and the input kept; the code sent to the regulator's contact verifies; stale errors clear."""
 
 import json
+import uuid
 
 import pytest
 from sqlmodel import col, select
@@ -67,3 +68,38 @@ def test_wrong_address_is_explained_and_the_code_verifies(claimant):
     run(OnboardingState.enter_code, state, {"license_id": lic["id"], "code": code})
     assert state.errors == {} and state.verified and state.next_step == ""
     assert state.licenses[0]["verification"] == "verified"
+
+
+def test_admin_review_page_shows_a_contested_claim_and_its_document(claimant):
+    from icc_app.core.storage import get_storage
+    from icc_app.identity.models import BusinessLicense, Verification
+    from icc_app.identity.ui.admin import LicenseReviewState
+    from tests.factories import make_user
+
+    state, row = claimant
+    run(OnboardingState.add_license, state, _form(row))
+    holder_id = state.licenses[0]["id"]
+    with unit_of_work() as session:
+        code = json.loads(session.exec(select(OutboundEmail).where(OutboundEmail.template == "license_code")).one()
+                          .context)["code"]
+    run(OnboardingState.enter_code, state, {"license_id": holder_id, "code": code})
+    with unit_of_work() as session:
+        rival = identity.create_user(session, email="rival@kyb-ui.test", password="Claim-a-license-2026",
+                                     display_name="Rival", email_verified=True)
+        business = make_business(session, owner=rival, name="Rival Holdings LLC")
+        claim = licenses.submit_license(session, business_id=business.id, actor_id=rival.id, state="WA",
+                                        license_number=row["license_number"], street=row["street"], city=row["city"],
+                                        postal_code=row["postal_code"])
+        stored = get_storage().save("licenses", b"%PDF-1.4 certificate", filename="certificate.pdf")
+        claim.document_key, claim.document_filename = stored.key, "certificate.pdf"
+        admin_token = session_token(session, make_user(session, is_platform_admin=True))
+    admin = make_state(LicenseReviewState, token=admin_token, path="/admin/licenses")
+    run(LicenseReviewState.load, admin)
+    [card] = admin.queue
+    assert card["holder"] == state.business["legal_name"] and card["document"] == "certificate.pdf"
+    assert "download" in str(run(LicenseReviewState.download, admin, card["id"])).lower()
+    run(LicenseReviewState.decide, admin, card["id"], True)
+    assert admin.queue == [] and admin.errors == {}
+    with unit_of_work() as session:
+        assert Verification(session.get(BusinessLicense, claim.id).verification) == Verification.verified
+        assert Verification(session.get(BusinessLicense, uuid.UUID(holder_id)).verification) == Verification.revoked
