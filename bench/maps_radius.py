@@ -16,11 +16,12 @@ import uuid
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlmodel import Session
 
 from bench.common import Section, percentile, scratch_database
 from icc_app.core.db import make_engine
-from icc_app.core.geo import haversine_miles
+from icc_app.core.geo import METERS_PER_MILE, geography_of, haversine_miles
 from icc_app.identity.licenses import parse_float, pick_column
 from icc_app.maps import service
 from icc_app.settings import PROJECT_ROOT
@@ -30,12 +31,18 @@ QUERIES = int(os.environ.get("BENCH_MAPS_QUERIES", "200"))
 SCAN_QUERIES = int(os.environ.get("BENCH_MAPS_SCAN_QUERIES", "5"))
 RADIUS = 25.0
 LICENSES = PROJECT_ROOT.parent / "shared" / "data" / "licenses"
-GEOGRAPHY = service.PG_DISPENSARY_GEOGRAPHY
-POINT = "geography(ST_SetSRID(ST_MakePoint(:lon, :lat), 4326))"
-POSTGIS_QUERY = sa.text(
-    f"SELECT id, latitude, longitude FROM dispensaries "
-    f"WHERE is_active AND ST_DWithin({GEOGRAPHY}, {POINT}, :meters, false) "
-    f"ORDER BY {GEOGRAPHY} <-> {POINT} LIMIT 25")
+def _postgis_query():
+    """The bare radius query, built from the same core.geo expression as the app's (so the bench measures the index
+    the app's queries hit); parameters :lat, :lon, :meters."""
+    place = geography_of(sa.column("latitude"), sa.column("longitude"))
+    origin = geography_of(sa.bindparam("lat", type_=sa.Float), sa.bindparam("lon", type_=sa.Float))
+    return (sa.select(sa.column("id"), sa.column("latitude"), sa.column("longitude"))
+            .select_from(sa.table("dispensaries"))
+            .where(sa.column("is_active"), sa.func.ST_DWithin(place, origin, sa.bindparam("meters", type_=sa.Float), False))
+            .order_by(place.op("<->")(origin)).limit(25))
+
+
+POSTGIS_QUERY = _postgis_query()
 HAVERSINE_SCAN = sa.text(
     "SELECT id, d FROM (SELECT id, icc_distance_miles(latitude, longitude, :lat, :lon) AS d FROM dispensaries "
     "WHERE is_active) AS s WHERE d <= :radius ORDER BY d LIMIT 25")
@@ -110,7 +117,7 @@ def run() -> Section:
             _load(engine, _points(size, real, rng))
             loaded = time.perf_counter() - started
             centres = [rng.choice(real) for _ in range(QUERIES)]
-            params = [{"lat": lat, "lon": lon, "radius": RADIUS, "meters": RADIUS * service.METERS_PER_MILE}
+            params = [{"lat": lat, "lon": lon, "radius": RADIUS, "meters": RADIUS * METERS_PER_MILE}
                       for lat, lon in centres]
             with Session(engine) as session:
                 for p in params[:10]:  # warm the caches the same way for all three
@@ -144,8 +151,9 @@ def run() -> Section:
                                  f"centre; same nearest stores as the scan: {'yes' if agree else 'NO'}.")
         with Session(engine) as session:
             lat, lon = real[0]
-            plan = session.exec(sa.text("EXPLAIN " + str(POSTGIS_QUERY)),
-                                params={"lat": lat, "lon": lon, "meters": RADIUS * service.METERS_PER_MILE}).all()
+            bound = POSTGIS_QUERY.params(lat=lat, lon=lon, meters=RADIUS * METERS_PER_MILE)
+            plan = session.exec(sa.text("EXPLAIN " + str(bound.compile(
+                dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True})))).all()
             section.notes.append("PostGIS plan: " + " / ".join(r[0].strip() for r in plan if "Index" in r[0]
                                                                 or "Order By" in r[0] or "Limit" in r[0]))
         engine.dispose()

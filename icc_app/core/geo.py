@@ -3,11 +3,20 @@
 `icc_distance_miles(lat1, lon1, lat2, lon2)` is a SQL function on both databases: a plain SQL haversine created
 by a migration on PostgreSQL, and this module's Python function registered on every SQLite connection, so one
 query serves both.
+
+On PostgreSQL, radius search and nearest-first order use PostGIS geography built from a table's latitude and
+longitude columns. `geography_of()` writes that expression once, through GeoAlchemy2's typed functions, exactly as
+the GiST expression indexes are defined (ix_dispensaries_geog, ix_lots_geog), so the planner uses them;
+`within_radius()` gives the conditions and the order for either database.
 """
 
 from __future__ import annotations
 
 import math
+
+import sqlalchemy as sa
+from geoalchemy2 import Geography
+from geoalchemy2 import functions as st
 
 EARTH_MILES = 3958.7613
 
@@ -19,6 +28,31 @@ def haversine_miles(lat1, lon1, lat2, lon2) -> float | None:
     dp, dl = p2 - p1, math.radians(lon2 - lon1)
     a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
     return 2 * EARTH_MILES * math.asin(min(1.0, math.sqrt(a)))
+
+
+METERS_PER_MILE = 1609.344
+_WGS84 = sa.literal_column("4326")  # a literal, as in the index definitions (a bound parameter would not match)
+
+
+def geography_of(latitude, longitude):
+    """geography(ST_SetSRID(ST_MakePoint(lon, lat), 4326)) of columns or values (values are bound)."""
+    return sa.func.geography(st.ST_SetSRID(st.ST_MakePoint(longitude, latitude), _WGS84),
+                             type_=Geography(srid=4326))
+
+
+def within_radius(dialect: str, latitude_column, longitude_column, lat: float, lon: float, miles: float
+                  ) -> tuple[list, list]:
+    """(conditions, order) for "within `miles` of (lat, lon), nearest first" over two coordinate columns.
+
+    PostgreSQL: ST_DWithin on the geography (the GiST index) and the KNN operator `<->` for the order. SQLite: an
+    indexed bounding box, then the exact great-circle distance; the same rows either way."""
+    if dialect == "postgresql":
+        place, origin = geography_of(latitude_column, longitude_column), geography_of(lat, lon)
+        return [st.ST_DWithin(place, origin, miles * METERS_PER_MILE, False)], [place.op("<->")(origin)]
+    min_lat, max_lat, min_lon, max_lon = bounding_box(lat, lon, miles)
+    distance = sa.func.icc_distance_miles(latitude_column, longitude_column, lat, lon)
+    return ([latitude_column.between(min_lat, max_lat), longitude_column.between(min_lon, max_lon),
+             distance <= miles], [distance])
 
 
 def bounding_box(lat: float, lon: float, miles: float) -> tuple[float, float, float, float]:

@@ -13,15 +13,13 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
 from icc_app.core.errors import ValidationFailed
-from icc_app.core.geo import bounding_box, haversine_miles
+from icc_app.core.geo import haversine_miles, within_radius
 from icc_app.maps.importer import (  # noqa: F401 - the import's public names, used by the CLI and the seed
     REGISTRY_TRUST_MILES, DispensaryImport, import_dispensaries, slugify)
 from icc_app.maps.models import Dispensary, DispensaryPhoto, MenuItem, ReviewSummary
 from icc_app.maps.schemas import (DispensaryCard, directions_url, open_label, phone, reviews_line,
                                   services_line)
 
-PG_DISPENSARY_GEOGRAPHY = "geography(ST_SetSRID(ST_MakePoint(dispensaries.longitude, dispensaries.latitude), 4326))"
-METERS_PER_MILE = 1609.344
 MAX_RADIUS_MILES = 500
 
 
@@ -105,16 +103,9 @@ def within(session: Session, lat: float, lon: float, radius_miles: float) -> tup
         raise ValidationFailed("Latitude is -90..90 and longitude -180..180.", field="lat")
     if not 0 < radius_miles <= MAX_RADIUS_MILES:
         raise ValidationFailed(f"The radius is more than 0 and at most {MAX_RADIUS_MILES} miles.", field="radius_miles")
-    if session.get_bind().dialect.name == "postgresql":
-        point = sa.text("geography(ST_SetSRID(ST_MakePoint(:near_lon, :near_lat), 4326))").bindparams(
-            near_lon=lon, near_lat=lat)
-        geography = sa.literal_column(PG_DISPENSARY_GEOGRAPHY)
-        return ([func.ST_DWithin(geography, point, radius_miles * METERS_PER_MILE, False)],
-                [geography.op("<->")(point)])
-    min_lat, max_lat, min_lon, max_lon = bounding_box(lat, lon, radius_miles)
-    distance = func.icc_distance_miles(Dispensary.latitude, Dispensary.longitude, lat, lon)
-    return ([col(Dispensary.latitude).between(min_lat, max_lat), col(Dispensary.longitude).between(min_lon, max_lon),
-             distance <= radius_miles], [distance, col(Dispensary.id)])
+    conditions, order = within_radius(session.get_bind().dialect.name, col(Dispensary.latitude),
+                                      col(Dispensary.longitude), lat, lon, radius_miles)
+    return conditions, [*order, col(Dispensary.id)]
 
 
 SORTS = {"distance": "Nearest first", "rating": "Best rated", "open": "Open now first"}

@@ -169,3 +169,22 @@ def test_http_geocoder_retries_and_results_are_cached(connection):
     assert again == point and _Census.calls == 2 and cached == 1  # one retry, then served from the cache
     with pytest.raises(ValidationFailed), unit_of_work() as session:
         service.near(session, lat=47.6, lon=-122.3, radius_miles=10_000)
+
+
+def test_radius_search_uses_the_postgis_index(connection):
+    """The GeoAlchemy2 expression of core.geo is the one the GiST index was built on, so PostgreSQL uses it."""
+    from sqlalchemy.dialects import postgresql
+    from sqlmodel import select
+
+    with unit_of_work() as session:
+        session.add(Dispensary(name="Indexed", license_number="400001", state="WA", slug="indexed",
+                               latitude=47.61, longitude=-122.33))
+        session.flush()
+        geo, order = service.within(session, 47.6, -122.3, 10)
+        query = select(Dispensary.id).where(Dispensary.is_active == True, *geo).order_by(*order).limit(5)  # noqa: E712
+        sql = str(query.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
+        session.execute(sa.text("SET LOCAL enable_seqscan = off"))
+        plan = "\n".join(r[0] for r in session.execute(sa.text("EXPLAIN " + sql)))
+        found = session.exec(query).all()
+    assert "ix_dispensaries_geog" in plan, plan
+    assert len(found) == 1
