@@ -388,7 +388,9 @@ def dispensaries_import(
     for line, reason in report.not_placed[:100]:
         typer.echo(f"  line {line}: {reason}")
     for line, reason in report.relocated[:100]:
-        typer.echo(f"  line {line}: placed by address, {reason}")
+        typer.echo(f"  line {line}: moved: {reason}")
+    for line, reason in report.no_store[:100]:
+        typer.echo(f"  line {line}: not listed, a title certificate without a store: {reason}")
 
 
 def main() -> None:
