@@ -12,10 +12,12 @@ from icc_app.core.db import unit_of_work
 from icc_app.core.errors import DomainError
 from icc_app.identity.ui.state import AuthFormState
 from icc_app.maps import menus, photos, reviews, service
-from icc_app.maps.schemas import SERVICE_LABELS
+from icc_app.maps.schemas import SERVICE_LABELS, money
+from icc_app.maps.ui.controls import choice
+from icc_app.ui.format import label
 from icc_app.maps.ui.pages import DAY_LABELS
 from icc_app.ui import routes
-from icc_app.ui.components import aria_select, card, empty_state, field_error, form_alert, page_header
+from icc_app.ui.components import card, empty_state, field_error, form_alert, page_header
 from icc_app.ui.layout import app_page
 from icc_app.ui.state import toggled
 
@@ -92,9 +94,9 @@ class MyDispensaryState(AuthFormState):
                                                                        dispensary_id=chosen.id)]
 
     def _load_menu(self, session, principal, dispensary_id: uuid.UUID) -> None:
-        self.items = [{"id": str(i.id), "sku": i.external_id, "name": i.name, "category": i.category,
-                       "price": f"${i.price:,.2f}" if i.price is not None else "", "stock": str(i.in_stock_qty),
-                       "source": i.source, "linked": "yes" if i.lot_id else ""}
+        self.items = [{"id": str(i.id), "sku": i.external_id, "name": i.name, "category": label(i.category),
+                       "price": money(i.price).text() if i.price is not None else "", "stock": str(i.in_stock_qty),
+                       "source": label(i.source), "linked": "yes" if i.lot_id else ""}
                       for i in menus.manage_menu(session, principal=principal, dispensary_id=dispensary_id)]
         self.lots = [{"id": str(lot.id), "label": f"{lot.title} ({lot.strain_name})"}
                      for lot in menus.bought_lots(session, principal=principal, dispensary_id=dispensary_id)]
@@ -321,13 +323,16 @@ def _item_form() -> rx.Component:
                   rx.button("New item", variant="ghost", size="1", on_click=s.new_item), width="100%"),
         rx.grid(
             _draft_input("SKU", "sku"), _draft_input("Name", "name"), _draft_input("Brand", "brand"),
-            rx.vstack(rx.text("Category", size="1", weight="medium"),
-                      aria_select(menus.CATEGORIES, "Category", value=s.draft["category"],
-                                  on_change=lambda v: s.set_draft("category", v)), spacing="1"),
+            rx.vstack(rx.el.label("Category", html_for="item-category", style={"font-size": "12px",
+                                                                                "font-weight": 500}),
+                      choice(menus.CATEGORIES, "Category", id="item-category", value=s.draft["category"],
+                             on_change=lambda v: s.set_draft("category", v)), spacing="1"),
             _draft_input("Strain", "strain_name"),
-            rx.vstack(rx.text("Strain type", size="1", weight="medium"),
-                      aria_select(["none"] + menus.STRAIN_TYPES, "Strain type", value=s.draft["strain_type"],
-                                  on_change=lambda v: s.set_draft("strain_type", v)), spacing="1"),
+            rx.vstack(rx.el.label("Strain type", html_for="item-strain-type", style={"font-size": "12px",
+                                                                                      "font-weight": 500}),
+                      choice(["none"] + menus.STRAIN_TYPES, "Strain type", id="item-strain-type",
+                             labels={"none": "Not set"}, value=s.draft["strain_type"],
+                             on_change=lambda v: s.set_draft("strain_type", v)), spacing="1"),
             _draft_input("THC %", "thc_pct", type="number"), _draft_input("CBD %", "cbd_pct", type="number"),
             _draft_input("Price $", "price", type="number"), _draft_input("Weight (g)", "weight_g", type="number"),
             _draft_input("In stock", "in_stock_qty", type="number"),
