@@ -226,6 +226,9 @@ def write_anchor(session: Session, *, storage=None) -> Anchor | None:
     head = session.exec(select(AuditLog.id, AuditLog.hash).order_by(AuditLog.id.desc()).limit(1)).first()
     if head is None:
         return None
+    latest, _ = latest_anchor(storage)
+    if latest is not None and latest.head_id == head[0]:
+        return latest  # nothing appended since: a second run writes nothing new
     rows = session.exec(select(sa.func.count()).select_from(AuditLog).where(AuditLog.id <= head[0])).one()
     anchor = Anchor(head_id=head[0], head_hash=head[1], rows=rows, written_at=utcnow().isoformat(timespec="seconds"))
     body = asdict(anchor)
@@ -234,11 +237,11 @@ def write_anchor(session: Session, *, storage=None) -> Anchor | None:
     return anchor
 
 
-def latest_anchor() -> tuple[Anchor | None, str | None]:
+def latest_anchor(storage=None) -> tuple[Anchor | None, str | None]:
     """(the checkpoint with the highest head id, None) or (None, what is wrong with a stored checkpoint)."""
     from icc_app.core.storage import get_storage
 
-    storage = get_storage()
+    storage = storage or get_storage()
     best: Anchor | None = None
     for key in storage.keys(ANCHOR_PREFIX):
         try:

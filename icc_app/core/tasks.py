@@ -33,11 +33,21 @@ def send_email(email_id: str | None = None, *, to: str | None = None, template: 
 
 @celery_app.task(name="core.anchor_audit_chain", soft_time_limit=120, time_limit=180)
 def anchor_audit_chain() -> dict:
-    """Write a signed checkpoint of the chain's head to storage (outside the database). Idempotent: the same
-    head makes the same checkpoint, stored once under its content address."""
+    """Write a signed checkpoint of the chain's head to storage (outside the database). Idempotent: with no row
+    appended since the last checkpoint, a run writes nothing."""
     with unit_of_work() as session:
         anchor = audit.write_anchor(session)
     return {"head_id": anchor.head_id if anchor else None}
+
+
+def _alerted_today(session, user_id, title: str) -> bool:
+    from datetime import timedelta
+
+    from icc_app.core.models import utcnow
+
+    return session.exec(select(notifications.Notification.id).where(
+        notifications.Notification.user_id == user_id, notifications.Notification.title == title,
+        notifications.Notification.created_at > utcnow() - timedelta(days=1))).first() is not None
 
 
 @celery_app.task(name="core.verify_audit_chain", soft_time_limit=1000, time_limit=1150)
@@ -50,13 +60,17 @@ def verify_audit_chain() -> dict:
         if not report.ok:
             log.error("audit chain broken at row %s: %s", report.first_bad_id, report.problem)
             admins = session.exec(select(User).where(User.is_platform_admin == True)).all()  # noqa: E712
+            where = f" at row {report.first_bad_id}" if report.first_bad_id is not None else ""
+            title = f"Audit log integrity check failed{where}"
             for admin in admins:
+                if _alerted_today(session, admin.id, title):
+                    continue  # the task ran twice (re-delivered, or by hand): one alert a day is enough
                 notifications.notify(
                     session,
                     user_id=admin.id,
                     email=admin.email,
                     kind="security.audit_chain_broken",
-                    title=f"Audit log integrity check failed at row {report.first_bad_id}",
+                    title=title,
                     body=report.problem or "",
                     link="/admin/audit",
                     template="audit_chain_broken",

@@ -92,6 +92,7 @@ def test_nightly_task_alerts_platform_admins(connection, redis_client):
     _tamper(connection, "UPDATE audit_log SET ip='6.6.6.6' WHERE id=:id", ids[1])
     result = verify_audit_chain.run()
     assert result["ok"] is False and result["first_bad_id"] == ids[1]
+    verify_audit_chain.run()  # delivered twice: one alert
     with unit_of_work() as session:
         notes = session.exec(select(Notification).where(Notification.user_id == admin.id)).all()
     assert [n.kind for n in notes] == ["security.audit_chain_broken"]
@@ -195,5 +196,6 @@ def test_cli_anchor_and_the_beat_task_write_checkpoints(connection, anchor_stora
     assert result.exit_code == 0 and f"row {ids[0]}" in result.output
     _write_rows(1)
     assert anchor_audit_chain.run()["head_id"] == ids[0] + 1
+    assert anchor_audit_chain.run()["head_id"] == ids[0] + 1  # nothing new: nothing written
     assert len(anchor_storage.keys(audit.ANCHOR_PREFIX)) == 2
     assert any(entry["task"] == "core.anchor_audit_chain" for entry in SCHEDULE.values())
