@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Response
 from pydantic import BaseModel
@@ -35,11 +35,12 @@ from icc_app.identity.schemas import Principal
 
 router = APIRouter(tags=["exchange"])
 READ, WRITE = requires("exchange:read"), requires("exchange:write")
-LIST_ERRORS = error_responses(401, 403, 422)
+LIST_ERRORS = error_responses(401, 403, 404, 422)
 READ_ERRORS = error_responses(401, 403, 404, 422)
-WRITE_ERRORS = error_responses(401, 403, 404, 409, 413, 422)
+WRITE_ERRORS = error_responses(400, 401, 403, 404, 409, 413, 422)
 FILE_ERRORS = error_responses(401, 403, 404, 422)
 Side = Annotated[SafeText(10), Query(description="all, selling or buying")]
+OrderAction = Literal["confirm", "ship", "receive", "cancel"]
 StatusFilter = Annotated[SafeText(20) | None, Query(description="only this status")]
 
 
@@ -295,7 +296,7 @@ def payment_received(order_id: uuid.UUID, body: PaymentReceivedIn, principal: Pr
 
 
 @router.post("/orders/{order_id}/{action}", response_model=OrderOut, responses=WRITE_ERRORS)
-def order_action(order_id: uuid.UUID, action: Annotated[SafeText(20), Path(description="confirm, ship, receive or cancel")], body: ActionIn | None = None,
+def order_action(order_id: uuid.UUID, action: Annotated[OrderAction, Path(description="confirm, ship, receive or cancel")], body: ActionIn | None = None,
                  principal: Principal = Depends(WRITE)) -> OrderOut:
     """action: confirm (seller), ship (seller), receive (buyer), cancel (either, before shipping)."""
     with unit_of_work() as session:

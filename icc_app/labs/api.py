@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from typing import Literal
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile
 from pydantic import BaseModel
@@ -20,7 +21,7 @@ from icc_app.settings import get_settings
 
 router = APIRouter(prefix="/coas", tags=["coa intake"])
 READ_ERRORS = error_responses(401, 403, 404, 422)
-WRITE_ERRORS = error_responses(401, 403, 404, 409, 413, 422)
+WRITE_ERRORS = error_responses(400, 401, 403, 404, 409, 413, 422)
 
 
 class AnalyteOut(BaseModel):
@@ -67,7 +68,7 @@ class CoaDetail(CoaOut):
 
 
 class CorrectionIn(BaseModel):
-    field: SafeText(40, min_length=1)
+    field: Literal[*CORRECTABLE_FIELDS]  # type: ignore[valid-type]
     value: SafeText(200) | None
     reason: SafeText(500, min_length=1)
 
@@ -105,8 +106,9 @@ async def upload(
     request: Request,
     business_id: uuid.UUID = Form(...),
     file: UploadFile = File(..., description="The COA PDF (kept whatever it is; parse status says what was read)"),
-    lot_id: uuid.UUID | None = Form(None, description="a lot of this business (404 otherwise)"),
-    claimed_total_thc_pct: Percent | None = Form(None),
+    # Optional form fields are typed without None: a multipart form cannot carry a null, only leave the field out.
+    lot_id: uuid.UUID = Form(None, description="a lot of this business (404 otherwise)"),
+    claimed_total_thc_pct: Percent = Form(None),
     principal: Principal = Depends(requires("coa:write")),
 ) -> CoaOut:
     """Upload a COA; it is parsed in the background. Poll GET /coas/{id} until `status` is not queued/parsing."""
@@ -125,7 +127,7 @@ async def upload(
         return to_out(doc)
 
 
-@router.get("", response_model=list[CoaOut], responses=error_responses(401, 403, 422))
+@router.get("", response_model=list[CoaOut], responses=READ_ERRORS)
 def list_coas(business_id: uuid.UUID, limit: int = Query(50, ge=1, le=200), offset: Offset = 0,
               principal: Principal = Depends(requires("coa:read"))) -> list[CoaOut]:
     with unit_of_work() as session:

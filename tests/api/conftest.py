@@ -13,6 +13,10 @@ from tests.exchange.conftest import market  # noqa: F401 - the fixture this worl
 from tests.factories import make_business, make_user, session_token, verified_license
 
 
+# Operations the buyer performs; the seller performs the rest.
+BUYER_OPERATIONS = {"/api/v1/offers", "/api/v1/orders/{order_id}/payment-sent", "/api/v1/offers/{offer_id}/withdraw"}
+
+
 @dataclass
 class World:
     client: TestClient
@@ -21,6 +25,9 @@ class World:
     buyer: dict[str, str]
     stranger: dict[str, str]
     stranger_lot_id: str
+
+    def who(self, template: str) -> str:
+        return "buyer" if template in BUYER_OPERATIONS else "seller"
 
 
 def bearer(user) -> dict[str, str]:

@@ -47,8 +47,6 @@ BODIES = {
 ACTION_BODY = {"note": "because"}
 MONEY_FIELDS = {"price_per_unit", "amount"}
 QUANTITY_FIELDS = {"quantity", "min_order_qty"}
-WHO = {"/api/v1/offers": "buyer", "/api/v1/orders/{order_id}/payment-sent": "buyer",
-       "/api/v1/offers/{offer_id}/withdraw": "buyer"}
 
 
 class Recorder:
@@ -86,10 +84,6 @@ def _fill(template: str, ids: dict, override: dict | None = None) -> str:
     return template
 
 
-def _who(template: str) -> str:
-    return WHO.get(template, "seller")
-
-
 def _raw_json(body: dict, field: str, literal: str) -> bytes:
     """The body with `field` set to a raw JSON number literal (1E+400 cannot be written by json.dumps)."""
     marker = "__HOSTILE__"
@@ -105,7 +99,7 @@ def test_no_server_error_from_hostile_input_on_any_operation(world):
             continue  # multipart: test_coa_upload_refusals
         params = op.get("parameters", [])
         path = _fill(template, world.ids)
-        who = _who(template)
+        who = world.who(template)
         for credentials in CREDENTIALS:  # forged or odd credentials: a 401 (or the public answer), never a 500
             rec.send(method, template, path=path, who="anonymous", headers=credentials)
         base_query = {p["name"]: world.ids[p["name"]] for p in params

@@ -96,7 +96,8 @@ async def introspect(request: Request) -> JSONResponse:
     return await _endpoint(request, "introspection")
 
 
-@router.api_route("/oauth/userinfo", methods=["GET", "POST"])
+@router.get("/oauth/userinfo", operation_id="userinfo_get")
+@router.post("/oauth/userinfo", operation_id="userinfo_post")
 def userinfo(request: Request) -> JSONResponse:
     raw = bearer_token(request)
     challenge = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
