@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from urllib.parse import urlencode
 
+from authlib.oauth2 import OAuth2Error
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse
 
@@ -20,6 +21,14 @@ from icc_app.identity.oidc.server import GrantUser, resolve_access_token, user_c
 router = APIRouter(tags=["oidc"])
 CONSENT_PAGE = "/oauth/consent"
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+def _nul_in(values: dict) -> JSONResponse | None:
+    """A NUL character in any parameter: refused up front (the database cannot even look such a value up)."""
+    if any("\x00" in str(k) + str(v) for k, v in values.items()):
+        return JSONResponse({"error": "invalid_request", "error_description": "A parameter contains a NUL character."},
+                            400, headers=NO_STORE)
+    return None
 
 
 def _json(response: oidc.Response) -> JSONResponse:
@@ -44,6 +53,8 @@ def jwks() -> JSONResponse:
 def authorize(request: Request):
     """Check the client and redirect URI, then show the consent page (which asks the person to sign in)."""
     query = dict(request.query_params)
+    if refused := _nul_in(query):
+        return refused
     with unit_of_work() as session:
         client = oidc.IccAuthorizationServer(session).query_client(query.get("client_id"))
         if client is None or (query.get("redirect_uri") and not client.check_redirect_uri(query["redirect_uri"])):
@@ -57,6 +68,8 @@ async def authorize_decision(request: Request):
     """The signed-in person's decision (form: the authorization parameters plus `decision=allow|deny` and an
     optional `business_id`). Cookie-authenticated and SameSite=Strict, so another site cannot post it."""
     form = dict(await request.form())
+    if refused := _nul_in(form):
+        return refused
     decision = form.pop("decision", "deny")
     business_id = form.pop("business_id", None)
     token = bearer_token(request) or request.cookies.get(SESSION_COOKIE, "")
@@ -75,9 +88,14 @@ async def authorize_decision(request: Request):
 
 async def _endpoint(request: Request, name: str) -> JSONResponse:
     form = dict(await request.form())
-    with unit_of_work() as session:
-        response = oidc.token_response(session, endpoint=name, url=str(request.url), headers=request.headers,
-                                       form=form)
+    if refused := _nul_in(form):
+        return refused
+    try:
+        with unit_of_work() as session:
+            response = oidc.token_response(session, endpoint=name, url=str(request.url), headers=request.headers,
+                                           form=form)
+    except OAuth2Error as exc:  # raised while reading the request (e.g. plain http): an RFC 6749 answer, not a 500
+        return JSONResponse(dict(exc.get_body()), exc.status_code, headers=NO_STORE)
     return _json(response)
 
 
