@@ -43,9 +43,6 @@ LABS = [
     KnownLab("sonoma", "Sonoma Lab Works", "CA", r"sonoma ?lab ?works"),
     KnownLab("tagleaf", "TagLeaf (LIMS)", "CA", r"tagleaf", lims=True),
     KnownLab("confident_cannabis", "Confident Cannabis (LIMS)", "", r"confident ?cannabis", lims=True),
-    KnownLab("genesis", "Genesis Testing Labs", "OK", r"genesis testing lab"),
-    KnownLab("twoRiver", "2 River Labs, Inc", "CA", r"\b2 river labs"),
-    KnownLab("belcosta", "Belcosta Labs", "CA", r"belcosta"),
     KnownLab("confidence", "Confidence Analytics", "WA", r"confidence analytics"),
     KnownLab("cdx", "CDX Analytics", "MA", r"cdx ?analytics"),
     KnownLab("greenleaf", "Green Leaf Lab", "OR", r"green ?leaf ?lab"),
@@ -111,7 +108,7 @@ def identify_issuer(rows, text: str) -> Issuer | None:
         if lab:
             row = next((r for r in rows if re.search(lab.signature, r.text, re.I)), None)
             known = (lab, row)
-    license_match = LAB_LICENSE.search(text)
+    license_match = LAB_LICENSE.search(text) or LAB_LICENSE.search(re.sub(r"[ \t]+", "", text))
     lab_license = license_match.group(1) if license_match else None
     if known:
         lab, row = known
@@ -138,7 +135,7 @@ def _state(rows, lab_row, lab_license: str | None, known_state: str | None):
                 return state, 0.95, ({"page": row.page, "text": row.text[:200]} if row else None)
     if lab_row is not None:
         index = rows.index(lab_row)
-        for row in rows[index:index + 5]:
+        for row in rows[index:index + 7]:
             match = _ADDRESS.search(row.text)
             if match and row.page == lab_row.page:
                 confidence = 0.9 if known_state in (None, "", match.group(1)) else 0.8

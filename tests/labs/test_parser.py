@@ -8,7 +8,7 @@ from bench.coa_truth import compare, load_truth
 from icc_app.labs.dictionary import lookup
 from icc_app.labs.parse import parse_coa_bytes
 
-ACCURACY_FLOOR = 0.93  # measured 94.6% with unprinted cells counted (layout readers, arithmetic, labelled fields)
+ACCURACY_FLOOR = 0.94  # measured 95.2% with unprinted cells counted; target 97% (issue 15)
 
 
 @pytest.mark.parametrize("printed", ["Δ9-THC", "d9-THC", "Delta 9 THC", "∆9THC", "Delta-9 THC"])
@@ -93,11 +93,6 @@ def test_truncated_real_pdf_is_rejected_not_crashed(shared_data):
 
 def test_image_only_page_needs_review():
     parsed = parse_coa_bytes(_pdf_bytes())  # one blank page: no text layer
-    assert parsed.status == "needs review" and "no text layer" in parsed.reason
-
-
-def test_scanned_real_coa_needs_review(shared_data):
-    parsed = parse_coa_bytes((shared_data / "coas/cannalysis/Cloud-Cake-Concentrate.pdf").read_bytes())
     assert parsed.status == "needs review" and "no text layer" in parsed.reason
 
 

@@ -128,14 +128,25 @@ def table_candidates(readings: list[Reading], key: str, *, skip: int = 0) -> lis
 
 def reread_family(readings: list[Reading], total: list[Candidate], neutral_key: str, acid_key: str
                   ) -> tuple[list[Candidate], list[Candidate]] | None:
-    """The table's next result column for both rows, when that column (and not the first) satisfies the
-    printed total: the columns were assigned the wrong way round."""
+    """Re-read the neutral and acid rows of a table with another column assignment (the same cell position
+    in both rows, in % or in mg/g) when the header's assignment fails the printed total and another one
+    satisfies it: the columns were printed, or read, the other way round."""
     totals = [c.value for c in total if c.value]
-    for skip in (1, 2):
-        neutral = table_candidates(readings, neutral_key, skip=skip)
-        acid = table_candidates(readings, acid_key, skip=skip)
-        if neutral and acid and any(_close(t, neutral[0].value + DECARB * acid[0].value) for t in totals):
-            return neutral, acid
+    neutral_row = next((r for r in readings if r.key == neutral_key), None)
+    acid_row = next((r for r in readings if r.key == acid_key), None)
+    if not totals or neutral_row is None or acid_row is None or len(neutral_row.cells) != len(acid_row.cells):
+        return None
+    for position, (n_cell, a_cell) in enumerate(zip(neutral_row.cells, acid_row.cells)):
+        n_value = 0.0 if n_cell.flag else n_cell.value
+        a_value = 0.0 if a_cell.flag else a_cell.value
+        if n_value is None or a_value is None or (n_value == 0 and a_value == 0):
+            continue
+        for factor in (1.0, 0.1):
+            neutral, acid = round(n_value * factor, 6), round(a_value * factor, 6)
+            if acid <= 100 and neutral <= 100 and any(_close(t, neutral + DECARB * acid) for t in totals):
+                how = f"re-read: column {position + 1}" + (" (mg/g)" if factor != 1.0 else "")
+                return ([Candidate(neutral, n_cell.flag, "table", neutral_row.page, f"{neutral_row.text} [{how}]")],
+                        [Candidate(acid, a_cell.flag, "table", acid_row.page, f"{acid_row.text} [{how}]")])
     return None
 
 

@@ -19,8 +19,8 @@ PRODUCT_FORMS = [
     ("beverage", r"beverage|drink|\bsoda\b|seltzer"),
     ("tincture", r"tincture|sublingual|\bdrops?\b(?!.*chocolate)"),
     ("topical", r"topical|lotion|balm|salve|cream|transdermal"),
-    ("edible", r"edible|gumm(?:y|ies)|chocolate|candy|cookie|brownie|\bbites?\b|ingestible|capsule|\bmip\b|"
-               r"infused product|baked|lozenge|chew|mints?\b|\bfood\b|marijuana infused"),
+    ("edible", r"edible|gumm(?:y|ies)|chocolate|candy|ingestible|capsule|\bmip\b|infused product|baked goods?|"
+               r"lozenge|marijuana infused"),
     ("concentrate", r"concentrate|extract|diamonds?|budder|badder|batter|shatter|rosin|resin|\bwax\b|\bco2\b|"
                     r"syringe|distillate|derivative|sauce|crumble|kief|hash|\boil\b|isolate|live sugar"),
     ("flower", r"flower|\bbuds?\b|plant material|cured|dried|dry leaf|shake|trim|smalls"),

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from icc_app.labs import dictionary
 from icc_app.labs.parsers.layout import Row
+from icc_app.labs.parsers.tables import QC_WORDS
 from icc_app.labs.parsers.text import NUM, to_float
 
 _NAME_WORDS = {"analyte", "analytes", "compound", "compounds", "cannabinoid", "cannabinoids", "terpene", "terpenes",
@@ -273,7 +274,7 @@ def read_grid(rows: list[Row]) -> list[Reading]:
     readings: list[Reading] = []
     columns: list[Column] | None = None
     header_text = ""
-    previous_was_header = False
+    previous_was_header = in_qc = False
     for row_index, row in enumerate(rows):
         tokens = _tokens(row)
         if previous_was_header and columns and _attach_unit_row(columns, tokens):
@@ -281,8 +282,15 @@ def read_grid(rows: list[Row]) -> list[Reading]:
         header = _header_columns(tokens)
         if header:
             columns, header_text, previous_was_header = header, row.text, True
+            in_qc = bool(QC_WORDS.search(row.text))
             continue
+        if QC_WORDS.search(row.text):
+            in_qc = True  # "Recovery (%)" on the header's second row, a QC table's title
+        if previous_was_header and tokens and all(t.text.lower() in _NAME_WORDS for t in tokens):
+            continue  # "Analyte Cannabinoid" between the header and its units
         previous_was_header = False
+        if in_qc:
+            continue
         names = _names(tokens)
         if len(names) >= 3 and not any(_NUMBER.match(t.text) for t in tokens):
             readings += _sideways(rows, row_index, tokens, names)

@@ -30,6 +30,8 @@ class PdfText:
     pages: list[str]
     engine: str = "pdfium"
     runs: list[Run] = field(default_factory=list)  # text runs with boxes (empty when pdfplumber read it)
+    ocr_pages: int = 0  # pages read by OCR (a scan without a text layer)
+    total_pages: int = 0  # pages in the file when OCR read only the first of them
 
     @property
     def text(self) -> str:
@@ -62,23 +64,42 @@ def read_pdf_text(data: bytes, *, max_pages: int = MAX_PAGES) -> PdfText:
             runs += runs_of_textpage(textpage, index + 1, page.get_height())
             textpage.close()
             page.close()
+        engine = "pdfium"
+        if _looks_unmapped("".join(pages)):
+            # Subset fonts whose glyphs PDFium maps to the wrong code points (it reads them as Latin-1/Extended
+            # letters): pdfminer, under pdfplumber, decodes the same fonts through their encoding tables.
+            pages, engine, runs = _read_with_pdfplumber(data), "pdfplumber", []
+        problem = _unreadable("".join(pages))
+        if problem:
+            return _read_by_ocr(document, count, problem)
     finally:
         document.close()
-    engine = "pdfium"
-    if _looks_unmapped("".join(pages)):
-        # Subset fonts whose glyphs PDFium maps to the wrong code points (it reads them as Latin-1/Extended
-        # letters): pdfminer, under pdfplumber, decodes the same fonts through their encoding tables.
-        pages, engine, runs = _read_with_pdfplumber(data), "pdfplumber", []
-    text = "".join(pages)
+    return PdfText(pages, engine, runs)
+
+
+def _unreadable(text: str) -> str | None:
     visible = [c for c in text if not c.isspace()]
     readable = sum(c.isalnum() or c in ".,%:;-/()#<>" for c in visible)
     if len(visible) < MIN_TEXT_CHARS:
-        raise CoaReadError("needs review", "no text layer (a scanned image); enter the values by hand")
+        return "no text layer (a scanned image)"
     if readable < 0.6 * len(visible) or _looks_unmapped(text):
         # Scans with an OCR-less font layer or fonts without a Unicode map print control characters.
-        raise CoaReadError("needs review", "no text layer that can be read (scanned or unmapped fonts); "
-                           "enter the values by hand")
-    return PdfText(pages, engine, runs)
+        return "no text layer that can be read (scanned or unmapped fonts)"
+    return None
+
+
+def _read_by_ocr(document, count: int, problem: str) -> PdfText:
+    """A page image read by OCR, or the clear status a seller sees when OCR is not installed or reads nothing."""
+    from icc_app.labs.parsers import ocr
+    from icc_app.labs.parsers.layout import page_texts, rows_of
+
+    if not ocr.available():
+        raise CoaReadError("needs review", f"{problem}; enter the values by hand")
+    runs = ocr.ocr_pages(document, count)
+    if sum(len(r.text) for r in runs) < MIN_TEXT_CHARS:
+        raise CoaReadError("needs review", f"{problem}; OCR found no text either: enter the values by hand")
+    read = min(count, ocr.OCR_MAX_PAGES)
+    return PdfText(page_texts(rows_of(runs), read), "ocr", runs, ocr_pages=read, total_pages=count)
 
 
 def _looks_unmapped(text: str) -> bool:

@@ -61,8 +61,8 @@ def read_document(pdf: PdfText) -> ParsedCoa:
         if family["total"] and family["total"].confidence < 0.9:
             swapped = reread_family(grid, total, neutral_key, acid_key)
             if swapped:
-                family = pick_family(total, swapped[0], swapped[1])
-                result.flags.append(f"{neutral_key}/{acid_key} re-read from the table's other result column")
+                family = pick_family(total, neutral + swapped[0], acid + swapped[1])
+                result.flags.append(f"{neutral_key}/{acid_key} re-read from another table column")
         chosen[total_field], chosen[neutral_field], chosen[acid_field] = family["total"], family["neutral"], \
             family["acid"]
 
@@ -80,7 +80,7 @@ def read_document(pdf: PdfText) -> ParsedCoa:
         _apply(result, name, choice, rows)
     _computed_totals(result)
     _analytes(result, grid)
-    issuer = identify_issuer(rows, "\n".join(pdf.pages))
+    issuer = identify_issuer(rows, "\n".join(pdf.pages + [row.text for row in rows]))
     if issuer:
         result.lab_name, result.lab_state, result.lab_license = issuer.name, issuer.state, \
             issuer.license or result.lab_license
@@ -105,6 +105,8 @@ def _line(stream: ParsedCoa, layout: ParsedCoa | None, name: str) -> list[Candid
             continue
         value = getattr(reading, name, None)
         computed = getattr(reading, name.replace("_pct", "_computed"), False) if name.startswith("total_") else False
+        if isinstance(value, float) and name.endswith("_pct") and not 0 <= value <= 100:
+            continue  # not a percentage: a dose in mg, a recovery, a misread
         if value is not None and not computed:
             out.append(Candidate(value, None, source))
     return out

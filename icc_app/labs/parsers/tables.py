@@ -10,6 +10,9 @@ from icc_app.labs import dictionary
 from icc_app.labs.parsers.text import ND_TOKENS, NUM, nd_flag, to_float
 from icc_app.labs.schemas import AnalyteResult
 
+# Quality-control tables (reference standards, spikes, blanks) print analyte rows too; they are not results.
+QC_WORDS = re.compile(r"\brecovery\b|\bnominal\b|\bspiked?\b|\bQC\b|quality control|method blank|\bLCS\b|"
+                      r"reference standard", re.I)
 _HEADER_WORDS = re.compile(r"\b(?:lod|loq|lloq|results?|analyte|dil\.?|mass)\b", re.I)
 _COLUMN = re.compile(r"lod\s*/\s*loq|lod|lloq|loq|dil\.?|dilution|action level|limit|results?|value|finding|mass",
                      re.I)
@@ -176,6 +179,7 @@ def read_tables(lines: list[str]) -> TableRead:
     recent: list[str] = []
     columns: list[Column] | None = None
     last_category: str | None = None
+    in_qc = False
     for line in lines:
         segments = _segments(line)
         named = re.match(r"^total\s+(\S+(?:\s\S+)?)\s+((?:[<>]?\d|nd\b|<).*)$", line, re.I)
@@ -197,9 +201,14 @@ def read_tables(lines: list[str]) -> TableRead:
             continue
         # A header names columns and prints no values ("<LOQ" in an unknown analyte's row is not a header).
         header_lines = [r for r in recent if _HEADER_WORDS.search(r) and not re.search(r"\d\.\d|<\s*l?loq", r, re.I)]
+        if any(QC_WORDS.search(r) for r in recent):
+            in_qc = True
         if header_lines:
             columns = parse_header(" ".join(recent[recent.index(header_lines[0]):])) or None
+            in_qc = any(QC_WORDS.search(r) for r in recent[recent.index(header_lines[0]):])
         recent = []
+        if in_qc:
+            continue
         for printed, rest in segments:
             analyte = dictionary.lookup(printed)
             if analyte is None:
