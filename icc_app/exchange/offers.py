@@ -314,14 +314,5 @@ def list_offers(session: Session, *, principal: Principal, business_id: uuid.UUI
     from icc_app.identity.models import Product
 
     require_member(principal, business_id, product=Product.exchange)
-    query = select(Offer, Lot).join(Lot, col(Lot.id) == Offer.lot_id).where(
-        scoping.condition(scoping.readable_offers(principal)))
-    if side == "selling":
-        query = query.where(Offer.seller_business_id == business_id)
-    elif side == "buying":
-        query = query.where(Offer.buyer_business_id == business_id)
-    else:
-        query = query.where((Offer.seller_business_id == business_id) | (Offer.buyer_business_id == business_id))
-    if status:
-        query = query.where(Offer.status == status)
+    query = scoping.trades_of(Offer, principal, business_id, side=side, status=status)
     return list(session.exec(query.order_by(col(Offer.updated_at).desc()).limit(limit).offset(offset)))

@@ -224,16 +224,7 @@ def events(session: Session, *, principal: Principal, order_id: uuid.UUID) -> li
 def list_orders(session: Session, *, principal: Principal, business_id: uuid.UUID, side: str = "all",
                 status: str | None = None, limit: int = 50, offset: int = 0) -> list[tuple[Order, Lot]]:
     require_member(principal, business_id, product=Product.exchange)
-    query = select(Order, Lot).join(Lot, col(Lot.id) == Order.lot_id).where(
-        scoping.condition(scoping.readable_orders(principal)))
-    if side == "selling":
-        query = query.where(Order.seller_business_id == business_id)
-    elif side == "buying":
-        query = query.where(Order.buyer_business_id == business_id)
-    else:
-        query = query.where((Order.seller_business_id == business_id) | (Order.buyer_business_id == business_id))
-    if status:
-        query = query.where(Order.status == status)
+    query = scoping.trades_of(Order, principal, business_id, side=side, status=status)
     return list(session.exec(query.order_by(col(Order.created_at).desc()).limit(limit).offset(offset)))
 
 

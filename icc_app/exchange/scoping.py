@@ -72,3 +72,17 @@ writable_disputes = readable_disputes  # parties post messages; only admins reso
 def condition(statement) -> sa.ColumnElement[bool]:
     """The WHERE of a scoped statement, to filter a query that selects more than the aggregate (joins, tuples)."""
     return statement.whereclause if statement.whereclause is not None else sa.true()
+
+
+def trades_of(model, principal: Principal, business_id: uuid.UUID, *, side: str = "all", status: str | None = None):
+    """A business's offers or orders (`model` Offer or Order) with their lot, readable by the principal, on one
+    side of the trade ("selling", "buying", or "all") and optionally in one status: what the list pages show."""
+    if side == "selling":
+        mine = model.seller_business_id == business_id
+    elif side == "buying":
+        mine = model.buyer_business_id == business_id
+    else:
+        mine = sa.or_(model.seller_business_id == business_id, model.buyer_business_id == business_id)
+    readable = readable_offers(principal) if model is Offer else readable_orders(principal)
+    query = select(model, Lot).join(Lot, col(Lot.id) == model.lot_id).where(condition(readable), mine)
+    return query.where(model.status == status) if status else query

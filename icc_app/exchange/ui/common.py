@@ -28,6 +28,14 @@ def trading_business(principal: Principal) -> uuid.UUID | None:
     return membership.business_id if membership else None
 
 
+def id_in_path(state: rx.State) -> uuid.UUID | None:
+    """The id a detail page's URL ends with (/exchange/lots/<id>, /exchange/orders/<id>); None when malformed."""
+    try:
+        return uuid.UUID(state.router.url.path.rstrip("/").rsplit("/", 1)[-1])
+    except ValueError:
+        return None
+
+
 def options(values: Iterable[enum.Enum | str]) -> list[tuple[str, str]]:
     """(value, label) pairs of an enum or list of values, in people's words (pre_roll -> Pre-roll)."""
     return [(str(getattr(v, "value", v)), label(v)) for v in values]

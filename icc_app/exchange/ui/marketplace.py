@@ -17,7 +17,7 @@ from icc_app.exchange.common import business_name
 from icc_app.exchange.models import LotStatus, ProductType, StrainType
 from icc_app.exchange.search import LotFilters, buyer_origin, search
 from icc_app.exchange.read_models import LotCard, LotDetail, lot_card, lot_detail
-from icc_app.exchange.ui.common import LOT_COLORS, choice, options, status_badge, trading_business
+from icc_app.exchange.ui.common import LOT_COLORS, choice, id_in_path, options, status_badge, trading_business
 from icc_app.identity.ui.state import AuthFormState
 from icc_app.quality import service as quality
 from icc_app.quality.schemas import ScoreRead, score_read
@@ -211,10 +211,7 @@ class LotState(AuthFormState):
     sending: bool = False
 
     def _lot_id(self) -> uuid.UUID | None:
-        try:
-            return uuid.UUID(self.router.url.path.rstrip("/").rsplit("/", 1)[-1])
-        except ValueError:
-            return None
+        return id_in_path(self)
 
     def _refresh(self, principal) -> bool:
         lot_id = self._lot_id()

@@ -27,6 +27,7 @@ from icc_app.exchange.read_models import (
     order_row,
 )
 from icc_app.exchange.ui.common import (
+    id_in_path,
     ORDER_COLORS,
     PagedListState,
     choice,
@@ -112,10 +113,7 @@ class OrderState(AuthFormState):
     dispute_key: str = ""
 
     def _order_id(self) -> uuid.UUID | None:
-        try:
-            return uuid.UUID(self.router.url.path.rstrip("/").rsplit("/", 1)[-1])
-        except ValueError:
-            return None
+        return id_in_path(self)
 
     def _refresh(self, principal) -> None:
         order_id = self._order_id()

@@ -14,11 +14,11 @@ def badge(score: rx.Var, color: rx.Var) -> rx.Component:
 
 def score_bar(percent: rx.Var, label: rx.Var) -> rx.Component:
     """A 0..100 bar drawn as a plain box: its width is the score (the same in light and dark mode), and it is a
-    meter to screen readers. (Radix Progress wants a number and reads a text value as indeterminate.)"""
+    progress bar to screen readers. (Radix Progress wants a number and reads a text value as indeterminate.)"""
     return rx.box(
         rx.box(width=percent.to(str) + "%", height="100%", background=rx.color("accent", 9), border_radius="4px",
                class_name="cqi-bar-fill"),
-        role="meter", aria_valuemin=0, aria_valuemax=100, aria_valuenow=percent, aria_label=label,
+        role="progressbar", aria_valuemin=0, aria_valuemax=100, aria_valuenow=percent, aria_label=label,
         width="4em", height="0.5em", background=rx.color("gray", 4), border_radius="4px", overflow="hidden",
         flex_shrink="0", class_name="cqi-bar",
     )
