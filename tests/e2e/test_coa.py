@@ -52,3 +52,55 @@ def test_grower_uploads_a_coa_and_corrects_a_value(page, shared_data):
     expect(page.get_by_text("COA not found")).to_be_visible()
     response = page.request.get(coa_url.replace("/coas/", "/api/v1/coas/") + "/file")
     assert response.status == 404
+
+
+def test_a_coa_read_in_part_says_what_could_not_be_read_and_waits_for_the_seller(page, tmp_path):
+    """No potency and no date read: "needs review" (not "parsed"), the viewer names what could not be read and
+    never says the document lacks it; entering both by hand makes it parsed."""
+    from tests.labs.pdf_samples import NO_POTENCY_NO_DATE, text_pdf
+
+    pdf = tmp_path / "Blue Dream.pdf"
+    pdf.write_bytes(text_pdf(NO_POTENCY_NO_DATE))
+    sign_in(page, "grower@icc.demo")
+    expect(page.get_by_role("heading", name=re.compile("Welcome"))).to_be_visible()
+    page.goto("/coas")
+    expect(page.get_by_role("heading", name="Certificates of Analysis")).to_be_visible()
+    page.locator(".coa-dropzone input[type=file]").set_input_files(str(pdf))
+    page.wait_for_url(re.compile(r"/coas/[0-9a-f-]{36}"))
+    expect(page.locator("#coa-status")).to_have_text("needs review", timeout=60_000)
+    unread = page.locator("#coa-unread")
+    expect(unread).to_contain_text("Could not be read from the PDF")
+    expect(unread).to_contain_text("Total thc %")
+    expect(unread).to_contain_text("Date tested")
+    expect(page.get_by_text("Microbials: not read")).to_be_visible()
+    expect(page.get_by_text("Pesticides: pass")).to_be_visible()  # what was read is shown
+    expect(page.get_by_text(re.compile("not printed|not tested", re.IGNORECASE))).to_have_count(0)
+    shot(page, "coa-needs-review")
+
+    for field, value, reason in (("total_thc_pct", "24.6", "page 1 prints THCA 24.6%"),
+                                 ("date_tested", "2026-11-02", "report date on page 1")):
+        page.locator("#correction-field").click()
+        page.get_by_role("option", name={"total_thc_pct": "Total thc %", "date_tested": "Date tested"}[field]).click()
+        page.fill("#correction-value", value)
+        page.fill("#correction-reason", reason)
+        page.click("#save-correction")
+        expect(page.get_by_text("corrected; the original parse is kept").last).to_be_visible()
+    expect(page.locator("#coa-status")).to_have_text("parsed")
+    expect(unread).not_to_contain_text("Total thc %")
+    shot(page, "coa-review-completed")
+
+
+def test_values_the_parser_was_unsure_of_say_check_this(page, shared_data):
+    sign_in(page, "grower@icc.demo")
+    expect(page.get_by_role("heading", name=re.compile("Welcome"))).to_be_visible()
+    page.goto("/coas")
+    expect(page.get_by_role("heading", name="Certificates of Analysis")).to_be_visible()
+    pdf = shared_data / "coas/anresco-laboratories/Peanutbutter Breath.pdf"  # its sample name is read at 50%
+    page.locator(".coa-dropzone input[type=file]").set_input_files(str(pdf))
+    page.wait_for_url(re.compile(r"/coas/[0-9a-f-]{36}"))
+    expect(page.locator("#coa-status")).to_have_text("parsed", timeout=60_000)
+    badge = page.locator(".coa-check-this[data-field=sample_name]")
+    expect(badge).to_have_text("check this")
+    expect(badge).to_have_attribute("title", re.compile(r"50% confidence from page \d"))
+    expect(page.locator(".coa-check-this[data-field=lab_name]")).to_have_count(0)
+    shot(page, "coa-check-this")
