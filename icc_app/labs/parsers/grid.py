@@ -88,6 +88,8 @@ class Reading:
     def percent(self, *, skip: int = 0) -> tuple[float | None, str | None, str] | None:
         """(percent, flag, how) from the result cells: a cell's own % or mg/g unit first, then a result column
         in % or mg/g; `skip` passes over that many result cells (the re-read with another column)."""
+        if any(cell.flag == "NT" for cell in self.cells):
+            return None  # not tested: the numbers in the row are limits
         options = []
         for cell in self.cells:
             if cell.column is None and self.header:
@@ -161,13 +163,28 @@ def _header_columns(tokens: list[Token]) -> list[Column] | None:
                 previous.x1 = token.x1
             elif previous is not None and previous.unit and word.startswith("(") and close:
                 continue  # "% (w/w)"
+            elif previous is not None and token.x0 - previous.x1 > 25:
+                columns.append(Column("unit", token.x0, token.x1, unit))  # placed by _place_units
             else:
                 columns.append(Column("result", token.x0, token.x1, unit))
-    kinds = [c.kind for c in columns]
+    kinds = [c.kind for c in columns if c.kind != "unit"]
     results = kinds.count("result")
     if results == 0 or len(columns) < 2 or (results == 1 and "limit" not in kinds and "name" not in kinds):
         return None
     return columns
+
+
+def _place_units(columns: list[Column]) -> list[Column]:
+    """Units printed apart from their column names ("Analyte LOD LOQ Value" over "mg/g mg/g mg/g"): each goes
+    to the nearest column without a unit; one under no column is a result column of its own."""
+    named = [c for c in columns if c.kind != "unit"]
+    for unit in (c for c in columns if c.kind == "unit"):
+        free = [c for c in named if c.unit is None and c.kind != "name" and abs(c.center - unit.center) < 25]
+        if free:
+            min(free, key=lambda c: abs(c.center - unit.center)).unit = unit.unit
+        else:
+            named.append(Column("result", unit.x0, unit.x1, unit.unit))
+    return sorted(named, key=lambda c: c.x0)
 
 
 def _attach_unit_row(columns: list[Column], tokens: list[Token]) -> bool:
@@ -281,7 +298,10 @@ def read_grid(rows: list[Row]) -> list[Reading]:
             continue  # units may take two rows under the header
         header = _header_columns(tokens)
         if header:
-            columns, header_text, previous_was_header = header, row.text, True
+            if previous_was_header and columns:
+                # Two header rows in a row: side-by-side tables whose headers sit at different heights.
+                header = [c for c in columns if not any(n.x0 < c.x1 and c.x0 < n.x1 for n in header)] + header
+            columns, header_text, previous_was_header = _place_units(header), row.text, True
             in_qc = bool(QC_WORDS.search(row.text))
             continue
         if QC_WORDS.search(row.text):
@@ -299,8 +319,9 @@ def read_grid(rows: list[Row]) -> list[Reading]:
             stop = names[position + 1][0] if position + 1 < len(names) else len(tokens)
             segment = tokens[end:stop]
             if any(re.search(r"[a-z]{4,}", t.text) and not _flag(t.text) and t.text.lower() not in
-                   ("pass", "fail", "passed", "failed", "detected", "tested") for t in segment):
-                continue  # prose or a formula, not a result row
+                   ("pass", "fail", "passed", "failed", "detected", "tested") for t in segment) or \
+                    any(t.text in ("=", "+", "x", "X", "*", "×") or "=" in t.text for t in segment):
+                continue  # prose or a formula ("Total THC = THCA x 0.877 + THC"), not a result row
             high = tokens[stop].x0 if stop < len(tokens) else 10_000.0
             cells = _cells(segment, columns, tokens[end - 1].x1, high)
             if not cells:

@@ -107,6 +107,8 @@ def _line(stream: ParsedCoa, layout: ParsedCoa | None, name: str) -> list[Candid
         computed = getattr(reading, name.replace("_pct", "_computed"), False) if name.startswith("total_") else False
         if isinstance(value, float) and name.endswith("_pct") and not 0 <= value <= 100:
             continue  # not a percentage: a dose in mg, a recovery, a misread
+        if name == "water_activity_aw" and value is not None and not 0 < value < 1:
+            continue  # a water activity is a number between 0 and 1, never "ND"
         if value is not None and not computed:
             out.append(Candidate(value, None, source))
     return out
@@ -164,6 +166,8 @@ def _top_terpene(terpenes: list[Reading], stream: ParsedCoa, layout: ParsedCoa |
         top = ranked[0]
         if (top.percent()[0] or 0) > 0:
             candidates.append(Candidate(top.key, None, "table", top.page, top.text))
+        elif len(terpenes) >= 3:
+            return None  # a terpene table whose every row is ND: no top terpene
     for source, reading in (("stream", stream), ("layout", layout)):
         if reading is not None and reading.top_terpene:
             analyte = dictionary.lookup(reading.top_terpene)

@@ -59,6 +59,8 @@ def parse_header(text: str) -> list[Column]:
 def row_value(rest: str, columns: list[Column] | None = None) -> tuple[float | None, float | None, str | None] | None:
     """(pct, mg/g, flag) from the cells after an analyte name, or None when no result can be told apart."""
     percent = re.search(NUM + r"\s*%", rest)
+    if re.search(r"(?<![\w/])NT(?![\w/])", rest):
+        return None  # not tested: whatever numbers follow are limits
     tokens = _unglue([t for t in rest.replace("(", " ").replace(")", " ").split() if t not in ("=", "§=")])
     numbers = [to_float(t) for t in tokens if re.fullmatch(NUM, t)]
     numbers = [n for n in numbers if n is not None]
