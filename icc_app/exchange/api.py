@@ -140,7 +140,7 @@ def order_out(order: Order) -> OrderOut:
 def create_lot(body: LotIn, principal: Principal = Depends(WRITE)) -> LotOut:
     """A draft lot (e.g. pushed from an IMS). Attach its COA with POST /api/v1/coas (lot_id), then publish."""
     data = LotInput(**body.model_dump(exclude={"business_id"}))
-    with unit_of_work() as session:
+    with unit_of_work(tenant=principal) as session:
         return lot_out(lots.create_lot(session, principal=principal, business_id=body.business_id, data=data))
 
 
@@ -150,19 +150,19 @@ def create_lot(body: LotIn, principal: Principal = Depends(WRITE)) -> LotOut:
 def update_lot(lot_id: uuid.UUID, body: LotUpdateIn, principal: Principal = Depends(WRITE)) -> LotOut:
     """Replace a lot's terms (not while withdrawn or sold out); the quantity cannot go below what is sold."""
     data = LotInput(**body.model_dump(exclude={"business_id", "version"}))
-    with unit_of_work() as session:
+    with unit_of_work(tenant=principal) as session:
         return lot_out(lots.update_lot(session, principal=principal, lot_id=lot_id, data=data, version=body.version))
 
 
 @router.post("/lots/{lot_id}/publish", response_model=LotOut, responses=WRITE_ERRORS)
 def publish_lot(lot_id: uuid.UUID, principal: Principal = Depends(WRITE)) -> LotOut:
-    with unit_of_work() as session:
+    with unit_of_work(tenant=principal) as session:
         return lot_out(lots.publish(session, principal=principal, lot_id=lot_id))
 
 
 @router.post("/lots/{lot_id}/pause", response_model=LotOut, responses=WRITE_ERRORS)
 def pause_lot(lot_id: uuid.UUID, body: ActionIn | None = None, principal: Principal = Depends(WRITE)) -> LotOut:
-    with unit_of_work() as session:
+    with unit_of_work(tenant=principal) as session:
         return lot_out(lots.pause(session, principal=principal, lot_id=lot_id, note=(body.note if body else "")))
 
 
@@ -178,7 +178,7 @@ def search_lots(
     sort: SafeText(20) = "newest", page: PageNumber = 1, per_page: int = Query(24, ge=1, le=60),
 ) -> SearchOut:
     """The marketplace: active lots with filters, sort (newest, price_asc, price_desc, cqi, thc, distance) and pages."""
-    with unit_of_work() as session:
+    with unit_of_work(tenant=principal) as session:
         origin = None
         if buyer_business_id is not None and principal.membership(buyer_business_id) is not None:
             origin = buyer_origin(session, buyer_business_id)
@@ -193,7 +193,7 @@ def search_lots(
 
 @router.get("/lots/{lot_id}", response_model=LotOut, responses=READ_ERRORS)
 def get_lot(lot_id: uuid.UUID, principal: Principal = Depends(READ)) -> LotOut:
-    with unit_of_work() as session:
+    with unit_of_work(tenant=principal) as session:
         return lot_out(lots.visible_lot(session, principal, lot_id))
 
 
@@ -201,14 +201,14 @@ def get_lot(lot_id: uuid.UUID, principal: Principal = Depends(READ)) -> LotOut:
             responses={200: PDF_FILE, **FILE_ERRORS})
 def lot_coa(lot_id: uuid.UUID, principal: Principal = Depends(READ)) -> Response:
     """The lot's COA as the lab issued it (PDF)."""
-    with unit_of_work() as session:
+    with unit_of_work(tenant=principal) as session:
         data, filename = lots.coa_file(session, principal, lot_id)
     return Response(data, media_type="application/pdf", headers={"Content-Disposition": f'inline; filename="{filename}"'})
 
 
 @router.get("/lot-photos/{photo_id}", response_class=Response, responses={200: IMAGE, **FILE_ERRORS})
 def lot_photo(photo_id: uuid.UUID, thumbnail: bool = False, principal: Principal = Depends(READ)) -> Response:
-    with unit_of_work() as session:
+    with unit_of_work(tenant=principal) as session:
         data, _ = lots.photo_file(session, principal, photo_id, thumbnail=thumbnail)
     from icc_app.core.storage import sniff_content_type
 
@@ -219,7 +219,7 @@ def lot_photo(photo_id: uuid.UUID, thumbnail: bool = False, principal: Principal
 @router.get("/offers/{offer_id}/proof-of-funds", response_class=Response, responses={200: DOCUMENT, **FILE_ERRORS})
 def proof_of_funds(offer_id: uuid.UUID, principal: Principal = Depends(READ)) -> Response:
     """The buyer's proof of funds; only the two parties of the offer can read it."""
-    with unit_of_work() as session:
+    with unit_of_work(tenant=principal) as session:
         data, filename = offers.read_proof_of_funds(session, principal=principal, offer_id=offer_id)
     from icc_app.core.storage import sniff_content_type
 
@@ -229,40 +229,40 @@ def proof_of_funds(offer_id: uuid.UUID, principal: Principal = Depends(READ)) ->
 
 @router.post("/offers", response_model=OfferOut, status_code=201, responses=WRITE_ERRORS)
 def make_offer(body: OfferIn, principal: Principal = Depends(WRITE)) -> OfferOut:
-    with unit_of_work() as session:
+    with unit_of_work(tenant=principal) as session:
         return offer_out(offers.make_offer(session, principal=principal, **body.model_dump()))
 
 
 @router.get("/offers", response_model=list[OfferOut], responses=LIST_ERRORS)
 def list_offers(business_id: uuid.UUID, side: Side = "all", status: StatusFilter = None,
                 principal: Principal = Depends(READ)) -> list[OfferOut]:
-    with unit_of_work() as session:
+    with unit_of_work(tenant=principal) as session:
         return [offer_out(o) for o, _ in offers.list_offers(session, principal=principal, business_id=business_id,
                                                             side=side, status=status)]
 
 
 @router.post("/offers/{offer_id}/counter", response_model=OfferOut, responses=WRITE_ERRORS)
 def counter_offer(offer_id: uuid.UUID, body: CounterIn, principal: Principal = Depends(WRITE)) -> OfferOut:
-    with unit_of_work() as session:
+    with unit_of_work(tenant=principal) as session:
         return offer_out(offers.counter(session, principal=principal, offer_id=offer_id, **body.model_dump()))
 
 
 @router.post("/offers/{offer_id}/accept", response_model=OrderOut, responses=WRITE_ERRORS)
 def accept_offer(offer_id: uuid.UUID, body: AcceptIn | None = None, principal: Principal = Depends(WRITE)) -> OrderOut:
     body = body or AcceptIn()
-    with unit_of_work() as session:
+    with unit_of_work(tenant=principal) as session:
         return order_out(offers.accept(session, principal=principal, offer_id=offer_id, **body.model_dump()))
 
 
 @router.post("/offers/{offer_id}/reject", response_model=OfferOut, responses=WRITE_ERRORS)
 def reject_offer(offer_id: uuid.UUID, body: ActionIn | None = None, principal: Principal = Depends(WRITE)) -> OfferOut:
-    with unit_of_work() as session:
+    with unit_of_work(tenant=principal) as session:
         return offer_out(offers.reject(session, principal=principal, offer_id=offer_id, message=body.note if body else ""))
 
 
 @router.post("/offers/{offer_id}/withdraw", response_model=OfferOut, responses=WRITE_ERRORS)
 def withdraw_offer(offer_id: uuid.UUID, body: ActionIn | None = None, principal: Principal = Depends(WRITE)) -> OfferOut:
-    with unit_of_work() as session:
+    with unit_of_work(tenant=principal) as session:
         return offer_out(offers.withdraw(session, principal=principal, offer_id=offer_id,
                                          message=body.note if body else ""))
 
@@ -270,27 +270,27 @@ def withdraw_offer(offer_id: uuid.UUID, body: ActionIn | None = None, principal:
 @router.get("/orders", response_model=list[OrderOut], responses=LIST_ERRORS)
 def list_orders(business_id: uuid.UUID, side: Side = "all", status: StatusFilter = None,
                 principal: Principal = Depends(READ)) -> list[OrderOut]:
-    with unit_of_work() as session:
+    with unit_of_work(tenant=principal) as session:
         return [order_out(o) for o, _ in orders.list_orders(session, principal=principal, business_id=business_id,
                                                             side=side, status=status)]
 
 
 @router.get("/orders/{order_id}", response_model=OrderOut, responses=READ_ERRORS)
 def get_order(order_id: uuid.UUID, principal: Principal = Depends(READ)) -> OrderOut:
-    with unit_of_work() as session:
+    with unit_of_work(tenant=principal) as session:
         return order_out(orders.load(session, principal, order_id)[0])
 
 
 @router.post("/orders/{order_id}/payment-sent", response_model=OrderOut, responses=WRITE_ERRORS)
 def payment_sent(order_id: uuid.UUID, body: PaymentSentIn, principal: Principal = Depends(WRITE)) -> OrderOut:
-    with unit_of_work() as session:
+    with unit_of_work(tenant=principal) as session:
         return order_out(orders.mark_payment_sent(session, principal=principal, order_id=order_id, reference=body.reference,
                                                   amount=body.amount, sent_on=body.sent_on))
 
 
 @router.post("/orders/{order_id}/payment-received", response_model=OrderOut, responses=WRITE_ERRORS)
 def payment_received(order_id: uuid.UUID, body: PaymentReceivedIn, principal: Principal = Depends(WRITE)) -> OrderOut:
-    with unit_of_work() as session:
+    with unit_of_work(tenant=principal) as session:
         return order_out(orders.mark_payment_received(session, principal=principal, order_id=order_id,
                                                       amount=body.amount))
 
@@ -299,6 +299,6 @@ def payment_received(order_id: uuid.UUID, body: PaymentReceivedIn, principal: Pr
 def order_action(order_id: uuid.UUID, action: Annotated[OrderAction, Path(description="confirm, ship, receive or cancel")], body: ActionIn | None = None,
                  principal: Principal = Depends(WRITE)) -> OrderOut:
     """action: confirm (seller), ship (seller), receive (buyer), cancel (either, before shipping)."""
-    with unit_of_work() as session:
+    with unit_of_work(tenant=principal) as session:
         return order_out(orders.act(session, principal=principal, order_id=order_id, verb=action,
                                     note=body.note if body else ""))
