@@ -115,3 +115,61 @@ def completion_dates(rows: list[Row]) -> list[Candidate]:
         return []
     latest = max(found, key=lambda item: item[0])
     return [Candidate(latest[0], None, "field", latest[1].page, latest[1].text[:200])]
+
+
+PANEL_LABELS = {
+    "pesticides_status": r"pesticides?(?: screen(?:ing)?| analysis| residues?)?|chemical residue",
+    "heavy_metals_status": r"(?:heavy )?metals?(?: screen(?:ing)?| analysis)?",
+    "microbials_status": r"microbials?|microbiological(?: profile| screen| contaminants)?|microbes|"
+                         r"microbial (?:contaminants|impurities|screen|result)",
+    "mycotoxins_status": r"mycotoxins?(?: screen(?:ing)?| analysis)?",
+    "residual_solvents_status": r"residual solvents?(?: screen(?:ing)?| analysis)?|residuals solvents|solvents",
+    "foreign_matter_status": r"foreign (?:matter|material)|filth(?: and foreign material)?",
+}
+_VERDICTS = {"pass": "pass", "passed": "pass", "fail": "fail", "failed": "fail", "nt": None, "ne": None,
+             "n/a": None, "tested": None}
+
+
+def _verdict(text: str) -> tuple[bool, str | None]:
+    """(found, status) from the first verdict word in a cell: "PASSED", "All Results Pass", "NOT TESTED"."""
+    text = re.sub(r"pass\s*/\s*fail", " ", text, flags=re.I)
+    if re.search(r"\bnot (?:tested|examined|analy[sz]ed|required)\b", text, re.I):
+        return True, None
+    for word in re.findall(r"[A-Za-z/]+", text):
+        if word.lower() in _VERDICTS:
+            return True, _VERDICTS[word.lower()]
+    return False, None
+
+
+def panel_statuses(rows: list[Row]) -> dict[str, list[Candidate]]:
+    """Safety panel verdicts printed beside or under the panel's name: "Metals : PASS", "Metals (Ingest Only)"
+    then "PASS" in the next cell, a tile with "Pesticides" over "PASSED", "Microbiological Profile" over
+    "All Results Pass". The first place a panel is named with a verdict wins (the summary comes first)."""
+    out: dict[str, list[Candidate]] = {}
+    for name, label in PANEL_LABELS.items():
+        pattern = re.compile(rf"^\W*(?:{label})\b", re.I)
+        for index, row in enumerate(rows):
+            found = False
+            for position, run in enumerate(row.runs):
+                match = pattern.match(run.text)
+                if not match:
+                    continue
+                texts = [run.text[match.end():]]
+                beside = [r.text for r in row.runs[position + 1:] if r.x0 - run.x1 < 250]
+                if beside:
+                    texts.append(" ".join(beside[:3]))
+                below = _below(rows, index, run.x0, run.x1)
+                if below:
+                    texts.append(below[0])
+                for text in texts:
+                    if len(text) > 40:
+                        continue
+                    found, status = _verdict(text)
+                    if found:
+                        out[name] = [Candidate(status, None, "field", row.page, row.text[:200])]
+                        break
+                if found:
+                    break
+            if found:
+                break
+    return out

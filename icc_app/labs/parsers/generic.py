@@ -205,7 +205,7 @@ def _panel_status(lines: list[str], pattern: str) -> str | None:
         match = at_start.match(line)
         if not match or len(line) > 60:
             continue
-        rest = match.group(1).strip().lower()
+        rest = re.sub(r"pass\s*/\s*fail", "", match.group(1), flags=re.I).strip().lower()  # a header, not a verdict
         words = re.findall(r"[a-z]+", rest)
         for word in words[-3:] + words[:2]:
             if word in PASS_WORDS:
@@ -272,6 +272,7 @@ def _section_status(lines: list[str], pattern: str) -> str | None:
         for row in lines[index + 1:index + 80]:
             if re.search(r"\banalysis\b|test results", row, re.I) and row.isupper():
                 break
+            row = re.sub(r"pass\s*/\s*fail", "", row, flags=re.I)  # a column header, not a verdict
             fails += len(re.findall(r"\bfail(?:ed)?\b", row, re.I))
             passes += len(re.findall(r"\bpass(?:ed)?\b", row, re.I))
         if fails:

@@ -8,7 +8,7 @@ from icc_app.labs import dictionary
 from icc_app.labs.labs import identify_issuer
 from icc_app.labs.parsers.choose import (Candidate, Choice, evidence_row, pick, pick_family, reread_family,
                                          table_candidates)
-from icc_app.labs.parsers.fields import SPECIFIC, completion_dates, product_type_candidates
+from icc_app.labs.parsers.fields import SPECIFIC, completion_dates, panel_statuses, product_type_candidates
 from icc_app.labs.parsers.generic import parse_text
 from icc_app.labs.parsers.grid import Reading, read_grid
 from icc_app.labs.parsers.layout import Row, page_texts, rows_of
@@ -71,8 +71,9 @@ def read_document(pdf: PdfText) -> ParsedCoa:
     chosen["total_cannabinoids_pct"] = pick(table_candidates(grid, "total_cannabinoids") +
                                             _line(stream, layout, "total_cannabinoids_pct"))
     chosen["top_terpene"] = _top_terpene(terpenes, stream, layout)
+    panels = panel_statuses(rows)
     for name in TEXT_FIELDS:
-        chosen[name] = pick(_line(stream, layout, name))
+        chosen[name] = pick(panels.get(name, []) + _line(stream, layout, name))
     chosen["product_type"] = _product_type(rows, stream, layout)
     chosen["date_tested"] = pick(completion_dates(rows) + _line(stream, layout, "date_tested"))
 
