@@ -25,7 +25,7 @@ from icc_app.labs.parsers.layout import Row
 from icc_app.labs.schemas import ParsedCoa
 
 DECARB = 0.877
-WEIGHTS = {"table": 0.5, "field": 0.45, "stream": 0.35, "layout": 0.3}
+WEIGHTS = {"table": 0.7, "field": 0.45, "stream": 0.35, "layout": 0.3}
 
 
 @dataclass

@@ -24,8 +24,9 @@ _RESULT_WORDS = {"result", "results", "amt", "amount", "concentration", "conc", 
                  "finding", "findings", "reading"}
 _LIMIT_WORDS = {"lod", "loq", "lloq", "lod/loq", "mdl", "limit", "limits", "action", "spec", "specification",
                 "lod/lloq", "loq/lod", "uloq"}
-_STATUS_WORDS = {"status", "pass/fail", "pass", "result/status"}
-_OTHER_WORDS = {"dilution", "dil", "dil.", "factor", "uncertainty", "mu", "±", "rsd", "rpd", "method", "batch"}
+_STATUS_WORDS = {"status", "pass/fail", "pass", "result/status", "p/f"}
+_OTHER_WORDS = {"dilution", "dil", "dil.", "factor", "uncertainty", "mu", "±", "rsd", "rpd", "method", "batch",
+                "units", "unit"}
 _UNIT = re.compile(r"^\(?(%|mg/g|mg/unit|mg/serving|mg/srv|mg/pkg|mg/package|mg/ml|µg/g|ug/g|ppm|ppb|mg|w/w|"
                    r"%\s*\(w/w\)|%w/w)\)?$", re.I)
 _NUMBER = re.compile(rf"^[<>≤]?\s*{NUM}$")
@@ -38,6 +39,14 @@ _TOTALS = [
     ("total_cbd", re.compile(r"^total\s*(?:active\s*|potential\s*)?cbd\b(?!v)", re.I)),
     ("total_terpenes", re.compile(r"^total\s*terpen(?:e|oid)s?\b", re.I)),
     ("total_cannabinoids", re.compile(r"^total\s*cannabinoids\b", re.I)),
+]
+
+# Physical measurements printed as table rows ("Moisture Content 1 % 12.47 PASS 15", "Water Activity 0.01 aw
+# 0.496 PASS 0.65"): the value is the cell under the Result column.
+_PHYSICAL = [
+    ("moisture", re.compile(r"^(?:%|percent)?\s*moisture(?:\s*content)?(?:\s*\(%\))?$|^%\s*water(?:\s*\(w/w\))?$|"
+                            r"^water\s*content(?:\s*%)?(?:\s*\(w/w\))?$", re.I)),
+    ("water_activity", re.compile(r"^water\s*activity(?:\s*\(aw\))?$", re.I)),
 ]
 
 
@@ -84,6 +93,17 @@ class Reading:
     text: str  # the printed row segment (evidence)
     cells: list[Cell] = field(default_factory=list)
     header: str = ""  # the header row it was read under (evidence of the unit)
+
+    def measured(self, low: float, high: float) -> float | None:
+        """The result of a physical measurement row: the cell under a result column, or the only number
+        printed when the table has no header; within [low, high]."""
+        cells = [c for c in self.cells if c.value is not None and not c.flag]
+        if self.header:
+            cells = [c for c in cells if c.column is not None and c.column.kind == "result"]
+        elif len(cells) != 1:
+            return None
+        value = cells[0].value if cells else None
+        return value if value is not None and low <= value <= high else None
 
     def percent(self, *, skip: int = 0) -> tuple[float | None, str | None, str] | None:
         """(percent, flag, how) from the result cells: a cell's own % or mg/g unit first, then a result column
@@ -230,6 +250,13 @@ def _names(tokens: list[Token]) -> list[tuple[int, int, str, str, str]]:
                               and pattern.match(printed).end() >= len(printed.rstrip(" (%)*")) - 1), None)
                 if total:
                     match = (index, min(index + length, len(tokens)), total, printed, "total")
+                    break
+        if match is None and tokens[index].text.lower().lstrip("%(").startswith(("moist", "percent", "water", "%")):
+            for length in (4, 3, 2, 1):
+                printed = " ".join(t.text for t in tokens[index:index + length]).rstrip(":")
+                physical = next((key for key, pattern in _PHYSICAL if pattern.match(printed)), None)
+                if physical and index + length <= len(tokens):
+                    match = (index, index + length, physical, printed, "physical")
                     break
         if match is None:
             joined = ""

@@ -39,7 +39,7 @@ LABELS = {
 }
 FAMILIES = [("total_thc_pct", "d9_thc_pct", "thca_pct", "total_thc", "d9_thc", "thca"),
             ("total_cbd_pct", "cbd_pct", "cbda_pct", "total_cbd", "cbd", "cbda")]
-TEXT_FIELDS = ["moisture_pct", "water_activity_aw", "pesticides_status",
+TEXT_FIELDS = ["pesticides_status",
                "heavy_metals_status", "microbials_status", "mycotoxins_status", "residual_solvents_status",
                "foreign_matter_status", "sample_name", "sample_id", "batch_number", "metrc_tag",
                "date_sampled", "date_received"]
@@ -71,6 +71,9 @@ def read_document(pdf: PdfText) -> ParsedCoa:
     chosen["total_cannabinoids_pct"] = pick(table_candidates(grid, "total_cannabinoids") +
                                             _line(stream, layout, "total_cannabinoids_pct"))
     chosen["top_terpene"] = _top_terpene(terpenes, stream, layout)
+    for name, key, low, high in (("moisture_pct", "moisture", 0.0, 40.0), ("water_activity_aw", "water_activity", 0.0, 1.0)):
+        measured = [Candidate(r.measured(low, high), None, "table", r.page, r.text) for r in grid if r.key == key]
+        chosen[name] = pick([c for c in measured if c.value is not None][:1] + _line(stream, layout, name))
     panels = panel_statuses(rows)
     for name in TEXT_FIELDS:
         chosen[name] = pick(panels.get(name, []) + _line(stream, layout, name))
