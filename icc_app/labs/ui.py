@@ -169,7 +169,7 @@ class CoaViewState(SessionState):
                        for f in STATUS_FIELDS]
         self.flags = [{"code": f["code"], "severity": f["severity"], "message": f["message"],
                        "color": {"critical": "red", "warning": "amber"}.get(f["severity"], "blue")}
-                      for f in doc.flags or []]
+                      for f in doc.flags or [] if f["code"] != "unreadable"]  # the status reason already says it
         as_row = lambda a: {"name": a.name, "pct": _fmt(a.pct), "mg_g": _fmt(a.mg_g), "flag": a.flag or ""}  # noqa: E731
         self.cannabinoids = [as_row(a) for a in analytes if a.category == "cannabinoid"]
         self.terpenes = [as_row(a) for a in analytes if a.category == "terpene"]
