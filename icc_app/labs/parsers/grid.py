@@ -55,6 +55,7 @@ class Token:
     x0: float
     x1: float
     text: str
+    opens_run: bool = False  # the first word of a printed run (a cell boundary)
 
     @property
     def center(self) -> float:
@@ -139,7 +140,8 @@ def _tokens(row: Row) -> list[Token]:
     for run in row.runs:
         width = (run.x1 - run.x0) / max(len(run.text), 1)
         for match in re.finditer(r"\S+", run.text):
-            out.append(Token(run.x0 + match.start() * width, run.x0 + match.end() * width, match.group(0)))
+            out.append(Token(run.x0 + match.start() * width, run.x0 + match.end() * width, match.group(0),
+                             match.start() == 0))
     return out
 
 
@@ -210,6 +212,8 @@ def _place_units(columns: list[Column]) -> list[Column]:
 def _attach_unit_row(columns: list[Column], tokens: list[Token]) -> bool:
     """A row of units under the header ("(1:n) (%) (%) (mg/g)"): each unit goes to the column right above it;
     a unit under no column is a column of its own ("Result" spanning "(mg/g)" and "(%)")."""
+    left, right = min(c.x0 for c in columns) - 10, max(c.x1 for c in columns) + 30
+    tokens = [t for t in tokens if t.x1 > left and t.x0 < right]  # what sits beside the table is not its business
     units = [t for t in tokens if _UNIT.match(t.text) or t.text == "(1:n)"]
     if not units or any(_NUMBER.match(t.text) for t in tokens) or len(units) < 0.4 * len(tokens):
         return False
@@ -271,6 +275,7 @@ def _names(tokens: list[Token]) -> list[tuple[int, int, str, str, str]]:
         if match:
             previous = tokens[index - 1] if index else None
             starts_cell = previous is None or _is_value(previous.text) or tokens[index].x0 - previous.x1 > 12 or \
+                tokens[index].opens_run or \
                 previous.text.lower() in ("pass", "fail", "passed", "failed")
             if starts_cell:
                 found.append(match)
