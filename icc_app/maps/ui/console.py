@@ -14,7 +14,7 @@ from icc_app.identity.ui.state import AuthFormState
 from icc_app.maps import menus, photos, reviews, service
 from icc_app.maps.schemas import SERVICE_LABELS, money
 from icc_app.maps.ui.controls import choice
-from icc_app.ui.format import label
+from icc_app.ui.format import label, plural
 from icc_app.maps.ui.pages import DAY_LABELS
 from icc_app.ui import routes
 from icc_app.ui.components import card, empty_state, field_error, form_alert, page_header
@@ -209,7 +209,7 @@ class MyDispensaryState(AuthFormState):
             with unit_of_work() as session:
                 report = menus.import_csv(session, principal=principal, dispensary_id=uuid.UUID(self.current["id"]),
                                           data=data)
-            self.import_summary = f"{report.saved} items saved, {len(report.errors)} rows with errors."
+            self.import_summary = f"{plural(report.saved, 'item')} saved, {plural(len(report.errors), 'row')} with errors."
             self.import_errors = [f"Line {line}: {why}" for line, why in report.errors]
         except DomainError as exc:
             self.import_summary = exc.message

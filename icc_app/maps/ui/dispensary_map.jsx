@@ -7,29 +7,41 @@ import { useEffect, useRef, useState } from "react";
 import { CircleMarker, MapContainer, Popup, TileLayer, useMap, useMapEvents } from "react-leaflet";
 import "leaflet/dist/leaflet.css";
 
-function FitToMarkers({ markers, center, zoom, fitting }) {
+function FitToMarkers({ markers, center, zoom, fitting, moved }) {
   const map = useMap();
   const key = markers.map((m) => `${m.lat},${m.lon}`).join(";") + `|${center}`;
   useEffect(() => {
-    fitting.current = true;  // the moves this causes are ours, not the visitor's
-    map.invalidateSize();  // the container may have been laid out after the map was made
-    if (markers.length > 1) {
-      map.fitBounds(markers.map((m) => [m.lat, m.lon]), { padding: [32, 32], maxZoom: 14 });
-    } else if (markers.length === 1) {
-      map.setView([markers[0].lat, markers[0].lon], 14);
-    } else if (center && center.length === 2) {
-      map.setView(center, zoom);
-    }
-    const settle = setTimeout(() => { fitting.current = false; }, 400);
-    return () => clearTimeout(settle);
+    let settle = null;
+    const fit = () => {
+      fitting.current = true;  // the moves this causes are ours, not the visitor's
+      map.invalidateSize();  // the container may have been laid out after the map was made
+      if (markers.length > 1) {
+        map.fitBounds(markers.map((m) => [m.lat, m.lon]), { padding: [32, 32], maxZoom: 14 });
+      } else if (markers.length === 1) {
+        map.setView([markers[0].lat, markers[0].lon], 14);
+      } else if (center && center.length === 2) {
+        map.setView(center, zoom);
+      }
+      clearTimeout(settle);
+      settle = setTimeout(() => { fitting.current = false; }, 400);
+    };
+    moved.current = false;
+    fit();
+    // The container can change size after the first fit (a sticky column, fonts, a phone turned): fit again,
+    // unless the visitor has moved the map since.
+    const observer = new ResizeObserver(() => { if (!moved.current) fit(); });
+    observer.observe(map.getContainer());
+    return () => { observer.disconnect(); clearTimeout(settle); };
   }, [key]);
   return null;
 }
 
-function ReportMoves({ onMoveEnd, fitting }) {
+function ReportMoves({ onMoveEnd, fitting, moved }) {
   const map = useMapEvents({
     moveend: () => {
-      if (fitting.current || !onMoveEnd) return;
+      if (fitting.current) return;
+      moved.current = true;
+      if (!onMoveEnd) return;
       const centre = map.getCenter();
       const corner = map.getBounds().getNorthEast();
       onMoveEnd({ lat: centre.lat, lon: centre.lng, radius_miles: centre.distanceTo(corner) / 1609.344 });
@@ -42,6 +54,7 @@ export function DispensaryMap({ markers = [], center = [39.5, -98.35], zoom = 4,
                                 height = "420px", onMoveEnd = null }) {
   const [tiles, setTiles] = useState({ loaded: 0, failed: 0 });
   const fitting = useRef(true);
+  const moved = useRef(false);
   const tilesDown = !tileUrl || (tiles.failed > 0 && tiles.loaded === 0);
   return (
     <div className="dispensary-map" data-markers={markers.length} data-tiles={tilesDown ? "down" : "up"}
@@ -55,8 +68,8 @@ export function DispensaryMap({ markers = [], center = [39.5, -98.35], zoom = 4,
                        tileerror: () => setTiles((t) => ({ ...t, failed: t.failed + 1 })),
                      }} />
         ) : null}
-        <FitToMarkers markers={markers} center={center} zoom={zoom} fitting={fitting} />
-        <ReportMoves onMoveEnd={onMoveEnd} fitting={fitting} />
+        <FitToMarkers markers={markers} center={center} zoom={zoom} fitting={fitting} moved={moved} />
+        <ReportMoves onMoveEnd={onMoveEnd} fitting={fitting} moved={moved} />
         {markers.map((m) => (
           <CircleMarker key={m.id || `${m.lat},${m.lon}`} center={[m.lat, m.lon]} radius={9}
                         pathOptions={{ color: "#fff", weight: 2, fillColor: m.is_open ? "#2f9e44" : "#5c7cfa",

@@ -95,7 +95,7 @@ class LocatorState(SessionState):
         self.services = [s for s in service.SERVICES if s in (params.get("svc") or "").split(",")]
         self.category = params.get("cat") if params.get("cat") in menus.CATEGORIES else "any"
         self.min_cqi = params.get("cqi") if params.get("cqi") in MIN_CQI else "any"
-        self.error, self.moved_to = "", []
+        self.error, self.moved_to, self.searching = "", [], False
         lat, lon = _number(params.get("lat"), -90, 90), _number(params.get("lon"), -180, 180)
         if self.where:
             with unit_of_work() as session:

@@ -86,7 +86,6 @@ class DispensaryState(ReviewsState):
     _items: list[MenuListing] = []  # the whole menu stays on the server; the page gets `groups` (filtered)
     item_count: int = 0
     item_count_line: str = ""  # "227 products"
-    review_count_line: str = ""  # "12 reviews"
     sort: str = "category"
     rating_line: str = ""
     effect_profile: list[dict[str, str | int]] = []
@@ -129,7 +128,6 @@ class DispensaryState(ReviewsState):
                 self._load_reviews(session)
                 self.page_title = f"{self.info['name']}: dispensary in {dispensary.city or dispensary.state} | ICC Maps"
                 self.page_description = f"{self.info['name']} at {self.info['address']}: live menu, hours, reviews."
-                self.review_count_line = plural(len(self.review_list), "review")
         self.loaded = True
 
     @rx.event
@@ -266,8 +264,8 @@ def _profile_panel() -> rx.Component:
                 rx.cond(info["phone"] != "", rx.cond(info["phone_href"] != "",
                                                      rx.link(info["phone"], href=info["phone_href"], size="2"),
                                                      rx.text(info["phone"], size="2"))),
-                rx.link(rx.icon("navigation", size=14), " Directions", href=info["directions"], is_external=True,
-                        size="2", id="directions"),
+                rx.el.a(rx.icon("navigation", size=14), "Directions", href=info["directions"], target="_blank",
+                        rel="noopener", id="directions", class_name="dr-action"),
                 rx.cond(info["website"] != "", rx.link("Website", href=info["website"], is_external=True, size="2")),
                 spacing="4", wrap="wrap", align="center"),
             rx.cond(s.hours.length() > 0, rx.table.root(rx.table.body(rx.foreach(s.hours, lambda h: rx.table.row(

@@ -13,6 +13,7 @@ from icc_app.maps import reviews
 from icc_app.maps.schemas import OwnReview, ReviewRead
 from icc_app.maps.ui.controls import choice
 from icc_app.ui.components import card, form_alert
+from icc_app.ui.format import plural
 from icc_app.ui.state import SessionState, toggled
 
 RATING_LABELS = {"5": "5 stars", "4": "4 stars", "3": "3 stars", "2": "2 stars", "1": "1 star"}
@@ -61,6 +62,10 @@ class ReviewsState(SessionState):
         self.rating = str(own.rating) if own else "5"
         self.effects = list(own.effects) if own else []
         self.draft_text = own.text if own else ""
+
+    @rx.var
+    def review_count_line(self) -> str:
+        return plural(len(self.review_list), "review")
 
     @rx.event
     def start_edit(self):
