@@ -119,10 +119,18 @@ class LockedScheduler(PersistentScheduler):
             if not lock.acquire_or_renew():
                 if was_held:
                     log.error("beat lost its lock to another process; standing by")
+                self._keep_pace()
                 return LOCK_RENEW_S
             if not was_held:
                 log.info("beat holds the scheduler lock (%s)", lock.token)
         return min(super().tick(*args, **kwargs), LOCK_RENEW_S)
+
+    def _keep_pace(self) -> None:
+        """While standing by, the holder sends every slot: mark them run here too, so that taking over later does
+        not send again the slots the holder already sent."""
+        now = self.app.now()
+        for entry in self.schedule.values():
+            entry.last_run_at = now
 
     def close(self):
         try:
