@@ -127,18 +127,42 @@ PANEL_LABELS = {
     "foreign_matter_status": r"foreign (?:matter|material)|filth(?: and foreign material)?",
 }
 _VERDICTS = {"pass": "pass", "passed": "pass", "fail": "fail", "failed": "fail", "nt": None, "ne": None,
-             "n/a": None, "tested": None}
+             "n/a": None}
 
 
 def _verdict(text: str) -> tuple[bool, str | None]:
     """(found, status) from the first verdict word in a cell: "PASSED", "All Results Pass", "NOT TESTED"."""
-    text = re.sub(r"pass\s*/\s*fail", " ", text, flags=re.I)
+    text = re.sub(r"pass\s*/\s*fail|date tested", " ", text, flags=re.I)
     if re.search(r"\bnot (?:tested|examined|analy[sz]ed|required)\b", text, re.I):
         return True, None
     for word in re.findall(r"[A-Za-z/]+", text):
         if word.lower() in _VERDICTS:
             return True, _VERDICTS[word.lower()]
     return False, None
+
+
+def _verdict_row(row: Row) -> bool:
+    return bool(row.runs) and all(_verdict(run.text)[0] and len(run.text) < 20 for run in row.runs)
+
+
+def _panel_row(row: Row) -> bool:
+    return any(re.match(rf"^\W*(?:{label})\b", run.text, re.I) for run in row.runs for label in PANEL_LABELS.values())
+
+
+def _verdict_above(rows: list[Row], index: int, left: float, right: float) -> str | None:
+    """The verdict printed over [left, right] in a tile grid whose verdicts stand over the panel names. Grids
+    alternate name rows and verdict rows, so the direction is read from the top of the grid: a verdict row
+    first means verdicts stand over their names."""
+    top = index
+    while top > 0 and rows[top - 1].page == rows[index].page and (_verdict_row(rows[top - 1]) or
+                                                                  _panel_row(rows[top - 1])):
+        top -= 1
+    if top == index or not _verdict_row(rows[top]) or not _verdict_row(rows[index - 1]):
+        return None
+    for run in rows[index - 1].runs:
+        if run.x1 > left - 4 and run.x0 < right + 4:
+            return run.text
+    return None
 
 
 def panel_statuses(rows: list[Row]) -> dict[str, list[Candidate]]:
@@ -158,8 +182,11 @@ def panel_statuses(rows: list[Row]) -> dict[str, list[Candidate]]:
                 beside = [r.text for r in row.runs[position + 1:] if r.x0 - run.x1 < 250]
                 if beside:
                     texts.append(" ".join(beside[:3]))
+                above = _verdict_above(rows, index, run.x0, run.x1)
                 below = _below(rows, index, run.x0, run.x1)
-                if below:
+                if above is not None:
+                    texts.append(above)  # status tiles with the verdict over the name
+                elif below:
                     texts.append(below[0])
                 for text in texts:
                     if len(text) > 40:

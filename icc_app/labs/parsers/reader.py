@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 from icc_app.labs import dictionary
@@ -76,7 +77,10 @@ def read_document(pdf: PdfText) -> ParsedCoa:
         chosen[name] = pick([c for c in measured if c.value is not None][:1] + _line(stream, layout, name))
     panels = panel_statuses(rows)
     for name in TEXT_FIELDS:
-        chosen[name] = pick(panels.get(name, []) + _line(stream, layout, name))
+        # "Not tested" printed beside a panel is a reading too: it outvotes a verdict guessed from elsewhere.
+        verdicts = [dataclasses.replace(c, value=c.value or "not tested") for c in panels.get(name, [])]
+        choice = pick(verdicts + _line(stream, layout, name))
+        chosen[name] = None if choice is not None and choice.value == "not tested" else choice
     chosen["product_type"] = _product_type(rows, stream, layout)
     chosen["date_tested"] = pick(completion_dates(rows) + _line(stream, layout, "date_tested"))
 
