@@ -235,7 +235,7 @@ def end_parse(session: Session, document_id: uuid.UUID, *, attempt_id: str, pars
                  business_id=doc.business_id, before=before,
                  after={"status": CoaStatus(doc.status).value, "reason": doc.status_reason, "parser": doc.parser,
                         "flags": [f["code"] for f in doc.flags], "attempt": attempt_id})
-    _notify_owner(session, doc)
+    _notify_owner(session, doc, email=doc.status == CoaStatus.failed)  # a failed parse is also emailed
     if doc.lot_id is not None:  # the exchange copies the lab values onto the lot
         enqueue(session, "exchange.sync_lot_coa", str(doc.lot_id))
     return CoaStatus(doc.status).value
