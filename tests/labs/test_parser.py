@@ -113,3 +113,5 @@ def test_cli_prints_one_json_object_per_file(shared_data, tmp_path):
                 "water_activity_aw", "pesticides_status", "top_terpene", "cannabinoids", "terpenes", "flags"):
         assert key in objects[0]
     assert objects[0]["date_tested"] == "2021-11-21"
+    assert objects[0]["confidence"]["total_thc_pct"] >= 0.9
+    assert objects[0]["evidence"]["date_tested"]["page"] == 1
