@@ -62,6 +62,15 @@ def test_the_lab_is_the_issuer_not_the_template_or_brand(shared_data):
     assert parsed.lab_name.lower().startswith("2 river labs") and parsed.lab_license == "C8-0000072-LIC"
 
 
+def test_a_client_brand_at_the_top_is_not_the_lab(shared_data):
+    """ACS Laboratory prints the client's product brand as the first line of the page; the lab is ACS."""
+    runs = _runs(shared_data, "acs/18362_0003059411.pdf")
+    assert "ACS" not in rows_of(runs)[0].text.upper()
+    parsed = parse_coa_bytes((shared_data / "coas/acs/18362_0003059411.pdf").read_bytes())
+    assert parsed.lab_name == "ACS Laboratory" and parsed.lab_state == "FL"
+    assert "acslab" in parsed.evidence["lab_name"].text.lower()
+
+
 def test_every_reported_field_has_a_confidence_and_evidence(shared_data):
     parsed = parse_coa_bytes((shared_data / "coas/sc-labs/Cherry Punch.pdf").read_bytes())
     data = parsed.model_dump(mode="json")

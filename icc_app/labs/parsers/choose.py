@@ -25,14 +25,14 @@ from icc_app.labs.parsers.layout import Row
 from icc_app.labs.schemas import ParsedCoa
 
 DECARB = 0.877
-WEIGHTS = {"table": 0.7, "field": 0.45, "stream": 0.35, "layout": 0.3}
+WEIGHTS = {"table": 0.7, "labelled": 0.7, "field": 0.45, "stream": 0.35, "layout": 0.3}
 
 
 @dataclass
 class Candidate:
     value: object
     flag: str | None
-    source: str  # table | field | stream | layout (see WEIGHTS)
+    source: str  # table | labelled (a completion date by its label) | field | stream | layout (see WEIGHTS)
     page: int | None = None
     text: str | None = None
 

@@ -29,7 +29,9 @@ SPECIFIC = ("pre-roll", "vape", "beverage", "tincture", "topical", "edible")
 MATRIX_LABEL = r"matrix(?: type)?|sample matrix|product class|product type|sample type|product category|type|category"
 NAME_LABEL = r"sample name|product name|retail name|item name|description|product|sample|strain|name"
 DONE_LABEL = (r"date of testing|report date|date reported|completion date|date completed|completed|report submitted|"
-              r"date issued|issued|produced|finali[sz]ed|released|approved on|report created|document created")
+              r"date issued|issued|produced|finali[sz]ed|released|approved on|report created|document created|"
+              r"dates? of analy[a-z]*")
+_RANGE = re.compile(r"(.+?)\s*(?:-|–|to)\s*(\d{1,2}/\d{1,2}/\d{2,4}.*)$")
 _LABEL_END = re.compile(r"^[\s:#.\-]*")
 
 
@@ -108,13 +110,14 @@ def completion_dates(rows: list[Row]) -> list[Candidate]:
     """Dates printed as the report's completion (the latest of them: labs print one per panel)."""
     found: list[tuple[date, Row]] = []
     for value, row in labelled(rows, DONE_LABEL):
-        when = parse_date(value)
+        span = _RANGE.match(value)
+        when = parse_date(span.group(2)) if span and parse_date(span.group(1)) else parse_date(value)
         if when and 2000 < when.year < 2100:
             found.append((when, row))
     if not found:
         return []
     latest = max(found, key=lambda item: item[0])
-    return [Candidate(latest[0], None, "field", latest[1].page, latest[1].text[:200])]
+    return [Candidate(latest[0], None, "labelled", latest[1].page, latest[1].text[:200])]
 
 
 PANEL_LABELS = {

@@ -48,7 +48,7 @@ def nd_flag(text: str) -> str | None:
 DATE_PATTERNS = [
     (re.compile(r"(\d{4})-(\d{2})-(\d{2})"), "ymd"),
     (re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})"), "mdy"),
-    (re.compile(r"(\d{1,2})/(\d{1,2})/(\d{2})\b"), "mdy2"),
+    (re.compile(r"(\d{1,2})/(\d{1,2})/(\d{2})(?!\d)"), "mdy2"),  # "09/23/19Expires" has no word break
     (re.compile(r"(\d{1,2})[ -]([A-Za-z]{3})[A-Za-z]*\.?[ -,]+(\d{2,4})"), "dmony"),
     (re.compile(r"([A-Za-z]{3})[A-Za-z]*\.? (\d{1,2}),? (\d{4})"), "mondy"),
 ]
