@@ -150,3 +150,15 @@ def test_a_consumer_edits_their_review_from_a_pre_filled_form(seattle):
     run(DispensaryState.write_review, state, {"text": "Faster now"})
     assert not state.editing and state.own_review.rating == 5 and state.own_review.effects == ["relaxed"]
     assert [r.text for r in state.review_list] == ["Faster now"]  # edited, not a second review
+
+
+def test_the_public_api_accepts_a_city_too(seattle):
+    from fastapi.testclient import TestClient
+
+    from icc_app import api
+
+    client = TestClient(api.build())
+    found = client.get("/api/v1/dispensaries", params={"address": "Seattle, WA", "radius_miles": 2}).json()
+    assert found["total"] >= 45 and found["dispensaries"][0]["name"] == "Store 00"
+    missing = client.get("/api/v1/dispensaries", params={"address": "Atlantis, WA"})
+    assert missing.status_code == 422
