@@ -79,7 +79,7 @@ def test_every_reported_field_has_a_confidence_and_evidence(shared_data):
         assert 0 <= data["confidence"][name] <= 1
     assert data["confidence"]["total_thc_pct"] >= 0.9
     assert data["evidence"]["total_thc_pct"]["page"] == 1 and "19.25" in data["evidence"]["total_thc_pct"]["text"]
-    for name, value in data["confidence"].items():
+    for name in data["confidence"]:
         assert name.startswith("analytes.") or data[name] is not None, name
 
 

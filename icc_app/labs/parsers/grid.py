@@ -157,7 +157,7 @@ def _header_columns(tokens: list[Token]) -> list[Column] | None:
     """Columns of a header row, or None when the row is not a header (needs a result or unit column and a
     limit, name or second result column, and no numbers)."""
     columns: list[Column] = []
-    for index, token in enumerate(tokens):
+    for token in tokens:
         word = token.text.lower().strip(":,")
         if _NUMBER.match(word) and not _UNIT.match(word):
             return None
