@@ -22,6 +22,7 @@ from icc_app.exchange.models import Dispute, DisputeEvent, DisputeMessage, Dispu
 from icc_app.identity.permissions import require_platform_admin
 from icc_app.identity.schemas import Principal
 from icc_app.identity.models import User
+from icc_app.ui.format import label
 
 REASONS = ["not_received", "quality_not_as_described", "quantity_short", "payment_not_received", "wrong_product",
            "other"]
@@ -83,7 +84,8 @@ def open_dispute(session: Session, *, principal: Principal, order_id: uuid.UUID,
     if session.exec(select(Dispute.id).where(Dispute.order_id == order.id, Dispute.status == DisputeStatus.open)).first():
         raise Conflict("A dispute is already open on this order.")
     before = OrderStatus(order.status).value
-    orders_service.transition(session, order, "dispute", party=party, actor_id=principal.user_id, note=reason)
+    orders_service.transition(session, order, "dispute", party=party, actor_id=principal.user_id,
+                              note=f"dispute opened: {label(reason).lower()}")
     order.status_before_dispute = before
     dispute = Dispute(order_id=order.id, opened_by_business_id=business_id, opened_by=principal.user_id,
                       reason=reason, description=description[:10000])

@@ -183,9 +183,19 @@ class SellState(AuthFormState):
             return
         yield rx.toast.success("Photo added.")
 
-    def _lot_action(self, action, success: str):
+    def _lot_action(self, action, success: str, seen: str = ""):
+        """One of the manage panel's buttons: they are disabled while it runs, and a click made on a panel that
+        showed another version or status of the lot (a double click) does nothing."""
+        if self.saving or not self.selected.id or (seen and seen != self.selected.version + self.selected.status):
+            return
         lot_id = uuid.UUID(self.selected.id)
-        return self._perform(lambda session, principal: action(session, principal, lot_id), success)
+        self.saving = True
+        yield
+        try:
+            outcome = self._perform(lambda session, principal: action(session, principal, lot_id), success)
+        finally:
+            self.saving = False
+        yield outcome
 
     @rx.event
     def save_terms(self, form: dict):
@@ -201,19 +211,20 @@ class SellState(AuthFormState):
             return lots.update_lot(session, principal=principal, lot_id=lot_id, data=data,
                                    version=int(self.selected.version or "0"))
 
-        return self._lot_action(action, "Lot updated.")
+        return self._lot_action(action, "Lot updated.", form.get("seen", ""))
 
     @rx.event
-    def publish(self):
-        return self._lot_action(lambda s, p, i: lots.publish(s, principal=p, lot_id=i), "Listed on the marketplace.")
+    def publish(self, seen: str):
+        return self._lot_action(lambda s, p, i: lots.publish(s, principal=p, lot_id=i), "Listed on the marketplace.",
+                                seen)
 
     @rx.event
-    def pause(self):
-        return self._lot_action(lambda s, p, i: lots.pause(s, principal=p, lot_id=i), "Listing paused.")
+    def pause(self, seen: str):
+        return self._lot_action(lambda s, p, i: lots.pause(s, principal=p, lot_id=i), "Listing paused.", seen)
 
     @rx.event
-    def withdraw(self):
-        return self._lot_action(lambda s, p, i: lots.withdraw(s, principal=p, lot_id=i), "Lot withdrawn.")
+    def withdraw(self, seen: str):
+        return self._lot_action(lambda s, p, i: lots.withdraw(s, principal=p, lot_id=i), "Lot withdrawn.", seen)
 
 
 def _create_form() -> rx.Component:
@@ -249,6 +260,7 @@ def _create_form() -> rx.Component:
 
 def _manage() -> rx.Component:
     sel = SellState.selected
+    seen = sel.version + sel.status  # which state of the lot the buttons were shown for
     return card(rx.vstack(
         rx.hstack(rx.heading(sel.title, size="4", as_="h2"), status_badge(sel.status, sel.status_label, LOT_COLORS),
                   rx.spacer(), rx.link("View as buyers see it", href="/exchange/lots/" + sel.id, size="2"),
@@ -289,18 +301,21 @@ def _manage() -> rx.Component:
                                    default_value=sel.min_order),
                     columns=rx.breakpoints(initial="1", sm="3"), spacing="3", width="100%"),
             labelled_input("Description", "edit_description", "", default_value=sel.description),
-            rx.button("Save terms", type="submit", variant="soft", id="save-terms"),
+            rx.el.input(type="hidden", name="seen", value=seen),
+            submit_button("Save terms", SellState.saving, variant="soft", id="save-terms"),
             width="100%", align="start"), on_submit=SellState.save_terms, reset_on_submit=False, key=sel.version,
             width="100%")),
         form_alert(SellState.form_error),
         rx.hstack(
             rx.cond((sel.status != "active") & (sel.status != "withdrawn") &
                     (sel.status != "sold_out"),
-                    rx.button("List on the marketplace", on_click=SellState.publish, id="publish-lot",
-                              disabled=SellState.parsing)),
-            rx.cond(sel.status == "active", rx.button("Pause", variant="soft", on_click=SellState.pause)),
+                    rx.button("List on the marketplace", on_click=SellState.publish(seen), id="publish-lot",
+                              loading=SellState.saving, disabled=SellState.parsing | SellState.saving)),
+            rx.cond(sel.status == "active", rx.button("Pause", variant="soft", on_click=SellState.pause(seen),
+                                                      disabled=SellState.saving)),
             rx.cond(sel.status != "withdrawn",
-                    rx.button("Withdraw", variant="soft", color_scheme="red", on_click=SellState.withdraw)),
+                    rx.button("Withdraw", variant="soft", color_scheme="red", on_click=SellState.withdraw(seen),
+                              disabled=SellState.saving)),
             spacing="2",
         ),
         spacing="3", width="100%", align="start",
