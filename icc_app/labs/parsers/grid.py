@@ -30,6 +30,7 @@ _OTHER_WORDS = {"dilution", "dil", "dil.", "factor", "uncertainty", "mu", "±", 
 _UNIT = re.compile(r"^\(?(%|mg/g|mg/unit|mg/serving|mg/srv|mg/pkg|mg/package|mg/ml|µg/g|ug/g|ppm|ppb|mg|w/w|"
                    r"%\s*\(w/w\)|%w/w)\)?$", re.I)
 _NUMBER = re.compile(rf"^[<>≤]?\s*{NUM}$")
+_GLUED = re.compile(r"(\d+\.\d{3})(<?\d+\.\d+)")
 _FLAG = {"nd": "ND", "n.d.": "ND", "<loq": "<LOQ", "<lloq": "<LOQ", "<lod": "<LOD", "bql": "<LOQ", "nr": "NR",
          "nt": "NT", "n/a": "NA", "na": "NA", "-": "-", "--": "-", "—": "-"}
 _TWO_WORD_FLAGS = {("not", "detected"): "ND", ("none", "detected"): "ND", ("not", "tested"): "NT",
@@ -140,8 +141,12 @@ def _tokens(row: Row) -> list[Token]:
     for run in row.runs:
         width = (run.x1 - run.x0) / max(len(run.text), 1)
         for match in re.finditer(r"\S+", run.text):
-            out.append(Token(run.x0 + match.start() * width, run.x0 + match.end() * width, match.group(0),
-                             match.start() == 0))
+            start, text = match.start(), match.group(0)
+            glued = _GLUED.fullmatch(text)  # "0.0020.349": an LOQ and a result printed without a gap
+            for part in glued.groups() if glued else (text,):
+                out.append(Token(run.x0 + start * width, run.x0 + (start + len(part)) * width, part,
+                                 start == 0))
+                start += len(part)
     return out
 
 
@@ -189,6 +194,8 @@ def _header_columns(tokens: list[Token]) -> list[Column] | None:
                 columns.append(Column("unit", token.x0, token.x1, unit))  # placed by _place_units
             else:
                 columns.append(Column("result", token.x0, token.x1, unit))
+    if all(_UNIT.match(t.text) for t in tokens):
+        return None  # a row of units belongs to the header above it (_attach_unit_row)
     kinds = [c.kind for c in columns if c.kind != "unit"]
     results = kinds.count("result")
     if results == 0 or len(columns) < 2 or (results == 1 and "limit" not in kinds and "name" not in kinds):
@@ -326,8 +333,9 @@ def read_grid(rows: list[Row]) -> list[Reading]:
     previous_was_header = in_qc = False
     for row_index, row in enumerate(rows):
         tokens = _tokens(row)
-        if previous_was_header and columns and _attach_unit_row(columns, tokens):
-            continue  # units may take two rows under the header
+        unit_row = len(tokens) >= 2 and all(_UNIT.match(t.text) for t in tokens)
+        if columns and (previous_was_header or unit_row) and _attach_unit_row(columns, tokens):
+            continue  # units may take two rows under the header, or come after the other table's header
         header = _header_columns(tokens)
         if header:
             if previous_was_header and columns:
