@@ -31,8 +31,6 @@ KNOWN_MISSES = {
     ("steep-hill/Dosi-Woah.pdf", "heavy_metals_status"): "Y / - / P / F letter grid",
     ("steep-hill/Dosi-Woah.pdf", "microbials_status"): "Y / - / P / F letter grid",
     ("steep-hill/RTD.OMJ.220623.pdf", "microbials_status"): "Y / - / P / F letter grid",
-    ("tagleaf/BCL-211214-151.pdf", "d9_thc_pct"): "Δ with a subscript 9 on a lower baseline",
-    ("tagleaf/Sunbeam.pdf", "d9_thc_pct"): "Δ with a subscript 9 on a lower baseline",
 }
 
 

@@ -118,8 +118,25 @@ def rows_of(runs: list[Run]) -> list[Row]:
                 continue
         rows.append(Row(run.page, run.top, run.bottom, [run]))
     for row in rows:
-        row.runs = _merge_letters(sorted(row.runs, key=lambda r: r.x0), row.bottom - row.top)
+        row.runs = _merge_letters(_subscripts(sorted(row.runs, key=lambda r: r.x0)), row.bottom - row.top)
     return rows
+
+
+def _subscripts(runs: list[Run]) -> list[Run]:
+    """A one- or two-character run drawn inside another run's span is a sub- or superscript ("Δ₉-THC" drawn
+    as "Δ -THC" with a small "9" in the gap): put it back where it stands."""
+    out = list(runs)
+    for small in runs:
+        if len(small.text) > 2:
+            continue
+        host = next((r for r in out if r is not small and len(r.text) > 2 and r.x0 < small.x0 and small.x1 < r.x1), None)
+        if host is None:
+            continue
+        at = round((small.x0 - host.x0) / (host.x1 - host.x0) * len(host.text))
+        before, after = host.text[:at].rstrip(), host.text[at:].lstrip()
+        out[out.index(host)] = Run(host.page, host.x0, host.x1, host.top, host.bottom, before + small.text + after)
+        out.remove(small)
+    return out
 
 
 def _merge_letters(runs: list[Run], height: float) -> list[Run]:
