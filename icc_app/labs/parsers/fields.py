@@ -10,7 +10,7 @@ from datetime import date
 
 from icc_app.labs.parsers.choose import Candidate
 from icc_app.labs.parsers.layout import Row
-from icc_app.labs.parsers.text import parse_date
+from icc_app.labs.parsers.text import NUM, nd_flag, parse_date, to_float
 
 # Product types, most specific form first: a pre-roll's matrix is often "Flower", a cartridge's "Extract".
 PRODUCT_FORMS = [
@@ -202,4 +202,20 @@ def panel_statuses(rows: list[Row]) -> dict[str, list[Candidate]]:
                     break
             if found:
                 break
+    return out
+
+
+def labelled_percents(rows: list[Row], label: str) -> list[Candidate]:
+    """A total printed as a label with its value beside or under it ("Total THC" over "25.129%"): every
+    such reading is a candidate; the document's arithmetic chooses between them (dry weight or as received)."""
+    out = []
+    for value, row in labelled(rows, label, limit=None):
+        value = value.strip()
+        number = re.match(rf"^{NUM}\s*(%|mg/g)", value)
+        if number:
+            amount = to_float(number.group(1)) / (10 if number.group(2) == "mg/g" else 1)
+            if 0 <= amount <= 100:
+                out.append(Candidate(round(amount, 6), None, "field", row.page, row.text[:200]))
+        elif nd_flag(value) in ("ND", "<LOQ", "<LOD"):
+            out.append(Candidate(0.0, nd_flag(value), "field", row.page, row.text[:200]))
     return out

@@ -9,7 +9,8 @@ from icc_app.labs import dictionary
 from icc_app.labs.labs import identify_issuer
 from icc_app.labs.parsers.choose import (Candidate, Choice, evidence_row, pick, pick_family, reread_family,
                                          table_candidates)
-from icc_app.labs.parsers.fields import SPECIFIC, completion_dates, panel_statuses, product_type_candidates
+from icc_app.labs.parsers.fields import (SPECIFIC, completion_dates, labelled_percents, panel_statuses,
+                                          product_type_candidates)
 from icc_app.labs.parsers.generic import parse_text
 from icc_app.labs.parsers.grid import Reading, read_grid
 from icc_app.labs.parsers.layout import Row, page_texts, rows_of
@@ -55,7 +56,8 @@ def read_document(pdf: PdfText) -> ParsedCoa:
     chosen: dict[str, Choice | None] = {}
 
     for total_field, neutral_field, acid_field, total_key, neutral_key, acid_key in FAMILIES:
-        total = table_candidates(grid, total_key) + _line(stream, layout, total_field)
+        total = table_candidates(grid, total_key) + _line(stream, layout, total_field) + \
+            labelled_percents(rows, LABELS[total_field] + r"(?!\s*[-/]?\s*(?:a|v|o)\b)")
         neutral = table_candidates(grid, neutral_key) + _line(stream, layout, neutral_field)
         acid = table_candidates(grid, acid_key) + _line(stream, layout, acid_field)
         family = pick_family(total, neutral, acid)
