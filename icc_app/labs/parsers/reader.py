@@ -6,7 +6,7 @@ import dataclasses
 import re
 
 from icc_app.labs import dictionary
-from icc_app.labs.labs import identify_issuer
+from icc_app.labs.parsers.issuer import identify_issuer
 from icc_app.labs.parsers.choose import (Candidate, Choice, evidence_row, pick, pick_family, reread_family,
                                          table_candidates)
 from icc_app.labs.parsers.fields import (SPECIFIC, completion_dates, labelled_percents, panel_statuses,
