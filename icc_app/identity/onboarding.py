@@ -39,6 +39,7 @@ class LicenseRow:
     premise_city: str
     premise_postal_code: str
     open: bool  # pending or waiting for its code: the business can still act on it (code, address, review)
+    takes_documents: bool  # open or in review: documents help the reviewer
 
 
 @dataclass
@@ -48,6 +49,9 @@ class BusinessStatus:
     dba: str
     business_type: str
     address: str
+    street: str  # the business address parts: a new license's premises default to them
+    city: str
+    postal_code: str
     submitted: bool
     verified: bool
     next_step: str  # what the business must still do before it may trade, in plain words ("" when verified)
@@ -64,7 +68,9 @@ def _row(lic: BusinessLicense) -> LicenseRow:
                       and (lic.expires_on - date.today()).days <= licenses.EXPIRY_ALERT_DAYS,
                       premise_street=lic.premise_street or "", premise_city=lic.premise_city or "",
                       premise_postal_code=lic.premise_postal_code or "",
-                      open=Verification(lic.verification) in (Verification.pending, Verification.code_sent))
+                      open=Verification(lic.verification) in (Verification.pending, Verification.code_sent),
+                      takes_documents=Verification(lic.verification) in (Verification.pending, Verification.code_sent,
+                                                                         Verification.needs_review))
 
 
 def business_status(session: Session, *, principal: Principal, business_id: uuid.UUID) -> BusinessStatus:
@@ -76,7 +82,8 @@ def business_status(session: Session, *, principal: Principal, business_id: uuid
     return BusinessStatus(
         id=str(business.id), legal_name=business.legal_name, dba=business.dba or "",
         business_type=business.business_type.value if hasattr(business.business_type, "value") else business.business_type,
-        address=address, submitted=business.onboarding_submitted_at is not None, verified=not next_step,
+        address=address, street=business.street or "", city=business.city or "",
+        postal_code=business.postal_code or "", submitted=business.onboarding_submitted_at is not None, verified=not next_step,
         next_step=next_step,
         licenses=[_row(r) for r in rows],
     )

@@ -69,9 +69,9 @@ class OnboardingState(AuthFormState):
         self.licenses = [{k: ("yes" if v else "") if isinstance(v, bool) else str(v) for k, v in
                           dataclasses.asdict(r).items()} for r in status.licenses]
         self.submitted, self.verified, self.next_step = status.submitted, status.verified, status.next_step
-        open_ids = [lic["id"] for lic in self.licenses if lic["open"]]
-        if self.doc_license_id not in open_ids:
-            self.doc_license_id = open_ids[-1] if open_ids else ""
+        with_documents = [lic["id"] for lic in self.licenses if lic["takes_documents"]]
+        if self.doc_license_id not in with_documents:
+            self.doc_license_id = with_documents[-1] if with_documents else ""
         if self.step == 1:
             self.step = 3 if status.submitted else 2
 
@@ -263,7 +263,7 @@ class OnboardingState(AuthFormState):
             self.uploading = False
         self._reset_errors()
         self._refresh(principal)
-        yield rx.toast.success("Document attached: you can ask for a review now.")
+        yield rx.toast.success("Document attached.")
 
     @rx.event
     def renew(self, form: dict):
@@ -452,10 +452,11 @@ def _email_banner() -> rx.Component:
 def _documents_card() -> rx.Component:
     doc = OnboardingState.doc_license
     return rx.cond(OnboardingState.doc_license_id != "", card(rx.vstack(
-        rx.heading("Or: documents reviewed by an administrator", size="4", as_="h2"),
+        rx.heading(rx.cond(doc["open"] != "", "Or: documents reviewed by an administrator", "Documents for the reviewer"),
+                   size="4", as_="h2"),
         rx.text("Attach the license certificate (PDF or image) for ", rx.text.strong(doc["state"], " ", doc["number"]),
-                ", then ask for a review. A platform administrator compares it with the regulator's records, usually "
-                "within a business day, and emails you the decision.", size="2", color_scheme="gray"),
+                ". A platform administrator compares it with the regulator's records, usually within a business day, "
+                "and emails you the decision.", size="2", color_scheme="gray"),
         rx.upload(rx.vstack(rx.icon("file-up", size=24), rx.text("Drop the document here or click to choose"),
                             align="center"),
                   id=UPLOAD_ID, max_files=1,
@@ -466,9 +467,12 @@ def _documents_card() -> rx.Component:
         rx.cond(OnboardingState.uploading, rx.hstack(rx.spinner(), rx.text("Uploading…"))),
         rx.cond(doc["document"] != "", rx.hstack(rx.icon("paperclip", size=14), rx.text(doc["document"], size="2"))),
         field_error(OnboardingState.errors.get("document", "")),
-        rx.button("Ask for a review", on_click=OnboardingState.request_review(OnboardingState.doc_license_id),
-                  disabled=(doc["document"] == "") | OnboardingState.busy, loading=OnboardingState.busy,
-                  id="request-review"),
+        rx.cond(doc["open"] != "",
+                 rx.button("Ask for a review", on_click=OnboardingState.request_review(OnboardingState.doc_license_id),
+                           disabled=(doc["document"] == "") | OnboardingState.busy, loading=OnboardingState.busy,
+                           id="request-review"),
+                 rx.text("This license is with a reviewer: what you attach here is added to the review.", size="2",
+                         color_scheme="gray")),
         spacing="3", width="100%", align="start",
     ), id="license-documents"))
 
