@@ -76,6 +76,7 @@ class LotDetail(LotCard):
     cbd: str = ""
     price_value: str = ""
     proof_required: bool = False
+    strain_name: str = ""
     coa_sample: str = ""
     strain_mismatch: bool = False
 
@@ -95,7 +96,8 @@ def lot_detail(lot: Lot, seller: str, check: StrainCheck) -> LotDetail:
                      harvested=lot.harvest_date.isoformat() if lot.harvest_date else "—",
                      tested=lot.tested_on.isoformat() if lot.tested_on else "—", coa=str(lot.coa_id or ""),
                      cbd=pct(lot.cbd_pct), price_value=str(lot.price_per_unit),
-                     proof_required=lot.require_proof_of_funds, coa_sample=check.sample_name,
+                     proof_required=lot.require_proof_of_funds, strain_name=lot.strain_name,
+                     coa_sample=check.sample_name,
                      strain_mismatch=check.matches is False)
 
 

@@ -8,6 +8,8 @@ import bisect
 from dataclasses import asdict, dataclass, field
 from datetime import date
 
+from icc_app.ui.format import plural
+
 COMPONENTS = ("potency", "terpenes", "safety", "moisture", "freshness", "reputation")
 PANELS = ("pesticides", "heavy_metals", "microbials", "mycotoxins", "residual_solvents", "foreign_matter")
 PRODUCT_GROUPS = {"flower": "flower", "pre_roll": "flower", "trim": "flower", "biomass": "flower",
@@ -161,7 +163,7 @@ def _freshness(f: LotFeatures, p: dict, today: date) -> Component:
     half_life = p["freshness_half_life_days"]
     score = 100.0 * 0.5 ** (age / half_life)
     return Component("freshness", round(score, 1), 0, f"tested {age} days ago",
-                     f"Halves every {half_life} days since the test.", "A recent test scores higher." if age > 30 else "")
+                     f"Halves every {half_life:g} days since the test.", "A recent test scores higher." if age > 30 else "")
 
 
 def _reputation(f: LotFeatures, p: dict) -> Component:
@@ -169,7 +171,7 @@ def _reputation(f: LotFeatures, p: dict) -> Component:
     observed = 100.0 * f.completed_orders / evidence if evidence else 0.0
     prior, weight = p["reputation_prior_score"], p["reputation_prior_weight"]
     score = (prior * weight + observed * evidence) / (weight + evidence)
-    inputs = (f"{f.completed_orders} completed, {f.disputes_lost} disputes lost, "
+    inputs = (f"{f.completed_orders} completed, {plural(f.disputes_lost, 'dispute')} lost, "
               f"{f.seller_cancellations} cancelled")
     reason = ("A new seller starts at the prior." if evidence == 0
               else f"The record so far, weighed against a prior of {prior} worth {weight} orders.")

@@ -344,7 +344,7 @@ def lot_page() -> rx.Component:
                                rx.cond(lot.coa_sample != "", rx.text(
                                    "COA sample: ", rx.text.strong(lot.coa_sample), size="2", id="coa-sample")),
                                rx.cond(lot.strain_mismatch, rx.callout(
-                                   "The COA's sample name does not match this lot's strain (" + lot.strain
+                                   "The COA's sample name does not match this lot's strain (" + lot.strain_name
                                    + "). Ask the seller before you buy.", icon="triangle-alert", color_scheme="red",
                                    size="1", id="strain-mismatch")),
                                rx.cond(lot.coa != "",
