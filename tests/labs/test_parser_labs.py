@@ -13,7 +13,6 @@ from tests.conftest import SHARED_DATA
 
 # (file, field): why the reader gets it wrong today.
 KNOWN_MISSES = {
-    ("cannalysis/Mothers-Milk-Flower.pdf", "cbda_pct"): "'<0.1' in a cell the table reader does not pair",
     ("test.pdf", "product_type"): "matrix says Concentrate; only the product line says it is a vape",
     ("veda-scientific/Veda Scientific Sample COA.pdf", "cbda_pct"): "two side-by-side tables in one text run",
     ("cdx-analytics/Dosidos #22 - 120821DSDM22-5.pdf", "top_terpene"): "terpenes on a page the reader skips",

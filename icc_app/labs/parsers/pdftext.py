@@ -68,7 +68,8 @@ def read_pdf_text(data: bytes, *, max_pages: int = MAX_PAGES) -> PdfText:
         if _looks_unmapped("".join(pages)):
             # Subset fonts whose glyphs PDFium maps to the wrong code points (it reads them as Latin-1/Extended
             # letters): pdfminer, under pdfplumber, decodes the same fonts through their encoding tables.
-            pages, engine, runs = _read_with_pdfplumber(data), "pdfplumber", []
+            pages, runs = _read_with_pdfplumber(data)
+            engine = "pdfplumber"
         problem = _unreadable("".join(pages))
         if problem:
             return _read_by_ocr(document, count, problem)
@@ -110,10 +111,27 @@ def _looks_unmapped(text: str) -> bool:
     return odd > 0.2 * len(visible)
 
 
-def _read_with_pdfplumber(data: bytes) -> list[str]:
+def _read_with_pdfplumber(data: bytes) -> tuple[list[str], list[Run]]:
+    """Page texts and text runs (words on one line closer than the font size) through pdfminer."""
     import io
 
     import pdfplumber
 
+    from icc_app.labs.parsers.text import normalize
+
+    pages, runs = [], []
     with pdfplumber.open(io.BytesIO(data)) as pdf:
-        return [page.extract_text() or "" for page in pdf.pages]
+        for number, page in enumerate(pdf.pages, start=1):
+            pages.append(page.extract_text() or "")
+            line: list[dict] = []
+            for word in page.extract_words() + [None]:
+                last = line[-1] if line else None
+                if word is not None and last is not None and abs(word["top"] - last["top"]) < 2 and \
+                        0 <= word["x0"] - last["x1"] < (last["bottom"] - last["top"]):
+                    line.append(word)
+                    continue
+                if line:
+                    runs.append(Run(number, line[0]["x0"], line[-1]["x1"], min(w["top"] for w in line),
+                                    max(w["bottom"] for w in line), normalize(" ".join(w["text"] for w in line))))
+                line = [word] if word is not None else []
+    return pages, runs
