@@ -1,8 +1,11 @@
 """ICC Maps in a real browser: a visitor searches by ZIP, sees the map (tiles from the configured tile server) and
-the list, opens a dispensary, filters its live menu and opens a product; a consumer reviews with effect tags; an
-operator claims the store, edits hours and menu, imports a CSV; the public page follows."""
+the list, opens a dispensary, filters its live menu and opens a product; a visitor searches a city, and the results
+live in the URL (reload, back button), on a desktop and on a phone; a consumer reviews with effect tags and edits
+the review from a pre-filled form; an operator claims the store, edits hours and menu, imports a CSV; the public
+page follows."""
 
 import html
+import re
 import time
 import uuid
 
@@ -62,7 +65,7 @@ def test_visitor_finds_a_dispensary_by_zip_and_filters_its_menu(page, live_app, 
     expect(page.locator("#locator-error")).to_contain_text("could not find")
     page.fill("#where", "98122")
     page.click("#find")
-    expect(page.locator("#locator-count")).to_contain_text(f"{nearest['total']} dispensaries within 10 miles")
+    expect(page.locator("#locator-count")).to_contain_text(f"{nearest['total']} dispensaries within 10 miles of 98122")
     results = page.locator(".dispensary-result")
     expect(results.first).to_contain_text(first["name"])
     shown = results.count()
@@ -72,11 +75,13 @@ def test_visitor_finds_a_dispensary_by_zip_and_filters_its_menu(page, live_app, 
     expect(the_map).to_have_attribute("data-tiles", "up")
     assert any(path.startswith("/tiles/") for path in tiles.requests)  # the browser fetched the configured tiles
     shot(page, "maps-locator")
-    results.first.click()
+    expect(results.first.get_by_role("link", name=f"Directions to {first['name']}")).to_be_visible()
+    results.first.locator(".dr-name").click()
     page.wait_for_url("**/dispensaries/wa/**")
     expect(page.get_by_role("heading", name=first["name"], level=1)).to_be_visible()
     expect(page.locator(".menu-item")).to_have_count(2)  # the sold-out item is not on the live menu
-    expect(page.locator(".menu-category")).to_have_text(["Flower", "Pre Roll"])  # grouped by category
+    expect(page.locator(".menu-category")).to_contain_text(["Flower", "Pre-roll"])  # grouped by category
+    expect(page.locator(".menu-tabs a")).to_contain_text(["Flower", "Pre-roll", "Reviews"])
     page.fill("#menu-search", "gelato")
     expect(page.locator(".menu-item")).to_have_count(1)
     expect(page.locator(".menu-item")).to_contain_text("$9.00")
@@ -99,31 +104,108 @@ def test_visitor_finds_a_dispensary_by_zip_and_filters_its_menu(page, live_app, 
     assert f"<title>Blue Dream 3.5g at {html.escape(first['name'])}" in head and 'rel="canonical"' in head
 
 
-def test_consumer_writes_a_review_with_effect_tags(page, live_app, shared_data):
+def _search_city(page, where: str) -> None:
+    page.fill("#where", where)
+    page.click("#find")
+
+
+@pytest.mark.parametrize("viewport", [{"width": 1440, "height": 900}, {"width": 390, "height": 844}],
+                         ids=["desktop", "phone"])
+def test_city_search_results_live_in_the_url(page, live_app, shared_data, viewport):
+    live_cli("dispensaries", "import", str(shared_data / "licenses/licenses-wa-latest.csv"), "--state", "WA")
+    name = "desktop" if viewport["width"] > 800 else "phone"
+    page.set_viewport_size(viewport)
+    page.goto("/dispensaries")
+    _search_city(page, "Seattle, WA")
+    page.wait_for_url(re.compile(r"/dispensaries/?\?q=Seattle%2C\+WA$"))
+    count = page.locator("#locator-count")
+    expect(count).to_contain_text("dispensaries within 10 miles of Seattle, WA")
+    results = page.locator(".dispensary-result")
+    expect(results).to_have_count(20)  # a page at a time: the rest are on the next pages
+    first_name = results.first.locator(".dr-name").inner_text()
+    expect(results.first.get_by_role("link", name="Directions")).to_have_attribute(
+        "href", re.compile(r"^https://www\.google\.com/maps/dir/\?api=1&destination=.+Seattle"))
+    expect(results.first).to_contain_text(re.compile(r"Open now|Closed now|No reviews yet"))
+    shot(page, f"maps-city-search-{name}")
+    page.get_by_role("link", name="Next →").click()
+    page.wait_for_url(re.compile(r"/dispensaries/?\?q=Seattle%2C\+WA&page=2$"))
+    expect(page.locator("#results")).to_contain_text("Page 2 of")
+    second_page_first = results.first.locator(".dr-name").inner_text()
+    assert second_page_first != first_name
+    page.reload()  # reload-safe: the same page of the same search
+    expect(results.first.locator(".dr-name")).to_have_text(second_page_first)
+    page.go_back()  # the back button returns to page 1
+    page.wait_for_url(re.compile(r"/dispensaries/?\?q=Seattle%2C\+WA$"))
+    expect(results.first.locator(".dr-name")).to_have_text(first_name)
+    page.get_by_role("combobox", name="Sort results").click()
+    page.get_by_role("option", name="Open now first").click()
+    page.wait_for_url(re.compile(r"/dispensaries/?\?q=Seattle%2C\+WA&sort=open$"))
+    _search_city(page, "Capitol Hill, Seattle")
+    page.wait_for_url(re.compile(r"/dispensaries/?\?q=Capitol\+Hill%2C\+Seattle&sort=open$"))
+    expect(count).to_contain_text("of Capitol Hill, Seattle, WA")
+    page.go_back()
+    expect(count).to_contain_text("of Seattle, WA")
+    expect(page.locator("#where")).to_have_value("Seattle, WA")
+    shot(page, f"maps-city-search-back-{name}")
+    the_map = page.locator(".dispensary-map")
+    expect(the_map).to_have_attribute("data-markers", "20")
+    page.wait_for_timeout(600)  # the map has fitted itself to the results; what follows is the visitor's move
+    box = the_map.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] / 2 + 120, box["y"] + box["height"] / 2 + 80, steps=8)
+    page.mouse.up()
+    page.get_by_role("button", name="Search this area").click()
+    page.wait_for_url(re.compile(r"/dispensaries/?\?(r=\d+&)?sort=open&lat=[\d.]+&lon=-[\d.]+$"))
+    expect(count).to_contain_text("of this area")
+    _search_city(page, "Atlantis, WA")
+    expect(page.locator("#locator-error")).to_contain_text("try a city and state")
+
+
+@pytest.mark.parametrize("viewport", [{"width": 1440, "height": 900}, {"width": 390, "height": 844}],
+                         ids=["desktop", "phone"])
+def test_consumer_reviews_and_edits_the_review_pre_filled(page, live_app, shared_data, viewport):
     from tests.e2e.test_shell import sign_in
 
+    name = "desktop" if viewport["width"] > 800 else "phone"
     live_cli("dispensaries", "import", str(shared_data / "licenses/licenses-wa-latest.csv"), "--state", "WA")
     first = httpx.get(f"{live_app}/api/v1/dispensaries", params={"zip": "98122", "radius_miles": 10}).json()
+    with _database() as conn:  # a fresh start for each viewport: the demo consumer has not reviewed it yet
+        conn.execute("DELETE FROM reviews WHERE dispensary_id = %s", (first["dispensaries"][0]["id"],))
+    page.set_viewport_size(viewport)
     sign_in(page, "consumer@icc.demo")
     expect(page.get_by_role("heading", name="Welcome, hazy_hiker")).to_be_visible()
-    page.goto("/dispensaries")
-    page.fill("#where", "98122")
-    page.click("#find")
-    page.locator(".dispensary-result").first.click()
+    page.goto("/dispensaries?q=98122")
+    page.locator(".dispensary-result").first.locator(".dr-name").click()
     page.wait_for_url("**/dispensaries/wa/**")
     expect(page.get_by_role("heading", name=first["dispensaries"][0]["name"], level=1)).to_be_visible()
+    page.get_by_role("link", name=re.compile(r"^Reviews \(")).first.click()  # reachable without scrolling the menu
+    page.get_by_role("combobox", name="Your rating").click()
+    page.get_by_role("option", name="4 stars").click()
     page.get_by_role("checkbox", name="relaxed").click()
     page.get_by_role("checkbox", name="dry mouth").click()
     page.fill("#review-text", "Friendly budtenders, quick pickup.")
     page.click("#publish-review")
+    own = page.locator("#own-review")
+    expect(own).to_contain_text("Your review")
+    expect(own).to_contain_text("Friendly budtenders, quick pickup.")
     review = page.locator(".review").first
     expect(review).to_contain_text("@hazy_hiker")
     expect(review).to_contain_text("dry mouth · relaxed")
-    shot(page, "maps-review")
+    shot(page, f"maps-review-{name}")
+    page.click("#edit-review")
+    expect(page.locator("#review-text")).to_have_value("Friendly budtenders, quick pickup.")  # pre-filled
+    expect(page.get_by_role("checkbox", name="relaxed")).to_be_checked()
+    expect(page.get_by_role("checkbox", name="dry mouth")).to_be_checked()
+    expect(page.get_by_role("combobox", name="Your rating")).to_contain_text("4 stars")
+    shot(page, f"maps-review-edit-{name}")
+    page.get_by_role("checkbox", name="dry mouth").click()
     page.fill("#review-text", "Edited: still great.")
     page.click("#publish-review")
-    expect(page.locator(".review")).to_have_count(1)  # one review per consumer: the second publish edited it
-    expect(page.locator(".review").first).to_contain_text("Edited: still great.")
+    expect(own).to_contain_text("Edited: still great.")
+    expect(page.locator(".review")).to_have_count(1)  # one review per consumer: the edit changed it
+    expect(page.locator(".review").first).to_contain_text("relaxed")
+    expect(page.locator(".review").first).not_to_contain_text("dry mouth")
 
 
 def test_operator_claims_the_store_and_edits_hours_and_menu(page, live_app):
@@ -159,7 +241,7 @@ def test_operator_claims_the_store_and_edits_hours_and_menu(page, live_app):
     csv = b"sku,name,category,price,in_stock_qty\nE-1,Mint gummies,edible,18,20\nX-1,Mystery,rocket,5,1\n"
     page.locator("input[type=file]").set_input_files(files=[{"name": "menu.csv", "mimeType": "text/csv",
                                                              "buffer": csv}])
-    expect(page.locator("#import-summary")).to_contain_text("1 items saved, 1 rows with errors")
+    expect(page.locator("#import-summary")).to_contain_text("1 item saved, 1 row with errors")
     expect(page.locator(".import-error")).to_contain_text("Line 3: category 'rocket'")
     expect(page.locator(".console-item")).to_have_count(2)
     page.locator(".console-item", has_text="Mint gummies").get_by_role("button", name="Mark out of stock").click()

@@ -286,7 +286,7 @@ def dispensary_page() -> rx.Component:
             rx.link("← Find a dispensary", href=locator.LOCATOR, size="2"),
             page_header(s.info["name"], s.info["address"]),
             rx.el.nav(rx.link("Menu (", s.item_count_line, ")", href="#menu"),
-                      rx.link("Reviews (", s.review_count_line, ")", href="#reviews", id="jump-reviews"),
+                      rx.link("Reviews (", s.review_list.length(), ")", href="#reviews", id="jump-reviews"),
                       rx.link("Hours and map", href="#about"), class_name="page-jumps", aria_label="On this page"),
             rx.cond(s.photos.length() > 0, rx.flex(rx.foreach(s.photos, lambda photo_id: rx.link(rx.image(
                 src="/api/v1/dispensary-photos/" + photo_id + "?thumbnail=true", height="140px", border_radius="8px",
