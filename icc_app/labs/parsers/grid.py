@@ -95,6 +95,7 @@ class Reading:
     text: str  # the printed row segment (evidence)
     cells: list[Cell] = field(default_factory=list)
     header: str = ""  # the header row it was read under (evidence of the unit)
+    x: float = 0.0  # where its name starts on the page
 
     def measured(self, low: float, high: float) -> float | None:
         """The result of a physical measurement row: the cell under a result column, or the only number
@@ -352,6 +353,10 @@ def read_grid(rows: list[Row]) -> list[Reading]:
         if in_qc:
             continue
         names = _names(tokens)
+        total = _closing_total(row, tokens, names, readings, columns, header_text)
+        if total is not None:
+            readings.append(total)
+            continue
         if len(names) >= 3 and not any(_NUMBER.match(t.text) for t in tokens):
             readings += _sideways(rows, row_index, tokens, names)
             continue
@@ -367,8 +372,32 @@ def read_grid(rows: list[Row]) -> list[Reading]:
             if not cells:
                 continue
             text = " ".join(t.text for t in tokens[start:stop])
-            readings.append(Reading(key, printed, category, row.page, text, cells, header_text))
+            readings.append(Reading(key, printed, category, row.page, text, cells, header_text, tokens[start].x0))
     return readings
+
+
+_CLOSING = re.compile(r"^(?:total|sum)\s*(?:\(%\)|%|\(mg/g\))?\s*:?$", re.I)
+
+
+def _closing_total(row: Row, tokens: list[Token], names, readings: list[Reading], columns, header: str):
+    """A bare "Total" / "Sum" row closing a table of terpenes (or cannabinoids): the table's total."""
+    if names or not tokens or not readings or readings[-1].category not in ("terpene", "cannabinoid"):
+        return None
+    same_column = [r for r in readings[-12:] if r.category in ("terpene", "cannabinoid") and abs(r.x - tokens[0].x0) < 25]
+    if readings[-1].page not in (row.page, row.page - 1) or not same_column:
+        return None  # a total of this table sits under its analyte names
+    label_end = next((i for i in range(len(tokens), 0, -1)
+                      if _CLOSING.match(" ".join(t.text for t in tokens[:i]))), 0)
+    if not label_end or label_end == len(tokens):
+        return None
+    label = " ".join(t.text for t in tokens[:label_end])
+    cells = _cells(tokens[label_end:], columns, tokens[label_end - 1].x1, 10_000.0)
+    if not cells:
+        return None
+    if "%" in label:
+        cells[0].unit = "%"  # "Total (%)": the label's unit is the value's
+    key = "total_terpenes" if same_column[-1].category == "terpene" else "total_cannabinoids"
+    return Reading(key, label, "total", row.page, row.text[:200], cells, header)
 
 
 def _sideways(rows: list[Row], index: int, tokens: list[Token], names) -> list[Reading]:
