@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 
 from icc_app.core import audit
 from icc_app.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from icc_app.core.validation import safe_text
 from icc_app.identity.models import BusinessLicense, LicenseStatus, Product, Verification
 from icc_app.identity.permissions import has_product, require_member
 from icc_app.identity.schemas import Principal
@@ -94,16 +95,15 @@ def update_profile(session: Session, *, principal: Principal, dispensary_id: uui
     unknown = [s for s in services if s not in SERVICES]
     if unknown:
         raise ValidationFailed(f"Unknown service: {', '.join(unknown)}.", field="services")
-    website = (website or "").strip()
+    website, phone = safe_text(website, "website", max_length=300), safe_text(phone, "phone", max_length=40)
     if website and not website.startswith(("https://", "http://")):
         raise ValidationFailed("The website starts with https://.", field="website")
-    phone = (phone or "").strip()
     if phone and sum(c.isdigit() for c in phone) < 10:
         raise ValidationFailed("The phone number needs its area code.", field="phone")
     before = {"hours": dispensary.hours, "services": dispensary.services, "phone": dispensary.phone,
               "website": dispensary.website}
     dispensary.hours, dispensary.services = clean_hours, sorted(set(services), key=SERVICES.index)
-    dispensary.phone, dispensary.website = phone[:40] or None, website[:300] or None
+    dispensary.phone, dispensary.website = phone or None, website or None
     session.add(dispensary)
     audit.record(session, action="maps.dispensary.updated", object_type="dispensary", object_id=dispensary.id,
                  actor_id=principal.user_id, business_id=dispensary.claimed_by_business_id, before=before,
@@ -142,7 +142,10 @@ def _number(value: str, field: str, low: float = 0, high: float = 1e6) -> float 
 
 
 def _item_values(row: dict) -> dict:
-    name = (row.get("name") or "").strip()
+    name = safe_text(row.get("name"), "name", max_length=300)
+    brand = safe_text(row.get("brand"), "brand", max_length=200)
+    strain_name = safe_text(row.get("strain_name"), "strain_name", max_length=120)
+    safe_text(row.get("terpenes"), "terpenes", max_length=2000)
     if not name:
         raise ValidationFailed("name is missing.", field="name")
     category = (row.get("category") or "").strip().lower().replace("-", "_").replace(" ", "_")
@@ -166,8 +169,8 @@ def _item_values(row: dict) -> dict:
                                        field="terpenes")
             terpenes.append({"name": terpene.strip().lower(), "pct": _number(pct, "terpenes", 0, 100)})
     return dict(terpenes=sorted(terpenes, key=lambda t: -(t["pct"] or 0)),
-                name=name[:300], brand=(row.get("brand") or "").strip()[:200] or None, category=category,
-                strain_name=(row.get("strain_name") or "").strip()[:120] or None, strain_type=strain_type,
+                name=name, brand=brand or None, category=category, strain_name=strain_name or None,
+                strain_type=strain_type,
                 thc_min=thc, thc_max=thc, cbd_min=cbd, cbd_max=cbd, price=price, in_stock_qty=int(stock),
                 variants=[{"label": f"{weight:g} g" if weight else "each", "weight_g": weight, "price": price}])
 

@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 from icc_app.core import audit
 from icc_app.core.db import enqueue
 from icc_app.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from icc_app.core.validation import safe_text
 from icc_app.identity.accounts import check_age
 from icc_app.identity.models import Product, User, UserKind
 from icc_app.identity.permissions import require_member, require_platform_admin
@@ -94,9 +95,7 @@ def write(session: Session, *, principal: Principal, target_type: str, target_id
     unknown = [t for t in tags if t not in EFFECTS]
     if unknown:
         raise ValidationFailed(f"Unknown effect: {', '.join(unknown)}.", field="effects")
-    text = (text or "").strip()
-    if len(text) > 5000:
-        raise ValidationFailed("Keep the review under 5,000 characters.", field="text")
+    text = safe_text(text, "text", max_length=5000)
     dispensary_id = _target(session, target_type, target_id)
     review = session.exec(select(Review).where(Review.author_id == user.id, Review.target_type == target_type,
                                                Review.target_id == target_id)).first()
@@ -121,7 +120,7 @@ def report(session: Session, *, principal: Principal, review_id: uuid.UUID, reas
         raise NotFound("Review not found.")
     if principal.user_id is None or principal.user_id == review.author_id:
         raise Conflict("You cannot report your own review.")
-    reason = (reason or "").strip()
+    reason = safe_text(reason, "reason", max_length=500)
     if len(reason) < 5:
         raise ValidationFailed("Say what is wrong with it.", field="reason")
     already = session.exec(select(ReviewReport.id).where(ReviewReport.review_id == review.id,
@@ -174,7 +173,7 @@ def reply(session: Session, *, principal: Principal, review_id: uuid.UUID, text:
     if dispensary.claimed_by_business_id is None or principal.membership(dispensary.claimed_by_business_id) is None:
         raise NotFound("Review not found.")
     require_member(principal, dispensary.claimed_by_business_id, product=Product.maps)
-    text = (text or "").strip()
+    text = safe_text(text, "text", max_length=2000)
     if not text:
         raise ValidationFailed("Write the reply.", field="text")
     review.reply, review.reply_by = text[:2000], principal.user_id

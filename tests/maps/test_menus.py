@@ -69,3 +69,19 @@ def test_csv_import_reports_bad_rows_and_the_public_menu_shows_stock(shop):
     assert flower[0]["thc"] == "22.5%" and flower[0]["variants"][0]["label"] == "3.5 g"
     assert flower[0]["cqi"] is None and flower[0]["review_count"] == 0 and flower[0]["terpenes"] == []
     assert flower[0]["url"].startswith("/dispensaries/wa/city/pine-street-cannabis-415555/blue-dream-3-5g-")
+
+
+@pytest.mark.parametrize(("field", "value", "message"), [
+    ("name", "Blue\x00Dream", "NUL"), ("brand", "x" * 201, "At most 200"), ("price", "1e30", "between"),
+    ("price", "nan", "between"), ("thc_pct", "-1", "between")])
+def test_hostile_item_values_are_refused_by_field(shop, field, value, message):
+    principal, business, dispensary, _ = shop
+    with unit_of_work() as session:
+        menus.claim(session, principal=principal, business_id=business.id, dispensary_id=dispensary.id)
+    row = {"name": "Blue Dream", "category": "flower", "price": "35", field: value}
+    with pytest.raises(ValidationFailed, match=message) as refused, unit_of_work() as session:
+        menus.upsert_item(session, principal=principal, dispensary_id=dispensary.id, external_id="S1", row=row)
+    assert refused.value.field == field
+    with pytest.raises(ValidationFailed, match="NUL"), unit_of_work() as session:
+        menus.update_profile(session, principal=principal, dispensary_id=dispensary.id, phone="206\x00555 0100",
+                             hours={}, services=[])

@@ -163,3 +163,18 @@ def test_own_review_comes_back_for_editing(place):
     assert (mine.rating, mine.effects, mine.text, mine.status, mine.stars) == (
         4, ["relaxed", "sleepy"], "Calm shop", "Published", "★★★★☆")
     assert theirs is None
+
+
+def test_hostile_review_text_is_refused(place):
+    dispensary, (ana, bo, _) = place
+    with pytest.raises(ValidationFailed, match="NUL"), unit_of_work() as session:
+        reviews.write(session, principal=ana, target_type="dispensary", target_id=dispensary.id, rating=4,
+                      effects=[], text="fine\x00")
+    with pytest.raises(ValidationFailed, match="At most 5000"), unit_of_work() as session:
+        reviews.write(session, principal=ana, target_type="dispensary", target_id=dispensary.id, rating=4,
+                      effects=[], text="x" * 5001)
+    with unit_of_work() as session:
+        review = reviews.write(session, principal=ana, target_type="dispensary", target_id=dispensary.id, rating=4,
+                               effects=[], text="fine")
+    with pytest.raises(ValidationFailed, match="NUL"), unit_of_work() as session:
+        reviews.report(session, principal=bo, review_id=review.id, reason="spam\x00spam")
