@@ -14,23 +14,12 @@ import re
 from dataclasses import dataclass, field
 
 from icc_app.labs import dictionary
+from icc_app.labs.parsers.header import (LIMIT_WORDS, NAME_WORDS, NUMBER, UNIT, Column, Token, attach_unit_row,
+                                          header_columns, place_units, tokens_of)
 from icc_app.labs.parsers.layout import Row
 from icc_app.labs.parsers.tables import QC_WORDS
 from icc_app.labs.parsers.text import NUM, to_float
 
-_NAME_WORDS = {"analyte", "analytes", "compound", "compounds", "cannabinoid", "cannabinoids", "terpene", "terpenes",
-               "name", "component", "test", "tests", "analysis"}
-_RESULT_WORDS = {"result", "results", "amt", "amount", "concentration", "conc", "conc.", "value", "mass", "measured",
-                 "finding", "findings", "reading"}
-_LIMIT_WORDS = {"lod", "loq", "lloq", "lod/loq", "mdl", "limit", "limits", "action", "spec", "specification",
-                "lod/lloq", "loq/lod", "uloq"}
-_STATUS_WORDS = {"status", "pass/fail", "pass", "result/status", "p/f"}
-_OTHER_WORDS = {"dilution", "dil", "dil.", "factor", "uncertainty", "mu", "±", "rsd", "rpd", "method", "batch",
-                "units", "unit"}
-_UNIT = re.compile(r"^\(?(%|mg/g|mg/unit|mg/serving|mg/srv|mg/pkg|mg/package|mg/ml|µg/g|ug/g|ppm|ppb|mg|w/w|"
-                   r"%\s*\(w/w\)|%w/w)\)?$", re.I)
-_NUMBER = re.compile(rf"^[<>≤]?\s*{NUM}$")
-_GLUED = re.compile(r"(\d+\.\d{3})(<?\d+\.\d+)")
 _FLAG = {"nd": "ND", "n.d.": "ND", "<loq": "<LOQ", "<lloq": "<LOQ", "<lod": "<LOD", "bql": "<LOQ", "nr": "NR",
          "nt": "NT", "n/a": "NA", "na": "NA", "-": "-", "--": "-", "—": "-"}
 _TWO_WORD_FLAGS = {("not", "detected"): "ND", ("none", "detected"): "ND", ("not", "tested"): "NT",
@@ -49,30 +38,6 @@ _PHYSICAL = [
                             r"^water\s*content(?:\s*%)?(?:\s*\(w/w\))?$", re.I)),
     ("water_activity", re.compile(r"^water\s*activity(?:\s*\(aw\))?$", re.I)),
 ]
-
-
-@dataclass
-class Token:
-    x0: float
-    x1: float
-    text: str
-    opens_run: bool = False  # the first word of a printed run (a cell boundary)
-
-    @property
-    def center(self) -> float:
-        return (self.x0 + self.x1) / 2
-
-
-@dataclass
-class Column:
-    kind: str  # name | result | limit | status
-    x0: float
-    x1: float
-    unit: str | None = None
-
-    @property
-    def center(self) -> float:
-        return (self.x0 + self.x1) / 2
 
 
 @dataclass
@@ -136,106 +101,12 @@ class Reading:
         return None
 
 
-def _tokens(row: Row) -> list[Token]:
-    """Words of a row with their x-extent (interpolated inside a run by character position)."""
-    out = []
-    for run in row.runs:
-        width = (run.x1 - run.x0) / max(len(run.text), 1)
-        for match in re.finditer(r"\S+", run.text):
-            start, text = match.start(), match.group(0)
-            glued = _GLUED.fullmatch(text)  # "0.0020.349": an LOQ and a result printed without a gap
-            for part in glued.groups() if glued else (text,):
-                out.append(Token(run.x0 + start * width, run.x0 + (start + len(part)) * width, part,
-                                 start == 0))
-                start += len(part)
-    return out
-
-
 def _flag(text: str) -> str | None:
     return _FLAG.get(text.lower().strip("*"))
 
 
 def _is_value(token: str) -> bool:
-    return bool(_NUMBER.match(token.rstrip("%*")) or _flag(token) or _UNIT.match(token))
-
-
-def _header_columns(tokens: list[Token]) -> list[Column] | None:
-    """Columns of a header row, or None when the row is not a header (needs a result or unit column and a
-    limit, name or second result column, and no numbers)."""
-    columns: list[Column] = []
-    for token in tokens:
-        word = token.text.lower().strip(":,")
-        if _NUMBER.match(word) and not _UNIT.match(word):
-            return None
-        if word in _NAME_WORDS:
-            columns.append(Column("name", token.x0, token.x1))
-        elif word in _RESULT_WORDS:
-            columns.append(Column("result", token.x0, token.x1))
-        elif word in _LIMIT_WORDS or word.startswith(("lod", "loq")):
-            if word in ("limit", "limits") and columns and columns[-1].kind == "limit" and \
-                    token.x0 - columns[-1].x1 < 15:
-                continue  # "Action Limit"
-            columns.append(Column("limit", token.x0, token.x1))
-        elif word in _STATUS_WORDS:
-            columns.append(Column("status", token.x0, token.x1))
-        elif word in _OTHER_WORDS:
-            columns.append(Column("other", token.x0, token.x1))
-        elif _UNIT.match(word):
-            unit = _UNIT.match(word).group(1)
-            previous = columns[-1] if columns else None
-            close = previous is not None and token.x0 - previous.x1 < 12
-            bare_after_limit = previous is not None and previous.kind == "limit" and not word.startswith("(")
-            if previous is not None and previous.unit is None and (close or word.startswith("(")) and \
-                    not bare_after_limit:
-                previous.unit = unit
-                previous.x1 = token.x1
-            elif previous is not None and previous.unit and word.startswith("(") and close:
-                continue  # "% (w/w)"
-            elif previous is not None and token.x0 - previous.x1 > 25:
-                columns.append(Column("unit", token.x0, token.x1, unit))  # placed by _place_units
-            else:
-                columns.append(Column("result", token.x0, token.x1, unit))
-    if all(_UNIT.match(t.text) for t in tokens):
-        return None  # a row of units belongs to the header above it (_attach_unit_row)
-    kinds = [c.kind for c in columns if c.kind != "unit"]
-    results = kinds.count("result")
-    if results == 0 or len(columns) < 2 or (results == 1 and "limit" not in kinds and "name" not in kinds):
-        return None
-    return columns
-
-
-def _place_units(columns: list[Column]) -> list[Column]:
-    """Units printed apart from their column names ("Analyte LOD LOQ Value" over "mg/g mg/g mg/g"): each goes
-    to the nearest column without a unit; one under no column is a result column of its own."""
-    named = [c for c in columns if c.kind != "unit"]
-    for unit in (c for c in columns if c.kind == "unit"):
-        free = [c for c in named if c.unit is None and c.kind != "name" and abs(c.center - unit.center) < 25]
-        if free:
-            min(free, key=lambda c: abs(c.center - unit.center)).unit = unit.unit
-        else:
-            named.append(Column("result", unit.x0, unit.x1, unit.unit))
-    return sorted(named, key=lambda c: c.x0)
-
-
-def _attach_unit_row(columns: list[Column], tokens: list[Token]) -> bool:
-    """A row of units under the header ("(1:n) (%) (%) (mg/g)"): each unit goes to the column right above it;
-    a unit under no column is a column of its own ("Result" spanning "(mg/g)" and "(%)")."""
-    left, right = min(c.x0 for c in columns) - 10, max(c.x1 for c in columns) + 30
-    tokens = [t for t in tokens if t.x1 > left and t.x0 < right]  # what sits beside the table is not its business
-    units = [t for t in tokens if _UNIT.match(t.text) or t.text == "(1:n)"]
-    if not units or any(_NUMBER.match(t.text) for t in tokens) or len(units) < 0.4 * len(tokens):
-        return False
-    for token in units:
-        if token.text == "(1:n)":
-            continue
-        unit = _UNIT.match(token.text).group(1)
-        nearest = min(columns, key=lambda c: abs(c.center - token.center))
-        if abs(nearest.center - token.center) <= (nearest.x1 - nearest.x0) / 2 + 8 and nearest.unit is None:
-            nearest.unit = unit
-        elif abs(nearest.center - token.center) > (nearest.x1 - nearest.x0) / 2 + 8 and nearest.kind != "name":
-            columns.append(Column(nearest.kind if nearest.kind != "other" else "result", token.x0, token.x1, unit))
-    columns.sort(key=lambda c: c.x0)
-    return True
+    return bool(NUMBER.match(token.rstrip("%*")) or _flag(token) or UNIT.match(token))
 
 
 _PREFIXES: set[str] = set()
@@ -316,7 +187,7 @@ def _cells(tokens: list[Token], columns: list[Column] | None, low: float, high: 
                 flag = "<LOQ"
             value = to_float(number.group(2))
             unit = number.group(3)
-            if unit is None and _UNIT.match(nxt) and nxt.strip("()") in ("%", "mg/g"):
+            if unit is None and UNIT.match(nxt) and nxt.strip("()") in ("%", "mg/g"):
                 unit, used = nxt.strip("()"), 2
         column = min(candidates, key=lambda c: abs(c.center - token.center)) if candidates else None
         if column is not None and abs(column.center - token.center) > 60:
@@ -333,21 +204,21 @@ def read_grid(rows: list[Row]) -> list[Reading]:
     header_text = ""
     previous_was_header = in_qc = False
     for row_index, row in enumerate(rows):
-        tokens = _tokens(row)
-        unit_row = len(tokens) >= 2 and all(_UNIT.match(t.text) for t in tokens)
-        if columns and (previous_was_header or unit_row) and _attach_unit_row(columns, tokens):
+        tokens = tokens_of(row)
+        unit_row = len(tokens) >= 2 and all(UNIT.match(t.text) for t in tokens)
+        if columns and (previous_was_header or unit_row) and attach_unit_row(columns, tokens):
             continue  # units may take two rows under the header, or come after the other table's header
-        header = _header_columns(tokens)
+        header = header_columns(tokens)
         if header:
             if previous_was_header and columns:
                 # Two header rows in a row: side-by-side tables whose headers sit at different heights.
                 header = [c for c in columns if not any(n.x0 < c.x1 and c.x0 < n.x1 for n in header)] + header
-            columns, header_text, previous_was_header = _place_units(header), row.text, True
+            columns, header_text, previous_was_header = place_units(header), row.text, True
             in_qc = bool(QC_WORDS.search(row.text))
             continue
         if QC_WORDS.search(row.text):
             in_qc = True  # "Recovery (%)" on the header's second row, a QC table's title
-        if previous_was_header and tokens and all(t.text.lower() in _NAME_WORDS for t in tokens):
+        if previous_was_header and tokens and all(t.text.lower() in NAME_WORDS for t in tokens):
             continue  # "Analyte Cannabinoid" between the header and its units
         previous_was_header = False
         if in_qc:
@@ -357,7 +228,7 @@ def read_grid(rows: list[Row]) -> list[Reading]:
         if total is not None:
             readings.append(total)
             continue
-        if len(names) >= 3 and not any(_NUMBER.match(t.text) for t in tokens):
+        if len(names) >= 3 and not any(NUMBER.match(t.text) for t in tokens):
             readings += _sideways(rows, row_index, tokens, names)
             continue
         for position, (start, end, key, printed, category) in enumerate(names):
@@ -411,11 +282,11 @@ def _sideways(rows: list[Row], index: int, tokens: list[Token], names) -> list[R
     for row in rows[index + 1:index + 6]:
         if row.page != rows[index].page:
             break
-        below = _tokens(row)
+        below = tokens_of(row)
         if not below:
             continue
         label = below[0].text.lower().strip("()")
-        kind = "limit" if label in _LIMIT_WORDS else "result" if _UNIT.match(label) else None
+        kind = "limit" if label in LIMIT_WORDS else "result" if UNIT.match(label) else None
         if kind is None:
             continue
         column = Column(kind, below[0].x0, below[0].x1, label if kind == "result" else None)
