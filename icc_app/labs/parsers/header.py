@@ -15,18 +15,19 @@ from icc_app.labs.parsers.layout import Row
 from icc_app.labs.parsers.text import NUM
 
 NAME_WORDS = {"analyte", "analytes", "compound", "compounds", "cannabinoid", "cannabinoids", "terpene", "terpenes",
-               "name", "component", "test", "tests", "analysis"}
+              "name", "component", "test", "tests", "analysis"}
 RESULT_WORDS = {"result", "results", "amt", "amount", "concentration", "conc", "conc.", "value", "mass", "measured",
-                 "finding", "findings", "reading"}
+                "finding", "findings", "reading"}
 LIMIT_WORDS = {"lod", "loq", "lloq", "lod/loq", "mdl", "limit", "limits", "action", "spec", "specification",
-                "lod/lloq", "loq/lod", "uloq"}
+               "lod/lloq", "loq/lod", "uloq"}
 STATUS_WORDS = {"status", "pass/fail", "pass", "result/status", "p/f"}
 OTHER_WORDS = {"dilution", "dil", "dil.", "factor", "uncertainty", "mu", "±", "rsd", "rpd", "method", "batch",
-                "units", "unit"}
+               "units", "unit"}
 UNIT = re.compile(r"^\(?(%|mg/g|mg/unit|mg/serving|mg/srv|mg/pkg|mg/package|mg/ml|µg/g|ug/g|ppm|ppb|mg|w/w|"
-                   r"%\s*\(w/w\)|%w/w)\)?$", re.I)
+                  r"%\s*\(w/w\)|%w/w)\)?$", re.I)
 NUMBER = re.compile(rf"^[<>≤]?\s*{NUM}$")
 GLUED = re.compile(r"(\d+\.\d{3})(<?\d+\.\d+)")
+
 
 @dataclass
 class Token:
