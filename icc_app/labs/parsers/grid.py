@@ -214,6 +214,7 @@ def read_grid(rows: list[Row]) -> list[Reading]:
                 # Two header rows in a row: side-by-side tables whose headers sit at different heights.
                 header = [c for c in columns if not any(n.x0 < c.x1 and c.x0 < n.x1 for n in header)] + header
             columns, header_text, previous_was_header = place_units(header), row.text, True
+            _title_unit(columns, rows[max(0, row_index - 2):row_index], row.page)
             in_qc = bool(QC_WORDS.search(row.text))
             continue
         if QC_WORDS.search(row.text):
@@ -245,6 +246,18 @@ def read_grid(rows: list[Row]) -> list[Reading]:
             text = " ".join(t.text for t in tokens[start:stop])
             readings.append(Reading(key, printed, category, row.page, text, cells, header_text, tokens[start].x0))
     return readings
+
+
+def _title_unit(columns: list[Column], above: list[Row], page: int) -> None:
+    """A table titled with its unit ("TERPENES % (w/w)" over "Terpene Result"): result columns without a
+    unit of their own take it."""
+    for row in reversed(above):
+        match = re.search(r"(?:^|\s)\(?(%|mg/g)(?:\)|\s|$)", row.text) if row.page == page else None
+        if match and len(row.text.split()) <= 8 and not re.search(r"\d", row.text.split("=")[0]):
+            for column in columns:
+                if column.kind == "result" and column.unit is None:
+                    column.unit = match.group(1)
+            return
 
 
 _CLOSING = re.compile(r"^(?:total|sum)\s*(?:\(%\)|%|\(mg/g\))?\s*:?$", re.I)
