@@ -11,6 +11,8 @@ config = rx.Config(
     db_url=settings.database_url,
     telemetry_enabled=False,
     show_built_with_reflex=False,
+    # Never "*": with credentials, Starlette would echo any Origin. PUBLIC_URL's origin plus CORS_ORIGINS.
+    cors_allowed_origins=settings.allowed_origins,
     disable_plugins=[rx.plugins.SitemapPlugin],
     plugins=[
         rx.plugins.RadixThemesPlugin(

@@ -3,6 +3,7 @@
 import reflex as rx
 
 from icc_app import api
+from icc_app.core import web_security
 from icc_app.exchange.ui import dispute_admin, marketplace, negotiation, order_pages, selling
 from icc_app.identity.ui import admin as identity_admin
 from icc_app.identity.ui import consent as identity_consent
@@ -10,6 +11,7 @@ from icc_app.identity.ui import onboarding as identity_onboarding
 from icc_app.identity.ui import pages as identity_pages
 from icc_app.identity.ui import security as identity_security
 from icc_app.identity.ui import team as identity_team
+from icc_app.identity.web_session import router as session_router
 from icc_app.labs import ui as labs_pages
 from icc_app.maps import seo as maps_seo
 from icc_app.maps.ui import console as maps_console
@@ -18,9 +20,17 @@ from icc_app.maps.ui import pages as maps_pages
 from icc_app.quality.ui import pages as quality_pages
 from icc_app.ui import pages as platform_pages
 
+
+def _backend():
+    backend = api.build()
+    backend.include_router(session_router)  # /auth/session and /auth/signout own the HttpOnly session cookie
+    return backend
+
+
 app = rx.App(
-    # The REST API, then the middleware that gives public dispensary pages their own title and description.
-    api_transformer=[api.build(), maps_seo.middleware],
+    # The REST API, the middleware that gives public dispensary pages their own title and description, and
+    # (outermost) the security headers on every response.
+    api_transformer=[_backend(), maps_seo.middleware, web_security.middleware],
     head_components=[rx.el.meta(name="color-scheme", content="light dark")],
     stylesheets=["/maps.css"],
 )

@@ -65,6 +65,22 @@ class Settings(BaseSettings):
         default="&copy; OpenStreetMap contributors", description="The credit line the tile server requires."
     )
 
+    cors_origins: str = Field(
+        default="",
+        description="Comma-separated origins (https://app.example.com) allowed to call the API and the websocket "
+        "with credentials, besides PUBLIC_URL's own; empty: same origin only.",
+    )
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _cors_origins(cls, value: str) -> str:
+        origins = [o.strip().rstrip("/") for o in (value or "").split(",") if o.strip()]
+        for origin in origins:
+            parsed = urlparse(origin)
+            if origin == "*" or parsed.scheme not in ("http", "https") or not parsed.netloc or parsed.path:
+                raise ValueError(f"{origin!r} is not an origin like https://app.example.com (no '*', no path)")
+        return ",".join(origins)
+
     @field_validator("database_url")
     @classmethod
     def _database_url(cls, value: str) -> str:
@@ -141,6 +157,14 @@ class Settings(BaseSettings):
     def embedded_tasks(self) -> bool:
         """No broker configured: Celery runs tasks eagerly in the calling process."""
         return self.redis_url is None
+
+    @property
+    def allowed_origins(self) -> list[str]:
+        """PUBLIC_URL's origin plus CORS_ORIGINS: the only origins the API and websocket accept credentials from."""
+        public = urlparse(self.public_url)
+        own = [f"{public.scheme}://{public.netloc}"] if public.scheme and public.netloc else []
+        extra = [o for o in self.cors_origins.split(",") if o]
+        return list(dict.fromkeys(own + extra))
 
     @property
     def encryption_key_list(self) -> list[str]:

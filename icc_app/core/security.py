@@ -4,6 +4,8 @@
 - Session tokens and API keys: only their SHA-256 is stored; the raw value is shown once.
 - Secrets and PII: Fernet (MultiFernet over ENCRYPTION_KEYS, first key encrypts, all decrypt, so keys rotate).
 - Rate limits: fixed windows in Redis, or in-process when Redis is not configured (embedded mode).
+- Progressive throttles: after a few free failures each further one doubles the wait (capped), and a success
+  clears it. Sign-in keys them by (account, IP), so a stranger can slow down only their own guesses.
 """
 
 from __future__ import annotations
@@ -84,11 +86,13 @@ class EncryptedString(sa.types.TypeDecorator):
         return None if value is None else decrypt(value)
 
 
-class RateLimiter:
-    """Fixed-window counter per key. `hit` raises RateLimited with the seconds left when over the limit."""
+class _Counters:
+    """Per-key counters in Redis (shared by every process), or in this process in embedded mode."""
 
-    def __init__(self, *, name: str, limit: int, window_seconds: int):
-        self.name, self.limit, self.window = name, limit, window_seconds
+    prefix = ""
+
+    def __init__(self, name: str):
+        self.name = name
         self._local: dict[str, tuple[int, float]] = {}
         self._lock = threading.Lock()
 
@@ -97,10 +101,8 @@ class RateLimiter:
 
         return get_redis()
 
-    def hit(self, key: str) -> None:
-        count, retry_after = self._increment(key)
-        if count > self.limit:
-            raise RateLimited(f"Too many attempts. Try again in {retry_after} s.", retry_after=retry_after)
+    def _key(self, key: str) -> str:
+        return f"{self.prefix}:{self.name}:{key}"
 
     def reset(self, key: str) -> None:
         redis = self._redis()
@@ -109,8 +111,20 @@ class RateLimiter:
         with self._lock:
             self._local.pop(key, None)
 
-    def _key(self, key: str) -> str:
-        return f"ratelimit:{self.name}:{key}"
+
+class RateLimiter(_Counters):
+    """Fixed-window counter per key. `hit` raises RateLimited with the seconds left when over the limit."""
+
+    prefix = "ratelimit"
+
+    def __init__(self, *, name: str, limit: int, window_seconds: int):
+        super().__init__(name)
+        self.limit, self.window = limit, window_seconds
+
+    def hit(self, key: str) -> None:
+        count, retry_after = self._increment(key)
+        if count > self.limit:
+            raise RateLimited(f"Too many attempts. Try again in {retry_after} s.", retry_after=retry_after)
 
     def _increment(self, key: str) -> tuple[int, int]:
         redis = self._redis()
@@ -140,3 +154,53 @@ def email_lookup(email: str) -> str:
     """Blind index of an email address: equal addresses give equal values, the address itself is not stored."""
     return hmac.new(get_settings().secret_key.encode(), b"email:" + normalize_email(email).encode(),
                     hashlib.sha256).hexdigest()
+
+
+class ProgressiveThrottle(_Counters):
+    """Failures per key. Once there are `free` of them, the next attempt waits 2 s after the latest failure,
+    and each further failure doubles that (4, 8 ... up to `max_delay`). Forgotten `window` seconds after the
+    latest failure, or on `reset` (a success)."""
+
+    prefix = "throttle"
+
+    def __init__(self, *, name: str, free: int, max_delay: int = 900, window: int = 3600):
+        super().__init__(name)
+        self.free, self.max_delay, self.window = free, max_delay, window
+
+    def _read(self, key: str) -> tuple[int, float]:
+        redis = self._redis()
+        if redis is not None:
+            count, last = redis.hmget(self._key(key), "count", "last")
+            return int(count or 0), float(last or 0)
+        with self._lock:
+            count, last = self._local.get(key, (0, 0.0))
+        return (count, last) if time.time() - last < self.window else (0, 0.0)
+
+    def delay_for(self, failures: int) -> int:
+        return 0 if failures < self.free else min(2 ** (failures - self.free + 1), self.max_delay)
+
+    def wait_seconds(self, key: str) -> int:
+        """How long this key must still wait before its next attempt (0: go ahead)."""
+        count, last = self._read(key)
+        return max(int(last + self.delay_for(count) - time.time() + 0.999), 0) if count else 0
+
+    def failure(self, key: str) -> int:
+        """Count a failure; returns the wait it now imposes."""
+        now = time.time()
+        redis = self._redis()
+        if redis is not None:
+            pipe = redis.pipeline()
+            pipe.hincrby(self._key(key), "count", 1)
+            pipe.hset(self._key(key), "last", repr(now))
+            pipe.expire(self._key(key), self.window)
+            count = int(pipe.execute()[0])
+        else:
+            with self._lock:
+                count = self._read_locked(key, now) + 1
+                self._local[key] = (count, now)
+        return self.delay_for(count)
+
+    def _read_locked(self, key: str, now: float) -> int:
+        count, last = self._local.get(key, (0, 0.0))
+        return count if now - last < self.window else 0
+

@@ -2,13 +2,22 @@
 verification, password reset and change.
 
 Email, phone and birth date are encrypted at rest; `email_lookup` (a keyed hash) finds an account by email.
+
+Sign-up answers the same for a new and a taken address (the owner of a taken one gets an email instead), and is
+rate limited per IP and per address like sign-in, so the form cannot be used to find out who has an account.
+Passwords are scored by zxcvbn (with the person's own name and email as known words) and checked against the
+30,000 most common breached passwords that the zxcvbn package ships (offline, nothing is downloaded).
 """
 
 from __future__ import annotations
 
+import functools
 import re
 import uuid
 from datetime import date
+
+from zxcvbn import zxcvbn
+from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
 from sqlmodel import Session, col, select
 
@@ -24,8 +33,12 @@ from icc_app.identity.models import TokenPurpose, User, UserKind, UserSession
 MIN_PASSWORD_LENGTH = 10
 MIN_CONSUMER_AGE = 21
 HANDLE_RE = re.compile(r"^[a-z0-9_]{3,30}$")
+MIN_PASSWORD_SCORE = 3  # zxcvbn 0-4; 3 is "safely unguessable: moderate protection from offline attacks"
 reset_by_account = RateLimiter(name="reset-account", limit=3, window_seconds=3600)
-_COMMON_PASSWORDS = {"password123", "password1234", "qwerty12345", "letmein1234", "welcome1234", "iloveyou123"}
+signup_by_ip = RateLimiter(name="signup-ip", limit=20, window_seconds=3600)
+signup_by_address = RateLimiter(name="signup-address", limit=3, window_seconds=3600)
+_EDGES = re.compile(r"^[^a-z]+|[^a-z]+$")
+_LEET = str.maketrans({"0": "o", "1": "l", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s", "!": "i"})
 
 
 def normalize_email(email: str) -> str:
@@ -36,13 +49,37 @@ def normalize_email(email: str) -> str:
     return email
 
 
-def validate_password(password: str) -> None:
-    if len(password or "") < MIN_PASSWORD_LENGTH:
+@functools.cache
+def _breached() -> frozenset[str]:
+    return frozenset(FREQUENCY_LISTS["passwords"])
+
+
+def is_breached(password: str) -> bool:
+    """In the common-breached list as typed, without the digits and symbols around a word ("Summer2026!"),
+    or with its look-alike characters read back ("P@ssw0rd")."""
+    lowered = (password or "").lower()
+    candidates = {lowered, _EDGES.sub("", lowered), lowered.translate(_LEET), _EDGES.sub("", lowered.translate(_LEET))}
+    return any(c and c in _breached() for c in candidates)
+
+
+def validate_password(password: str, *, known_words: tuple[str, ...] = ()) -> None:
+    """Refuse short, breached and guessable passwords with a message that says how to pick a better one.
+    `known_words` (the person's name, email) count as guessable too."""
+    password = password or ""
+    if len(password) < MIN_PASSWORD_LENGTH:
         raise ValidationFailed(f"Use at least {MIN_PASSWORD_LENGTH} characters.", field="password")
-    if password.lower() == password or password.upper() == password or not any(c.isdigit() for c in password):
-        raise ValidationFailed("Mix upper and lower case letters and at least one digit.", field="password")
-    if password.lower() in _COMMON_PASSWORDS:
-        raise ValidationFailed("This password is too common.", field="password")
+    if len(password) > 256:
+        raise ValidationFailed("Use at most 256 characters.", field="password")
+    if is_breached(password):
+        raise ValidationFailed("This password (or a common word with digits and symbols added) appears in lists "
+                               "of breached passwords. Use three or four unrelated words instead.", field="password")
+    words = {part for w in known_words for part in [w, *re.split(r"[\s@._-]+", w or "")] if len(part or "") > 2}
+    result = zxcvbn(password[:100], user_inputs=sorted(words))
+    if result["score"] < MIN_PASSWORD_SCORE:
+        feedback = result.get("feedback") or {}
+        hint = " ".join([feedback.get("warning") or "", *(feedback.get("suggestions") or [])]).strip()
+        raise ValidationFailed(f"This password is too easy to guess. {hint or 'Add another word or two.'}",
+                               field="password")
 
 
 def find_user_by_email(session: Session, email: str) -> User | None:
@@ -64,7 +101,7 @@ def create_user(
     email_verified: bool = False,
 ) -> User:
     email = normalize_email(email)
-    validate_password(password)
+    validate_password(password, known_words=(email, email.partition("@")[0], display_name or "", handle or ""))
     if kind == UserKind.consumer:
         handle = validate_handle(session, handle or display_name)
         display_name = handle
@@ -118,19 +155,53 @@ def check_age(birth_date: date, *, today: date | None = None) -> None:
         raise ValidationFailed(f"You must be {MIN_CONSUMER_AGE} or older to use ICC.", field="birth_date")
 
 
-def sign_up_operator(session: Session, *, email: str, password: str, display_name: str, ip: str | None = None) -> User:
-    """A person who will run or join a licensed business; onboarding (KYB) comes next."""
+def _taken_address(session: Session, *, email: str, password: str, ip: str | None, known: tuple[str, ...]
+                   ) -> User | None:
+    """The shared front of both sign-ups: the rate limits (for callers from the network, who pass `ip`), the
+    same input checks whatever the address, then the account already using the address, if any."""
+    email = normalize_email(email)
+    validate_password(password, known_words=(email, email.partition("@")[0], *known))
+    if ip is not None:  # counted once the form is valid: fixing a typo does not use up the allowance
+        signup_by_ip.hit(ip)
+        signup_by_address.hit(email_lookup(email))
+    return find_user_by_email(session, email)
+
+
+def _tell_owner(session: Session, owner: User, password: str, ip: str | None) -> None:
+    """Someone signed up with a taken address: the owner is told by email; the caller sees the usual answer."""
+    hash_password(password)  # the same argon2 time as creating an account
+    send_email(session, to=owner.email, template="signup_existing", context={"name": owner.display_name})
+    audit.record(session, action="identity.sign_up.existing_address", object_type="user", object_id=owner.id, ip=ip)
+
+
+def sign_up_operator(session: Session, *, email: str, password: str, display_name: str, ip: str | None = None
+                     ) -> User | None:
+    """A person who will run or join a licensed business; onboarding (KYB) comes next, once they sign in.
+    Returns None (and emails the owner) when the address already has an account: tell the caller the same
+    thing either way ("we sent you an email")."""
+    if not (display_name or "").strip():
+        raise ValidationFailed("Enter a name.", field="display_name")
+    owner = _taken_address(session, email=email, password=password, ip=ip, known=(display_name,))
+    if owner is not None:
+        _tell_owner(session, owner, password, ip)
+        return None
     user = create_user(session, email=email, password=password, display_name=display_name)
     send_verification_email(session, user=user)
     return user
 
 
 def sign_up_consumer(session: Session, *, email: str, password: str, handle: str, birth_date: date | None,
-                     phone: str | None = None) -> User:
-    """A pseudonymous consumer: a public handle, no real name; email, phone and birth date stay encrypted."""
+                     phone: str | None = None, ip: str | None = None) -> User | None:
+    """A pseudonymous consumer: a public handle, no real name; email, phone and birth date stay encrypted.
+    None when the address is taken (the owner is emailed), as for sign_up_operator."""
     if birth_date is None:
         raise ValidationFailed("Enter your birth date.", field="birth_date")
     check_age(birth_date)
+    handle = validate_handle(session, handle)
+    owner = _taken_address(session, email=email, password=password, ip=ip, known=(handle,))
+    if owner is not None:
+        _tell_owner(session, owner, password, ip)
+        return None
     user = create_user(session, email=email, password=password, display_name=handle, kind=UserKind.consumer,
                        handle=handle, birth_date=birth_date, phone=phone)
     send_verification_email(session, user=user)
@@ -189,7 +260,7 @@ def change_password(session: Session, *, user_id: uuid.UUID, current: str, new_p
     user = session.get(User, user_id)
     if user is None or not verify_password(user.password_hash, current or ""):
         raise ValidationFailed("Your current password is not right.", field="current_password")
-    validate_password(new_password)
+    validate_password(new_password, known_words=(user.email, user.display_name, user.handle or ""))
     _set_password(session, user, new_password)
     revoked = _revoke_all_sessions(session, user.id, keep=keep_session_id)
     audit.record(session, action="identity.password.changed", object_type="user", object_id=user.id,

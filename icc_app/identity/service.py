@@ -2,7 +2,10 @@
 acting, for which businesses, with which licenses), and businesses with their members. Sign-up, verification
 and passwords live in accounts.py and are re-exported here.
 
-Sign-in is rate limited per account and per IP; every authentication event, success or failure, is audited. A
+Sign-in failures slow down guesses per (account, IP): after a few, each attempt from that address waits twice as
+long, so a stranger who knows an address cannot lock its owner out; failures spread over many IPs slow down only
+IPs the account has not signed in from before. Attempts per IP are capped too (password spraying). Every
+authentication event, success or failure, is audited. A
 session cookie carries a random token; the database keeps only its keyed hash, so a leaked table signs nobody
 in. Email addresses are encrypted; `email_lookup` (a keyed hash) finds them.
 """
@@ -20,6 +23,7 @@ from icc_app.core import audit
 from icc_app.core.errors import NotFound, RateLimited, ValidationFailed
 from icc_app.core.models import utcnow
 from icc_app.core.security import (
+    ProgressiveThrottle,
     RateLimiter,
     email_lookup,
     hash_password,
@@ -54,6 +58,8 @@ from icc_app.identity.accounts import (  # noqa: F401 - the account functions ar
     send_verification_email,
     sign_up_consumer,
     sign_up_operator,
+    signup_by_address,
+    signup_by_ip,
     validate_handle,
     validate_password,
     verify_email,
@@ -61,8 +67,10 @@ from icc_app.identity.accounts import (  # noqa: F401 - the account functions ar
 from icc_app.identity.schemas import LicenseClaim, MembershipRead, Principal, SessionRead
 
 SESSION_LIFETIME = timedelta(days=14)
-login_by_account = RateLimiter(name="login-account", limit=5, window_seconds=300)
 login_by_ip = RateLimiter(name="login-ip", limit=30, window_seconds=300)
+failures_by_account_ip = ProgressiveThrottle(name="login-account-ip", free=5)
+failures_by_account = ProgressiveThrottle(name="login-account", free=50)  # many IPs: a distributed guesser
+KNOWN_IP_DAYS = 30
 mfa_by_account = RateLimiter(name="mfa-account", limit=10, window_seconds=300)
 # Spends the same argon2 time for unknown emails, so response timing does not reveal which accounts exist.
 _DUMMY_HASH = hash_password("not-a-real-password-0000")
@@ -92,17 +100,25 @@ def sign_in(
 ) -> SignInOutcome:
     """Check credentials; open a session, or ask for the second factor."""
     email = (email or "").strip().lower()
+    account = email_lookup(email)
+    pair = f"{account}:{ip or 'unknown'}"
+    user = find_user_by_email(session, email) if email else None
     try:
         login_by_ip.hit(ip or "unknown")
-        login_by_account.hit(email_lookup(email))
+        wait = failures_by_account_ip.wait_seconds(pair)
+        if not wait and not _known_ip(session, user, ip):
+            wait = failures_by_account.wait_seconds(account)
+        if wait:
+            raise RateLimited(f"Too many attempts. Try again in {wait} s.", retry_after=wait)
     except RateLimited as exc:
         audit.record(session, action="identity.sign_in.rate_limited", object_type="user",
-                     after={"account": email_lookup(email)[:16]}, ip=ip)
+                     after={"account": account[:16]}, ip=ip)
         return SignInOutcome(error=exc.message, retry_after=exc.retry_after)
-    user = find_user_by_email(session, email) if email else None
     if user is None or not user.is_active or not verify_password(user.password_hash, password or ""):
         if user is None:
             verify_password(_DUMMY_HASH, password or "")
+        failures_by_account_ip.failure(pair)
+        failures_by_account.failure(account)
         audit.record(
             session,
             action="identity.sign_in.failed",
@@ -116,7 +132,7 @@ def sign_in(
     if password_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
         session.add(user)
-    login_by_account.reset(email_lookup(email))
+    failures_by_account_ip.reset(pair)
     if user.mfa_enabled:
         from icc_app.identity import mfa
 
@@ -129,6 +145,16 @@ def sign_in(
                      actor_id=user.id, ip=ip)
         return SignInOutcome(mfa_challenge=challenge, mfa_methods=methods)
     return _open_session(session, user, ip=ip, user_agent=user_agent, mfa_verified=False)
+
+
+def _known_ip(session: Session, user: User | None, ip: str | None) -> bool:
+    """The account signed in from this IP within the last month (its owner, most likely): failures from other
+    addresses do not slow it down."""
+    if user is None or not ip:
+        return False
+    return session.exec(select(UserSession.id).where(
+        UserSession.user_id == user.id, UserSession.ip == ip,
+        UserSession.created_at > utcnow() - timedelta(days=KNOWN_IP_DAYS)).limit(1)).first() is not None
 
 
 def complete_mfa(session: Session, *, challenge: str, code: str, method: str, ip: str | None = None) -> SignInOutcome:
@@ -238,9 +264,15 @@ def membership_read(session: Session, member: BusinessMember, business: Business
 
 def resolve_session(session: Session, *, token: str) -> Principal | None:
     """The principal behind a cookie token, or None when it is unknown, expired or revoked."""
-    if not token:
+    return resolve_session_hash(session, token_hash=hash_token(token)) if token else None
+
+
+def resolve_session_hash(session: Session, *, token_hash: str) -> Principal | None:
+    """The same, from the keyed hash of the token: what the web app's websocket sees instead of the token
+    (core/web_security.py swaps the cookie for its hash), so the UI state never holds a usable credential."""
+    if not token_hash:
         return None
-    row = session.exec(select(UserSession).where(UserSession.token_hash == hash_token(token))).first()
+    row = session.exec(select(UserSession).where(UserSession.token_hash == token_hash)).first()
     if row is None or row.revoked_at is not None or row.expires_at <= utcnow():
         return None
     user = session.get(User, row.user_id)

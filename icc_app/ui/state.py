@@ -1,7 +1,9 @@
 """Shared session state: who is signed in, their navigation, the unread-notification count.
 
 Page states inherit from SessionState and call `self.require_principal()` in their on_load handlers, so
-every page re-checks access on the server; the cookie holds only an opaque token (SameSite=Strict).
+every page re-checks access on the server. The session cookie is HttpOnly and set by the server
+(identity/web_session.py); the state never holds the token: it reads the token's keyed hash, which
+core/web_security.py puts in the websocket handshake's Cookie header in place of the token.
 """
 
 from __future__ import annotations
@@ -11,13 +13,12 @@ import reflex as rx
 from icc_app.core import notifications
 from icc_app.core.db import unit_of_work
 from icc_app.identity import service as identity
-from icc_app.identity.api_auth import SESSION_COOKIE
+from icc_app.core.web_security import session_ref_from_cookie_header
 from icc_app.identity.schemas import Principal
 from icc_app.ui import routes
 
 
 class SessionState(rx.State):
-    session_token: str = rx.Cookie("", name=SESSION_COOKIE, same_site="strict", max_age=14 * 24 * 3600)
     signed_in: bool = False
     display_name: str = ""
     email: str = ""
@@ -37,11 +38,17 @@ class SessionState(rx.State):
         path = str(getattr(url, "path", "") or routes.HOME)
         return path.rstrip("/") or routes.HOME
 
+    def session_ref(self) -> str:
+        """The keyed hash of this browser's session token (from the websocket handshake), or ""."""
+        headers = getattr(self.router, "headers", None)
+        return session_ref_from_cookie_header(getattr(headers, "cookie", "") or "")
+
     def principal(self) -> Principal | None:
-        if not self.session_token:
+        ref = self.session_ref()
+        if not ref:
             return None
         with unit_of_work() as session:
-            return identity.resolve_session(session, token=self.session_token)
+            return identity.resolve_session_hash(session, token_hash=ref)
 
     def _apply(self, principal: Principal | None) -> None:
         self.session_checked = True

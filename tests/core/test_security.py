@@ -42,3 +42,16 @@ def test_token_hash_is_keyed_and_stable():
     assert security.hash_token("abc") == security.hash_token("abc")
     assert security.hash_token("abc") != security.hash_token("abd")
     assert len(security.hash_token("abc")) == 64
+
+
+@pytest.mark.parametrize("embedded", [False, True])
+def test_progressive_throttle_doubles_the_wait_and_forgets_on_success(monkeypatch, redis_client, embedded):
+    from icc_app.core.security import ProgressiveThrottle
+
+    throttle = ProgressiveThrottle(name="test", free=2, max_delay=8)
+    if embedded:  # no Redis: the counters live in this process
+        monkeypatch.setattr(throttle, "_redis", lambda: None)
+    assert [throttle.failure("k") for _ in range(6)] == [0, 2, 4, 8, 8, 8]
+    assert 7 <= throttle.wait_seconds("k") <= 8 and throttle.wait_seconds("other") == 0
+    throttle.reset("k")
+    assert throttle.wait_seconds("k") == 0

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlmodel import select
 
 from icc_app.core.db import pending_tasks, unit_of_work
-from icc_app.core.errors import Conflict, ValidationFailed
+from icc_app.core.errors import Conflict, RateLimited, ValidationFailed
 from icc_app.identity import mfa, tokens
 from icc_app.identity import service as identity
 from icc_app.identity.models import TokenPurpose, User
@@ -64,7 +64,7 @@ def test_password_reset_revokes_sessions_and_answers_the_same_for_unknown_emails
         assert pending_tasks(session) == []  # nothing sent, nothing revealed
         identity.request_password_reset(session, email="rae@example.test")
         token = _emailed_token(session, "reset_password")
-    with pytest.raises(ValidationFailed, match="upper and lower"), unit_of_work() as session:
+    with pytest.raises(ValidationFailed, match="too easy to guess"), unit_of_work() as session:
         identity.reset_password(session, token=token, new_password="weakpassword1")
     with unit_of_work() as session:
         identity.reset_password(session, token=token, new_password="Brand-new-pass-7")
@@ -157,3 +157,40 @@ def test_email_codes_as_second_factor_count_attempts(connection, redis_client):
     with unit_of_work() as session:
         assert session.exec(select(User).where(User.id == user.id)).one().email_otp_enabled
         assert tokens.LIFETIMES[TokenPurpose.mfa_email_code].total_seconds() == 600
+
+
+def test_sign_up_answers_the_same_for_a_taken_address_and_emails_its_owner(connection, redis_client):
+    with unit_of_work() as session:
+        owner = make_user(session, email="taken@example.test", name="Tara Taken")
+    with unit_of_work() as session:
+        again = identity.sign_up_operator(session, email="Taken@Example.test", password="Other-pass-2026x",
+                                          display_name="Mallory", ip="203.0.113.7")
+        sent = [t.kwargs for t in pending_tasks(session) if t.name == "notifications.send_email"]
+    assert again is None  # nothing created; the caller says "check your email" as for a new address
+    assert [(m["to"], m["template"]) for m in sent] == [("taken@example.test", "signup_existing")]
+    with unit_of_work() as session:
+        assert identity.verify_password(session.get(User, owner.id).password_hash, PASSWORD)  # untouched
+        fresh = identity.sign_up_operator(session, email="new@example.test", password=PASSWORD, display_name="Nia",
+                                          ip="203.0.113.7")
+        assert [t.kwargs["template"] for t in pending_tasks(session)] == ["verify_email"]
+    assert fresh is not None and fresh.email_verified_at is None
+
+
+def test_sign_up_is_rate_limited_per_ip_and_per_address(connection, redis_client):
+    for n in range(identity.signup_by_address.limit):
+        with unit_of_work() as session:
+            identity.sign_up_operator(session, email="spam@example.test", password=PASSWORD, display_name="S",
+                                      ip=f"203.0.113.{n}")
+    with pytest.raises(RateLimited, match="Too many attempts"), unit_of_work() as session:
+        identity.sign_up_operator(session, email="spam@example.test", password=PASSWORD, display_name="S",
+                                  ip="203.0.113.99")
+    for n in range(identity.signup_by_ip.limit):
+        with unit_of_work() as session:
+            identity.sign_up_operator(session, email=f"s{n}@example.test", password=PASSWORD, display_name="S",
+                                      ip="198.51.100.9")
+    with pytest.raises(RateLimited), unit_of_work() as session:
+        identity.sign_up_operator(session, email="s99@example.test", password=PASSWORD, display_name="S",
+                                  ip="198.51.100.9")
+    with pytest.raises(ValidationFailed, match="breached"), unit_of_work() as session:  # checked before counting
+        identity.sign_up_operator(session, email="s98@example.test", password="Password2026!", display_name="S",
+                                  ip="198.51.100.9")

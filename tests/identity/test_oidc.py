@@ -44,9 +44,21 @@ def world(connection, redis_client):
         machine, machine_secret = register_client(session, admin=admin_principal, name="IMS sync",
                                                   redirect_uris=[], grant_types=["client_credentials"],
                                                   scope="business team:read", business_id=farm.id)
+        coa_api, coa_api_secret = register_client(session, admin=admin_principal, name="COA archive API",
+                                                  redirect_uris=[], grant_types=["introspection"], scope="coa:read")
+        team_api, team_api_secret = register_client(session, admin=admin_principal, name="Team directory API",
+                                                    redirect_uris=[], grant_types=["introspection"], scope="team:read")
         cookie = session_token(session, owner)
     return {"owner": owner, "farm": farm, "public": public, "confidential": (confidential, secret),
-            "machine": (machine, machine_secret), "session": cookie}
+            "machine": (machine, machine_secret), "session": cookie,
+            "coa_api": (coa_api.client_id, coa_api_secret), "team_api": (team_api.client_id, team_api_secret)}
+
+
+async def _introspect(credentials: tuple[str, str], token: str) -> dict:
+    async with httpx.AsyncClient(transport=_transport(), base_url=_issuer(), auth=credentials) as c:
+        response = await c.post("/oauth/introspect", data={"token": token})
+    assert response.status_code == 200, response.text
+    return response.json()
 
 
 def _run(coro):
@@ -143,8 +155,12 @@ def test_revoked_and_expired_tokens_are_refused(world):
             token = await rp.fetch_token(f"{_issuer()}/oauth/token", authorization_response=callback,
                                          code_verifier=verifier)
             assert (await rp.get(f"/api/v1/coas?business_id={world['farm'].id}")).status_code == 200
-            active = await rp.introspect_token(f"{_issuer()}/oauth/introspect", token=token["access_token"])
-            assert active.json()["active"] is True and active.json()["business_id"] == str(world["farm"].id)
+            # Introspection is for resource servers, about tokens meant for them (a coa:read token: the COA API).
+            own = await rp.introspect_token(f"{_issuer()}/oauth/introspect", token=token["access_token"])
+            assert own.json() == {"active": False}  # the client itself is not a resource server
+            assert await _introspect(world["team_api"], token["access_token"]) == {"active": False}
+            active = await _introspect(world["coa_api"], token["access_token"])
+            assert active["active"] is True and active["business_id"] == str(world["farm"].id)
             # The same code cannot be exchanged twice.
             code = parse_qs(urlparse(callback).query)["code"][0]
             async with httpx.AsyncClient(transport=_transport(), base_url=_issuer(), auth=(client.client_id, secret)) as c:
@@ -161,8 +177,7 @@ def test_revoked_and_expired_tokens_are_refused(world):
             await rp.revoke_token(f"{_issuer()}/oauth/revoke", token=token["access_token"],
                                   token_type_hint="access_token")
             assert (await rp.get("/api/v1/me")).status_code == 401
-            gone = await rp.introspect_token(f"{_issuer()}/oauth/introspect", token=token["access_token"])
-            assert gone.json() == {"active": False}
+            assert await _introspect(world["coa_api"], token["access_token"]) == {"active": False}
             with pytest.raises(OAuthError, match="invalid_grant"):  # revocation ends the refresh token too
                 await rp.refresh_token(f"{_issuer()}/oauth/token", refresh_token=token["refresh_token"])
 
@@ -224,8 +239,24 @@ def test_client_credentials_token_acts_for_its_business_with_its_scopes(world):
             assert members.status_code == 200 and members.json()[0]["name"] == "Olive Owner"
             coas = await machine.get(f"/api/v1/coas?business_id={world['farm'].id}")
             assert coas.status_code == 403
+            # A client-credentials client is no resource server: it cannot introspect (not even its own token).
+            assert await _introspect((client.client_id, secret), token["access_token"]) == {"active": False}
+            meant = await _introspect(world["team_api"], token["access_token"])
+            assert meant["active"] is True and meant["scope"] == "team:read"
+            assert await _introspect(world["coa_api"], token["access_token"]) == {"active": False}
 
     _run(flow())
+
+
+def test_a_resource_server_has_a_secret_and_api_scopes(world):
+    from icc_app.core.errors import ValidationFailed
+
+    with unit_of_work() as session:
+        admin = identity.build_principal(session, make_user(session, is_platform_admin=True))
+        for public, scope in ((True, "coa:read"), (False, "openid profile")):
+            with pytest.raises(ValidationFailed, match="resource server"):
+                register_client(session, admin=admin, name="Some API", redirect_uris=[], public=public,
+                                grant_types=["introspection"], scope=scope)
 
 
 def test_key_rotation_keeps_the_old_key_published_until_its_tokens_expire(world):

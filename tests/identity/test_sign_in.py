@@ -24,10 +24,22 @@ def test_password_is_stored_as_argon2(connection):
     assert PASSWORD not in user.password_hash
 
 
-@pytest.mark.parametrize(("password", "message"), [("short1A", "at least 10"), ("alllowercase1", "upper and lower")])
-def test_weak_passwords_are_refused(connection, password, message):
-    with pytest.raises(ValidationFailed, match=message), unit_of_work() as session:
-        identity.create_user(session, email="weak@example.test", password=password, display_name="W")
+@pytest.mark.parametrize(("password", "message"), [
+    ("short1A", "at least 10"),
+    ("Aaaaaaaaa1", "too easy to guess. This is similar to a commonly used"),  # zxcvbn
+    ("Summer2026!", "breached passwords"),  # a common word with a year and a symbol
+    ("P@ssw0rd123", "breached passwords"),  # look-alike characters read back
+    ("warren@example.test", "too easy to guess"),  # the person's own address (zxcvbn's user inputs)
+])
+def test_weak_and_breached_passwords_are_refused_with_a_hint(connection, password, message):
+    with pytest.raises(ValidationFailed, match=message) as refused, unit_of_work() as session:
+        identity.create_user(session, email="warren@example.test", password=password, display_name="Warren Weak")
+    assert refused.value.field == "password"
+
+
+@pytest.mark.parametrize("password", [PASSWORD, "Demo-pass-2026", "Grow-strong-2026", "violet tractor pumice"])
+def test_good_passwords_pass(password):
+    identity.validate_password(password)
 
 
 def test_duplicate_email_is_refused_case_insensitively(connection):
@@ -67,22 +79,49 @@ def test_wrong_password_is_refused_and_audited(connection, redis_client):
     assert unknown.error == "Email or password is incorrect."  # same answer: no account enumeration
 
 
-def test_rate_limit_per_account_with_retry_time(connection, redis_client):
+def test_failures_slow_down_one_ip_without_locking_out_the_owner(connection, redis_client):
     with unit_of_work() as session:
         make_user(session, email="dee@example.test")
-    for _ in range(identity.login_by_account.limit):
+    with unit_of_work() as session:  # the owner signed in from home before
+        assert identity.sign_in(session, email="dee@example.test", password=PASSWORD, ip="192.0.2.10").ok
+    attacker = "198.51.100.1"
+    for _ in range(identity.failures_by_account_ip.free):
         with unit_of_work() as session:
-            assert identity.sign_in(session, email="dee@example.test", password="Nope-nope-1", ip="198.51.100.1").error
+            assert identity.sign_in(session, email="dee@example.test", password="Nope-nope-1", ip=attacker).error
     with unit_of_work() as session:
-        blocked = identity.sign_in(session, email="dee@example.test", password=PASSWORD, ip="198.51.100.1")
-    assert not blocked.ok  # even the right password waits out the window
-    assert blocked.error.startswith("Too many attempts. Try again in ")
-    assert 0 < blocked.retry_after <= identity.login_by_account.window
+        blocked = identity.sign_in(session, email="dee@example.test", password=PASSWORD, ip=attacker)
+    assert not blocked.ok and blocked.error.startswith("Too many attempts. Try again in ")  # that IP waits
+    assert 0 < blocked.retry_after <= 2
+    with unit_of_work() as session:  # the owner, from their own address, is not slowed down
+        assert identity.sign_in(session, email="dee@example.test", password=PASSWORD, ip="192.0.2.10").ok
+    # Progressive: each further failure doubles the wait (here the wait is skipped by rewinding the clock).
+    key = f"throttle:login-account-ip:{email_lookup('dee@example.test')}:{attacker}"
+    waits = []
+    for _ in range(3):
+        redis_client.hset(key, "last", "0")
+        with unit_of_work() as session:
+            identity.sign_in(session, email="dee@example.test", password="Nope-nope-2", ip=attacker)
+        with unit_of_work() as session:
+            waits.append(identity.sign_in(session, email="dee@example.test", password=PASSWORD, ip=attacker).retry_after)
+    assert waits[0] < waits[1] < waits[2] <= identity.failures_by_account_ip.max_delay
     # The counter lives in Redis under the email's blind index: the address itself is not written there.
-    assert redis_client.exists(f"ratelimit:login-account:{email_lookup('dee@example.test')}")
     assert not redis_client.keys("*dee@example.test*")
     with unit_of_work() as session:
-        assert _actions(session, ip="198.51.100.1")[-1] == "identity.sign_in.rate_limited"
+        assert _actions(session, ip=attacker)[-1] == "identity.sign_in.rate_limited"
+
+
+def test_a_distributed_guesser_slows_down_only_unknown_ips(connection, redis_client):
+    with unit_of_work() as session:
+        make_user(session, email="fay@example.test")
+    with unit_of_work() as session:
+        assert identity.sign_in(session, email="fay@example.test", password=PASSWORD, ip="192.0.2.20").ok
+    for _ in range(identity.failures_by_account.free):
+        identity.failures_by_account.failure(email_lookup("fay@example.test"))
+    with unit_of_work() as session:
+        stranger = identity.sign_in(session, email="fay@example.test", password=PASSWORD, ip="203.0.113.99")
+        owner = identity.sign_in(session, email="fay@example.test", password=PASSWORD, ip="192.0.2.20")
+    assert stranger.retry_after and not stranger.ok
+    assert owner.ok
 
 
 def test_inactive_user_cannot_sign_in(connection, redis_client):

@@ -75,16 +75,19 @@ def test_sign_in_with_totp_second_step(connection, redis_client):
     with unit_of_work() as session:
         mfa.confirm_totp(session, user_id=user.id, code=pyotp.TOTP(secret).now())
     state = make_state(LoginState, path="/login")
-    run(LoginState.sign_in, state, {"email": "tot@example.test", "password": PASSWORD})
-    assert state.step == "mfa" and state.session_token == "" and state._mfa_challenge
-    run(LoginState.verify_code, state, {"code": "000000"})
-    assert state.errors["code"] == "That code is not right." and state.session_token == ""
+    first = run(LoginState.sign_in, state, {"email": "tot@example.test", "password": PASSWORD})
+    assert state.step == "mfa" and first is None and state._mfa_challenge and not state.signed_in
+    wrong = run(LoginState.verify_code, state, {"code": "000000"})
+    assert state.errors["code"] == "That code is not right." and wrong is None and not state.signed_in
     totp = pyotp.TOTP(secret)
     import time
 
     code = totp.at(time.time() + totp.interval)  # the next step's code (the current one was used to enroll)
-    run(LoginState.verify_code, state, {"code": code})
-    assert state.session_token and state.signed_in and state._mfa_challenge == ""
+    events = run(LoginState.verify_code, state, {"code": code})
+    assert state.signed_in and state._mfa_challenge == ""
+    # The browser is sent to the server route that sets the HttpOnly cookie; the state holds no token.
+    assert "/auth/session?ticket=" in str(events)
+    assert not any("token" in name for name in state.get_fields())
 
 
 def test_sign_up_shows_inline_errors_and_creates_nothing(connection):
@@ -98,4 +101,5 @@ def test_sign_up_shows_inline_errors_and_creates_nothing(connection):
     assert state.errors["email"] == "Enter a valid email address."
     run(SignupState.sign_up, state, {"email": "ok@example.test", "handle": "ok_user", "birth_date": "1990-01-01",
                                      "password": PASSWORD, "password_confirm": PASSWORD})
-    assert state.signed_in and state.is_consumer and state.display_name == "ok_user"
+    # Created, not signed in: the same "check your email" answer as for a taken address.
+    assert state.sent_to == "ok@example.test" and not state.signed_in and not state.errors

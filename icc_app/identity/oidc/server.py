@@ -37,7 +37,7 @@ from icc_app.core.security import hash_token
 from icc_app.identity.models import Business, BusinessMember, User
 from icc_app.identity.oidc import keys
 from icc_app.identity.oidc.models import OAuthAuthorizationCode, OAuthClient, OAuthToken
-from icc_app.identity.oidc.scopes import SCOPES
+from icc_app.identity.oidc.scopes import DEFAULT_CLIENT_SCOPE, SCOPES
 from icc_app.settings import get_settings
 
 ACCESS_TOKEN_PREFIX = "icc_at_"
@@ -297,6 +297,21 @@ class IccRevocationEndpoint(RevocationEndpoint):
                      after={"client_id": row.client_id, "hint": token.kind})
 
 
+RESOURCE_SERVER = "introspection"  # in a client's grant types: it is an API that receives ICC access tokens
+IDENTITY_SCOPES = frozenset(DEFAULT_CLIENT_SCOPE.split())  # about the person, served by ICC itself
+
+
+def is_resource_server(client) -> bool:
+    return RESOURCE_SERVER in (client.grant_types or []) and not client.is_public and client.is_active
+
+
+def token_is_for(token_scope: str, resource_server) -> bool:
+    """A token's audience: the resource servers serving one of its API scopes (a resource server's `scope`
+    lists the API scopes it serves). Identity scopes (openid, email ...) make no resource server an audience."""
+    served = set(resource_server.scope.split()) - IDENTITY_SCOPES
+    return bool(served & set((token_scope or "").split()))
+
+
 class IccIntrospectionEndpoint(IntrospectionEndpoint):
     CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
 
@@ -305,8 +320,8 @@ class IccIntrospectionEndpoint(IntrospectionEndpoint):
             find_token(self.server.session, token_string) if token_type_hint else None)
 
     def check_permission(self, token, client, request):
-        # A client may introspect its own tokens; a resource server (client credentials) any token.
-        return token.check_client(client) or "client_credentials" in client.grant_types
+        """Only resource servers introspect, and only tokens meant for them (anything else reads as inactive)."""
+        return is_resource_server(client) and token_is_for(token.get_scope(), client)
 
     def introspect_token(self, token):
         row = token.row

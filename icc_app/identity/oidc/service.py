@@ -17,6 +17,7 @@ from icc_app.identity.models import User
 from icc_app.identity.oidc.models import OAuthClient, OAuthToken
 from icc_app.identity.oidc.scopes import DEFAULT_CLIENT_SCOPE, SCOPES
 from icc_app.identity.oidc.server import (
+    IDENTITY_SCOPES,
     GrantUser,
     IccAuthorizationServer,
     IccRequest,
@@ -26,7 +27,7 @@ from icc_app.identity.oidc.server import (
 )
 from icc_app.identity.schemas import Principal
 
-GRANT_TYPES = {"authorization_code", "refresh_token", "client_credentials"}
+GRANT_TYPES = {"authorization_code", "refresh_token", "client_credentials", "introspection"}
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,9 @@ def register_client(session: Session, *, admin: Principal, name: str, redirect_u
     unknown = [s for s in scope.split() if s not in SCOPES]
     if unknown:
         raise ValidationFailed(f"Unknown scope: {', '.join(unknown)}.", field="scope")
+    if "introspection" in grant_types and (public or not set(scope.split()) - IDENTITY_SCOPES):
+        raise ValidationFailed("A resource server (introspection) needs a secret and the API scopes it serves, "
+                               "e.g. coa:read.", field="scope")
     secret = None if public else new_token(32)
     client = OAuthClient(client_id="icc_" + new_token(12), client_secret_hash=hash_token(secret) if secret else None,
                          name=name, redirect_uris=uris, grant_types=grant_types, scope=" ".join(scope.split()),

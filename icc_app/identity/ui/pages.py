@@ -100,14 +100,19 @@ def signup_page() -> rx.Component:
                         "Trade on the exchange and run your business. You will add your license next.",
                         "Find dispensaries, review products and get recommendations, under a pseudonym."),
                 size="2", color_scheme="gray"),
-        rx.form(
+        rx.cond(SignupState.sent_to != "", rx.callout(
+            rx.text("We sent an email to ", rx.text.strong(SignupState.sent_to), ". Open the link in it to confirm "
+                    "your address, then sign in. Nothing arrived? Check your spam folder, or ",
+                    rx.link("reset your password", href=routes.FORGOT_PASSWORD), " if you already had an account."),
+            icon="mail-check", color_scheme="green", id="signup-sent"), rx.form(
             rx.vstack(
                 form_alert(SignupState.form_error),
                 rx.cond(SignupState.kind == "business", business_fields, consumer_fields),
                 labelled_input("Email", "email", _error("email"), type="email", auto_complete="email"),
                 labelled_input("Password", "password", _error("password"), type="password",
                                auto_complete="new-password",
-                               hint="At least 10 characters with upper and lower case letters and a digit."),
+                               hint="At least 10 characters. Several unrelated words are easy to remember and "
+                                    "hard to guess."),
                 labelled_input("Confirm password", "password_confirm", _error("password_confirm"), type="password",
                                auto_complete="new-password"),
                 rx.button("Create account", type="submit", size="3", width="100%", id="signup-submit"),
@@ -117,7 +122,7 @@ def signup_page() -> rx.Component:
             ),
             on_submit=SignupState.sign_up,
             reset_on_submit=False,
-        ),
+        )),
     )
 
 

@@ -4,14 +4,15 @@ The MFA challenge is a backend-only var (leading underscore): it never reaches t
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import reflex as rx
 
 from icc_app.core.db import unit_of_work
 from icc_app.core.errors import DomainError
+from icc_app.identity import login_tickets, web_session
 from icc_app.identity import service as identity
-from icc_app.identity.api_auth import SESSION_COOKIE
 from icc_app.identity.permissions import mfa_blocked
 from icc_app.identity.schemas import Principal
 from icc_app.ui import routes
@@ -69,10 +70,13 @@ class AuthFormState(SessionState):
         return [rx.toast.success(success), *((then(result) or []) if then else [])]
 
     def _signed_in(self, outcome: identity.SignInOutcome, greeting: str, next_path: str | None = None):
-        self.session_token = outcome.token
+        """The session is open; the browser gets its HttpOnly cookie from the server: a full navigation to
+        /auth/session with a one-time ticket, which then sends it where it was going. The state keeps no token."""
         self._apply(outcome.principal)
         target = next_path or self.router.url.query_parameters.get("next")
-        return [rx.toast.success(greeting), rx.redirect(landing_for(outcome.principal, target))]
+        ticket = login_tickets.issue(session_id=outcome.principal.session_id)
+        url = web_session.session_url(ticket, landing_for(outcome.principal, target))
+        return [rx.toast.success(greeting), rx.call_script(f"window.location.assign({json.dumps(url)})")]
 
 
 class LoginState(AuthFormState):
@@ -160,10 +164,12 @@ class LoginState(AuthFormState):
 
 class SignupState(AuthFormState):
     kind: str = "business"  # business | consumer
+    sent_to: str = ""  # the address told to check its email (the same answer whether or not it had an account)
 
     @rx.event
     def on_load_signup(self):
         self._reset_errors()
+        self.sent_to = ""
         self.kind = "consumer" if self.router.url.query_parameters.get("kind") == "consumer" else "business"
         self._apply(self.principal())
         if self.signed_in:
@@ -188,21 +194,20 @@ class SignupState(AuthFormState):
             except ValueError:
                 self.errors["birth_date"] = "Enter a date like 1990-05-17."
                 return
+        ip = self.client_ip() or "unknown"  # always rate limited, also when the IP is unknown
         try:
             with unit_of_work() as session:
                 if self.kind == "consumer":
-                    user = identity.sign_up_consumer(session, email=form.get("email", ""), handle=form.get("handle", ""),
-                                                     password=form.get("password", ""), birth_date=birth_date)
+                    identity.sign_up_consumer(session, email=form.get("email", ""), handle=form.get("handle", ""),
+                                              password=form.get("password", ""), birth_date=birth_date, ip=ip)
                 else:
-                    user = identity.sign_up_operator(session, email=form.get("email", ""),
-                                                     password=form.get("password", ""),
-                                                     display_name=form.get("display_name", ""), ip=self.client_ip())
-                outcome = identity.open_session_for(session, user_id=user.id, ip=self.client_ip(),
-                                                    user_agent=self._user_agent())
+                    identity.sign_up_operator(session, email=form.get("email", ""), password=form.get("password", ""),
+                                              display_name=form.get("display_name", ""), ip=ip)
         except DomainError as exc:
             self._fail(exc)
             return
-        return self._signed_in(outcome, "Account created. Check your email to confirm your address.")
+        # No session yet, and the same answer for a taken address (its owner got an email instead).
+        self.sent_to = identity.normalize_email(form.get("email", ""))
 
 
 class VerifyEmailState(SessionState):
@@ -255,17 +260,13 @@ class PasswordResetState(AuthFormState):
         except DomainError as exc:
             self._fail(exc)
             return
-        self.done = True
-        self.session_token = ""
-        return rx.remove_cookie(SESSION_COOKIE)
+        self.done = True  # every session of the account was revoked; a stale cookie now signs nobody in
+        self._apply(None)
 
 
 class LogoutState(SessionState):
     @rx.event
     def sign_out(self):
-        if self.session_token:
-            with unit_of_work() as session:
-                identity.sign_out(session, token=self.session_token, ip=self.client_ip())
-        self.session_token = ""
+        """The server revokes the session and clears the HttpOnly cookie (a page script cannot)."""
         self._apply(None)
-        return [rx.remove_cookie(SESSION_COOKIE), rx.redirect(routes.LOGIN)]
+        return rx.call_script(f"window.location.replace({json.dumps(web_session.SIGN_OUT_ROUTE)})")
