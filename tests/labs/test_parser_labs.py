@@ -15,7 +15,6 @@ from tests.conftest import SHARED_DATA
 KNOWN_MISSES = {
     ("test.pdf", "product_type"): "matrix says Concentrate; only the product line says it is a vape",
     ("veda-scientific/Veda Scientific Sample COA.pdf", "cbda_pct"): "two side-by-side tables in one text run",
-    ("cdx-analytics/Dosidos #22 - 120821DSDM22-5.pdf", "moisture_pct"): "'% Water (w/w)' inside a summary row",
     ("confidence-analytics/13232582566688421-Flower-Dirty-Banana-Breath-WA-221015-052.pdf",
      "top_terpene"): "terpenes as a pie chart",
     ("confidence-analytics/13232582566688421-Flower-Dirty-Banana-Breath-WA-221015-052.pdf",

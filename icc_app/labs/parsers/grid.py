@@ -134,7 +134,7 @@ def _names(tokens: list[Token]) -> list[tuple[int, int, str, str, str]]:
                 if total:
                     match = (index, min(index + length, len(tokens)), total, printed, "total")
                     break
-        if match is None and tokens[index].text.lower().lstrip("%(").startswith(("moist", "percent", "water", "%")):
+        if match is None and tokens[index].text.lower().startswith(("moist", "percent", "water", "%", "(")):
             for length in (4, 3, 2, 1):
                 printed = " ".join(t.text for t in tokens[index:index + length]).rstrip(":")
                 physical = next((key for key, pattern in _PHYSICAL if pattern.match(printed)), None)
