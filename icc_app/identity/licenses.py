@@ -412,6 +412,10 @@ def review_license(session: Session, *, license_id: uuid.UUID, admin_id: uuid.UU
     note = (note or "").strip()
     if not approve and len(note) < 5:
         raise ValidationFailed("Give the business a reason for the rejection.", field="note")
+    claimant = session.get(User, license_.submitted_by) if license_.submitted_by else None
+    if approve and claimant is not None and claimant.email_verified_at is None:
+        raise Conflict("The person who claimed this license has not confirmed their email yet: approve it once they "
+                       "have.")
     license_.reviewed_by, license_.review_note = admin_id, note[:1000] or None
     if approve:
         holder = _verified_holder(session, license_)

@@ -10,6 +10,7 @@ import pytest
 from sqlmodel import col, func, select
 
 from icc_app.core.db import unit_of_work
+from icc_app.core.models import utcnow
 from icc_app.core.errors import Conflict, PermissionDenied, RateLimited, ValidationFailed
 from icc_app.core.notifications import Notification, OutboundEmail
 from icc_app.identity import licenses, permissions
@@ -223,7 +224,7 @@ def test_second_claim_of_a_verified_license_goes_to_review_and_tells_the_holder(
         first = _claim(session, owner, business, entry)
         assert licenses.verify_code(session, license_id=first.id, business_id=business.id, actor_id=owner.id,
                                     code=_sent_code(session, entry)) is None
-        rival, rival_business = _claimant(session, entry, name=entry.legal_name.upper())
+        rival, rival_business = _claimant(session, entry, name=entry.legal_name.upper(), confirmed=False)
         second = _claim(session, rival, rival_business, entry)
         assert second.verification == Verification.needs_review
         assert "Another business on ICC already holds this license" in second.verification_reasons[0]
@@ -232,6 +233,9 @@ def test_second_claim_of_a_verified_license_goes_to_review_and_tells_the_holder(
         assert not identity.build_principal(session, rival).memberships[0].verified
         with pytest.raises(Conflict, match="already on your business"):
             _claim(session, rival, rival_business, entry)
+        with pytest.raises(Conflict, match="not confirmed their email"):  # a confirmed email, on every path
+            licenses.review_license(session, license_id=second.id, admin_id=admin.id, approve=True)
+        rival.email_verified_at = utcnow()
         # the admin finds the rival controls the license: the first holder loses it, with an event and an email
         licenses.review_license(session, license_id=second.id, admin_id=admin.id, approve=True, note="Deed checked")
         assert (first.verification, second.verification) == (Verification.revoked, Verification.verified)
