@@ -21,9 +21,6 @@ KNOWN_MISSES = {
      "total_thc_pct"): "'d9-THC max' as the name of total THC",
     ("confidence-analytics/13232582566688421-Flower-Dirty-Banana-Breath-WA-221015-052.pdf",
      "total_terpenes_pct"): "footnote digit glued to the value",
-    ("steep-hill/Dosi-Woah.pdf", "heavy_metals_status"): "Y / - / P / F letter grid",
-    ("steep-hill/Dosi-Woah.pdf", "microbials_status"): "Y / - / P / F letter grid",
-    ("steep-hill/RTD.OMJ.220623.pdf", "microbials_status"): "Y / - / P / F letter grid",
 }
 
 

@@ -219,3 +219,43 @@ def labelled_percents(rows: list[Row], label: str) -> list[Candidate]:
         elif nd_flag(value) in ("ND", "<LOQ", "<LOD"):
             out.append(Candidate(0.0, nd_flag(value), "field", row.page, row.text[:200]))
     return out
+
+
+_LEGEND = re.compile(r"(?:^|\s)\"?([A-Z]|-)\"?\s*=\s*(Pass|Fail|Tested|Not Tested)\b", re.I)
+_MICROBIAL_TESTS = re.compile(r"yeast|mold|aerobic|coliform|enterobacteri|pathogenic|e\.? ?coli|salmonella|"
+                              r"aspergillus|listeria", re.I)
+
+
+def legend_grid(rows: list[Row]) -> dict[str, list[Candidate]]:
+    """A results grid written in codes the report defines ("Y = Tested  - = Not Tested  P = Pass  F = Fail"):
+    each code belongs to the test named just left of it, on its row or on the rows above and below (names
+    wrap around the code). The microbial tests together give the microbials verdict."""
+    legend: dict[str, str | None] = {}
+    for row in rows:
+        for code, meaning in _LEGEND.findall(row.text):
+            legend[code.upper()] = {"pass": "pass", "fail": "fail"}.get(meaning.lower())
+    if "P" not in legend or "F" not in legend:
+        return {}
+    found: dict[str, list[tuple[str | None, Row]]] = {}
+    for index, row in enumerate(rows):
+        codes = [run for run in row.runs if run.text.strip('"').upper() in legend and len(run.text) <= 3]
+        if len(codes) < 3:
+            continue
+        around = [r for r in rows[max(0, index - 1):index + 2] if r.page == row.page]
+        for code in codes:
+            label = " ".join(r.text for near in around for r in near.runs
+                             if code.x0 - 90 < r.x1 <= code.x0 + 1 and r.text.strip('"').upper() not in legend)
+            verdict = legend[code.text.strip('"').upper()]
+            names = [n for n, pattern in PANEL_LABELS.items() if re.search(rf"\b(?:{pattern})\b", label, re.I)]
+            if _MICROBIAL_TESTS.search(label):
+                names.append("microbials_status")
+            for name in names:
+                found.setdefault(name, []).append((verdict, row))
+    out = {}
+    for name, verdicts in found.items():
+        tested = [v for v, _ in verdicts if v is not None]
+        if tested:
+            status = "fail" if "fail" in tested else "pass"
+            row = verdicts[0][1]
+            out[name] = [Candidate(status, None, "field", row.page, row.text[:200])]
+    return out

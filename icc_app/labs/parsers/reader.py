@@ -9,7 +9,7 @@ from icc_app.labs import dictionary
 from icc_app.labs.parsers.issuer import identify_issuer
 from icc_app.labs.parsers.choose import (Candidate, Choice, evidence_row, pick, pick_family, reread_family,
                                          table_candidates)
-from icc_app.labs.parsers.fields import (SPECIFIC, completion_dates, labelled_percents, panel_statuses,
+from icc_app.labs.parsers.fields import (SPECIFIC, completion_dates, labelled_percents, legend_grid, panel_statuses,
                                           product_type_candidates)
 from icc_app.labs.parsers.generic import parse_text
 from icc_app.labs.parsers.grid import Reading, read_grid
@@ -77,7 +77,7 @@ def read_document(pdf: PdfText) -> ParsedCoa:
     for name, key, low, high in (("moisture_pct", "moisture", 0.0, 40.0), ("water_activity_aw", "water_activity", 0.0, 1.0)):
         measured = [Candidate(r.measured(low, high), None, "table", r.page, r.text) for r in grid if r.key == key]
         chosen[name] = pick([c for c in measured if c.value is not None][:1] + _line(stream, layout, name))
-    panels = panel_statuses(rows)
+    panels = {**legend_grid(rows), **panel_statuses(rows)}
     for name in TEXT_FIELDS:
         # "Not tested" printed beside a panel is a reading too: it outvotes a verdict guessed from elsewhere.
         verdicts = [dataclasses.replace(c, value=c.value or "not tested") for c in panels.get(name, [])]
