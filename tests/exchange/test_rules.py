@@ -32,7 +32,7 @@ def test_a_whole_trade_runs_as_the_tenant_under_row_level_security(market):
         orders.act(session, principal=seller, order_id=order.id, verb="ship", manifest_number="0001234567",
                    carrier="Green Line Transport", tracking_number="GL-88")
     with unit_of_work(tenant=buyer) as session:
-        received = orders.act(session, principal=buyer, order_id=order.id, verb="receive", received_qty="18")
+        orders.act(session, principal=buyer, order_id=order.id, verb="receive", received_qty="18")
         dispute = disputes.open_dispute(session, principal=buyer, order_id=order.id, reason="quantity_short",
                                         description="Only 18 lb arrived of the 20 lb on the manifest.")
     with unit_of_work() as session:  # a worker's view: everything is there
