@@ -18,8 +18,8 @@ from datetime import date, timedelta
 from rapidfuzz import fuzz, utils
 from sqlmodel import Session, col, select
 
-from icc_app.core import audit, notifications
-from icc_app.core.errors import Conflict, NotFound, PermissionDenied, RateLimited, ValidationFailed
+from icc_app.core import notifications
+from icc_app.core.errors import Conflict, NotFound, RateLimited, ValidationFailed
 from icc_app.core.models import utcnow
 from icc_app.core.security import hash_token
 from icc_app.core.storage import get_storage
@@ -36,6 +36,17 @@ from icc_app.identity.license_registry import (  # noqa: F401 - the registry fun
     pick_column,
     validate_number,
 )
+from icc_app.identity.license_states import (  # noqa: F401 - transition and events are part of this API
+    OPEN,
+    STATE_WORDS,
+    TRANSITIONS,
+    V,
+    events,
+    record_event,
+    set_status,
+    status_from_dates,
+    transition,
+)
 from icc_app.identity.models import (
     Business,
     BusinessLicense,
@@ -45,7 +56,6 @@ from icc_app.identity.models import (
     LicenseStatus,
     Role,
     User,
-    Verification,
 )
 
 NAME_MATCH_THRESHOLD = 85  # rapidfuzz token_set_ratio, 0-100
@@ -54,69 +64,6 @@ CODE_LIFETIME = timedelta(minutes=30)
 CODE_MAX_ATTEMPTS = 5
 CODE_RESEND_AFTER = timedelta(seconds=60)
 CODE_SENDS_PER_DAY = 5
-
-V = Verification
-OPEN = frozenset({V.pending, V.code_sent, V.needs_review})  # claims still being decided
-
-
-@dataclass(frozen=True)
-class Rule:
-    sources: frozenset[Verification]
-    target: Verification
-    by: frozenset[str]  # "member" (an Admin of the claiming business), "admin" (platform), "system"
-
-
-TRANSITIONS: dict[str, Rule] = {
-    "hold": Rule(frozenset({V.pending, V.code_sent}), V.pending, frozenset({"member", "system"})),
-    "send_code": Rule(frozenset({V.pending, V.code_sent}), V.code_sent, frozenset({"member"})),
-    "verify_code": Rule(frozenset({V.code_sent}), V.verified, frozenset({"member"})),
-    "request_review": Rule(frozenset({V.pending, V.code_sent}), V.needs_review, frozenset({"member"})),
-    "contest": Rule(frozenset({V.pending, V.code_sent}), V.needs_review, frozenset({"system"})),
-    "approve": Rule(frozenset({V.needs_review}), V.verified, frozenset({"admin"})),
-    "reject": Rule(frozenset({V.needs_review}), V.rejected, frozenset({"admin"})),
-    "revoke": Rule(frozenset({V.verified}), V.revoked, frozenset({"admin"})),
-}
-_STATE_WORDS = {V.pending: "pending", V.code_sent: "waiting for its code", V.needs_review: "in review",
-                V.verified: "verified", V.rejected: "rejected", V.revoked: "revoked"}
-
-
-def _event(session: Session, license_: BusinessLicense, verb: str, before: str, after: str, *,
-           actor_id: uuid.UUID | None, note: str = "", ip: str | None = None) -> None:
-    session.add(LicenseEvent(license_id=license_.id, actor_id=actor_id, verb=verb, from_state=before, to_state=after,
-                             note=note[:1000]))
-    audit.record(session, action=f"identity.license.{verb}", object_type="business_license", object_id=license_.id,
-                 actor_id=actor_id, business_id=license_.business_id, before={"state": before},
-                 after={"state": after, "note": note[:300]}, ip=ip)
-
-
-def transition(session: Session, license_: BusinessLicense, verb: str, *, by: str, actor_id: uuid.UUID | None,
-               note: str = "", reasons: list[str] | None = None, ip: str | None = None) -> BusinessLicense:
-    """The only code that changes a license's verification."""
-    rule = TRANSITIONS[verb]
-    current = V(license_.verification)
-    if by not in rule.by:
-        raise PermissionDenied(f"Only {' or '.join(sorted(rule.by))} can {verb.replace('_', ' ')} a license.")
-    if current not in rule.sources:
-        raise Conflict(f"This license is {_STATE_WORDS[current]}: it cannot be {verb.replace('_', ' ')}ed now.")
-    license_.verification = rule.target
-    if rule.target == V.verified:
-        license_.verified_by, license_.verified_at = ("admin" if by == "admin" else "code"), utcnow()
-    elif current == V.verified:
-        license_.verified_by = license_.verified_at = None
-    if rule.target != V.code_sent:
-        license_.code_hash = license_.code_expires_at = None
-    if reasons is not None:
-        license_.verification_reasons = reasons
-    session.add(license_)
-    _event(session, license_, verb, current.value, rule.target.value, actor_id=actor_id,
-           note=note or " ".join(license_.verification_reasons or []), ip=ip)
-    return license_
-
-
-def events(session: Session, *, license_id: uuid.UUID) -> list[LicenseEvent]:
-    return list(session.exec(select(LicenseEvent).where(LicenseEvent.license_id == license_id)
-                             .order_by(col(LicenseEvent.id))))
-
 
 # --- claims and their checks -----------------------------------------------------------------------------------
 
@@ -222,11 +169,11 @@ def submit_license(session: Session, *, business_id: uuid.UUID, actor_id: uuid.U
         stored = get_storage().save("licenses", document, filename=document_filename or "license")
         license_.document_key, license_.document_filename = stored.key, (document_filename or "license")[:255]
     reasons = check_claim(session, license_, business, user)
-    _set_status_from_dates(license_)
+    status_from_dates(license_)
     license_.verification_reasons = reasons
     session.add(license_)
     session.flush()
-    _event(session, license_, "submit", "new", V.pending.value, actor_id=actor_id,
+    record_event(session, license_, "submit", "new", V.pending.value, actor_id=actor_id,
            note=" ".join(reasons) or "Checks passed.")
     holder = _verified_holder(session, license_)
     if holder is not None:
@@ -267,7 +214,7 @@ def recheck(session: Session, *, license_id: uuid.UUID, business_id: uuid.UUID, 
     when they pass now."""
     license_, business = _load(session, license_id, business_id)
     if V(license_.verification) != V.pending:
-        raise Conflict(f"This license is {_STATE_WORDS[V(license_.verification)]}: there is nothing to check again.")
+        raise Conflict(f"This license is {STATE_WORDS[V(license_.verification)]}: there is nothing to check again.")
     if street is not None or city is not None or postal_code is not None:
         street, city, postal_code = _premises(street, city, postal_code)
         license_.premise_street, license_.premise_city, license_.premise_postal_code = street, city, postal_code
@@ -291,7 +238,7 @@ def send_code(session: Session, *, license_id: uuid.UUID, business_id: uuid.UUID
     someone who reads that mailbox can finish. Resending waits a minute, and at most 5 codes go out a day."""
     license_, business = _load(session, license_id, business_id)
     if V(license_.verification) not in (V.pending, V.code_sent):
-        raise Conflict(f"This license is {_STATE_WORDS[V(license_.verification)]}: no code is needed.")
+        raise Conflict(f"This license is {STATE_WORDS[V(license_.verification)]}: no code is needed.")
     if reasons := check_claim(session, license_, business, session.get(User, actor_id)):
         raise ValidationFailed(" ".join(reasons), field="code")
     sent = session.exec(select(LicenseEvent.created_at).where(
@@ -365,12 +312,6 @@ def request_review(session: Session, *, license_id: uuid.UUID, business_id: uuid
     return license_
 
 
-def _set_status_from_dates(license_: BusinessLicense, today: date | None = None) -> None:
-    today = today or date.today()
-    expired = license_.expires_on is not None and license_.expires_on < today
-    license_.status = LicenseStatus.expired if expired else LicenseStatus.active
-
-
 def _notify_platform_admins(session: Session, license_: BusinessLicense, business: Business) -> None:
     for admin in session.exec(select(User).where(User.is_platform_admin == True)):  # noqa: E712
         notifications.notify(session, user_id=admin.id, email=None, kind="identity.license_review",
@@ -408,7 +349,7 @@ def review_license(session: Session, *, license_id: uuid.UUID, admin_id: uuid.UU
     if license_ is None:
         raise NotFound("License not found.")
     if V(license_.verification) != V.needs_review:
-        raise Conflict(f"This license is already {_STATE_WORDS[V(license_.verification)]}.")
+        raise Conflict(f"This license is already {STATE_WORDS[V(license_.verification)]}.")
     note = (note or "").strip()
     if not approve and len(note) < 5:
         raise ValidationFailed("Give the business a reason for the rejection.", field="note")
@@ -444,15 +385,6 @@ def _tell_admins(session: Session, license_: BusinessLicense, verdict: str, note
 
 # --- expiry ----------------------------------------------------------------------------------------------------
 
-def _set_status(session: Session, license_: BusinessLicense, verb: str, *, actor_id: uuid.UUID | None,
-                today: date | None = None, note: str = "") -> None:
-    """The only code that changes a license's status (active/expired): expire, renew."""
-    before = LicenseStatus(license_.status).value
-    _set_status_from_dates(license_, today)
-    session.add(license_)
-    _event(session, license_, verb, before, LicenseStatus(license_.status).value, actor_id=actor_id, note=note)
-
-
 @dataclass
 class ExpiryReport:
     alerted: int = 0
@@ -470,7 +402,7 @@ def check_expiring_licenses(session: Session, *, today: date | None = None) -> E
                                                       col(BusinessLicense.verification).in_([*OPEN, V.verified]))).all()
     for license_ in rows:
         if license_.expires_on < today and license_.status != LicenseStatus.expired:
-            _set_status(session, license_, "expire", actor_id=None, today=today,
+            set_status(session, license_, "expire", actor_id=None, today=today,
                         note=f"expired on {license_.expires_on.isoformat()}")
             report.expired += 1
             _alert_admins(session, license_, expired=True, today=today)
@@ -503,7 +435,7 @@ def renew_license(session: Session, *, license_id: uuid.UUID, business_id: uuid.
         raise ValidationFailed("The new expiry date must be in the future.", field="expires_on")
     before = license_.expires_on
     license_.expires_on = expires_on
-    _set_status(session, license_, "renew", actor_id=actor_id,
+    set_status(session, license_, "renew", actor_id=actor_id,
                 note=f"expiry {before.isoformat() if before else 'unknown'} -> {expires_on.isoformat()}")
     return license_
 
