@@ -46,6 +46,7 @@ class AdminState(AuthFormState):
 class LicenseReviewState(AdminState):
     queue: list[dict[str, str]] = []
     notes: dict[str, str] = {}
+    deciding: str = ""  # the license a decision is running for: its buttons are disabled
 
     def _refresh(self) -> None:
         with unit_of_work() as session:
@@ -86,8 +87,13 @@ class LicenseReviewState(AdminState):
     def decide(self, license_id: str, approve: bool):
         principal, redirect = self._admin()
         if redirect:
-            return redirect
+            yield redirect
+            return
+        if self.deciding:
+            return  # a second click while the first decision runs
         self._reset_errors()
+        self.deciding = license_id
+        yield
         try:
             with unit_of_work() as session:
                 licenses.review_license(session, license_id=uuid.UUID(license_id), admin_id=principal.user_id,
@@ -95,9 +101,11 @@ class LicenseReviewState(AdminState):
         except DomainError as exc:
             self.errors = {license_id: exc.message}
             return
+        finally:
+            self.deciding = ""
         self.notes = {k: v for k, v in self.notes.items() if k != license_id}
         self._refresh()
-        return rx.toast.success("License verified." if approve else "License rejected; the business was told why.")
+        yield rx.toast.success("License verified." if approve else "License rejected; the business was told why.")
 
 
 def _review_card(row: rx.Var) -> rx.Component:
@@ -121,8 +129,10 @@ def _review_card(row: rx.Var) -> rx.Component:
                  aria_label="Review note"),
         rx.cond(LicenseReviewState.errors.contains(license_id),
                 rx.text(LicenseReviewState.errors.get(license_id, ""), color_scheme="red", size="2", role="alert")),
-        rx.hstack(rx.button("Approve", color_scheme="green", on_click=LicenseReviewState.decide(license_id, True)),
-                  rx.button("Reject", color_scheme="red", variant="soft",
+        rx.hstack(rx.button("Approve", color_scheme="green", on_click=LicenseReviewState.decide(license_id, True),
+                            disabled=LicenseReviewState.deciding != "",
+                            loading=LicenseReviewState.deciding == license_id),
+                  rx.button("Reject", color_scheme="red", variant="soft", disabled=LicenseReviewState.deciding != "",
                             on_click=LicenseReviewState.decide(license_id, False))),
         spacing="3", width="100%", align="start",
     ))
