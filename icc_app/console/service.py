@@ -18,10 +18,12 @@ from sqlmodel import Session, col, func, select
 from icc_app.core.models import utcnow
 from icc_app.exchange.models import Dispute, DisputeStatus, Offer, OfferParty, OfferStatus, Order, OrderStatus
 from icc_app.exchange.models import PaymentTerms
-from icc_app.identity.models import BusinessLicense, LicenseStatus, Product, UserKind, Verification
+from icc_app.exchange.models import Lot
+from icc_app.identity.models import Business, BusinessLicense, LicenseStatus, Product, User, UserKind, Verification
 from icc_app.identity.permissions import has_product, mfa_blocked
 from icc_app.identity.schemas import Principal
 from icc_app.labs.models import CoaDocument, CoaStatus
+from icc_app.ui.format import label
 from icc_app.maps import service as maps_service
 from icc_app.maps.models import Dispensary, MenuItem, Review
 from icc_app.ui import routes
@@ -164,3 +166,47 @@ def my_reviews(session: Session, *, principal: Principal, limit: int = 5) -> tup
                                 text=review.text[:200], status=review.status,
                                 path=maps_service.page_path(dispensary)))
     return total, lines
+
+
+# How the audit log names an object of each type: (model, how to name one row, where its page is).
+_NAMERS = {
+    "user": (User, lambda u: f"{u.display_name} <{u.email}>", None),
+    "business": (Business, lambda b: b.dba or b.legal_name, None),
+    "lot": (Lot, lambda lot: lot.title, lambda lot: f"{routes.MARKETPLACE}/lots/{lot.id}"),
+    "order": (Order, lambda o: o.reference, lambda o: f"{routes.ORDERS}/{o.id}"),
+    "dispensary": (Dispensary, lambda d: d.dba or d.name, maps_service.page_path),
+    "coa_document": (CoaDocument, lambda c: c.filename, lambda c: f"{routes.COAS}/{c.id}"),
+}
+
+
+@dataclass(frozen=True)
+class Named:
+    text: str
+    path: str = ""
+
+
+def _as_uuid(value) -> uuid.UUID | None:
+    try:
+        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+    except (TypeError, ValueError):
+        return None
+
+
+def name_objects(session: Session, refs: list[tuple[str, object]]) -> dict[tuple[str, str], Named]:
+    """Names (and page links) for (object_type, object_id) pairs as the audit log stores them, one query per type;
+    a type or row we cannot name reads as its type in words and a short id ("Offer 1a2b3c4d")."""
+    wanted: dict[str, set[uuid.UUID]] = {}
+    for object_type, object_id in refs:
+        if object_type in _NAMERS and (key := _as_uuid(object_id)) is not None:
+            wanted.setdefault(object_type, set()).add(key)
+    found: dict[tuple[str, str], Named] = {}
+    for object_type, ids in wanted.items():
+        model, name, path = _NAMERS[object_type]
+        for row in session.exec(select(model).where(col(model.id).in_(ids))).all():
+            found[(object_type, str(row.id))] = Named(name(row), path(row) if path else "")
+    result = {}
+    for object_type, object_id in refs:
+        key = (object_type, str(object_id) if object_id is not None else "")
+        short = str(object_id)[:8] if object_id not in (None, "") else ""
+        result[key] = found.get(key) or Named(f"{label(object_type)} {short}".strip())
+    return result

@@ -18,7 +18,7 @@ def page_header(title: str, subtitle: str | rx.Var = "", *actions: rx.Component)
         width="100%",
         align="center",
         wrap="wrap",
-        gap="3",
+        spacing="3",
         margin_bottom="1.5em",
     )
 
@@ -26,7 +26,7 @@ def page_header(title: str, subtitle: str | rx.Var = "", *actions: rx.Component)
 def empty_state(icon: str, title: str, body: str, *actions: rx.Component) -> rx.Component:
     return rx.center(
         rx.vstack(
-            rx.box(rx.icon(icon, size=28), padding="0.8em", border_radius="full", background=rx.color("accent", 3),
+            rx.box(rx.icon(icon, size=28), padding="0.8em", border_radius="9999px", background=rx.color("accent", 3),
                    color=rx.color("accent", 11)),
             rx.heading(title, size="4", as_="h2"),
             rx.text(body, color_scheme="gray", align="center", max_width="32em"),
@@ -76,11 +76,17 @@ def loading_button(label: str, loading: rx.Var, **props) -> rx.Component:
     return rx.button(rx.cond(loading, rx.spinner(size="2"), rx.fragment()), label, loading=loading, **props)
 
 
+def field_label(label: str | rx.Var, target_id: str) -> rx.Component:
+    """A visible label tied to its control (`for` = the control's id). Radix Text would turn an `html_for` prop
+    into CSS, leaving the input nameless, so the attribute goes through custom_attrs."""
+    return rx.text(label, as_="label", size="2", weight="medium", custom_attrs={"htmlFor": target_id})
+
+
 def labelled_input(label: str, name: str, error: rx.Var | str = "", hint: str = "", **props) -> rx.Component:
     """An accessible form field: label bound to the input, inline error announced to screen readers."""
     error_var = error if isinstance(error, rx.Var) else rx.Var.create(error)
     return rx.vstack(
-        rx.text(label, as_="label", html_for=name, size="2", weight="medium"),
+        field_label(label, name),
         rx.input(id=name, name=name, size="3", width="100%", aria_invalid=rx.cond(error_var != "", "true", "false"),
                  aria_describedby=f"{name}-error", **props),
         rx.cond(hint != "", rx.text(hint, size="1", color_scheme="gray")) if hint else rx.fragment(),
@@ -94,7 +100,7 @@ def labelled_input(label: str, name: str, error: rx.Var | str = "", hint: str = 
 def labelled_select(label: str, name: str, items: list[str] | rx.Var, error: rx.Var | str = "", **props) -> rx.Component:
     error_var = error if isinstance(error, rx.Var) else rx.Var.create(error)
     return rx.vstack(
-        rx.text(label, as_="label", html_for=name, size="2", weight="medium"),
+        field_label(label, name),
         rx.select(items, id=name, name=name, size="3", width="100%", **props),
         rx.box(field_error(error_var), id=f"{name}-error"),
         spacing="1",
@@ -132,10 +138,10 @@ VERIFICATION_COLORS = {"verified": "green", "needs_review": "amber", "pending": 
 def verification_badge(state: rx.Var) -> rx.Component:
     return rx.match(
         state,
-        ("verified", rx.badge(rx.icon("badge-check", size=14), "Verified", color_scheme="green")),
-        ("needs_review", rx.badge(rx.icon("clock", size=14), "In review", color_scheme="amber")),
-        ("rejected", rx.badge(rx.icon("circle-x", size=14), "Rejected", color_scheme="red")),
-        rx.badge("Pending", color_scheme="gray"),
+        ("verified", rx.badge(rx.icon("badge-check", size=14), "Verified", color_scheme="green", high_contrast=True)),
+        ("needs_review", rx.badge(rx.icon("clock", size=14), "In review", color_scheme="amber", high_contrast=True)),
+        ("rejected", rx.badge(rx.icon("circle-x", size=14), "Rejected", color_scheme="red", high_contrast=True)),
+        rx.badge("Pending", color_scheme="gray", high_contrast=True),
     )
 
 
@@ -143,3 +149,11 @@ def aria_select(items: list[str] | rx.Var, label: str, **props) -> rx.Component:
     """A select without a visible label, named for screen readers (and tests): Radix's high-level select would put
     `aria_label` on its root, which renders nothing, so the name goes on the trigger."""
     return rx.select(items, custom_attrs={"aria-label": label}, **props)
+
+
+def link_button(*children: rx.Component | str, href: str | rx.Var, **props) -> rx.Component:
+    """A link that looks like a button: one interactive element (a button inside a link is two, which screen
+    readers announce twice and axe reports as nested-interactive)."""
+    link_props = {k: props.pop(k) for k in ("id", "aria_label") if k in props}
+    # A plain anchor, not rx.link: Radix Link's own text colour would win over the button's.
+    return rx.button(rx.el.a(*children, href=href, **link_props), as_child=True, **props)

@@ -2,7 +2,7 @@
 
 from datetime import date
 
-from icc_app.console.service import my_reviews, work_queue
+from icc_app.console.service import my_reviews, name_objects, work_queue
 from icc_app.core.db import unit_of_work
 from icc_app.exchange import disputes, offers, orders
 from icc_app.identity import service as identity
@@ -104,3 +104,16 @@ def test_a_consumer_sees_their_own_reviews_with_links(connection):
     assert total == 1
     assert [(r.place, r.rating, r.text, r.path) for r in lines] == [
         ("Green Leaf", 4, "Friendly staff.", "/dispensaries/wa/seattle/green-leaf-9001")]
+
+
+def test_audit_objects_are_named_and_linked(market):
+    with unit_of_work() as session:
+        names = name_objects(session, [("user", market.seller_user.id), ("business", str(market.seller.id)),
+                                       ("lot", market.lot_id), ("offer", "0b6e3d0c-1111-2222-3333-444455556666"),
+                                       ("oidc_signing_key", None)])
+    assert names[("user", str(market.seller_user.id))].text == f"Sid Seller <{market.seller_user.email}>"
+    assert names[("business", str(market.seller.id))].text == "Sid Farms LLC"
+    lot = names[("lot", str(market.lot_id))]
+    assert (lot.text, lot.path) == ("GDP flower, indoor", f"/exchange/lots/{market.lot_id}")
+    assert names[("offer", "0b6e3d0c-1111-2222-3333-444455556666")].text == "Offer 0b6e3d0c"  # no namer: type + short id
+    assert names[("oidc_signing_key", "")].text == "OIDC signing key"
