@@ -69,13 +69,16 @@ def tokens_of(row: Row) -> list[Token]:
 
 
 def header_columns(tokens: list[Token]) -> list[Column] | None:
-    """Columns of a header row, or None when the row is not a header (needs a result or unit column and a
-    limit, name or second result column, and no numbers)."""
+    """Columns of a header row, or None when the row is not a header (mostly column words, a result or unit
+    column and a limit, name or second result column, and no numbers)."""
     columns: list[Column] = []
+    known = 0
     for token in tokens:
         word = token.text.lower().strip(":,")
         if NUMBER.match(word) and not UNIT.match(word):
             return None
+        known += word in NAME_WORDS | RESULT_WORDS | LIMIT_WORDS | STATUS_WORDS | OTHER_WORDS or \
+            bool(UNIT.match(word)) or word.startswith(("lod", "loq", "("))
         if word in NAME_WORDS:
             columns.append(Column("name", token.x0, token.x1))
         elif word in RESULT_WORDS:
@@ -106,6 +109,8 @@ def header_columns(tokens: list[Token]) -> list[Column] | None:
                 columns.append(Column("result", token.x0, token.x1, unit))
     if all(UNIT.match(t.text) for t in tokens):
         return None  # a row of units belongs to the header above it (attach_unit_row)
+    if known < 0.4 * len(tokens):
+        return None  # a sentence that happens to say "result" and "limit" is not a header
     kinds = [c.kind for c in columns if c.kind != "unit"]
     results = kinds.count("result")
     if results == 0 or len(columns) < 2 or (results == 1 and "limit" not in kinds and "name" not in kinds):
