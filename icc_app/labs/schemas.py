@@ -33,7 +33,7 @@ class ParsedCoa(BaseModel):
 
     file: str | None = None
     parser: str = "generic"
-    engine: str = "pdfium"  # which library read the text layer (pdfplumber for fonts PDFium cannot map)
+    engine: str = "pdfium"  # pdfium | pdfplumber (fonts PDFium cannot map) | ocr (a scan without a text layer)
     status: str = "parsed"  # parsed | needs review | rejected
     reason: str | None = None
     lab_name: str | None = None

@@ -229,6 +229,11 @@ def _analytes(result: ParsedCoa, grid: list[Reading]) -> None:
             pct, flag, _ = reading.percent()
             analytes.append(AnalyteResult(key=reading.key, name=reading.printed, category=category, pct=pct,
                                           mg_g=None if pct is None else round(pct * 10, 6), flag=flag))
-            result.confidence[f"analytes.{reading.key}"] = 0.8
+            # The potency rows share their field's confidence (the arithmetic checked them); other rows are
+            # as sure as their unit: from a header column or the cell (0.8), or not known (0.6).
+            field_name = {"thca": "thca_pct", "d9_thc": "d9_thc_pct", "cbda": "cbda_pct", "cbd": "cbd_pct"}.get(reading.key)
+            same = field_name and getattr(result, field_name) is not None and abs(getattr(result, field_name) - (pct or 0)) < 1e-6
+            result.confidence[f"analytes.{reading.key}"] = result.confidence.get(field_name, 0.8) if same else \
+                (0.8 if reading.header or any(c.unit for c in reading.cells) else 0.6)
             result.evidence[f"analytes.{reading.key}"] = Evidence(page=reading.page, text=reading.text[:200])
         setattr(result, attribute, analytes)
