@@ -50,6 +50,22 @@ class DispensaryCard(BaseModel):
     directions: str = ""
 
 
+class DispensaryProfile(BaseModel):
+    """A dispensary's page header and contact card."""
+
+    name: str = ""
+    license: str = ""  # "WA 415486"
+    address: str = ""
+    phone: str = ""  # "(425) 861-5497"
+    phone_href: str = ""  # "tel:+14258615497", or "" when it is not a number we can dial for sure
+    website: str = ""
+    href: str = ""
+    open: str = ""
+    services: str = ""
+    directions: str = ""
+    claimed: bool = False
+
+
 class Money(BaseModel):
     """An amount with its currency: prices are Decimal, never float."""
 
@@ -88,6 +104,22 @@ class MenuListing(BaseModel):
     rating_value: float | None = None
     effects: list[str] = []
     effects_line: str = ""
+    href: str
+
+
+class PriceOption(BaseModel):
+    """One size of a product and its price ("3.5 g", "$35.00")."""
+
+    label: str
+    price: str
+
+
+class NearbyOffer(BaseModel):
+    """The same product in stock at another store nearby."""
+
+    name: str
+    miles: str
+    price: str
     href: str
 
 
@@ -132,5 +164,5 @@ def reviews_line(count: int) -> str:
     return plural(count, "review")
 
 
-__all__ = ["DispensaryCard", "MenuGroup", "MenuListing", "Money", "OwnReview", "ReviewRead", "directions_url", "money", "open_label",
+__all__ = ["DispensaryCard", "DispensaryProfile", "MenuGroup", "MenuListing", "Money", "NearbyOffer", "PriceOption", "OwnReview", "ReviewRead", "directions_url", "money", "open_label",
            "phone", "phone_href", "reviews_line", "services_line"]

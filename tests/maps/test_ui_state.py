@@ -34,7 +34,7 @@ def test_dispensary_page_groups_and_filters_the_menu(connection):
                                           effects={"sleepy": 1.0}))
     state = make_state(DispensaryState, path="/dispensaries/wa/seattle/filter-shop-418888")
     run(DispensaryState.load, state)
-    assert state.found and state.info["name"] == "Filter Shop" and state.item_count == 3
+    assert state.found and state.info.name == "Filter Shop" and state.item_count == 3
     assert [(g.label, g.anchor, g.count, [i.name for i in g.products]) for g in state.groups] == [
         ("Edible", "menu-edible", "1 product", ["Gummies"]), ("Flower", "menu-flower", "2 products", ["Haze", "Kush"])]
     assert state.item_count_line == "3 products" and state.review_count_line == "0 reviews"
@@ -119,3 +119,24 @@ def test_moderation_queue_publishes_or_hides_reported_reviews(connection):
     assert state.queue[0]["status"] == "Hidden" and state.queue[0]["note"] == "competitor spam"
     with unit_of_work() as session:
         assert reviews.published(session, target_type="dispensary", target_id=store.id) == []
+
+
+def test_product_page_state_holds_read_models(connection):
+    from icc_app.maps import catalog
+    from icc_app.maps.ui.product import ProductState
+
+    with unit_of_work() as session:
+        store = _store(session, phone="425.861.5497", street="1 Pine St", postal_code="98101")
+        item = MenuItem(dispensary_id=store.id, external_id="H1", name="Haze 3.5g", category="flower",
+                        strain_type="sativa", thc_min=24.0, thc_max=24.0, price=40.1, in_stock_qty=3,
+                        variants=[{"label": "3.5 g", "weight_g": 3.5, "price": 40.1}])
+        session.add(item)
+        session.flush()
+        path = catalog.product_path(store, item)
+    state = make_state(ProductState, path=path)
+    run(ProductState.load, state)
+    assert state.found and state.product.name == "Haze 3.5g" and state.product.price_text == "$40.10"
+    assert [(v.label, v.price) for v in state.variants] == [("3.5 g", "$40.10")]
+    assert state.place.phone == "(425) 861-5497" and state.place.phone_href == "tel:+14258615497"
+    assert state.place.directions.endswith("1+Pine+St%2C+Seattle%2C+WA%2C+98101") and not state.place.claimed
+    assert state.page_title == "Haze 3.5g at Filter Shop | ICC Maps"

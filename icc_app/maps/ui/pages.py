@@ -16,7 +16,7 @@ from icc_app.maps.ui import locator
 from icc_app.maps.ui.map import dispensary_map
 from icc_app.maps.ui.reviews import ReviewsState, effect_chart, effect_rows, review_section
 from icc_app.quality.ui.components import band
-from icc_app.maps.schemas import (MenuGroup, MenuListing, directions_url, open_label, phone, phone_href,
+from icc_app.maps.schemas import (DispensaryProfile, MenuGroup, MenuListing, directions_url, open_label, phone, phone_href,
                                   services_line)
 from icc_app.maps.ui.controls import choice
 from icc_app.ui.components import card, empty_state, page_header
@@ -49,17 +49,15 @@ def hours_rows(hours: dict) -> list[dict[str, str]]:
             for day, label in DAY_LABELS.items()]
 
 
-def profile(dispensary) -> dict[str, str]:
-    is_open = service.open_now(dispensary.hours, dispensary.state)
-    return {"name": dispensary.dba or dispensary.name, "license": f"{dispensary.state} {dispensary.license_number}",
-            "address": ", ".join(p for p in (dispensary.street, dispensary.city, dispensary.state,
-                                              dispensary.postal_code) if p),
-            "phone": phone(dispensary.phone), "phone_href": phone_href(dispensary.phone),
-            "website": dispensary.website or "", "href": service.page_path(dispensary),
-            "open": open_label(is_open), "services": services_line(dispensary.services),
-            "directions": directions_url(dispensary.street, dispensary.city, dispensary.state,
-                                         dispensary.postal_code),
-            "claimed": "yes" if dispensary.claimed_by_business_id else ""}
+def profile(dispensary) -> DispensaryProfile:
+    return DispensaryProfile(
+        name=dispensary.dba or dispensary.name, license=f"{dispensary.state} {dispensary.license_number}",
+        address=", ".join(p for p in (dispensary.street, dispensary.city, dispensary.state, dispensary.postal_code)
+                          if p),
+        phone=phone(dispensary.phone), phone_href=phone_href(dispensary.phone), website=dispensary.website or "",
+        href=service.page_path(dispensary), open=open_label(service.open_now(dispensary.hours, dispensary.state)),
+        services=services_line(dispensary.services), claimed=dispensary.claimed_by_business_id is not None,
+        directions=directions_url(dispensary.street, dispensary.city, dispensary.state, dispensary.postal_code))
 
 
 def _number(text: str) -> float | None:
@@ -77,7 +75,7 @@ def path_segments(path: str) -> list[str]:
 class DispensaryState(ReviewsState):
     found: bool = False
     loaded: bool = False
-    info: dict[str, str] = {}
+    info: DispensaryProfile = DispensaryProfile()
     hours: list[dict[str, str]] = []
     marker: list[dict[str, str | float]] = []
     photos: list[str] = []  # photo ids
@@ -114,7 +112,7 @@ class DispensaryState(ReviewsState):
                 self.hours = hours_rows(dispensary.hours) if dispensary.hours else []
                 self.photos = [str(p.id) for p in photos.list_for(session, dispensary.id)]
                 self.marker = [{"id": str(dispensary.id), "lat": dispensary.latitude, "lon": dispensary.longitude,
-                                "name": self.info["name"], "address": self.info["address"]}]
+                                "name": self.info.name, "address": self.info.address}]
                 self._items = [catalog.listing_read(listing, dispensary, cqi_band=band)
                                for listing in catalog.menu(session, dispensary.id)]
                 self.item_count = len(self._items)
@@ -124,8 +122,8 @@ class DispensaryState(ReviewsState):
                 self.effect_profile = effect_rows(summary.effects) if summary else []
                 self.target_type, self.target_id = "dispensary", str(dispensary.id)
                 self._load_reviews(session)
-                self.page_title = f"{self.info['name']}: dispensary in {dispensary.city or dispensary.state} | ICC Maps"
-                self.page_description = f"{self.info['name']} at {self.info['address']}: live menu, hours, reviews."
+                self.page_title = f"{self.info.name}: dispensary in {dispensary.city or dispensary.state} | ICC Maps"
+                self.page_description = f"{self.info.name} at {self.info.address}: live menu, hours, reviews."
         self.loaded = True
 
     @rx.event
@@ -252,19 +250,19 @@ def _profile_panel() -> rx.Component:
     s, info = DispensaryState, DispensaryState.info
     return rx.grid(
         card(rx.vstack(
-            rx.hstack(rx.badge(info["license"], variant="outline"),
-                      rx.cond(info["open"] != "", rx.badge(info["open"], color_scheme=rx.cond(
-                          info["open"] == "Open now", "green", "gray"))),
-                      rx.cond(info["claimed"] != "", rx.badge("verified owner", color_scheme="grass")), wrap="wrap"),
+            rx.hstack(rx.badge(info.license, variant="outline"),
+                      rx.cond(info.open != "", rx.badge(info.open, color_scheme=rx.cond(
+                          info.open == "Open now", "green", "gray"))),
+                      rx.cond(info.claimed, rx.badge("verified owner", color_scheme="grass")), wrap="wrap"),
             rx.text(s.rating_line, size="2", id="dispensary-rating"),
-            rx.cond(info["services"] != "", rx.text(info["services"], size="2")),
+            rx.cond(info.services != "", rx.text(info.services, size="2")),
             rx.hstack(
-                rx.cond(info["phone"] != "", rx.cond(info["phone_href"] != "",
-                                                     rx.link(info["phone"], href=info["phone_href"], size="2"),
-                                                     rx.text(info["phone"], size="2"))),
-                rx.el.a(rx.icon("navigation", size=14), "Directions", href=info["directions"], target="_blank",
+                rx.cond(info.phone != "", rx.cond(info.phone_href != "",
+                                                     rx.link(info.phone, href=info.phone_href, size="2"),
+                                                     rx.text(info.phone, size="2"))),
+                rx.el.a(rx.icon("navigation", size=14), "Directions", href=info.directions, target="_blank",
                         rel="noopener", id="directions", class_name="dr-action"),
-                rx.cond(info["website"] != "", rx.link("Website", href=info["website"], is_external=True, size="2")),
+                rx.cond(info.website != "", rx.link("Website", href=info.website, is_external=True, size="2")),
                 spacing="4", wrap="wrap", align="center"),
             rx.cond(s.hours.length() > 0, rx.table.root(rx.table.body(rx.foreach(s.hours, lambda h: rx.table.row(
                 rx.table.cell(h["day"]), rx.table.cell(h["hours"])))), size="1", id="hours"),
@@ -282,13 +280,13 @@ def dispensary_page() -> rx.Component:
                               rx.link(rx.button("Find a dispensary"), href=locator.LOCATOR)),
         rx.vstack(
             rx.link("← Find a dispensary", href=locator.LOCATOR, size="2"),
-            page_header(s.info["name"], s.info["address"]),
+            page_header(s.info.name, s.info.address),
             rx.el.nav(rx.link("Menu (", s.item_count_line, ")", href="#menu"),
                       rx.link("Reviews (", s.review_list.length(), ")", href="#reviews", id="jump-reviews"),
                       rx.link("Hours and map", href="#about"), class_name="page-jumps", aria_label="On this page"),
             rx.cond(s.photos.length() > 0, rx.flex(rx.foreach(s.photos, lambda photo_id: rx.link(rx.image(
                 src="/api/v1/dispensary-photos/" + photo_id + "?thumbnail=true", height="140px", border_radius="8px",
-                alt="Photo of " + s.info["name"], loading="lazy", object_fit="cover"),
+                alt="Photo of " + s.info.name, loading="lazy", object_fit="cover"),
                 href="/api/v1/dispensary-photos/" + photo_id, is_external=True)),
                 spacing="2", wrap="wrap", class_name="dispensary-photos")),
             rx.box(_profile_panel(), id="about", width="100%"),

@@ -8,7 +8,7 @@ import reflex as rx
 from icc_app.core.db import unit_of_work
 from icc_app.core.errors import NotFound
 from icc_app.maps import catalog
-from icc_app.maps.schemas import MenuListing, money
+from icc_app.maps.schemas import DispensaryProfile, MenuListing, NearbyOffer, PriceOption, money
 from icc_app.maps.ui import locator
 from icc_app.maps.ui.pages import path_segments, profile
 from icc_app.maps.ui.reviews import ReviewsState, effect_chart, effect_rows, review_section
@@ -21,11 +21,11 @@ class ProductState(ReviewsState):
     found: bool = False
     loaded: bool = False
     product: MenuListing = MenuListing(id="", name="", category="", category_label="", href="")
-    place: dict[str, str] = {}
+    place: DispensaryProfile = DispensaryProfile()
     terpenes: list[dict[str, str | float]] = []
     effect_profile: list[dict[str, str | int]] = []
-    variants: list[dict[str, str]] = []
-    nearby: list[dict[str, str]] = []
+    variants: list[PriceOption] = []
+    nearby: list[NearbyOffer] = []
     page_title: str = "Product | ICC Maps"
     page_description: str = "A product in stock at a licensed dispensary on ICC Maps."
 
@@ -47,16 +47,16 @@ class ProductState(ReviewsState):
                 self.place = profile(dispensary)
                 self.terpenes = [{"name": t["name"], "pct": t["pct"]} for t in item.terpenes if t.get("pct")]
                 self.effect_profile = effect_rows(listing.summary.effects) if listing.summary else []
-                self.variants = [{"label": v.get("label") or "each", "price": money(v["price"]).text()}
+                self.variants = [PriceOption(label=v.get("label") or "each", price=money(v["price"]).text())
                                  for v in item.variants if v.get("price") is not None]
-                self.nearby = [{"name": other_place.dba or other_place.name, "miles": f"{miles:.1f} mi",
-                                "price": money(other.price).text() if other.price is not None else "",
-                                "href": catalog.product_path(other_place, other)}
+                self.nearby = [NearbyOffer(name=other_place.dba or other_place.name, miles=f"{miles:.1f} mi",
+                                           price=money(other.price).text() if other.price is not None else "",
+                                           href=catalog.product_path(other_place, other))
                                for other, other_place, miles in catalog.elsewhere(session, item, dispensary)]
                 self.target_type, self.target_id = "product", str(item.id)
                 self._load_reviews(session)
-                self.page_title = f"{item.name} at {self.place['name']} | ICC Maps"
-                self.page_description = f"{item.name}: terpenes, effects and reviews, in stock at {self.place['name']}."
+                self.page_title = f"{item.name} at {self.place.name} | ICC Maps"
+                self.page_description = f"{item.name}: terpenes, effects and reviews, in stock at {self.place.name}."
         self.loaded = True
 
 
@@ -77,7 +77,7 @@ def product_page() -> rx.Component:
         ~s.found, empty_state("package-x", "Product not found", "It may be sold out or off the menu.",
                               rx.link(rx.button("Find a dispensary"), href=locator.LOCATOR)),
         rx.vstack(
-            rx.link("← ", s.place["name"], href=s.place["href"].to(str), size="2"),
+            rx.link("← ", s.place.name, href=s.place.href, size="2"),
             page_header(p.name, p.brand),
             rx.hstack(rx.badge(p.category_label), rx.cond(p.strain != "", rx.badge(p.strain, variant="soft")),
                       rx.cond(p.cqi != "", rx.badge("CQI ", p.cqi, color_scheme=p.cqi_color,
@@ -87,10 +87,10 @@ def product_page() -> rx.Component:
                       wrap="wrap", align="center"),
             rx.grid(
                 card(rx.vstack(rx.heading("Prices", size="4", as_="h2"),
-                               rx.foreach(s.variants, lambda v: rx.hstack(rx.text(v["label"]), rx.spacer(),
-                                                                          rx.text(v["price"], weight="bold"),
+                               rx.foreach(s.variants, lambda v: rx.hstack(rx.text(v.label), rx.spacer(),
+                                                                          rx.text(v.price, weight="bold"),
                                                                           width="100%")),
-                               rx.text("At ", s.place["name"], ", ", s.place["address"], size="2", color_scheme="gray"),
+                               rx.text("At ", s.place.name, ", ", s.place.address, size="2", color_scheme="gray"),
                                align="start", width="100%")),
                 card(rx.vstack(rx.heading("Terpenes", size="4", as_="h2"), _terpene_chart(), width="100%")),
                 card(rx.vstack(rx.heading("Effects reported", size="4", as_="h2"), effect_chart(s.effect_profile),
@@ -98,8 +98,8 @@ def product_page() -> rx.Component:
                 card(rx.vstack(rx.heading("In stock nearby", size="4", as_="h2"), rx.cond(
                     s.nearby.length() > 0,
                     rx.vstack(rx.foreach(s.nearby, lambda n: rx.link(rx.hstack(
-                        rx.text(n["name"]), rx.spacer(), rx.text(n["price"], size="2"),
-                        rx.badge(n["miles"], variant="outline"), width="100%"), href=n["href"].to(str),
+                        rx.text(n.name), rx.spacer(), rx.text(n.price, size="2"),
+                        rx.badge(n.miles, variant="outline"), width="100%"), href=n.href,
                         class_name="nearby", width="100%")), width="100%"),
                     rx.text("No other store within 25 miles lists it.", size="2", color_scheme="gray")),
                     width="100%", align="start")),
