@@ -92,3 +92,17 @@ def test_scanned_coa_is_read_by_ocr(shared_data):
     assert parsed.total_thc_pct == 81.84 and parsed.total_cannabinoids_pct == 85.39
     assert parsed.total_cbd_pct == 0.0 and parsed.lab_name == "Cannalysis"
     assert max(parsed.confidence.values()) < 0.9
+
+
+def test_a_layout_the_reader_chokes_on_still_gives_the_plain_text_reading(shared_data, monkeypatch):
+    """If the layout readers raise on some unforeseen document, the upload is not lost: the line reader's
+    values come back, marked for review, none of them sure."""
+    import icc_app.labs.parse as parse
+
+    def broken(pdf):
+        raise IndexError("a layout nobody foresaw")
+
+    monkeypatch.setattr(parse, "read_document", broken)
+    parsed = parse.parse_coa_bytes((shared_data / "coas/sc-labs/Cherry Punch.pdf").read_bytes())
+    assert parsed.status == "needs review" and "IndexError" in parsed.reason
+    assert parsed.total_thc_pct == 19.25 and max(parsed.confidence.values()) < 0.9
