@@ -147,6 +147,20 @@ class ReviewRead(BaseModel):
     mine: bool = False
 
 
+class ModerationItem(BaseModel):
+    """A reported or hidden review in the moderators' queue."""
+
+    id: str
+    stars: str
+    text: str
+    effects: str
+    reports: str  # "3 reports"
+    status: str  # "Published" / "Hidden"
+    hidden: bool
+    about: str  # "Product" / "Dispensary"
+    note: str = ""
+
+
 class OwnReview(BaseModel):
     """The signed-in consumer's own review of this item, to show and to edit (pre-filled)."""
 
@@ -164,5 +178,5 @@ def reviews_line(count: int) -> str:
     return plural(count, "review")
 
 
-__all__ = ["DispensaryCard", "DispensaryProfile", "MenuGroup", "MenuListing", "Money", "NearbyOffer", "PriceOption", "OwnReview", "ReviewRead", "directions_url", "money", "open_label",
+__all__ = ["DispensaryCard", "DispensaryProfile", "MenuGroup", "MenuListing", "ModerationItem", "Money", "NearbyOffer", "PriceOption", "OwnReview", "ReviewRead", "directions_url", "money", "open_label",
            "phone", "phone_href", "reviews_line", "services_line"]

@@ -113,10 +113,10 @@ def test_moderation_queue_publishes_or_hides_reported_reviews(connection):
     assert run(ReviewModerationState.load, outsider) is not None and outsider.queue == []  # sent away, nothing shown
     state = make_state(ReviewModerationState, token=admin_token, path="/admin/reviews")
     run(ReviewModerationState.load, state)
-    assert [(r["text"], r["reports"], r["status"]) for r in state.queue] == [("Terrible, avoid", "1 report", "Published")]
+    assert [(r.text, r.reports, r.status) for r in state.queue] == [("Terrible, avoid", "1 report", "Published")]
     run(ReviewModerationState.set_note, state, str(review.id), "competitor spam")
     run(ReviewModerationState.decide, state, str(review.id), False)
-    assert state.queue[0]["status"] == "Hidden" and state.queue[0]["note"] == "competitor spam"
+    assert state.queue[0].status == "Hidden" and state.queue[0].note == "competitor spam"
     with unit_of_work() as session:
         assert reviews.published(session, target_type="dispensary", target_id=store.id) == []
 

@@ -14,19 +14,22 @@ from icc_app.maps import reviews
 from icc_app.ui import routes
 from icc_app.ui.components import card, empty_state, page_header
 from icc_app.ui.format import label, plural
+from icc_app.maps.models import ReviewStatus
+from icc_app.maps.schemas import ModerationItem
 from icc_app.ui.layout import app_page
 
 
 class ReviewModerationState(AdminState):
-    queue: list[dict[str, str]] = []
+    queue: list[ModerationItem] = []
     notes: dict[str, str] = {}
 
     def _refresh(self) -> None:
         principal = self.principal()
         with unit_of_work() as session:
-            self.queue = [{"id": str(r.id), "stars": "★" * r.rating, "text": r.text or "(no text)",
-                           "effects": " · ".join(r.effects), "reports": plural(r.reports, "report"),
-                           "status": label(r.status), "about": label(r.target_type), "note": r.moderation_note or ""}
+            self.queue = [ModerationItem(id=str(r.id), stars="★" * r.rating, text=r.text or "(no text)",
+                                         effects=" · ".join(r.effects), reports=plural(r.reports, "report"),
+                                         status=label(r.status), hidden=r.status == ReviewStatus.hidden,
+                                         about=label(r.target_type), note=r.moderation_note or "")
                           for r in reviews.moderation_queue(session, principal=principal)]
 
     @rx.event
@@ -53,15 +56,15 @@ class ReviewModerationState(AdminState):
 
 
 def _card(row: rx.Var) -> rx.Component:
-    review_id = row["id"].to(str)
+    review_id = row.id
     s = ReviewModerationState
     return card(rx.vstack(
-        rx.hstack(rx.text(row["stars"], color=rx.color("amber", 10)), rx.badge(row["about"]),
-                  rx.badge(row["reports"], color_scheme="red"),
-                  rx.badge(row["status"], color_scheme=rx.cond(row["status"] == "Hidden", "gray", "green")),
+        rx.hstack(rx.text(row.stars, color=rx.color("amber", 10)), rx.badge(row.about),
+                  rx.badge(row.reports, color_scheme="red"),
+                  rx.badge(row.status, color_scheme=rx.cond(row.hidden, "gray", "green")),
                   spacing="2"),
-        rx.text(row["text"], size="2"), rx.text(row["effects"], size="1", color_scheme="gray"),
-        rx.cond(row["note"] != "", rx.text("Note: ", row["note"], size="1", color_scheme="gray")),
+        rx.text(row.text, size="2"), rx.text(row.effects, size="1", color_scheme="gray"),
+        rx.cond(row.note != "", rx.text("Note: ", row.note, size="1", color_scheme="gray")),
         rx.input(placeholder="Moderation note", value=s.notes.get(review_id, ""),
                  on_change=lambda v: s.set_note(review_id, v), width="100%", aria_label="Moderation note"),
         rx.hstack(rx.button("Publish", color_scheme="green", on_click=s.decide(review_id, True)),
