@@ -108,6 +108,21 @@ def _decoded(body: bytes, encoding: str) -> bytes | None:
         return None
 
 
+def _readable_encodings(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """A page request (Accept: text/html) may ask for gzip or nothing; other encodings (br, zstd) are dropped."""
+    if b"text/html" not in dict(headers).get(b"accept", b""):
+        return headers
+    out = []
+    for name, value in headers:
+        if name.lower() == b"accept-encoding":
+            kept = [v.strip() for v in value.split(b",") if v.strip().split(b";")[0] in (b"gzip", b"identity")]
+            if not kept:
+                continue
+            value = b", ".join(kept)
+        out.append((name, value))
+    return out
+
+
 def _swap_session_cookie(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
     """The websocket handshake's headers with the session token replaced by its keyed hash (and any
     client-sent `icc_session_ref` dropped: only this middleware may write it)."""
@@ -157,10 +172,11 @@ def middleware(app):
             scope = {**scope, "headers": _swap_session_cookie(list(scope.get("headers", [])))}
         if scope["type"] == "websocket":
             return await app(scope, receive, send)
-        # Bodies as bytes (an HTML page is read before its headers go out), not as a file path to send.
+        # Bodies as bytes (an HTML page is read before its headers go out), not as a file path to send; and a
+        # page in an encoding this module can read (gzip), so its inline scripts can be hashed.
         extensions = {k: v for k, v in (scope.get("extensions") or {}).items()
                       if k not in ("http.response.pathsend", "http.response.zerocopysend")}
-        scope = {**scope, "extensions": extensions}
+        scope = {**scope, "extensions": extensions, "headers": _readable_encodings(scope.get("headers", []))}
         host = dict(scope.get("headers", [])).get(b"host", b"").decode("latin-1")
         start: dict = {}
         chunks: list[bytes] = []

@@ -7,7 +7,7 @@ import gzip
 import hashlib
 
 import pytest
-from fastapi import FastAPI, WebSocket
+from fastapi import FastAPI, Request, WebSocket
 from fastapi.responses import HTMLResponse, Response
 from fastapi.testclient import TestClient
 
@@ -28,6 +28,10 @@ def _app() -> TestClient:
     @inner.get("/page.gz")
     def compressed():
         return Response(gzip.compress(PAGE), media_type="text/html", headers={"content-encoding": "gzip"})
+
+    @inner.get("/echo-encoding")
+    def echo_encoding(request: Request):
+        return {"accept-encoding": request.headers.get("accept-encoding")}
 
     @inner.get("/cached")
     def cached():
@@ -124,3 +128,11 @@ def test_a_not_modified_page_keeps_its_cached_policy():
     assert response.status_code == 304 and response.headers["x-frame-options"] == "DENY"
     # The cached page's own policy (with its inline-script hashes) stays in force: none is sent to replace it.
     assert "content-security-policy" not in response.headers
+
+
+def test_pages_are_asked_for_in_an_encoding_whose_scripts_can_be_hashed():
+    client = _app()
+    page = client.get("/echo-encoding", headers={"accept": "text/html", "accept-encoding": "br, gzip;q=0.9, zstd"})
+    assert page.json()["accept-encoding"] == "gzip;q=0.9"
+    data = client.get("/echo-encoding", headers={"accept": "application/json", "accept-encoding": "br, gzip"})
+    assert data.json()["accept-encoding"] == "br, gzip"  # not a page: untouched
