@@ -356,3 +356,15 @@ def test_migration_reopens_licenses_verified_on_public_data_alone(sqlite_url):
     assert [tuple(e) for e in events] == [("reopen", "verified", "pending")]
     migrations.downgrade(database_url=sqlite_url, revision="0010")
     engine.dispose()
+
+
+def test_the_demo_seed_businesses_stay_verified(connection):
+    from icc_app.core import seed
+
+    with unit_of_work() as session:
+        seed.seed_demo(session)
+    with unit_of_work() as session:
+        for email in ("grower@icc.demo", "buyer@icc.demo"):
+            membership = identity.build_principal(session, identity.find_user_by_email(session, email)).memberships[0]
+            assert membership.verified
+            permissions.require_verified_business(session, membership.business_id)
