@@ -18,8 +18,6 @@ KNOWN_MISSES = {
     ("confidence-analytics/13232582566688421-Flower-Dirty-Banana-Breath-WA-221015-052.pdf",
      "top_terpene"): "terpenes as a pie chart",
     ("confidence-analytics/13232582566688421-Flower-Dirty-Banana-Breath-WA-221015-052.pdf",
-     "total_thc_pct"): "'d9-THC max' as the name of total THC",
-    ("confidence-analytics/13232582566688421-Flower-Dirty-Banana-Breath-WA-221015-052.pdf",
      "total_terpenes_pct"): "footnote digit glued to the value",
 }
 

@@ -39,6 +39,8 @@ LABELS = {
     "sample_name": r"sample|product|strain",
     "top_terpene": r"terpen|myrcene|limonene|caryophyllene|pinene|terpinolene",
 }
+# "THC max" / "CBD max": the maximum potential THC after decarboxylation, i.e. the total (WA labels).
+MAX_LABELS = {"total_thc_pct": r"(?:d9-?|Δ9-?|delta-?9 )?thc[ -]?max", "total_cbd_pct": r"cbd[ -]?max"}
 FAMILIES = [("total_thc_pct", "d9_thc_pct", "thca_pct", "total_thc", "d9_thc", "thca"),
             ("total_cbd_pct", "cbd_pct", "cbda_pct", "total_cbd", "cbd", "cbda")]
 TEXT_FIELDS = ["pesticides_status",
@@ -57,7 +59,7 @@ def read_document(pdf: PdfText) -> ParsedCoa:
 
     for total_field, neutral_field, acid_field, total_key, neutral_key, acid_key in FAMILIES:
         total = table_candidates(grid, total_key) + _line(stream, layout, total_field) + \
-            labelled_percents(rows, LABELS[total_field] + r"(?!\s*[-/]?\s*(?:a|v|o)\b)")
+            labelled_percents(rows, LABELS[total_field] + r"(?!\s*[-/]?\s*(?:a|v|o)\b)|" + MAX_LABELS[total_field])
         neutral = table_candidates(grid, neutral_key) + _line(stream, layout, neutral_field)
         acid = table_candidates(grid, acid_key) + _line(stream, layout, acid_field)
         family = pick_family(total, neutral, acid)
