@@ -8,7 +8,7 @@ from bench.coa_truth import compare, load_truth
 from icc_app.labs.dictionary import lookup
 from icc_app.labs.parse import parse_coa_bytes
 
-ACCURACY_FLOOR = 0.985  # measured 99.6% with unprinted cells counted; target 97% (issue 15)
+ACCURACY_FLOOR = 0.99  # measured 99.6% with unprinted cells counted; target 97% (issue 15)
 
 
 @pytest.mark.parametrize("printed", ["Δ9-THC", "d9-THC", "Delta 9 THC", "∆9THC", "Delta-9 THC"])
