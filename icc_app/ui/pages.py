@@ -200,7 +200,9 @@ def _consumer_home() -> rx.Component:
         page_header(f"Welcome, {SessionState.display_name}", "Find dispensaries near you and keep your reviews.",
                     link_button(rx.icon("map-pin", size=16), "Find a dispensary", href=routes.DISPENSARIES)),
         rx.hstack(rx.heading("Your reviews", size="5", as_="h2"),
-                  rx.badge(HomeState.review_total_text, color_scheme="gray"), align="center"),
+                  rx.cond(HomeState.reviews.length() > 0,
+                          rx.badge(HomeState.review_total_text, color_scheme="gray", high_contrast=True)),
+                  align="center"),
         rx.cond(
             HomeState.reviews.length() > 0,
             rx.vstack(rx.foreach(HomeState.reviews, _review_line), spacing="2", width="100%"),

@@ -207,6 +207,7 @@ def test_consumer_home_has_maps_and_reviews_not_trade_stats(page):
     expect(page.get_by_role("main").get_by_role("link", name="Find a dispensary").first).to_be_visible()
     expect(page.get_by_text("Waiting on you")).to_have_count(0)
     expect(page.get_by_text("Businesses", exact=True)).to_have_count(0)
+    shot(page, "home-consumer")
 
 
 def test_operator_home_shows_what_waits_with_links(page):
