@@ -41,7 +41,7 @@ class HomeState(SessionState):
         self.loaded = False
         if principal is None:
             return
-        with unit_of_work() as session:
+        with unit_of_work(tenant=principal) as session:  # row-level security as the second line on PostgreSQL
             self.queue = [{"key": i.key, "count": str(i.count), "title": i.title, "hint": i.hint, "route": i.route,
                            "icon": i.icon} for i in console.work_queue(session, principal=principal)]
             total, lines = console.my_reviews(session, principal=principal) if self.is_consumer else (0, [])

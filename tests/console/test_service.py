@@ -17,8 +17,10 @@ def _consumer(session, handle: str):
 
 
 def _queue(market, user) -> dict[str, str]:
-    with unit_of_work() as session:
-        return {item.key: item.title for item in work_queue(session, principal=market.principal(user))}
+    """The queue as the home page reads it: as the person's tenant (row-level security on PostgreSQL)."""
+    principal = market.principal(user)
+    with unit_of_work(tenant=principal) as session:
+        return {item.key: item.title for item in work_queue(session, principal=principal)}
 
 
 def test_each_step_of_a_trade_waits_on_the_right_side(market):
