@@ -29,7 +29,7 @@ def violations(page, impacts: tuple[str, ...] = BLOCKING) -> list[dict]:
     element its CSS selector and the start of its HTML."""
     if not page.evaluate("typeof window.axe !== 'undefined'"):
         page.evaluate(_axe_source())
-    found = page.evaluate("""async () => {
+    found = page.evaluate(r"""async () => {
         const result = await axe.run(document, {resultTypes: ['violations']});
         return result.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
             nodes: v.nodes.map(n => ({target: n.target.join(' '), html: n.html.slice(0, 160),
