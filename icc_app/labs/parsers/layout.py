@@ -68,8 +68,8 @@ def runs_of_textpage(textpage, page_number: int, height: float) -> list[Run]:
         if value:
             runs.append(Run(page_number, x0, x1, height - top, height - bottom, value))
 
-    for index in range(count):
-        char = text[index]
+    loose_box = raw.FPDFText_GetLooseCharBox
+    for index, char in enumerate(text):
         if char in "\r\n":
             close()
             chars, space = [], False
@@ -77,7 +77,7 @@ def runs_of_textpage(textpage, page_number: int, height: float) -> list[Run]:
         if char.isspace():
             space = True
             continue
-        raw.FPDFText_GetLooseCharBox(textpage, index, box)
+        loose_box(textpage, index, box)
         left, right, low, high = box.left, box.right, box.bottom, box.top
         size = max(high - low, 1.0)
         if chars and abs((low + high) / 2 - (bottom + top) / 2) < 0.5 * size and -0.3 * size < left - x1 < 1.0 * size:

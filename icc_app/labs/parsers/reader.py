@@ -54,7 +54,7 @@ def read_document(pdf: PdfText) -> ParsedCoa:
     stream = parse_text(pdf.pages)
     layout = parse_text(page_texts(rows, len(pdf.pages))) if rows else None
     grid = read_grid(rows)
-    result = stream.model_copy(deep=True)
+    result = stream  # every candidate below is read before any field is set (the _apply loop comes last)
     chosen: dict[str, Choice | None] = {}
 
     for total_field, neutral_field, acid_field, total_key, neutral_key, acid_key in FAMILIES:
