@@ -81,7 +81,23 @@ def _number(adapter: TypeAdapter, value, field: str) -> Decimal:
     try:
         return adapter.validate_python(number)
     except ValidationError as exc:
-        raise ValidationFailed(_first_message(exc), field=field) from None
+        raise ValidationFailed(_number_message(exc), field=field) from None
+
+
+def _number_message(exc: ValidationError) -> str:
+    """What a person reads next to the input, instead of pydantic's wording."""
+    error = exc.errors()[0]
+    context = error.get("ctx") or {}
+    if error["type"] == "finite_number":
+        return "Enter a number."
+    if error["type"] in ("greater_than", "greater_than_equal"):
+        return "Must be more than zero."
+    if error["type"] == "less_than_equal":
+        return f"At most {context['le']:,}."
+    if error["type"] == "decimal_max_places":
+        places = context["decimal_places"]
+        return f"At most {places} decimal place{'s' if places != 1 else ''}: nothing is rounded."
+    return _first_message(exc)
 
 
 def money(value, field: str = "price_per_unit") -> Decimal:

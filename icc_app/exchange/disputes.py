@@ -14,6 +14,7 @@ from icc_app.core import audit
 from icc_app.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from icc_app.core.models import utcnow
 from icc_app.core.storage import get_storage
+from icc_app.core.validation import safe_text
 from icc_app.exchange import orders as orders_service
 from icc_app.exchange import idempotency, scoping
 from icc_app.exchange.common import notify_traders
@@ -24,6 +25,7 @@ from icc_app.identity.schemas import Principal
 from icc_app.identity.models import User
 from icc_app.ui.format import label
 
+MAX_TEXT = 10000  # a description, a message or a decision
 REASONS = ["not_received", "quality_not_as_described", "quantity_short", "payment_not_received", "wrong_product",
            "other"]
 
@@ -59,16 +61,28 @@ def transition(session: Session, dispute: Dispute, verb: str, *, party: str, act
     return dispute
 
 
+def _evidence_names(files: list[tuple[bytes, str]] | None) -> list[tuple[bytes, str]]:
+    """The (at most 5) files with checked names: a NUL is refused, a long name is cut."""
+    return [(data, safe_text(filename, "evidence", max_length=1000)[:255] or "evidence")
+            for data, filename in (files or [])[:5]]
+
+
 def _evidence(files: list[tuple[bytes, str]]) -> list[dict]:
     out = []
-    for data, filename in files[:5]:
-        stored = get_storage().save("evidence", data, filename=filename or "evidence")
-        out.append({"key": stored.key, "filename": (filename or "evidence")[:255], "sha256": stored.sha256})
+    for data, filename in files:
+        stored = get_storage().save("evidence", data, filename=filename)
+        out.append({"key": stored.key, "filename": filename, "sha256": stored.sha256})
     return out
 
 
 def open_dispute(session: Session, *, principal: Principal, order_id: uuid.UUID, reason: str, description: str,
                  evidence: list[tuple[bytes, str]] | None = None, idempotency_key: str | None = None) -> Dispute:
+    if reason not in REASONS:
+        raise ValidationFailed("Choose a reason.", field="reason")
+    description = safe_text(description, "description", max_length=MAX_TEXT)
+    if len(description) < 20:
+        raise ValidationFailed("Describe what happened (at least 20 characters).", field="description")
+    evidence = _evidence_names(evidence)
     order, party = orders_service.load(session, principal, order_id, lock=True)
     if party == "admin":
         raise PermissionDenied("Only the buyer or the seller opens a dispute.")
@@ -76,11 +90,6 @@ def open_dispute(session: Session, *, principal: Principal, order_id: uuid.UUID,
     earlier = idempotency.claim(session, business_id=business_id, key=idempotency_key, action="dispute.open")
     if earlier is not None:
         return session.exec(scoping.readable_disputes(principal).where(Dispute.id == earlier)).one()
-    if reason not in REASONS:
-        raise ValidationFailed("Choose a reason.", field="reason")
-    description = (description or "").strip()
-    if len(description) < 20:
-        raise ValidationFailed("Describe what happened (at least 20 characters).", field="description")
     if session.exec(select(Dispute.id).where(Dispute.order_id == order.id, Dispute.status == DisputeStatus.open)).first():
         raise Conflict("A dispute is already open on this order.")
     before = OrderStatus(order.status).value
@@ -88,11 +97,11 @@ def open_dispute(session: Session, *, principal: Principal, order_id: uuid.UUID,
                               note=f"dispute opened: {label(reason).lower()}")
     order.status_before_dispute = before
     dispute = Dispute(order_id=order.id, opened_by_business_id=business_id, opened_by=principal.user_id,
-                      reason=reason, description=description[:10000])
+                      reason=reason, description=description)
     transition(session, dispute, "open", party=party, actor_id=principal.user_id, note=reason, current="")
     idempotency.settle(session, business_id=business_id, key=idempotency_key, object_id=dispute.id)
     session.add(DisputeMessage(dispute_id=dispute.id, author_id=principal.user_id, author_party=party,
-                               body=description[:10000], evidence=_evidence(evidence or [])))
+                               body=description, evidence=_evidence(evidence)))
     audit.record(session, action="exchange.dispute.opened", object_type="dispute", object_id=dispute.id,
                  actor_id=principal.user_id, business_id=business_id, after={"order": str(order.id), "reason": reason})
     _tell_admins(session, f"Dispute opened on order {order.reference}", f"{reason.replace('_', ' ')}: {description[:200]}",
@@ -118,14 +127,15 @@ def _load(session: Session, principal: Principal, dispute_id: uuid.UUID) -> tupl
 
 def post_message(session: Session, *, principal: Principal, dispute_id: uuid.UUID, body: str,
                  evidence: list[tuple[bytes, str]] | None = None) -> DisputeMessage:
+    body = safe_text(body, "body", max_length=MAX_TEXT)
+    if not body:
+        raise ValidationFailed("Write a message.", field="body")
+    evidence = _evidence_names(evidence)
     dispute, order, party = _load(session, principal, dispute_id)
     if DisputeStatus(dispute.status) != DisputeStatus.open:
         raise Conflict("This dispute is resolved: its decision is final.")
-    body = (body or "").strip()
-    if not body:
-        raise ValidationFailed("Write a message.", field="body")
-    message = DisputeMessage(dispute_id=dispute.id, author_id=principal.user_id, author_party=party, body=body[:10000],
-                             evidence=_evidence(evidence or []))
+    message = DisputeMessage(dispute_id=dispute.id, author_id=principal.user_id, author_party=party, body=body,
+                             evidence=_evidence(evidence))
     session.add(message)
     session.flush()
     audit.record(session, action="exchange.dispute.message", object_type="dispute", object_id=dispute.id,
@@ -148,7 +158,7 @@ def resolve(session: Session, *, principal: Principal, dispute_id: uuid.UUID, re
         outcome = DisputeResolution(resolution)
     except ValueError:
         raise ValidationFailed("Choose a resolution.", field="resolution") from None
-    decision = (decision or "").strip()
+    decision = safe_text(decision, "decision", max_length=MAX_TEXT)
     if len(decision) < 20:
         raise ValidationFailed("Write the decision the parties will read (at least 20 characters).", field="decision")
     refund = None
@@ -162,7 +172,7 @@ def resolve(session: Session, *, principal: Principal, dispute_id: uuid.UUID, re
     transition(session, dispute, "resolve", party="admin", actor_id=principal.user_id,
                note=f"{outcome.value}: {decision}")
     dispute.resolution, dispute.refund_amount = outcome, refund
-    dispute.decision, dispute.resolved_by, dispute.resolved_at = decision[:10000], principal.user_id, utcnow()
+    dispute.decision, dispute.resolved_by, dispute.resolved_at = decision, principal.user_id, utcnow()
     verb = "resolve_cancel" if outcome in (DisputeResolution.full_refund, DisputeResolution.cancel) else "resolve_resume"
     orders_service.transition(session, order, verb, party="admin", actor_id=principal.user_id,
                               note=f"dispute resolved: {outcome.value.replace('_', ' ')}"

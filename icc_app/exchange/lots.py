@@ -11,7 +11,7 @@ import re
 import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from sqlmodel import Session, col, select
 
@@ -20,6 +20,7 @@ from icc_app.core.db import enqueue
 from icc_app.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from icc_app.core.models import utcnow
 from icc_app.core.storage import get_storage
+from icc_app.core.validation import money, quantity, safe_text
 from icc_app.exchange import idempotency, scoping
 from icc_app.exchange.common import seller
 from icc_app.exchange.models import Lot, LotEvent, LotPhoto, LotStatus, ProductType, StrainType, Unit
@@ -51,16 +52,10 @@ def qty_text(value: Decimal) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-def decimal(value, field: str, *, positive: bool = True, places: int = 3) -> Decimal:
-    try:
-        number = Decimal(str(value).strip().replace(",", "")) if value not in (None, "") else None
-    except (InvalidOperation, ValueError):
-        number = None
-    if number is None or not number.is_finite():
-        raise ValidationFailed("Enter a number.", field=field)
-    if positive and number <= 0:
-        raise ValidationFailed("Must be more than zero.", field=field)
-    return number.quantize(Decimal(1).scaleb(-places))
+def decimal(value, field: str, *, places: int = 3) -> Decimal:
+    """A form's number, checked by core/validation before anything is rounded: places=2 is money (0.01 to
+    MAX_MONEY), places=3 a quantity (more than 0, up to MAX_QUANTITY); ValidationFailed names the field."""
+    return money(value, field) if places == 2 else quantity(value, field)
 
 
 @dataclass
@@ -82,14 +77,14 @@ class LotInput:
 
 
 def _validated(data: LotInput) -> dict:
-    title = (data.title or "").strip()
+    title = safe_text(data.title, "title", max_length=200)
     if len(title) < 3:
         raise ValidationFailed("Give the lot a title buyers will recognise.", field="title")
     try:
         product_type, strain_type, unit = ProductType(data.product_type), StrainType(data.strain_type), Unit(data.unit)
     except ValueError as exc:
         raise ValidationFailed(f"Unknown value: {exc}.", field="product_type") from None
-    strain = (data.strain_name or "").strip()
+    strain = safe_text(data.strain_name, "strain_name", max_length=120)
     if not strain:
         raise ValidationFailed("Enter the strain name.", field="strain_name")
     quantity = decimal(data.quantity, "quantity")
@@ -97,7 +92,7 @@ def _validated(data: LotInput) -> dict:
     if min_order > quantity:
         raise ValidationFailed("The minimum order cannot be more than the quantity.", field="min_order_qty")
     price = decimal(data.price_per_unit, "price_per_unit", places=2)
-    tag = (data.metrc_tag or "").strip().upper() or None
+    tag = safe_text(data.metrc_tag, "metrc_tag", max_length=24).upper() or None
     if tag and not METRC_TAG_RE.match(tag):
         raise ValidationFailed("A Metrc package tag is 24 letters and digits, e.g. 1A4FF0100000022000000123.",
                                field="metrc_tag")
@@ -107,10 +102,11 @@ def _validated(data: LotInput) -> dict:
             raise ValidationFailed("This date is in the future.", field=field)
     if data.harvest_date and data.package_date and data.package_date < data.harvest_date:
         raise ValidationFailed("Packaged before it was harvested?", field="package_date")
-    return dict(title=title[:200], product_type=product_type, strain_name=strain[:120], strain_type=strain_type,
+    return dict(title=title, product_type=product_type, strain_name=strain, strain_type=strain_type,
                 quantity=quantity, min_order_qty=min_order, unit=unit, price_per_unit=price,
                 harvest_date=data.harvest_date, package_date=data.package_date, metrc_tag=tag,
-                description=(data.description or "").strip()[:5000], delivery_terms=(data.delivery_terms or "").strip()[:500],
+                description=safe_text(data.description, "description", max_length=5000),
+                delivery_terms=safe_text(data.delivery_terms, "delivery_terms", max_length=500),
                 require_proof_of_funds=bool(data.require_proof_of_funds))
 
 
@@ -129,10 +125,10 @@ def create_lot(session: Session, *, principal: Principal, business_id: uuid.UUID
                idempotency_key: str | None = None) -> Lot:
     """A draft lot; a repeat of the same idempotency key (a double click) returns the first one."""
     seller(principal, business_id)
+    values = _validated(data)  # before the key is claimed: refused input leaves nothing behind
     earlier = idempotency.claim(session, business_id=business_id, key=idempotency_key, action="lot.create")
     if earlier is not None:
         return session.exec(scoping.writable_lots(principal).where(Lot.id == earlier)).one()
-    values = _validated(data)
     latitude, longitude, state = _premises(session, business_id)
     lot = Lot(business_id=business_id, created_by=principal.user_id, available_qty=values["quantity"],
               latitude=latitude, longitude=longitude, state=state, **values)
@@ -277,23 +273,31 @@ def publish(session: Session, *, principal: Principal, lot_id: uuid.UUID) -> Lot
     return lot
 
 
+def _note(note: str | None) -> str:
+    """A seller's reason for pausing or withdrawing: it becomes the lot's status_reason (300 characters)."""
+    return safe_text(note, "note", max_length=300)
+
+
 def pause(session: Session, *, principal: Principal, lot_id: uuid.UUID, note: str = "") -> Lot:
+    note = _note(note)
     return transition(session, own_lot(session, principal, lot_id, lock=True), "pause", actor_id=principal.user_id,
                        note=note)
 
 
 def withdraw(session: Session, *, principal: Principal, lot_id: uuid.UUID, note: str = "") -> Lot:
+    note = _note(note)
     return transition(session, own_lot(session, principal, lot_id, lock=True), "withdraw",
                       actor_id=principal.user_id, note=note)
 
 
 def add_photo(session: Session, *, principal: Principal, lot_id: uuid.UUID, data: bytes, filename: str) -> LotPhoto:
+    filename = safe_text(filename, "photo", max_length=1000)[:255] or "photo"  # a long name is cut, NUL refused
     lot = own_lot(session, principal, lot_id)
-    stored = get_storage().save("lot_photos", data, filename=filename or "photo")
     count = len(session.exec(select(LotPhoto.id).where(LotPhoto.lot_id == lot.id)).all())
     if count >= 12:
         raise ValidationFailed("A lot has at most 12 photos.", field="photo")
-    photo = LotPhoto(lot_id=lot.id, storage_key=stored.key, filename=(filename or "photo")[:255], position=count)
+    stored = get_storage().save("lot_photos", data, filename=filename)
+    photo = LotPhoto(lot_id=lot.id, storage_key=stored.key, filename=filename, position=count)
     session.add(photo)
     session.flush()
     enqueue(session, "exchange.make_thumbnail", str(photo.id))

@@ -19,8 +19,9 @@ from icc_app.core import audit
 from icc_app.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from icc_app.core.models import utcnow
 from icc_app.core.storage import get_storage
+from icc_app.core.validation import safe_text
 from icc_app.exchange import lots as lots_service
-from icc_app.exchange import scoping
+from icc_app.exchange import idempotency, scoping
 from icc_app.exchange.common import business_name, buyer, notify_traders, seller
 from icc_app.exchange.models import (
     Lot,
@@ -39,6 +40,7 @@ from icc_app.exchange.lots import decimal, qty_text
 from icc_app.identity.schemas import Principal
 
 MAX_OFFER_DAYS = 14
+MAX_MESSAGE = 2000  # OfferRound.message
 ALREADY_OPEN = "You already have an open offer on this lot: counter or withdraw it there."
 DEFAULT_OFFER_HOURS = 72
 
@@ -76,6 +78,10 @@ def _terms(lot: Lot, quantity, price) -> tuple[Decimal, Decimal]:
     if quantity > lot.available_qty:
         raise ValidationFailed(f"Only {qty_text(lot.available_qty)} {lot.unit} are available.", field="quantity")
     return quantity, price
+
+
+def _message(message: str | None) -> str:
+    return safe_text(message, "message", max_length=MAX_MESSAGE)
 
 
 def _party(principal: Principal, offer: Offer) -> OfferParty:
@@ -129,24 +135,33 @@ def _still_open(session: Session, offer: Offer) -> None:
 
 
 def make_offer(session: Session, *, principal: Principal, buyer_business_id: uuid.UUID, lot_id: uuid.UUID,
-               quantity, price_per_unit, expires_at: datetime | None = None, message: str = "") -> Offer:
+               quantity, price_per_unit, expires_at: datetime | None = None, message: str = "",
+               idempotency_key: str | None = None) -> Offer:
+    """An open offer on an active lot; a repeat of the same idempotency key (a double click) returns the first."""
     buyer(principal, buyer_business_id)
     lot = session.get(Lot, lot_id)
     if lot is None or LotStatus(lot.status) != LotStatus.active:
         raise NotFound("This lot is not listed.")
     if lot.business_id == buyer_business_id:
         raise PermissionDenied("You cannot make an offer on your own lot.")
+    message = _message(message)
     quantity, price = _terms(lot, quantity, price_per_unit)
+    expires_at = _expiry(expires_at)
+    # The key is claimed once the input is known to be good, so a refused submission leaves nothing behind.
+    earlier = idempotency.claim(session, business_id=buyer_business_id, key=idempotency_key, action="offer.make")
+    if earlier is not None:
+        return session.exec(scoping.writable_offers(principal).where(Offer.id == earlier)).one()
     if session.exec(select(Offer.id).where(Offer.lot_id == lot.id, Offer.buyer_business_id == buyer_business_id,
                                            Offer.status == OfferStatus.open)).first():
         raise Conflict(ALREADY_OPEN)
     offer = Offer(lot_id=lot.id, seller_business_id=lot.business_id, buyer_business_id=buyer_business_id,
-                  awaiting=OfferParty.seller, quantity=quantity, price_per_unit=price, expires_at=_expiry(expires_at))
+                  awaiting=OfferParty.seller, quantity=quantity, price_per_unit=price, expires_at=expires_at)
     try:  # the check above is the friendly path; the partial unique index decides a race between two requests
         with session.begin_nested():
             session.add(offer)
     except IntegrityError:
         raise Conflict(ALREADY_OPEN) from None
+    idempotency.settle(session, business_id=buyer_business_id, key=idempotency_key, object_id=offer.id)
     _record(session, offer, OfferParty.buyer, "offer", principal.user_id, message=message, with_terms=True)
     _tell(session, offer, OfferParty.seller, f"New offer on {lot.title}",
           f"{business_name(session, buyer_business_id)} offers {qty_text(quantity)} {lot.unit} at "
@@ -156,6 +171,7 @@ def make_offer(session: Session, *, principal: Principal, buyer_business_id: uui
 
 def counter(session: Session, *, principal: Principal, offer_id: uuid.UUID, quantity, price_per_unit,
             expires_at: datetime | None = None, message: str = "") -> Offer:
+    message = _message(message)
     offer, party = _load(session, principal, offer_id)
     _still_open(session, offer)
     if OfferParty(offer.awaiting) != party:
@@ -174,6 +190,7 @@ def counter(session: Session, *, principal: Principal, offer_id: uuid.UUID, quan
 
 
 def reject(session: Session, *, principal: Principal, offer_id: uuid.UUID, message: str = "") -> Offer:
+    message = _message(message)
     offer, party = _load(session, principal, offer_id)
     _still_open(session, offer)
     if OfferParty(offer.awaiting) != party:
@@ -186,6 +203,7 @@ def reject(session: Session, *, principal: Principal, offer_id: uuid.UUID, messa
 
 
 def withdraw(session: Session, *, principal: Principal, offer_id: uuid.UUID, message: str = "") -> Offer:
+    message = _message(message)
     offer, party = _load(session, principal, offer_id)
     _still_open(session, offer)
     if OfferParty(offer.awaiting) == party:
@@ -199,18 +217,19 @@ def withdraw(session: Session, *, principal: Principal, offer_id: uuid.UUID, mes
 
 def attach_proof_of_funds(session: Session, *, principal: Principal, offer_id: uuid.UUID, data: bytes,
                           filename: str) -> Offer:
+    filename = safe_text(filename, "proof_of_funds", max_length=1000)[:255] or "proof-of-funds"
     offer, party = _load(session, principal, offer_id)
     if party != OfferParty.buyer:
         raise PermissionDenied("Only the buyer uploads proof of funds.")
     if OfferStatus(offer.status) not in (OfferStatus.open, OfferStatus.accepted):
         raise Conflict(f"This offer is {OfferStatus(offer.status).value}.")
-    stored = get_storage().save("proof_of_funds", data, filename=filename or "proof-of-funds")
-    offer.proof_of_funds_key, offer.proof_of_funds_filename = stored.key, (filename or "proof-of-funds")[:255]
+    stored = get_storage().save("proof_of_funds", data, filename=filename)
+    offer.proof_of_funds_key, offer.proof_of_funds_filename = stored.key, filename
     session.add(offer)
     audit.record(session, action="exchange.offer.proof_of_funds", object_type="offer", object_id=offer.id,
                  actor_id=principal.user_id, business_id=offer.buyer_business_id,
                  after={"sha256": stored.sha256, "size": stored.size})
-    _tell(session, offer, OfferParty.seller, "Proof of funds uploaded", filename or "")
+    _tell(session, offer, OfferParty.seller, "Proof of funds uploaded", filename)
     return offer
 
 
@@ -227,6 +246,7 @@ def accept(session: Session, *, principal: Principal, offer_id: uuid.UUID,
            message: str = "") -> Order:
     """Accept the latest round: reserve the quantity under a lock on the lot, create the order, close what no
     longer fits."""
+    message = _message(message)
     offer, party = _load(session, principal, offer_id)
     lot = session.exec(_lot_for_update(session, offer.lot_id)).one()
     session.refresh(offer)  # re-read under the lot lock: a concurrent acceptance may have closed it

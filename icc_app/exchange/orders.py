@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 from icc_app.core import audit
 from icc_app.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from icc_app.core.models import utcnow
+from icc_app.core.validation import safe_text
 from icc_app.exchange import lots as lots_service
 from icc_app.exchange import scoping
 from icc_app.exchange.common import notify_traders
@@ -138,6 +139,7 @@ def act(session: Session, *, principal: Principal, order_id: uuid.UUID, verb: st
     and tracking number), receive (with the quantity that arrived; less than ordered is noted), cancel."""
     if verb not in ("confirm", "ship", "receive", "cancel"):
         raise ValidationFailed(f"Unknown action {verb!r}.", field="action")
+    note = safe_text(note, "note", max_length=500)  # the event's note (1000) also carries the shipping details
     shipping = {"manifest_number": _text(manifest_number, "manifest_number", 40),
                 "carrier": _text(carrier, "carrier", 80), "tracking_number": _text(tracking_number, "tracking_number", 80)}
     order, party = load(session, principal, order_id, lock=True)
@@ -157,12 +159,14 @@ def act(session: Session, *, principal: Principal, order_id: uuid.UUID, verb: st
         details = [f"received {lots_service.qty_text(order.received_qty)} {order.unit}"]
         if order.received_qty < order.quantity:
             details.append(f"SHORT by {lots_service.qty_text(order.quantity - order.received_qty)} {order.unit}")
-    note = "; ".join(filter(None, [note.strip(), *details]))
+    note = "; ".join(filter(None, [note, *details]))
     return transition(session, order, verb, party=party, actor_id=principal.user_id, note=note)
 
 
 def mark_payment_sent(session: Session, *, principal: Principal, order_id: uuid.UUID, reference: str, amount,
                       sent_on: date | None = None) -> Order:
+    reference = safe_text(reference, "reference", max_length=120)
+    amount = decimal(amount, "amount", places=2)
     order, party = load(session, principal, order_id, lock=True)
     if party != "buyer":
         raise PermissionDenied("Only the buyer marks the payment as sent.")
@@ -170,27 +174,25 @@ def mark_payment_sent(session: Session, *, principal: Principal, order_id: uuid.
         raise Conflict("This order was cancelled.")
     if order.payment_sent_at is not None:
         raise Conflict("The payment was already marked as sent.")
-    reference = (reference or "").strip()
     if not reference:
         raise ValidationFailed("Enter the payment reference (wire or check number).", field="reference")
-    amount = decimal(amount, "amount", places=2)
     sent_on = sent_on or date.today()
     if sent_on > date.today():
         raise ValidationFailed("The payment date is in the future.", field="sent_on")
     order.payment_sent_at, order.payment_sent_by = utcnow(), principal.user_id
-    order.payment_reference, order.payment_sent_amount, order.payment_sent_on = reference[:120], amount, sent_on
+    order.payment_reference, order.payment_sent_amount, order.payment_sent_on = reference, amount, sent_on
     _check_amounts(order)
     return _payment_event(session, order, principal, party, "payment_sent",
                           f"payment sent: ${amount} ref {reference} on {sent_on.isoformat()}")
 
 
 def mark_payment_received(session: Session, *, principal: Principal, order_id: uuid.UUID, amount) -> Order:
+    amount = decimal(amount, "amount", places=2)
     order, party = load(session, principal, order_id, lock=True)
     if party != "seller":
         raise PermissionDenied("Only the seller marks the payment as received.")
     if order.payment_received_at is not None:
         raise Conflict("The payment was already marked as received.")
-    amount = decimal(amount, "amount", places=2)
     order.payment_received_at, order.payment_received_by, order.payment_received_amount = utcnow(), principal.user_id, amount
     _check_amounts(order)
     return _payment_event(session, order, principal, party, "payment_received", f"payment received: ${amount}")

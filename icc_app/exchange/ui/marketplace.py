@@ -274,7 +274,7 @@ class LotState(AuthFormState):
                 offers.make_offer(session, principal=principal, buyer_business_id=trading_business(principal),
                                   lot_id=self._lot_id(), quantity=form.get("quantity"),
                                   price_per_unit=form.get("price_per_unit"), expires_at=expires_at,
-                                  message=form.get("message", ""))
+                                  message=form.get("message", ""), idempotency_key=f"offer-{self.offer_key}")
         except DomainError as exc:
             self._fail(exc)
             return
@@ -304,7 +304,7 @@ def _offer_form() -> rx.Component:
                                    input_mode="decimal", placeholder=LotState.lot.price_value),
                     labelled_input("Open for (hours)", "expires_hours", err.get("expires_at", ""), default_value="72"),
                     columns="3", spacing="3", width="100%"),
-            labelled_input("Message to the seller", "message", ""),
+            labelled_input("Message to the seller", "message", err.get("message", "")),
             rx.cond(LotState.lot.proof_required,
                     rx.text("This seller requires proof of funds before accepting: upload it on the offer.",
                             size="2", color_scheme="amber")),

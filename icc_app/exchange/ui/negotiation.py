@@ -213,7 +213,7 @@ def _detail() -> rx.Component:
                         labelled_input("Price per unit ($)", "price_per_unit", err.get("price_per_unit", "")),
                         labelled_input("Open for (hours)", "hours", err.get("hours", ""), default_value="48"),
                         columns=rx.breakpoints(initial="1", sm="3"), spacing="3", width="100%"),
-                labelled_input("Message", "message", ""),
+                labelled_input("Message", "message", err.get("message", "")),
                 submit_button("Send counter-offer", OffersState.pending, id="send-counter"),
                 width="100%", align="start"), on_submit=OffersState.counter, reset_on_submit=False),
             width="100%", spacing="3")),
