@@ -14,6 +14,7 @@ import psycopg
 import pytest
 from playwright.sync_api import expect
 
+from tests.e2e.a11y import describe, violations
 from tests.e2e.conftest import LIVE_ENV, live_cli, shot
 
 pytestmark = pytest.mark.e2e
@@ -127,6 +128,8 @@ def test_city_search_results_live_in_the_url(page, live_app, shared_data, viewpo
         "href", re.compile(r"^https://www\.google\.com/maps/dir/\?api=1&destination=.+Seattle"))
     expect(results.first).to_contain_text(re.compile(r"Open now|Closed now|No reviews yet"))
     shot(page, f"maps-city-search-{name}")
+    found = violations(page)  # the results, the filters and the map: every control named, no serious issue
+    assert not found, describe("locator results", found)
     page.get_by_role("link", name="Next →").click()
     page.wait_for_url(re.compile(r"/dispensaries/?\?q=Seattle%2C\+WA&page=2$"))
     expect(page.locator("#results")).to_contain_text("Page 2 of")
@@ -199,6 +202,10 @@ def test_consumer_reviews_and_edits_the_review_pre_filled(page, live_app, shared
     expect(page.get_by_role("checkbox", name="dry mouth")).to_be_checked()
     expect(page.get_by_role("combobox", name="Your rating")).to_contain_text("4 stars")
     shot(page, f"maps-review-edit-{name}")
+    # The shared success toast (green on pale green, 4.25:1) is the app shell's, reported; check the page itself.
+    expect(page.locator("[data-sonner-toast]")).to_have_count(0, timeout=15_000)
+    found = violations(page)  # the dispensary page with the menu tabs and the review form open
+    assert not found, describe("dispensary page, editing a review", found)
     page.get_by_role("checkbox", name="dry mouth").click()
     page.fill("#review-text", "Edited: still great.")
     page.click("#publish-review")
