@@ -26,6 +26,7 @@ from icc_app.core.db import enqueue
 from icc_app.core.errors import Conflict, NotFound, ValidationFailed
 from icc_app.core.security import RateLimiter
 from icc_app.core.storage import get_storage
+from icc_app.core.validation import safe_text
 from icc_app.identity.models import Product, User
 from icc_app.identity.permissions import require_member
 from icc_app.identity.schemas import Principal
@@ -405,8 +406,9 @@ def _coerce(field: str, raw: str | None):
         raise ValidationFailed("Enter the two-letter state code.", field=field)
     if field == "metrc_tag" and (len(text) != 24 or not text.isalnum()):
         raise ValidationFailed("A Metrc package tag has 24 letters and digits.", field=field)
-    if len(text) > 200:
-        raise ValidationFailed("At most 200 characters.", field=field)
+    limit = CoaDocument.__table__.c[field].type.length or 200  # the column's size (lab_license: 80)
+    if len(text) > limit:
+        raise ValidationFailed(f"At most {limit} characters.", field=field)
     return text.upper() if field == "lab_state" else text
 
 
@@ -418,7 +420,7 @@ def correct(
     COA in review becomes parsed once every value a listing needs is there."""
     if field not in CORRECTABLE_FIELDS:
         raise ValidationFailed(f"{field} cannot be corrected.", field="field")
-    reason = (reason or "").strip()
+    reason = safe_text(reason, "reason", max_length=500)
     if len(reason) < 3:
         raise ValidationFailed("Say why the value is corrected (what the PDF prints).", field="reason")
     new_value = _coerce(field, value)
@@ -429,11 +431,11 @@ def correct(
     if old_value == new_value:
         raise ValidationFailed("That is already the value.", field=field)
     session.add(CoaCorrection(document_id=doc.id, field=field, old_value=_text(old_value),
-                              new_value=_text(new_value), reason=reason[:500], corrected_by=principal.user_id))
+                              new_value=_text(new_value), reason=reason, corrected_by=principal.user_id))
     setattr(doc, field, new_value)
     audit.record(session, action="coa.corrected", object_type="coa_document", object_id=doc.id,
                  actor_id=principal.user_id, business_id=doc.business_id, ip=ip,
-                 before={field: old_value}, after={field: new_value, "reason": reason[:500]})
+                 before={field: old_value}, after={field: new_value, "reason": reason})
     if doc.status == CoaStatus.needs_review and doc.parsed is not None and not missing_for_listing(doc):
         complete_review(session, doc, actor_id=principal.user_id)
         audit.record(session, action="coa.review_completed", object_type="coa_document", object_id=doc.id,

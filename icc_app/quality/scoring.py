@@ -5,6 +5,7 @@ the batch rescorer and the single-lot task share them, and a past score is repro
 from __future__ import annotations
 
 import bisect
+import math
 from dataclasses import asdict, dataclass, field
 from datetime import date
 
@@ -198,26 +199,43 @@ def score(f: LotFeatures, weights: dict[str, float], params: dict,
     return Breakdown(round(total, 1), reason, flagged, components)
 
 
+def _number(value) -> bool:
+    """A real, finite number: not a bool, not NaN, not infinite (1E+400 read as a float is infinite)."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+# Numeric parameters an admin may set, with the range that keeps scores between 0 and 100.
+PARAM_RANGES = {"freshness_half_life_days": (1, 3650), "safety_cap": (0, 100), "terpene_target_pct": (0.01, 100),
+                "terpene_threshold_pct": (0, 100), "terpene_rich_count": (1, 100), "aw_falloff": (0.001, 1),
+                "moisture_falloff": (0.01, 100), "untested_panel_penalty": (0, 100),
+                "reputation_prior_score": (0, 100), "reputation_prior_weight": (0, 1000), "neutral_score": (0, 100)}
+
+
 def validate(weights: dict, params: dict) -> list[tuple[str, str]]:
     """(field, message) for every problem of a config; empty when it can be activated."""
     problems = []
-    if set(weights) != set(COMPONENTS):
+    if not isinstance(weights, dict) or set(weights) != set(COMPONENTS):
         problems.append(("weights", f"Give a weight to each of: {', '.join(COMPONENTS)}."))
     else:
         for name, weight in weights.items():
-            if not isinstance(weight, int | float) or weight < 0:
+            if not _number(weight) or not 0 <= weight <= 1:
                 problems.append((f"weight_{name}", "A weight is a number from 0 to 1."))
         if not problems and abs(sum(weights.values()) - 1) > 1e-6:
             problems.append(("weights", f"The weights add up to {sum(weights.values()):.3f}; they must add up to 1."))
     for key in ("aw_band", "moisture_band"):
         for group, band in (params.get(key) or {}).items():
-            if not (isinstance(band, list | tuple) and len(band) == 2 and band[0] < band[1]):
+            if not (isinstance(band, list | tuple) and len(band) == 2 and all(_number(b) for b in band)
+                    and band[0] < band[1]):
                 problems.append((key, f"The {key.replace('_', ' ')} of {group} must be low < high."))
-    if not params.get("freshness_half_life_days") or params["freshness_half_life_days"] <= 0:
-        problems.append(("freshness_half_life_days", "The half-life must be more than 0 days."))
-    if not 0 <= params.get("safety_cap", -1) <= 100:
-        problems.append(("safety_cap", "The safety cap is between 0 and 100."))
+    for key, (low, high) in PARAM_RANGES.items():
+        value = params.get(key)
+        if key in params and not (_number(value) and low <= value <= high):
+            problems.append((key, _RANGE_MESSAGES.get(key, f"Between {low:g} and {high:g}.")))
     missing = [k for k in DEFAULT_PARAMS if k not in params]
     if missing:
         problems.append(("params", f"Missing parameters: {', '.join(missing)}."))
     return problems
+
+
+_RANGE_MESSAGES = {"freshness_half_life_days": "The half-life is a number of days from 1 to 3650.",
+                   "safety_cap": "The safety cap is between 0 and 100."}

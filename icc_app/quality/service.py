@@ -15,6 +15,7 @@ from icc_app.core import audit
 from icc_app.core.db import enqueue
 from icc_app.core.errors import Conflict, NotFound, ValidationFailed
 from icc_app.core.models import utcnow
+from icc_app.core.validation import safe_text
 from icc_app.exchange.models import Dispute, DisputeResolution, Lot, LotStatus, Order, OrderEvent, OrderStatus
 from icc_app.identity.permissions import require_platform_admin
 from icc_app.identity.schemas import Principal
@@ -157,13 +158,14 @@ def current_score(session: Session, lot_id: uuid.UUID) -> CQIScore | None:
 def create_draft(session: Session, *, admin: Principal, weights: dict, params: dict | None = None, note: str = ""
                  ) -> ScoringConfig:
     require_platform_admin(admin)
+    note = safe_text(note, "note", max_length=500)
     params = {**active_config(session).params, **(params or {})}
     problems = scoring.validate(weights, params)
     if problems:
         field, message = problems[0]
         raise ValidationFailed(message, field=field)
     version = (session.exec(select(func.max(ScoringConfig.version))).one() or 0) + 1
-    config = ScoringConfig(version=version, weights=weights, params=params, note=note[:500], created_by=admin.user_id)
+    config = ScoringConfig(version=version, weights=weights, params=params, note=note, created_by=admin.user_id)
     session.add(config)
     session.flush()
     transitions.record_created(session, config, actor_id=admin.user_id, note=note)
