@@ -7,6 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from icc_app.core.seed import DEMO_PASSWORD
+from tests.e2e.a11y import describe, violations
 from tests.e2e.conftest import ARTIFACTS, shot
 
 pytestmark = pytest.mark.e2e
@@ -134,6 +135,14 @@ def test_phone_user_navigates_with_the_drawer(browser, live_app):
         page.get_by_role("button", name="Open navigation").click()
         page.get_by_role("button", name="Close navigation").click()
         expect(page.get_by_role("navigation", name="Main navigation")).to_have_count(0)
+
+        page.click("#theme-toggle")  # dark mode: the open drawer passes axe too
+        expect(page.locator("html")).to_have_class(re.compile(r"\bdark\b"))
+        page.get_by_role("button", name="Open navigation").click()
+        expect(page.get_by_role("navigation", name="Main navigation")).to_be_visible()
+        page.wait_for_timeout(600)
+        assert violations(page) == [], describe("phone drawer, dark", violations(page))
+        page.screenshot(path=str(ARTIFACTS / "phone-drawer-dark.png"))
     finally:
         context.close()
 
