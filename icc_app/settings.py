@@ -49,6 +49,11 @@ class Settings(BaseSettings):
     encryption_keys: str = Field(
         description="Comma-separated Fernet keys for secrets and PII at rest; the first encrypts, all decrypt."
     )
+    audit_key: str | None = Field(
+        default=None, min_length=32,
+        description="HMAC key of the audit chain, kept outside the database; unset: derived from SECRET_KEY "
+        "(then rotating SECRET_KEY makes older audit rows fail verification).",
+    )
     public_url: str = Field(default="http://localhost:3000", description="Where users reach the app.")
     timezone: str = Field(default="America/Denver", description="Default display timezone of businesses.")
     email_from: str = Field(default="ICC <no-reply@icc.local>", description="Sender of platform email.")
@@ -163,12 +168,18 @@ class Settings(BaseSettings):
         """PUBLIC_URL's origin plus CORS_ORIGINS: the only origins the API and websocket accept credentials from."""
         public = urlparse(self.public_url)
         own = [f"{public.scheme}://{public.netloc}"] if public.scheme and public.netloc else []
+        if public.hostname in _LOOPBACK_NAMES and own:  # a local install answers to both of its names
+            port = f":{public.port}" if public.port else ""
+            own += [f"{public.scheme}://{name}{port}" for name in _LOOPBACK_NAMES]
         extra = [o for o in self.cors_origins.split(",") if o]
         return list(dict.fromkeys(own + extra))
 
     @property
     def encryption_key_list(self) -> list[str]:
         return self.encryption_keys.split(",")
+
+
+_LOOPBACK_NAMES = ("localhost", "127.0.0.1")
 
 
 def load_settings() -> Settings:

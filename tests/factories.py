@@ -61,3 +61,18 @@ def verified_license(session: Session, business: Business, *, number: str = "430
     session.add(row)
     session.flush()
     return row
+
+
+def queued_emails(session: Session, template: str | None = None) -> list[dict]:
+    """Emails waiting in the outbox (oldest first) as {to, template, context}: what people are about to receive."""
+    import json
+
+    from sqlmodel import col, select
+
+    from icc_app.core.notifications import OutboundEmail
+
+    query = select(OutboundEmail).order_by(col(OutboundEmail.created_at))
+    if template:
+        query = query.where(OutboundEmail.template == template)
+    return [{"to": e.recipient, "template": e.template, "context": json.loads(e.context)}
+            for e in session.exec(query).all()]

@@ -71,13 +71,10 @@ def _chain_key(secret: str) -> bytes:
 
 
 def chain_key() -> bytes:
-    import os
-
     from icc_app.settings import get_settings
 
     settings = get_settings()
-    explicit = getattr(settings, "audit_key", None) or os.environ.get("AUDIT_KEY")
-    return _chain_key(explicit or settings.secret_key)
+    return _chain_key(settings.audit_key or settings.secret_key)
 
 
 def _canonical(row: AuditLog) -> bytes:

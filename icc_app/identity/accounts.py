@@ -21,11 +21,9 @@ from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
 from sqlmodel import Session, col, select
 
-from icc_app.core import audit
-from icc_app.core.db import enqueue
+from icc_app.core import audit, notifications
 from icc_app.core.errors import Conflict, RateLimited, ValidationFailed
 from icc_app.core.models import utcnow
-from icc_app.core.notifications import render_email
 from icc_app.core.security import RateLimiter, email_lookup, hash_password, verify_password
 from icc_app.identity import tokens
 from icc_app.identity.models import TokenPurpose, User, UserKind, UserSession
@@ -209,9 +207,8 @@ def sign_up_consumer(session: Session, *, email: str, password: str, handle: str
 
 
 def send_email(session: Session, *, to: str, template: str, context: dict) -> None:
-    """Queue one email after the commit; the template is rendered now so a bad one fails the transaction."""
-    render_email(template, context)
-    enqueue(session, "notifications.send_email", to=to, template=template, context=context)
+    """Queue one email through the outbox: sent after the commit, once however often its task runs."""
+    notifications.queue_email(session, to=to, template=template, context=context)
 
 
 def send_verification_email(session: Session, *, user: User) -> None:

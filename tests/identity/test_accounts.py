@@ -8,17 +8,16 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import select
 
-from icc_app.core.db import pending_tasks, unit_of_work
+from icc_app.core.db import unit_of_work
 from icc_app.core.errors import Conflict, RateLimited, ValidationFailed
 from icc_app.identity import mfa, tokens
 from icc_app.identity import service as identity
 from icc_app.identity.models import TokenPurpose, User
-from tests.factories import PASSWORD, make_user
+from tests.factories import PASSWORD, make_user, queued_emails
 
 
 def _emailed_token(session, template: str) -> str:
-    task = [t for t in pending_tasks(session) if t.kwargs.get("template") == template][-1]
-    return task.kwargs["context"]["token"]
+    return queued_emails(session, template)[-1]["context"]["token"]
 
 
 def test_consumer_pii_is_encrypted_at_rest_and_the_age_gate_holds(connection):
@@ -61,7 +60,7 @@ def test_password_reset_revokes_sessions_and_answers_the_same_for_unknown_emails
         before = identity.sign_in(session, email="rae@example.test", password=PASSWORD)
     with unit_of_work() as session:
         identity.request_password_reset(session, email="nobody@example.test")
-        assert pending_tasks(session) == []  # nothing sent, nothing revealed
+        assert queued_emails(session, "reset_password") == []  # nothing sent, nothing revealed
         identity.request_password_reset(session, email="rae@example.test")
         token = _emailed_token(session, "reset_password")
     with pytest.raises(ValidationFailed, match="too easy to guess"), unit_of_work() as session:
@@ -137,14 +136,13 @@ def test_email_codes_as_second_factor_count_attempts(connection, redis_client):
         session.add(user)
     with unit_of_work() as session:
         mfa.start_email_otp(session, user_id=user.id)
-        code = [t for t in pending_tasks(session) if t.kwargs.get("template") == "mfa_code"][-1].kwargs["context"]["code"]
+        code = queued_emails(session, "mfa_code")[-1]["context"]["code"]
     with unit_of_work() as session:
         assert len(mfa.confirm_email_otp(session, user_id=user.id, code=code)) == 10
     with unit_of_work() as session:
         step = identity.sign_in(session, email="eve@example.test", password=PASSWORD)
         assert step.mfa_methods == ["email", "recovery"]
-        sent = [t for t in pending_tasks(session) if t.kwargs.get("template") == "mfa_code"][-1]
-        code = sent.kwargs["context"]["code"]
+        code = queued_emails(session, "mfa_code")[-1]["context"]["code"]
     for _ in range(tokens.MAX_CODE_ATTEMPTS):
         with unit_of_work() as session:
             outcome = identity.complete_mfa(session, challenge=step.mfa_challenge, code="000000" if code != "000000"
@@ -165,14 +163,14 @@ def test_sign_up_answers_the_same_for_a_taken_address_and_emails_its_owner(conne
     with unit_of_work() as session:
         again = identity.sign_up_operator(session, email="Taken@Example.test", password="Other-pass-2026x",
                                           display_name="Mallory", ip="203.0.113.7")
-        sent = [t.kwargs for t in pending_tasks(session) if t.name == "notifications.send_email"]
+        sent = queued_emails(session)
     assert again is None  # nothing created; the caller says "check your email" as for a new address
     assert [(m["to"], m["template"]) for m in sent] == [("taken@example.test", "signup_existing")]
     with unit_of_work() as session:
         assert identity.verify_password(session.get(User, owner.id).password_hash, PASSWORD)  # untouched
         fresh = identity.sign_up_operator(session, email="new@example.test", password=PASSWORD, display_name="Nia",
                                           ip="203.0.113.7")
-        assert [t.kwargs["template"] for t in pending_tasks(session)] == ["verify_email"]
+        assert [m["template"] for m in queued_emails(session)] == ["signup_existing", "verify_email"]
     assert fresh is not None and fresh.email_verified_at is None
 
 
