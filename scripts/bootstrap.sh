@@ -32,4 +32,11 @@ if [ ! -x "$REFLEX_BUN_PATH" ] || [ "$("$REFLEX_BUN_PATH" --version 2>/dev/null)
   npm install --prefix .tools --ignore-scripts --no-audit --no-fund --loglevel=error "bun@$BUN_VERSION" >/dev/null
 fi
 
+# The browser tests' accessibility checker (tests/e2e/a11y.py loads it into the page).
+AXE_VERSION=4.10.3
+if [ "$MODE" = dev ] && [ "$(node -p "require('./.tools/node_modules/axe-core/package.json').version" 2>/dev/null)" != "$AXE_VERSION" ]; then
+  echo ">> installing axe-core $AXE_VERSION from the npm registry"
+  npm install --prefix .tools --ignore-scripts --no-audit --no-fund --loglevel=error "axe-core@$AXE_VERSION" >/dev/null
+fi
+
 .venv/bin/python -m icc_app.cli init-env >/dev/null
