@@ -117,12 +117,14 @@ def _read_with_pdfplumber(data: bytes) -> tuple[list[str], list[Run]]:
 
     import pdfplumber
 
+    from icc_app.labs.parsers.layout import page_texts, rows_of
+
     from icc_app.labs.parsers.text import normalize
 
-    pages, runs = [], []
+    runs = []
     with pdfplumber.open(io.BytesIO(data)) as pdf:
+        count = len(pdf.pages)
         for number, page in enumerate(pdf.pages, start=1):
-            pages.append(page.extract_text() or "")
             line: list[dict] = []
             for word in page.extract_words() + [None]:
                 last = line[-1] if line else None
@@ -134,4 +136,5 @@ def _read_with_pdfplumber(data: bytes) -> tuple[list[str], list[Run]]:
                     runs.append(Run(number, line[0]["x0"], line[-1]["x1"], min(w["top"] for w in line),
                                     max(w["bottom"] for w in line), normalize(" ".join(w["text"] for w in line))))
                 line = [word] if word is not None else []
-    return pages, runs
+    # The page text is the runs row by row: pdfminer lays the words out once, not twice.
+    return page_texts(rows_of(runs), count), runs
