@@ -84,6 +84,13 @@ def _message(message: str | None) -> str:
     return safe_text(message, "message", max_length=MAX_MESSAGE)
 
 
+def _choice(kind, value, field: str):
+    try:
+        return kind(value)
+    except ValueError:
+        raise ValidationFailed(f"Choose one of: {', '.join(m.value for m in kind)}.", field=field) from None
+
+
 def _party(principal: Principal, offer: Offer) -> OfferParty:
     """Which side of the thread the principal is on; a stranger gets a 404."""
     if principal.membership(offer.buyer_business_id) is not None:
@@ -247,6 +254,8 @@ def accept(session: Session, *, principal: Principal, offer_id: uuid.UUID,
     """Accept the latest round: reserve the quantity under a lock on the lot, create the order, close what no
     longer fits."""
     message = _message(message)
+    payment_method = _choice(PaymentMethod, payment_method, "payment_method")
+    payment_terms = _choice(PaymentTerms, payment_terms, "payment_terms")
     offer, party = _load(session, principal, offer_id)
     lot = session.exec(_lot_for_update(session, offer.lot_id)).one()
     session.refresh(offer)  # re-read under the lot lock: a concurrent acceptance may have closed it
@@ -268,7 +277,7 @@ def accept(session: Session, *, principal: Principal, offer_id: uuid.UUID,
     order = Order(lot_id=lot.id, offer_id=offer.id, seller_business_id=offer.seller_business_id,
                   buyer_business_id=offer.buyer_business_id, quantity=offer.quantity, unit=lot.unit,
                   price_per_unit=offer.price_per_unit, total=(offer.quantity * offer.price_per_unit).quantize(Decimal("0.01")),
-                  payment_method=PaymentMethod(payment_method), payment_terms=PaymentTerms(payment_terms))
+                  payment_method=payment_method, payment_terms=payment_terms)
     session.add(order)
     session.flush()
     session.add(OrderEvent(order_id=order.id, actor_id=principal.user_id, actor_party=party.value, from_status="",

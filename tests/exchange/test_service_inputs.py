@@ -249,3 +249,13 @@ def test_resolve_refuses_hostile_refunds_and_dispute_text(market):
     with unit_of_work() as session:
         kept = session.get(Dispute, dispute.id)
         assert (kept.status, kept.refund_amount) == ("open", None)
+
+
+@pytest.mark.parametrize("field", ["payment_method", "payment_terms"])
+def test_accept_refuses_unknown_payment_choices(market, field):
+    offer = _offer(market)
+    seller = market.principal(market.seller_user)
+    _refused(field, (Order, OfferRound), lambda s: offers.accept(s, principal=seller, offer_id=offer.id,
+                                                               **{field: "bitcoin\x00"}))
+    with unit_of_work() as session:
+        assert session.get(Offer, offer.id).status == "open"

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import enum
+import math
 import uuid
 from collections.abc import Iterable
+from datetime import datetime, timedelta
 
 import reflex as rx
 
+from icc_app.core.models import utcnow
 from icc_app.exchange.read_models import money, pct, qty  # noqa: F401 - the pages' formatting, in one place
 from icc_app.identity.models import Product
 from icc_app.identity.permissions import has_product
@@ -34,6 +37,19 @@ def id_in_path(state: rx.State) -> uuid.UUID | None:
         return uuid.UUID(state.router.url.path.rstrip("/").rsplit("/", 1)[-1])
     except ValueError:
         return None
+
+
+def hours_from_now(value: str | None, default: str) -> datetime | None:
+    """An offer's "open for (hours)" as an expiry; None when it is not a number. A huge or NaN/infinite entry
+    (1E+400) would overflow timedelta, so it is capped at a year and the offer service says what the limit is."""
+    try:
+        hours = float((value or "").strip() or default)
+    except ValueError:
+        return None
+    if math.isnan(hours):
+        return None
+    hours = max(-24 * 366, min(24 * 366, hours))
+    return utcnow() + timedelta(hours=hours)
 
 
 def options(values: Iterable[enum.Enum | str]) -> list[tuple[str, str]]:

@@ -4,20 +4,26 @@ values, the COA, the seller's record, and the offer form)."""
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
 from decimal import Decimal
 
 import reflex as rx
 
 from icc_app.core.db import unit_of_work
 from icc_app.core.errors import DomainError
-from icc_app.core.models import utcnow
 from icc_app.exchange import lots, offers
 from icc_app.exchange.common import business_name
 from icc_app.exchange.models import LotStatus, ProductType, StrainType
 from icc_app.exchange.search import LotFilters, buyer_origin, search
 from icc_app.exchange.read_models import LotCard, LotDetail, lot_card, lot_detail
-from icc_app.exchange.ui.common import LOT_COLORS, choice, id_in_path, options, status_badge, trading_business
+from icc_app.exchange.ui.common import (
+    LOT_COLORS,
+    choice,
+    hours_from_now,
+    id_in_path,
+    options,
+    status_badge,
+    trading_business,
+)
 from icc_app.identity.ui.state import AuthFormState
 from icc_app.quality import service as quality
 from icc_app.quality.schemas import ScoreRead, score_read
@@ -261,10 +267,8 @@ class LotState(AuthFormState):
         if self.offer_sent or self.sending or form.get("form_key") != self.offer_key:
             return  # a second click of a submission already handled
         self._reset_errors()
-        hours = form.get("expires_hours") or "72"
-        try:
-            expires_at = utcnow() + timedelta(hours=float(hours))
-        except ValueError:
+        expires_at = hours_from_now(form.get("expires_hours"), "72")
+        if expires_at is None:
             self.errors = {"expires_at": "Enter a number of hours."}
             return
         self.sending = True

@@ -4,13 +4,11 @@ and the answers its turn allows: accept, reject, counter, withdraw, and the buye
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
 
 import reflex as rx
 
 from icc_app.core.db import unit_of_work
 from icc_app.core.errors import DomainError
-from icc_app.core.models import utcnow
 from icc_app.exchange import offers
 from icc_app.exchange.common import business_name
 from icc_app.exchange.models import OfferStatus, PaymentMethod, PaymentTerms
@@ -19,6 +17,7 @@ from icc_app.exchange.ui.common import (
     OFFER_COLORS,
     PagedListState,
     choice,
+    hours_from_now,
     list_controls,
     options,
     status_badge,
@@ -126,10 +125,9 @@ class OffersState(PagedListState, AuthFormState):
 
     @rx.event
     def counter(self, form: dict):
-        try:
-            expires_at = utcnow() + timedelta(hours=float(form.get("hours") or 48))
-        except ValueError:
-            self.errors = {"hours": "Enter a number of hours."}
+        expires_at = hours_from_now(form.get("hours"), "48")
+        if expires_at is None:
+            self.errors = {"expires_at": "Enter a number of hours."}
             return
         return self._act(lambda s, p, i: offers.counter(s, principal=p, offer_id=i, quantity=form.get("quantity"),
                                                         price_per_unit=form.get("price_per_unit"),
@@ -211,7 +209,7 @@ def _detail() -> rx.Component:
                 rx.el.input(type="hidden", name="seen", value=seen),
                 rx.grid(labelled_input("Quantity", "quantity", err.get("quantity", ""), default_value=sel.quantity),
                         labelled_input("Price per unit ($)", "price_per_unit", err.get("price_per_unit", "")),
-                        labelled_input("Open for (hours)", "hours", err.get("hours", ""), default_value="48"),
+                        labelled_input("Open for (hours)", "hours", err.get("expires_at", ""), default_value="48"),
                         columns=rx.breakpoints(initial="1", sm="3"), spacing="3", width="100%"),
                 labelled_input("Message", "message", err.get("message", "")),
                 submit_button("Send counter-offer", OffersState.pending, id="send-counter"),

@@ -149,7 +149,7 @@ def cqi_admin_page() -> rx.Component:
                                    default_value=active.get("half_life", "")),
                     labelled_input("Cap when a safety panel fails", "safety_cap", err.get("safety_cap", ""),
                                    default_value=active.get("safety_cap", "")),
-                    labelled_input("Note", "note", ""), columns=rx.breakpoints(initial="1", md="3"), spacing="3",
+                    labelled_input("Note", "note", err.get("note", "")), columns=rx.breakpoints(initial="1", md="3"), spacing="3",
                     width="100%"),
             rx.button("Save draft and preview", type="submit", id="cqi-preview", loading=CqiAdminState.pending,
                       disabled=CqiAdminState.pending),
