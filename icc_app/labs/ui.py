@@ -276,7 +276,7 @@ def _upload_zone() -> rx.Component:
                         style={"fontSize": "0.9em"}),
             rx.input(id="claimed-thc", placeholder="e.g. 24.5", value=CoaListState.claimed_thc,
                      on_change=CoaListState.set_claimed_thc, max_width="14em", aria_describedby="upload-error"),
-            rx.upload(
+            _named_file_input(rx.upload(
                 rx.vstack(
                     rx.icon("file-up", size=28),
                     rx.text("Drop a COA PDF here or click to choose one", weight="medium"),
@@ -294,12 +294,20 @@ def _upload_zone() -> rx.Component:
                 width="100%",
                 cursor="pointer",
                 class_name="coa-dropzone",
-            ),
+            ), "Choose a COA PDF to upload"),
             rx.cond(CoaListState.uploading, rx.hstack(rx.spinner(), rx.text("Uploading…"), align="center")),
             rx.box(field_error(CoaListState.upload_error), id="upload-error"),
             spacing="3", width="100%",
         )
     )
+
+
+def _named_file_input(upload: rx.Component, name: str) -> rx.Component:
+    """rx.upload renders its hidden file input without a name; screen readers need one (axe rule `label`)."""
+    zone = upload.children[0]
+    file_input = zone.children[0]
+    file_input.custom_attrs["aria-label"] = name
+    return upload
 
 
 @app_page

@@ -7,7 +7,7 @@ from sqlmodel import select
 
 from icc_app.core.db import unit_of_work
 from icc_app.identity import mfa
-from icc_app.identity.models import BusinessMember, Role
+from icc_app.identity.models import Business, BusinessMember, BusinessType, Role
 from icc_app.identity.ui.admin import LicenseReviewState
 from icc_app.identity.ui.onboarding import OnboardingState
 from icc_app.identity.ui.state import LoginState, SignupState
@@ -103,3 +103,19 @@ def test_sign_up_shows_inline_errors_and_creates_nothing(connection):
                                      "password": PASSWORD, "password_confirm": PASSWORD})
     # Created, not signed in: the same "check your email" answer as for a taken address.
     assert state.sent_to == "ok@example.test" and not state.signed_in and not state.errors
+
+
+def test_onboarding_offers_business_types_in_words_and_creates_the_chosen_one(connection, redis_client):
+    with unit_of_work() as session:
+        carol = make_user(session, email="carol@c.test", name="Carol")
+        token = session_token(session, carol)
+    state = make_state(OnboardingState, token=token, path="/onboarding")
+    run(OnboardingState.load, state)
+    run(OnboardingState.set_business_type, state, "testing_lab")  # a raw value is not an option: ignored
+    assert state.business_type == "Cultivator"
+    run(OnboardingState.set_business_type, state, "Testing lab")
+    run(OnboardingState.create_business, state, {"legal_name": "Cascade Analytical LLC", "street": "1 Main St",
+                                                 "city": "Seattle", "state": "WA", "postal_code": "98101"})
+    with unit_of_work() as session:
+        member = session.exec(select(BusinessMember).where(BusinessMember.user_id == carol.id)).one()
+        assert session.get(Business, member.business_id).business_type == BusinessType.testing_lab

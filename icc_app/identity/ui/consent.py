@@ -11,7 +11,7 @@ from icc_app.core.errors import DomainError
 from icc_app.identity.models import User
 from icc_app.identity.oidc import service as oidc
 from icc_app.ui import routes
-from icc_app.ui.components import centered_card, form_alert
+from icc_app.ui.components import centered_card, field_label, form_alert
 from icc_app.ui.state import SessionState
 
 
@@ -78,7 +78,7 @@ def consent_page() -> rx.Component:
                     rx.icon("check", size=16, color=rx.color("accent", 10), flex_shrink="0"), rx.text(s[1], size="2"),
                     align="start")), spacing="2", class_name="consent-scopes"),
                 rx.cond(ConsentState.business_options.length() > 1, rx.vstack(
-                    rx.text("Act for", as_="label", html_for="consent-business", size="2", weight="medium"),
+                    field_label("Act for", "consent-business"),
                     rx.select.root(rx.select.trigger(id="consent-business"), rx.select.content(rx.foreach(
                         ConsentState.business_options, lambda b: rx.select.item(b["name"], value=b["id"]))),
                         value=ConsentState.business_id, on_change=ConsentState.set_business),

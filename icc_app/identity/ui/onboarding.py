@@ -6,8 +6,7 @@ from __future__ import annotations
 import reflex as rx
 
 from icc_app.identity.licenses import US_STATES
-from icc_app.identity.models import BusinessType
-from icc_app.identity.ui.onboarding_state import OnboardingState
+from icc_app.identity.ui.onboarding_state import BUSINESS_TYPE_BY_LABEL, OnboardingState
 from icc_app.ui import routes
 from icc_app.ui.components import (
     card,
@@ -22,7 +21,7 @@ from icc_app.ui.components import (
 from icc_app.ui.layout import app_page
 
 UPLOAD_ID = "license-document"
-BUSINESS_TYPES = [t.value for t in BusinessType]
+BUSINESS_TYPES = list(BUSINESS_TYPE_BY_LABEL)
 STATES = sorted(US_STATES)
 
 

@@ -16,7 +16,12 @@ from icc_app.identity import service as identity
 from icc_app.identity.models import BusinessType, Role, User
 from icc_app.identity.ui.state import AuthFormState
 from icc_app.ui import routes
+from icc_app.ui.format import label
 
+
+
+# The select shows business types as words ("Testing lab"); the state maps the chosen words back to the enum.
+BUSINESS_TYPE_BY_LABEL = {label(t): t for t in BusinessType}
 
 class OnboardingState(AuthFormState):
     loaded: bool = False
@@ -29,7 +34,7 @@ class OnboardingState(AuthFormState):
     is_admin: bool = False
     email_confirmed: bool = False
     license_state: str = "WA"
-    business_type: str = "cultivator"
+    business_type: str = label(BusinessType.cultivator)  # shown as words; BUSINESS_TYPE_BY_LABEL maps back
     uploading: bool = False
     busy: bool = False  # an action is running: its buttons are disabled
     doc_license_id: str = ""  # the license the document card uploads for
@@ -81,7 +86,8 @@ class OnboardingState(AuthFormState):
 
     @rx.event
     def set_business_type(self, value: str):
-        self.business_type = value
+        if value in BUSINESS_TYPE_BY_LABEL:
+            self.business_type = value
 
     @rx.event
     def choose_document_license(self, license_id: str):
@@ -124,9 +130,10 @@ class OnboardingState(AuthFormState):
         self.busy = True
         yield
         try:
+            business_type = BUSINESS_TYPE_BY_LABEL.get(self.business_type, BusinessType.cultivator)
             ok, _, redirect = self._act(lambda session, principal: identity.create_business(
                 session, legal_name=form.get("legal_name", ""), dba=form.get("dba"),
-                business_type=BusinessType(self.business_type), owner=session.get(User, principal.user_id),
+                business_type=business_type, owner=session.get(User, principal.user_id),
                 street=form.get("street"), city=form.get("city"), state=form.get("state") or None,
                 postal_code=form.get("postal_code"), phone=form.get("phone")))
         finally:
