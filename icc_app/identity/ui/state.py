@@ -61,7 +61,7 @@ class AuthFormState(SessionState):
             return redirect
         self._reset_errors()
         try:
-            with unit_of_work() as session:
+            with unit_of_work(tenant=principal) as session:
                 result = action(session, principal)
         except DomainError as exc:
             self._fail(exc)
