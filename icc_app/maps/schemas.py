@@ -107,6 +107,28 @@ class MenuListing(BaseModel):
     href: str
 
 
+class MenuCard(BaseModel):
+    """What the browser draws for one menu item: words only (a 300-item menu is sent whole, so it stays light);
+    the numbers that filter and sort stay on the server in MenuListing."""
+
+    name: str
+    brand: str
+    strain: str
+    thc: str
+    cbd: str
+    price_text: str
+    terpenes: str
+    cqi: str
+    cqi_color: str
+    rating: str
+    effects_line: str
+    href: str
+
+    @classmethod
+    def of(cls, listing: MenuListing) -> MenuCard:
+        return cls(**listing.model_dump(include=set(cls.model_fields)))
+
+
 class PriceOption(BaseModel):
     """One size of a product and its price ("3.5 g", "$35.00")."""
 
@@ -129,7 +151,7 @@ class MenuGroup(BaseModel):
     label: str
     anchor: str  # "menu-pre-roll"
     count: str  # "12 products"
-    products: list[MenuListing]
+    products: list[MenuCard]
 
 
 class ReviewRead(BaseModel):
@@ -178,5 +200,5 @@ def reviews_line(count: int) -> str:
     return plural(count, "review")
 
 
-__all__ = ["DispensaryCard", "DispensaryProfile", "MenuGroup", "MenuListing", "ModerationItem", "Money", "NearbyOffer", "PriceOption", "OwnReview", "ReviewRead", "directions_url", "money", "open_label",
+__all__ = ["DispensaryCard", "DispensaryProfile", "MenuCard", "MenuGroup", "MenuListing", "ModerationItem", "Money", "NearbyOffer", "PriceOption", "OwnReview", "ReviewRead", "directions_url", "money", "open_label",
            "phone", "phone_href", "reviews_line", "services_line"]

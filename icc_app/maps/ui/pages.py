@@ -16,7 +16,7 @@ from icc_app.maps.ui import locator
 from icc_app.maps.ui.map import dispensary_map
 from icc_app.maps.ui.reviews import ReviewsState, effect_chart, effect_rows, review_section
 from icc_app.quality.ui.components import band
-from icc_app.maps.schemas import (DispensaryProfile, MenuGroup, MenuListing, directions_url, open_label, phone, phone_href,
+from icc_app.maps.schemas import (DispensaryProfile, MenuCard, MenuGroup, MenuListing, directions_url, open_label, phone, phone_href,
                                   services_line)
 from icc_app.maps.ui.controls import choice
 from icc_app.ui.components import card, empty_state, page_header
@@ -189,7 +189,7 @@ class DispensaryState(ReviewsState):
             grouped.setdefault(item.category_label, []).append(item)
         key = _sort_key(self.sort)
         return [MenuGroup(label=name, anchor=f"menu-{service.slugify(name)}", count=plural(len(items), "product"),
-                          products=sorted(items, key=key)) for name, items in grouped.items()]
+                          products=[MenuCard.of(i) for i in sorted(items, key=key)]) for name, items in grouped.items()]
 
 
 def menu_card(i: rx.Var) -> rx.Component:
