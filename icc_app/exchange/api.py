@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi import APIRouter, Depends, Header, Path, Query, Response
 from pydantic import BaseModel
 
 from icc_app.core.db import unit_of_work
@@ -17,6 +17,7 @@ from icc_app.core.errors import error_responses
 from icc_app.core.openapi import DOCUMENT, IMAGE, PDF_FILE
 from icc_app.core.validation import MoneyFilter, PageNumber, Percent, QuantityFilter, SafeText
 from icc_app.exchange import lots, offers, orders
+from icc_app.exchange.idempotency import MAX_KEY
 from icc_app.exchange.lots import LotInput
 from icc_app.exchange.models import Lot, Offer, Order
 from icc_app.exchange.schemas import (
@@ -42,6 +43,11 @@ FILE_ERRORS = error_responses(401, 403, 404, 422)
 Side = Annotated[SafeText(10), Query(description="all, selling or buying")]
 OrderAction = Literal["confirm", "ship", "receive", "cancel"]
 StatusFilter = Annotated[SafeText(20) | None, Query(description="only this status")]
+# A retried POST with the same key (per business) returns what the first one made, with the same status code.
+IdempotencyKeyHeader = Annotated[str | None, Header(
+    alias="Idempotency-Key", min_length=1, max_length=MAX_KEY, pattern=r"^[A-Za-z0-9._~:+/=-]+$",
+    description=f"Optional, at most {MAX_KEY} letters, digits or ._~:+/=- (a UUID is a good key): a retry of a "
+                "creating request with the same key makes nothing new and returns the first result.")]
 
 
 
@@ -137,11 +143,12 @@ def order_out(order: Order) -> OrderOut:
 
 
 @router.post("/lots", response_model=LotOut, status_code=201, responses=WRITE_ERRORS)
-def create_lot(body: LotIn, principal: Principal = Depends(WRITE)) -> LotOut:
+def create_lot(body: LotIn, principal: Principal = Depends(WRITE), idempotency_key: IdempotencyKeyHeader = None) -> LotOut:
     """A draft lot (e.g. pushed from an IMS). Attach its COA with POST /api/v1/coas (lot_id), then publish."""
     data = LotInput(**body.model_dump(exclude={"business_id"}))
     with unit_of_work(tenant=principal) as session:
-        return lot_out(lots.create_lot(session, principal=principal, business_id=body.business_id, data=data))
+        return lot_out(lots.create_lot(session, principal=principal, business_id=body.business_id, data=data,
+                                       idempotency_key=idempotency_key))
 
 
 
@@ -228,9 +235,11 @@ def proof_of_funds(offer_id: uuid.UUID, principal: Principal = Depends(READ)) ->
 
 
 @router.post("/offers", response_model=OfferOut, status_code=201, responses=WRITE_ERRORS)
-def make_offer(body: OfferIn, principal: Principal = Depends(WRITE)) -> OfferOut:
+def make_offer(body: OfferIn, principal: Principal = Depends(WRITE),
+               idempotency_key: IdempotencyKeyHeader = None) -> OfferOut:
     with unit_of_work(tenant=principal) as session:
-        return offer_out(offers.make_offer(session, principal=principal, **body.model_dump()))
+        return offer_out(offers.make_offer(session, principal=principal, idempotency_key=idempotency_key,
+                                           **body.model_dump()))
 
 
 @router.get("/offers", response_model=list[OfferOut], responses=LIST_ERRORS)

@@ -26,7 +26,7 @@ from icc_app.exchange.common import notify_traders
 from icc_app.exchange.lots import decimal
 from icc_app.exchange.models import Lot, LotStatus, Order, OrderEvent, OrderStatus, PaymentTerms
 from icc_app.identity.models import Product
-from icc_app.identity.permissions import require_member
+from icc_app.identity.permissions import require_member, require_verified_license
 from icc_app.identity.schemas import Principal
 
 S = OrderStatus
@@ -80,6 +80,17 @@ def load(session: Session, principal: Principal, order_id: uuid.UUID, *, lock: b
     if order is None:
         raise NotFound("Order not found.")
     return order, party_of(principal, order)
+
+
+# The seller's actions that move goods or money need a license in force: a business whose license was revoked or
+# expired can still cancel, dispute and see its orders, but not ship (or confirm a sale) and be paid.
+SELLER_NEEDS_LICENSE = {"confirm": "confirm a sale", "ship": "ship goods", "payment_received": "be paid"}
+
+
+def require_licensed_seller(principal: Principal, order: Order, party: str, action: str) -> None:
+    if party == "seller":
+        membership = principal.membership(order.seller_business_id)
+        require_verified_license(membership, action=SELLER_NEEDS_LICENSE[action])
 
 
 def transition(session: Session, order: Order, verb: str, *, party: str, actor_id: uuid.UUID | None,
@@ -143,6 +154,8 @@ def act(session: Session, *, principal: Principal, order_id: uuid.UUID, verb: st
     shipping = {"manifest_number": _text(manifest_number, "manifest_number", 40),
                 "carrier": _text(carrier, "carrier", 80), "tracking_number": _text(tracking_number, "tracking_number", 80)}
     order, party = load(session, principal, order_id, lock=True)
+    if verb in SELLER_NEEDS_LICENSE:
+        require_licensed_seller(principal, order, party, verb)
     received = None
     if verb == "receive" and received_qty not in (None, ""):
         received = decimal(received_qty, "received_qty")
@@ -191,6 +204,7 @@ def mark_payment_received(session: Session, *, principal: Principal, order_id: u
     order, party = load(session, principal, order_id, lock=True)
     if party != "seller":
         raise PermissionDenied("Only the seller marks the payment as received.")
+    require_licensed_seller(principal, order, party, "payment_received")
     if order.payment_received_at is not None:
         raise Conflict("The payment was already marked as received.")
     order.payment_received_at, order.payment_received_by, order.payment_received_amount = utcnow(), principal.user_id, amount
