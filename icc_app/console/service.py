@@ -128,8 +128,8 @@ def _platform_items(session: Session) -> list[WorkItem | None]:
     return [
         _item("license_reviews", _count(session, BusinessLicense,
                                         BusinessLicense.verification == Verification.needs_review),
-              "license", "to review", "The registry check could not verify these on its own.", routes.ADMIN_LICENSES,
-              "file-check"),
+              "license", "to review", "Documents sent as proof of control, and claims of a license another "
+              "business already holds: read them, then approve or reject.", routes.ADMIN_LICENSES, "file-check"),
         _item("platform_disputes", _count(session, Dispute, Dispute.status == DisputeStatus.open), "dispute",
               "to decide", "Buyers and sellers wait for a decision.", routes.ADMIN_DISPUTES, "scale"),
         _item("reported_reviews", _count(session, Review, Review.reports > 0), "reported review", "to moderate",

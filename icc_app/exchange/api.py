@@ -33,6 +33,7 @@ from icc_app.exchange.schemas import (
 from icc_app.exchange.search import LotFilters, buyer_origin, search
 from icc_app.identity.api_auth import requires
 from icc_app.identity.schemas import Principal
+from icc_app.labs.service import content_disposition
 
 router = APIRouter(tags=["exchange"])
 READ, WRITE = requires("exchange:read"), requires("exchange:write")
@@ -210,7 +211,7 @@ def lot_coa(lot_id: uuid.UUID, principal: Principal = Depends(READ)) -> Response
     """The lot's COA as the lab issued it (PDF)."""
     with unit_of_work(tenant=principal) as session:
         data, filename = lots.coa_file(session, principal, lot_id)
-    return Response(data, media_type="application/pdf", headers={"Content-Disposition": f'inline; filename="{filename}"'})
+    return Response(data, media_type="application/pdf", headers={"Content-Disposition": content_disposition(filename)})
 
 
 @router.get("/lot-photos/{photo_id}", response_class=Response, responses={200: IMAGE, **FILE_ERRORS})
@@ -231,7 +232,7 @@ def proof_of_funds(offer_id: uuid.UUID, principal: Principal = Depends(READ)) ->
     from icc_app.core.storage import sniff_content_type
 
     return Response(data, media_type=sniff_content_type(data),
-                    headers={"Content-Disposition": f'inline; filename="{filename}"'})
+                    headers={"Content-Disposition": content_disposition(filename, default="proof-of-funds")})
 
 
 @router.post("/offers", response_model=OfferOut, status_code=201, responses=WRITE_ERRORS)

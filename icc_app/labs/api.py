@@ -10,9 +10,9 @@ from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, Up
 from pydantic import BaseModel
 
 from icc_app.core.db import unit_of_work
-from icc_app.core.errors import PayloadTooLarge, ValidationFailed, error_responses
+from icc_app.core.errors import PayloadTooLarge, error_responses
 from icc_app.core.openapi import DOCUMENT
-from icc_app.core.validation import Offset, Percent, SafeText, reject_nul
+from icc_app.core.validation import Offset, Percent, SafeText
 from icc_app.identity.api_auth import client_ip, requires
 from icc_app.identity.schemas import Principal
 from icc_app.labs import service
@@ -116,11 +116,7 @@ async def upload(
     data = await file.read(limit_mb * 1024 * 1024 + 1)
     if len(data) > limit_mb * 1024 * 1024:
         raise PayloadTooLarge(f"The file is too large: COA uploads are limited to {limit_mb} MB.", field="file")
-    filename = file.filename or "coa.pdf"
-    try:
-        reject_nul(filename)
-    except ValueError:
-        raise ValidationFailed("The file name contains a NUL character.", field="file") from None
+    filename = file.filename or "coa.pdf"  # any bytes a client sends: service.display_filename cleans it
     with unit_of_work() as session:
         doc = service.upload_coa(session, principal, business_id=business_id, data=data, filename=filename,
                                  lot_id=lot_id, claimed_total_thc_pct=claimed_total_thc_pct, ip=client_ip(request))
@@ -145,9 +141,8 @@ def get_file(document_id: uuid.UUID, principal: Principal = Depends(requires("co
     """The original file, as uploaded."""
     with unit_of_work() as session:
         data, filename = service.read_file(session, principal, document_id)
-    safe = "".join(c for c in filename if c.isalnum() or c in "._- ") or "coa.pdf"
     media = "application/pdf" if data[:1024].find(b"%PDF-") >= 0 else "application/octet-stream"
-    return Response(data, media_type=media, headers={"Content-Disposition": f'inline; filename="{safe}"',
+    return Response(data, media_type=media, headers={"Content-Disposition": service.content_disposition(filename),
                                                      "X-Content-Type-Options": "nosniff",
                                                      "Cache-Control": "private, max-age=300"})
 

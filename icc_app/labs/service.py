@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import logging
 import time
+import unicodedata
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from urllib.parse import quote
 
 from sqlmodel import Session, col, delete, select
 
@@ -131,6 +133,35 @@ def _own_lot(session: Session, business_id: uuid.UUID, lot_id: uuid.UUID) -> Non
         raise NotFound("Lot not found.", field="lot_id")
 
 
+FILENAME_MAX = 255  # CoaDocument.filename
+
+
+def display_filename(filename: str | None, *, limit: int = FILENAME_MAX, default: str = "coa.pdf") -> str:
+    """The name a COA is shown under. A browser or client may send any bytes as a file name (a path, a NUL,
+    newlines, a 10,000-character name): the upload is kept, and its name is cleaned rather than refused: the last
+    path part, control and format characters dropped, spaces collapsed, and cut to the column with the extension
+    kept (so "...report.pdf" still reads as a PDF)."""
+    name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join((" " if c.isspace() else "") if unicodedata.category(c)[0] == "C" else c for c in name)
+    name = " ".join(name.split()).strip(". ")
+    if not name:
+        return default
+    if len(name) <= limit:
+        return name
+    stem, dot, extension = name.rpartition(".")
+    if not dot or not stem or len(extension) > 10:
+        return name[:limit].rstrip()
+    return stem[:limit - len(extension) - 1].rstrip() + "." + extension
+
+
+def content_disposition(filename: str, *, default: str = "coa.pdf") -> str:
+    """An `inline` Content-Disposition for a stored name in any script: an ASCII fallback plus the UTF-8 name
+    (RFC 6266), since HTTP headers are Latin-1 and a quote or a non-Latin name would break or fail the header."""
+    name = display_filename(filename, default=default)
+    fallback = "".join(c if c.isascii() and (c.isalnum() or c in "._- ()") else "_" for c in name)
+    return f'inline; filename="{fallback}"; filename*=UTF-8\'\'{quote(name, safe="")}'
+
+
 def upload_coa(
     session: Session,
     principal: Principal,
@@ -149,7 +180,7 @@ def upload_coa(
     if lot_id is not None:
         _own_lot(session, business_id, lot_id)
     UPLOAD_LIMIT.hit(str(business_id))
-    name = (filename or "coa.pdf").replace("\\", "/").rsplit("/", 1)[-1][:255] or "coa.pdf"
+    name = display_filename(filename)
     stored = get_storage().save("coas", data, filename=name)
     doc = CoaDocument(business_id=business_id, uploaded_by=principal.user_id, lot_id=lot_id, filename=name,
                       storage_key=stored.key, sha256=stored.sha256, size_bytes=stored.size,

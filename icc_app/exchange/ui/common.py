@@ -15,6 +15,7 @@ from icc_app.exchange.read_models import money, pct, qty  # noqa: F401 - the pag
 from icc_app.identity.models import Product
 from icc_app.identity.permissions import has_product
 from icc_app.identity.schemas import Principal
+from icc_app.ui.components import field_label
 from icc_app.ui.format import label
 
 ORDER_COLORS = {"pending": "amber", "confirmed": "blue", "in_transit": "iris", "received": "green",
@@ -60,7 +61,7 @@ def options(values: Iterable[enum.Enum | str]) -> list[tuple[str, str]]:
 def choice(title: str, items: list[tuple[str, str]], value: rx.Var, on_change, name: str) -> rx.Component:
     """A labelled select whose options show labels and send values."""
     return rx.vstack(
-        rx.text(title, as_="label", html_for=name, size="2", weight="medium"),
+        field_label(title, name),
         rx.select.root(rx.select.trigger(id=name, aria_label=title, width="100%"),
                        rx.select.content(*[rx.select.item(text, value=key) for key, text in items]),
                        value=value, on_change=on_change),

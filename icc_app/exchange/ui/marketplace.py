@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import uuid
 from decimal import Decimal
+from typing import Annotated
 
 import reflex as rx
+from pydantic import Field, TypeAdapter, ValidationError
 
 from icc_app.core.db import unit_of_work
 from icc_app.core.errors import DomainError
+from icc_app.core.validation import MAX_MONEY, MoneyFilter, Percent
 from icc_app.exchange import lots, offers
 from icc_app.exchange.common import business_name
 from icc_app.exchange.models import LotStatus, ProductType, StrainType
@@ -37,14 +40,26 @@ SORT_LABELS = {"newest": "Newest", "price_asc": "Price: low to high", "price_des
                "thc": "THC", "cqi": "CQI", "distance": "Distance"}
 
 
-def _number(value: str, field: str, errors: dict) -> float | None:
-    value = (value or "").strip()
-    if not value:
+# The filters' numbers go through the API's bounded, finite types (no NaN, inf or 1e400 reaches the search).
+Miles = Annotated[float, Field(gt=0, le=3000, allow_inf_nan=False)]
+FILTER_NUMBERS: dict[str, tuple[TypeAdapter, str]] = {
+    "thc_min": (TypeAdapter(Percent), "Enter a percentage from 0 to 100."),
+    "terpenes_min": (TypeAdapter(Percent), "Enter a percentage from 0 to 100."),
+    "price_max": (TypeAdapter(MoneyFilter), f"Enter dollars and cents, at most {MAX_MONEY:,}."),
+    "max_distance": (TypeAdapter(Miles), "Enter miles, more than 0 and at most 3,000."),
+}
+
+
+def _number(value: str, field: str, errors: dict):
+    """The filter's value, None when left empty; a wrong one is a field error (never a failed search)."""
+    text = (value or "").strip().replace(",", "")
+    if not text:
         return None
+    adapter, message = FILTER_NUMBERS[field]
     try:
-        return float(value)
-    except ValueError:
-        errors[field] = "Enter a number."
+        return adapter.validate_python(Decimal(text) if field == "price_max" else float(text))
+    except (ValueError, ArithmeticError, ValidationError):
+        errors[field] = message
         return None
 
 
@@ -75,8 +90,6 @@ class MarketState(AuthFormState):
                              price_max=_number(form.get("price_max", ""), "price_max", errors),
                              max_distance_miles=_number(form.get("max_distance", ""), "max_distance", errors),
                              safety_passed=self.safety_only, sort=self.sort, page=self.page, per_page=12)
-        if filters.price_max is not None:
-            filters.price_max = Decimal(str(filters.price_max))
         self.errors = errors
         if errors:
             return
