@@ -63,8 +63,9 @@ def verified_license(session: Session, business: Business, *, number: str = "430
     return row
 
 
-def queued_emails(session: Session, template: str | None = None) -> list[dict]:
-    """Emails waiting in the outbox (oldest first) as {to, template, context}: what people are about to receive."""
+def queued_emails(session: Session, template: str | None = None, *, to: str | None = None) -> list[dict]:
+    """Emails waiting in the outbox (oldest first) as {to, template, context}: what people are about to receive.
+    Filter by recipient: tests that commit for real (races between connections) leave their own emails behind."""
     import json
 
     from sqlmodel import col, select
@@ -75,4 +76,4 @@ def queued_emails(session: Session, template: str | None = None) -> list[dict]:
     if template:
         query = query.where(OutboundEmail.template == template)
     return [{"to": e.recipient, "template": e.template, "context": json.loads(e.context)}
-            for e in session.exec(query).all()]
+            for e in session.exec(query).all() if to is None or e.recipient == to]
