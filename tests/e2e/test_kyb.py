@@ -90,6 +90,7 @@ def test_public_data_alone_is_refused_and_the_code_to_the_regulator_contact_veri
 
     # The premises as the regulator lists them (suite numbers aside): a code goes to the regulator's contact.
     page.get_by_role("button", name="Add another license").click()
+    expect(page.locator("#add-license")).to_be_visible()  # the page re-rendered: typing now is not lost
     card.locator("input[name=premise_street]").fill(row["premise_street_address"].title())
     card.locator("input[name=premise_postal_code]").fill(row["premise_zip_code"][:5])
     card.get_by_role("button", name="Check again").click()
