@@ -4,6 +4,7 @@ nearest first, paginated."""
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal
 
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel
@@ -86,7 +87,8 @@ class MenuItemOut(BaseModel):
     strain_type: str | None
     thc: str | None
     cbd: str | None
-    price: float | None
+    price: Decimal | None  # the lowest variant price
+    currency: str
     variants: list[dict]
     in_stock_qty: int
     source: str
@@ -123,7 +125,7 @@ def dispensary_menu(dispensary_id: uuid.UUID) -> MenuOut:
             categories.setdefault(item.category, []).append(MenuItemOut(
                 id=item.id, name=item.name, brand=item.brand, category=item.category, strain_name=item.strain_name,
                 strain_type=item.strain_type, thc=_range(item.thc_min, item.thc_max, item.thc_unit),
-                cbd=_range(item.cbd_min, item.cbd_max, item.cbd_unit), price=item.price, variants=item.variants,
+                cbd=_range(item.cbd_min, item.cbd_max, item.cbd_unit), price=item.price, currency=item.currency, variants=item.variants,
                 in_stock_qty=item.in_stock_qty, source=item.source, terpenes=item.terpenes, cqi=listing.cqi,
                 rating=summary.rating if summary else None, review_count=summary.count if summary else 0,
                 effects=summary.effects if summary else {}, url=catalog.product_path(dispensary, item)))

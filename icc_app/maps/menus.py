@@ -16,7 +16,7 @@ from icc_app.core.validation import safe_text
 from icc_app.identity.models import BusinessLicense, LicenseStatus, Product, Verification
 from icc_app.identity.permissions import has_product, require_member
 from icc_app.identity.schemas import Principal
-from icc_app.maps.models import Dispensary, MenuItem
+from icc_app.maps.models import Dispensary, MenuItem, menu_price
 
 CATEGORIES = ["flower", "pre_roll", "vape", "concentrate", "edible", "tincture", "topical", "accessory", "other"]
 STRAIN_TYPES = ["indica", "sativa", "hybrid", "cbd"]
@@ -171,7 +171,7 @@ def _item_values(row: dict) -> dict:
     return dict(terpenes=sorted(terpenes, key=lambda t: -(t["pct"] or 0)),
                 name=name, brand=brand or None, category=category, strain_name=strain_name or None,
                 strain_type=strain_type,
-                thc_min=thc, thc_max=thc, cbd_min=cbd, cbd_max=cbd, price=price, in_stock_qty=int(stock),
+                thc_min=thc, thc_max=thc, cbd_min=cbd, cbd_max=cbd, price=menu_price(price), in_stock_qty=int(stock),
                 variants=[{"label": f"{weight:g} g" if weight else "each", "weight_g": weight, "price": price}])
 
 
@@ -288,7 +288,7 @@ def sync_items(session: Session, *, dispensary_id: uuid.UUID, source: str, items
         item = current.pop(external_id, None) or MenuItem(dispensary_id=dispensary_id, source=source,
                                                           external_id=external_id, category="other", name="")
         for key, value in values.items():
-            setattr(item, key, value)
+            setattr(item, key, menu_price(value) if key == "price" else value)
         item.is_active = True
         session.add(item)
     for gone in current.values():

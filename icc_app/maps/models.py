@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import enum
 import uuid
+from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlmodel import Field
@@ -81,7 +82,9 @@ class MenuItem(UUIDModel, table=True):
     cbd_unit: str = Field(default="%", max_length=5)
     terpenes: list[dict] = Field(default_factory=list, sa_type=sa.JSON)  # [{name, pct}]
     variants: list[dict] = Field(default_factory=list, sa_type=sa.JSON)  # [{label, weight_g, price}]
-    price: float | None = None  # the lowest variant price, for sorting and filters
+    # The lowest variant price, for sorting and filters: money, so a Decimal to the cent with its currency.
+    price: Decimal | None = Field(default=None, sa_type=sa.Numeric(12, 2))
+    currency: str = Field(default="USD", max_length=3)
     in_stock_qty: int = 0
     lot_id: uuid.UUID | None = Field(default=None, foreign_key="lots.id", ondelete="SET NULL")  # the exchange lot
     is_active: bool = Field(default=True)
@@ -144,3 +147,8 @@ class ReviewReport(UUIDModel, table=True):
     review_id: uuid.UUID = Field(foreign_key="reviews.id", index=True, ondelete="CASCADE")
     reporter_id: uuid.UUID = Field(foreign_key="users.id", ondelete="CASCADE")
     reason: str = Field(max_length=500)
+
+
+def menu_price(value: float | Decimal | str | None) -> Decimal | None:
+    """A price from a form, a CSV or a POS feed as stored: a Decimal rounded to the cent (feeds send floats)."""
+    return None if value is None else Decimal(str(value)).quantize(Decimal("0.01"))

@@ -1,7 +1,10 @@
 """Claims and manual menus: only the business holding the dispensary's verified license claims it; CSV imports
 save the good rows and report each bad one; visitors see what is in stock."""
 
+from decimal import Decimal
+
 import pytest
+from sqlmodel import select
 from fastapi.testclient import TestClient
 
 from icc_app import api
@@ -10,7 +13,7 @@ from icc_app.core.errors import NotFound, PermissionDenied, ValidationFailed
 from icc_app.identity import service as identity
 from icc_app.identity.models import BusinessType
 from icc_app.maps import menus
-from icc_app.maps.models import Dispensary
+from icc_app.maps.models import Dispensary, MenuItem
 from tests.factories import make_business, make_user, verified_license
 
 CSV = (b"sku,name,brand,category,strain_name,strain_type,thc_pct,cbd_pct,price,weight_g,in_stock_qty\n"
@@ -67,6 +70,7 @@ def test_csv_import_reports_bad_rows_and_the_public_menu_shows_stock(shop):
     flower = menu["categories"]["flower"]
     assert [i["name"] for i in flower] == ["Blue Dream 3.5g"]  # the sold-out item is hidden
     assert flower[0]["thc"] == "22.5%" and flower[0]["variants"][0]["label"] == "3.5 g"
+    assert flower[0]["price"] == "35.00" and flower[0]["currency"] == "USD"  # money, not a float
     assert flower[0]["cqi"] is None and flower[0]["review_count"] == 0 and flower[0]["terpenes"] == []
     assert flower[0]["url"].startswith("/dispensaries/wa/city/pine-street-cannabis-415555/blue-dream-3-5g-")
 
@@ -85,3 +89,13 @@ def test_hostile_item_values_are_refused_by_field(shop, field, value, message):
     with pytest.raises(ValidationFailed, match="NUL"), unit_of_work() as session:
         menus.update_profile(session, principal=principal, dispensary_id=dispensary.id, phone="206\x00555 0100",
                              hours={}, services=[])
+
+
+def test_a_pos_feed_price_is_stored_as_money_to_the_cent(shop):
+    _, _, dispensary, _ = shop
+    with unit_of_work() as session:
+        menus.sync_items(session, dispensary_id=dispensary.id, source="pos", items=[
+            ("A", {"name": "Float noise", "category": "flower", "price": 12.499999999})])
+    with unit_of_work() as session:
+        [item] = session.exec(select(MenuItem).where(MenuItem.dispensary_id == dispensary.id)).all()
+    assert item.price == Decimal("12.50") and isinstance(item.price, Decimal) and item.currency == "USD"
