@@ -16,11 +16,16 @@ import httpx
 import psycopg
 import pytest
 import redis as redis_lib
+from playwright.sync_api import expect
 
 from icc_app.core import migrations
 from icc_app.settings import PROJECT_ROOT
 from tests.conftest import PG_SERVER, SHARED_DATA
 from tests.e2e.balancer import LoadBalancer
+
+# Assertions wait up to 15 s (Playwright's default is 5): two app workers, a Celery worker and Chromium share two
+# cores, and a page that hydrates a little late is not a failure a user would see.
+expect.set_options(timeout=15_000)
 
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
