@@ -78,9 +78,13 @@ class LoadBalancer:
         await asyncio.gather(pipe(client_reader, up_writer), pipe(up_reader, client_writer))
 
     def close(self):
-        def stop():
+        async def stop():
             self._server.close()
+            connections = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in connections:
+                task.cancel()
+            await asyncio.gather(*connections, return_exceptions=True)
             self._loop.stop()
 
-        self._loop.call_soon_threadsafe(stop)
+        asyncio.run_coroutine_threadsafe(stop(), self._loop)
         self._thread.join(5)
