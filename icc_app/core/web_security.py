@@ -72,17 +72,26 @@ def _static_policy() -> str:
     ])
 
 
-def content_security_policy(host: str, inline_hashes: list[str]) -> str:
+def content_security_policy(host: str, inline_hashes: list[str], *, frameable: bool = False) -> str:
     """The policy for one response; `host` is the request's Host (its websocket is allowed)."""
     sockets = f" ws://{host} wss://{host}" if host and re.fullmatch(r"[A-Za-z0-9.\-:\[\]]+", host) else ""
     scripts = "".join(f" 'sha256-{h}'" for h in inline_hashes)
-    return f"{_static_policy()}; script-src 'self' 'unsafe-eval'{scripts}; connect-src 'self'{sockets}"
+    policy = _static_policy()
+    if frameable:
+        policy = policy.replace("frame-ancestors 'none'", "frame-ancestors 'self'")
+    return f"{policy}; script-src 'self' 'unsafe-eval'{scripts}; connect-src 'self'{sockets}"
 
 
-def security_headers(host: str, inline_hashes: list[str] | None = None) -> list[tuple[bytes, bytes]]:
+# Documents our own pages show beside their data (the COA viewer frames the original PDF): nothing in them can be
+# clicked into doing something, so our own origin may frame them; every page and everything else stays unframeable.
+_FRAMEABLE_TYPES = (b"application/pdf", b"image/")
+
+
+def security_headers(host: str, inline_hashes: list[str] | None = None, *, frameable: bool = False
+                     ) -> list[tuple[bytes, bytes]]:
     headers = [
-        (b"content-security-policy", content_security_policy(host, inline_hashes or []).encode()),
-        (b"x-frame-options", b"DENY"),
+        (b"content-security-policy", content_security_policy(host, inline_hashes or [], frameable=frameable).encode()),
+        (b"x-frame-options", b"SAMEORIGIN" if frameable else b"DENY"),
         (b"x-content-type-options", b"nosniff"),
         (b"referrer-policy", b"strict-origin-when-cross-origin"),
         (b"cross-origin-opener-policy", b"same-origin"),
@@ -192,7 +201,8 @@ def middleware(app):
                 if b"text/html" in headers.get(b"content-type", b""):
                     start.update(message)  # held until the body is read: its inline scripts set the policy
                     return
-                await send(_with_headers(message, security_headers(host)))
+                frameable = headers.get(b"content-type", b"").lower().startswith(_FRAMEABLE_TYPES)
+                await send(_with_headers(message, security_headers(host, frameable=frameable)))
                 return
             if not start or message["type"] != "http.response.body":
                 await send(message)

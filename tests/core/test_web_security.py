@@ -41,6 +41,10 @@ def _app() -> TestClient:
     def thing():
         return {"ok": True}
 
+    @inner.get("/api/v1/coas/1/file")
+    def original_pdf():
+        return Response(b"%PDF-1.7 ...", media_type="application/pdf")
+
     @inner.websocket("/_event/")
     async def event(ws: WebSocket):
         await ws.accept()
@@ -144,3 +148,14 @@ def test_a_local_install_accepts_both_loopback_names_of_its_own_port_only(monkey
     assert set(Settings().allowed_origins) == {"http://localhost:3000", "http://127.0.0.1:3000"}
     monkeypatch.setenv("PUBLIC_URL", "https://icc.example.com")
     assert Settings().allowed_origins == ["https://icc.example.com"]
+
+
+def test_our_own_pages_may_frame_a_stored_pdf_but_nobody_frames_a_page():
+    """The COA viewer shows the original PDF beside its values in an iframe of the same origin."""
+    pdf = _app().get("/api/v1/coas/1/file")
+    assert pdf.headers["x-frame-options"] == "SAMEORIGIN"
+    assert "frame-ancestors 'self'" in pdf.headers["content-security-policy"]
+    for path in ("/page", "/api/thing"):
+        response = _app().get(path)
+        assert response.headers["x-frame-options"] == "DENY"
+        assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
