@@ -47,6 +47,7 @@ class ReviewsState(SessionState):
     draft_text: str = ""  # the form's text: the own review's when editing (pre-filled)
     review_error: str = ""
     report_error: str = ""
+    busy: bool = False  # a review is being written: the button is disabled and a second submit is ignored
 
     def _load_reviews(self, session) -> None:
         principal = self.principal()
@@ -66,6 +67,13 @@ class ReviewsState(SessionState):
     @rx.var
     def review_count_line(self) -> str:
         return plural(len(self.review_list), "review")
+
+    @rx.var
+    def listed_reviews(self) -> list[ReviewRead]:
+        """The list under the form: the consumer's own review is left out when it has its "Your review" card."""
+        if self.own_review is None:
+            return self.review_list
+        return [r for r in self.review_list if not r.mine]
 
     @rx.event
     def start_edit(self):
@@ -91,10 +99,14 @@ class ReviewsState(SessionState):
 
     @rx.event
     def write_review(self, form: dict):
+        if self.busy or (self.own_review is not None and not self.editing):
+            return  # a double click: the first submit writes; the second finds it running, or its form gone
         principal = self.principal()
         if principal is None:
-            return rx.redirect(f"/login?next={self.router.url.path}")
-        self.review_error = ""
+            yield rx.redirect(f"/login?next={self.router.url.path}")
+            return
+        self.review_error, self.busy = "", True
+        yield
         edited = self.own_review is not None
         try:
             with unit_of_work() as session:
@@ -104,9 +116,11 @@ class ReviewsState(SessionState):
         except DomainError as exc:
             self.review_error = exc.message  # the form keeps what was typed
             return
+        finally:
+            self.busy = False
         with unit_of_work() as session:
             self._load_reviews(session)
-        return rx.toast.success("Your review is updated." if edited else "Thanks: your review is published.")
+        yield rx.toast.success("Your review is updated." if edited else "Thanks: your review is published.")
 
     @rx.event
     def report_review(self, form: dict):
@@ -156,7 +170,7 @@ def _review_form(state: type[ReviewsState], what: str) -> rx.Component:
                      aria_label="Your review", value=state.draft_text, on_change=state.set_draft_text),
         form_alert(state.review_error, id="review-error"),
         rx.hstack(rx.button(rx.cond(state.editing, "Save changes", "Publish review"), type="submit",
-                            id="publish-review"),
+                            id="publish-review", loading=state.busy, disabled=state.busy),
                   rx.cond(state.editing, rx.button("Cancel", type="button", variant="soft", color_scheme="gray",
                                                    on_click=state.cancel_edit, id="cancel-edit"))),
         spacing="3", align="start", width="100%"), on_submit=state.write_review, reset_on_submit=False),
@@ -184,8 +198,8 @@ def review_section(state: type[ReviewsState], what: str) -> rx.Component:
                 rx.cond(state.own_review & ~state.editing, _own_review(state), _review_form(state, what)),
                 rx.text(rx.link("Sign in", href="/login?next=" + state.router.page.raw_path), " with a consumer "
                         "account (21+) to write a review.", size="2")),
-        rx.cond(state.review_list.length() > 0,
-                rx.vstack(rx.foreach(state.review_list, lambda r: card(rx.vstack(
+        rx.cond(state.listed_reviews.length() > 0,
+                rx.vstack(rx.foreach(state.listed_reviews, lambda r: card(rx.vstack(
                     rx.hstack(rx.text(r.stars, color=rx.color("amber", 10), aria_label=r.rating.to_string() +
                                       " out of 5 stars"),
                               rx.text("@" + r.author, size="2", weight="medium"),
@@ -199,7 +213,8 @@ def review_section(state: type[ReviewsState], what: str) -> rx.Component:
                     rx.cond(r.reply != "", rx.callout(r.reply, icon="store", size="1", color_scheme="green",
                                                       class_name="review-reply")),
                     spacing="1", align="start", width="100%"), class_name="review")), width="100%", spacing="2"),
-                rx.text("No reviews yet.", size="2", color_scheme="gray")),
+                rx.text(rx.cond(state.own_review, "No other reviews yet.", "No reviews yet."), size="2",
+                        color_scheme="gray")),
         width="100%", align="start", spacing="3",
     )
 
