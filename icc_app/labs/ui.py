@@ -21,6 +21,7 @@ from icc_app.ui import routes
 from icc_app.ui.components import card, empty_state, field_error, page_header, stat
 from icc_app.ui.layout import app_page
 from icc_app.ui.state import SessionState
+from icc_app.ui.format import label, local_time, plural
 
 UPLOAD_ID = "coa_upload"
 PANEL_LABELS = {
@@ -54,10 +55,11 @@ def _fmt(value) -> str:
 def _row(doc: CoaDocument) -> dict[str, str]:
     status = CoaStatus(doc.status).value
     critical = sum(1 for f in doc.flags or [] if f.get("severity") == "critical")
-    return {"id": str(doc.id), "filename": doc.filename, "status": status, "color": STATUS_COLORS.get(status, "gray"),
+    return {"id": str(doc.id), "filename": doc.filename, "status": label(status),
+            "color": STATUS_COLORS.get(status, "gray"),
             "lab": doc.lab_name or "—", "thc": _fmt(doc.total_thc_pct), "tested": _fmt(doc.date_tested),
-            "flags": str(len(doc.flags or [])), "critical": str(critical),
-            "uploaded": doc.created_at.strftime("%Y-%m-%d %H:%M")}
+            "flags": plural(len(doc.flags or []), "flag") if doc.flags else "None", "critical": str(critical),
+            "uploaded": local_time(doc.created_at)}
 
 
 class CoaListState(SessionState):
@@ -154,7 +156,7 @@ class CoaViewState(SessionState):
             self.missing, self.doc = True, {}
             return False
         self.missing = False
-        self.doc = {"id": str(doc.id), "filename": doc.filename, "status": status.value,
+        self.doc = {"id": str(doc.id), "filename": doc.filename, "status": label(status),
                     "color": STATUS_COLORS.get(status.value, "gray"), "reason": doc.status_reason or "",
                     "parser": doc.parser or "", "pages": _fmt(doc.pages), "parse_ms": _fmt(doc.parse_ms),
                     "sha256": doc.sha256[:16], "file_url": f"/api/v1/coas/{doc.id}/file",
@@ -174,7 +176,7 @@ class CoaViewState(SessionState):
         self.cannabinoids = [as_row(a) for a in analytes if a.category == "cannabinoid"]
         self.terpenes = [as_row(a) for a in analytes if a.category == "terpene"]
         self.history = [{"field": FIELD_LABELS.get(c.field, c.field), "old": c.old_value or "—",
-                         "new": c.new_value or "—", "reason": c.reason, "when": c.created_at.strftime("%Y-%m-%d %H:%M")}
+                         "new": c.new_value or "—", "reason": c.reason, "when": local_time(c.created_at)}
                         for c in corrections]
         return not status.finished
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import enum
 import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 # Acronyms stay upper-case when an enum value is turned into words ("cbd" -> "CBD", "net_30" -> "Net 30").
 ACRONYMS = frozenset({"ach", "cbd", "coa", "coas", "cod", "cqi", "id", "kyb", "mfa", "pos", "thc", "thca", "uuid",
@@ -86,3 +88,15 @@ def label(value: str | enum.Enum | None) -> str:
     first = shown[0]
     shown[0] = first if first.isupper() else first[:1].upper() + first[1:]
     return " ".join(shown)
+
+
+def local_time(moment: datetime | None, *, zone: str | None = None, seconds: bool = False) -> str:
+    """A stored UTC time as people read it, in the business's zone (TIMEZONE, default America/Denver) with the
+    zone named: "2026-12-02 20:28 MST". Naive values are taken as UTC; None gives "—"."""
+    if moment is None:
+        return "—"
+    from icc_app.settings import get_settings
+
+    tz = ZoneInfo(zone or get_settings().timezone)
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo("UTC"))
+    return aware.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S %Z" if seconds else "%Y-%m-%d %H:%M %Z")

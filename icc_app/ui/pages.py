@@ -11,7 +11,7 @@ from icc_app.core.health import check_health
 from icc_app.identity.permissions import require_platform_admin
 from icc_app.ui import routes
 from icc_app.ui.components import card, empty_state, link_button, page_header
-from icc_app.ui.format import label, plural
+from icc_app.ui.format import label, local_time, plural
 from icc_app.ui.layout import app_page, configure_document
 from icc_app.ui.state import SessionState
 
@@ -272,7 +272,7 @@ class NotificationsState(SessionState):
                     "title": n.title,
                     "body": n.body,
                     "link": n.link or "",
-                    "when": n.created_at.strftime("%Y-%m-%d %H:%M UTC"),
+                    "when": local_time(n.created_at),
                     "unread": "yes" if n.read_at is None else "",
                 }
                 for n in rows
@@ -363,7 +363,7 @@ class AuditState(SessionState):
         self.rows = [
             {
                 "id": str(r.id),
-                "when": r.occurred_at.strftime("%Y-%m-%d %H:%M:%S"),
+                "when": local_time(r.occurred_at, seconds=True),
                 "action": r.action,
                 "object": names[(r.object_type, str(r.object_id) if r.object_id is not None else "")].text,
                 "object_path": names[(r.object_type, str(r.object_id) if r.object_id is not None else "")].path,

@@ -24,7 +24,7 @@ def test_grower_uploads_a_coa_and_corrects_a_value(page, shared_data):
     page.wait_for_timeout(800)  # the input sends its value after a short debounce, as when a person types
     page.locator(".coa-dropzone input[type=file]").set_input_files(str(shared_data / "coas/sc-labs/Cherry Punch.pdf"))
     page.wait_for_url(re.compile(r"/coas/[0-9a-f-]{36}"))
-    expect(page.locator("#coa-status")).to_have_text("parsed", timeout=60_000)
+    expect(page.locator("#coa-status")).to_have_text("Parsed", timeout=60_000)
     expect(page.get_by_text("19.25").first).to_be_visible()  # total THC printed on the report
     expect(page.get_by_text("Pesticides: pass")).to_be_visible()
     expect(page.locator(".coa-flag").filter(has_text="validity window")).to_be_visible()
@@ -67,7 +67,7 @@ def test_a_coa_read_in_part_says_what_could_not_be_read_and_waits_for_the_seller
     expect(page.get_by_role("heading", name="Certificates of Analysis")).to_be_visible()
     page.locator(".coa-dropzone input[type=file]").set_input_files(str(pdf))
     page.wait_for_url(re.compile(r"/coas/[0-9a-f-]{36}"))
-    expect(page.locator("#coa-status")).to_have_text("needs review", timeout=60_000)
+    expect(page.locator("#coa-status")).to_have_text("Needs review", timeout=60_000)
     unread = page.locator("#coa-unread")
     expect(unread).to_contain_text("Could not be read from the PDF")
     expect(unread).to_contain_text("Total thc %")
@@ -85,7 +85,7 @@ def test_a_coa_read_in_part_says_what_could_not_be_read_and_waits_for_the_seller
         page.fill("#correction-reason", reason)
         page.click("#save-correction")
         expect(page.get_by_text("corrected; the original parse is kept").last).to_be_visible()
-    expect(page.locator("#coa-status")).to_have_text("parsed")
+    expect(page.locator("#coa-status")).to_have_text("Parsed")
     expect(unread).not_to_contain_text("Total thc %")
     shot(page, "coa-review-completed")
 
@@ -98,7 +98,7 @@ def test_values_the_parser_was_unsure_of_say_check_this(page, shared_data):
     pdf = shared_data / "coas/anresco-laboratories/Peanutbutter Breath.pdf"  # its sample name is read at 50%
     page.locator(".coa-dropzone input[type=file]").set_input_files(str(pdf))
     page.wait_for_url(re.compile(r"/coas/[0-9a-f-]{36}"))
-    expect(page.locator("#coa-status")).to_have_text("parsed", timeout=60_000)
+    expect(page.locator("#coa-status")).to_have_text("Parsed", timeout=60_000)
     badge = page.locator(".coa-check-this[data-field=sample_name]")
     expect(badge).to_have_text("check this")
     expect(badge).to_have_attribute("title", re.compile(r"50% confidence from page \d"))

@@ -68,3 +68,16 @@ def test_phone_links_dial_us_numbers_only():
 ])
 def test_enum_values_become_words(value, expected):
     assert label(value) == expected
+
+
+def test_times_are_shown_in_the_business_zone_with_its_name():
+    from datetime import UTC, datetime
+
+    from icc_app.ui.format import local_time
+
+    winter = datetime(2026, 12, 2, 3, 28, tzinfo=UTC)
+    assert local_time(winter) == "2026-12-01 20:28 MST"  # TIMEZONE defaults to America/Denver
+    assert local_time(datetime(2026, 7, 4, 18, 0, 5, tzinfo=UTC), seconds=True) == "2026-07-04 12:00:05 MDT"
+    assert local_time(winter, zone="America/Los_Angeles") == "2026-12-01 19:28 PST"
+    assert local_time(winter.replace(tzinfo=None)) == "2026-12-01 20:28 MST"  # naive values are UTC
+    assert local_time(None) == "—"

@@ -18,6 +18,7 @@ from icc_app.identity.ui.state import AuthFormState
 from icc_app.ui import routes
 from icc_app.ui.components import card, form_alert, labelled_input, page_header
 from icc_app.ui.layout import app_page
+from icc_app.ui.format import local_time
 
 
 class SecurityState(AuthFormState):
@@ -43,7 +44,7 @@ class SecurityState(AuthFormState):
             rows = identity.list_sessions(session, user_id=user.id, current_session_id=principal.session_id)
             apps = oidc.connected_apps(session, user_id=user.id)
         self.sessions = [{"id": str(r.id), "device": (r.user_agent or "Unknown device")[:80], "ip": r.ip or "—",
-                          "last_seen": r.last_seen_at.strftime("%Y-%m-%d %H:%M UTC") if r.last_seen_at else "—",
+                          "last_seen": local_time(r.last_seen_at),
                           "current": "yes" if r.current else ""} for r in rows]
         self.apps = [{"client_id": a.client_id, "name": a.name, "scope": a.scope, "since": a.since} for a in apps]
         blocked = any(mfa_blocked(principal, m) for m in principal.memberships)
