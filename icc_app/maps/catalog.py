@@ -18,6 +18,39 @@ from icc_app.ui.format import label
 
 NEARBY_MILES = 25
 
+# Terpene keys as menus send them (squashed: lower case, letters and digits only, Greek letters spelled out) and the
+# name a shopper reads.
+TERPENE_NAMES = {
+    "caryophyllene": "β-Caryophyllene", "betacaryophyllene": "β-Caryophyllene", "bcaryophyllene": "β-Caryophyllene",
+    "transcaryophyllene": "β-Caryophyllene", "caryophylleneoxide": "Caryophyllene oxide",
+    "pinene": "Pinene", "alphapinene": "α-Pinene", "apinene": "α-Pinene", "betapinene": "β-Pinene",
+    "bpinene": "β-Pinene", "limonene": "Limonene", "dlimonene": "D-Limonene", "linalool": "Linalool",
+    "myrcene": "Myrcene", "betamyrcene": "β-Myrcene", "bmyrcene": "β-Myrcene", "humulene": "Humulene",
+    "alphahumulene": "α-Humulene", "ahumulene": "α-Humulene", "terpinolene": "Terpinolene",
+    "ocimene": "Ocimene", "betaocimene": "β-Ocimene", "bocimene": "β-Ocimene", "bisabolol": "Bisabolol",
+    "alphabisabolol": "α-Bisabolol", "abisabolol": "α-Bisabolol", "nerolidol": "Nerolidol",
+    "transnerolidol": "trans-Nerolidol", "cisnerolidol": "cis-Nerolidol", "eucalyptol": "Eucalyptol",
+    "18cineole": "Eucalyptol", "cineole": "Eucalyptol", "geraniol": "Geraniol", "camphene": "Camphene",
+    "borneol": "Borneol", "fenchol": "Fenchol", "guaiol": "Guaiol", "valencene": "Valencene",
+    "terpineol": "Terpineol", "alphaterpineol": "α-Terpineol", "alphaterpinene": "α-Terpinene",
+    "gammaterpinene": "γ-Terpinene", "pcymene": "p-Cymene", "phytol": "Phytol", "farnesene": "Farnesene",
+    "isopulegol": "Isopulegol", "sabinene": "Sabinene", "carene": "3-Carene", "3carene": "3-Carene",
+    "delta3carene": "3-Carene", "pulegone": "Pulegone", "menthol": "Menthol", "citral": "Citral",
+}
+_GREEK = {"α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta"}
+
+
+def terpene_name(key: str) -> str:
+    """A terpene's readable name from a menu's key ("caryophylleneoxide", "beta_caryophyllene", "d-limonene");
+    an unknown key is shown in title case with its separators as spaces."""
+    text = (key or "").strip()
+    squashed = "".join(_GREEK.get(ch, ch) for ch in text.lower())
+    squashed = "".join(ch for ch in squashed if ch.isalnum())
+    if squashed in TERPENE_NAMES:
+        return TERPENE_NAMES[squashed]
+    words = text.replace("_", " ").replace("-", " ").split()
+    return " ".join(w[:1].upper() + w[1:] for w in words)
+
 
 @dataclass(frozen=True)
 class Listing:
@@ -80,7 +113,7 @@ def listing_read(listing: Listing, dispensary: Dispensary, *, cqi_band=None) -> 
         thc_low=item.thc_min, thc_high=item.thc_max if item.thc_max is not None else item.thc_min,
         cbd=f"CBD {potency_range(item.cbd_min, item.cbd_max, item.cbd_unit)}" if item.cbd_min else "",
         price=price, price_text=price.text() if price else "",
-        terpenes=" · ".join(f"{t['name']} {t['pct']:g}%" for t in item.terpenes[:3] if t.get("pct") is not None),
+        terpenes=" · ".join(f"{terpene_name(t['name'])} {t['pct']:g}%" for t in item.terpenes[:3] if t.get("pct") is not None),
         cqi="" if listing.cqi is None else f"{listing.cqi:.0f}",
         cqi_color=cqi_band(listing.cqi) if cqi_band else "",
         rating=f"{summary.rating:.1f} ★ ({summary.count})" if rated else "",

@@ -1,6 +1,6 @@
 // A react-leaflet map of dispensaries, wrapped as a Reflex component by icc_app/maps/ui/map.py.
 // Tiles come from the configured tile server, loaded by the visitor's browser. When no tile loads (offline, a
-// blocked server), the map says so and keeps its markers; the page's list has every result either way.
+// blocked server), the map says so and keeps its markers; `note` says where the page lists them instead.
 // When the visitor pans or zooms (not when the map fits itself to new results), onMoveEnd receives the visible
 // area as {lat, lon, radius_miles}: the page offers "Search this area".
 import { useEffect, useRef, useState } from "react";
@@ -51,7 +51,7 @@ function ReportMoves({ onMoveEnd, fitting, moved }) {
 }
 
 export function DispensaryMap({ markers = [], center = [39.5, -98.35], zoom = 4, tileUrl = "", attribution = "",
-                                height = "420px", onMoveEnd = null }) {
+                                height = "420px", note = "every result is in the list.", onMoveEnd = null }) {
   const [tiles, setTiles] = useState({ loaded: 0, failed: 0 });
   const fitting = useRef(true);
   const moved = useRef(false);
@@ -87,8 +87,7 @@ export function DispensaryMap({ markers = [], center = [39.5, -98.35], zoom = 4,
         <div role="status" className="map-tiles-down"
              style={{ position: "absolute", left: 8, bottom: 8, zIndex: 500, padding: "4px 8px", fontSize: 12,
                       borderRadius: 6, background: "var(--gray-a11)", color: "var(--gray-1)" }}>
-          {tileUrl ? "The map background could not load" : "No map background is configured"}; every result is in
-          the list.
+          {tileUrl ? "The map background could not load" : "No map background is configured"}; {note}
         </div>
       ) : null}
     </div>

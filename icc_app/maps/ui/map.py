@@ -22,13 +22,14 @@ class DispensaryMap(rx.NoSSRComponent):
     tile_url: rx.Var[str]
     attribution: rx.Var[str]
     height: rx.Var[str]
+    note: rx.Var[str]  # after "The map background could not load;": where else the page shows the markers
     # The visitor moved the map: {lat, lon, radius_miles} of the visible area (not fired by fitting to results).
     on_move_end: rx.EventHandler[passthrough_event_spec(dict)]
 
 
 def dispensary_map(markers: rx.Var, *, center: rx.Var | list[float] | None = None, zoom: int = 4,
-                   height: str = "420px", **props) -> rx.Component:
+                   height: str = "420px", note: str = "every result is in the list.", **props) -> rx.Component:
     settings = get_settings()
     return DispensaryMap.create(markers=markers, center=center if center is not None else [39.5, -98.35], zoom=zoom,
                                 tile_url=settings.map_tile_url, attribution=settings.map_tile_attribution,
-                                height=height, **props)
+                                height=height, note=note, **props)

@@ -29,6 +29,8 @@ DAY_LABELS = {"monday": "Mon", "tuesday": "Tue", "wednesday": "Wed", "thursday":
               "saturday": "Sat", "sunday": "Sun"}
 
 
+STORE_MAP_NOTE = "the address and directions are above."  # a single store's map: no list of results here
+
 MENU_SORTS = {"category": "Category, A-Z", "price_low": "Price, low to high", "price_high": "Price, high to low",
               "thc_high": "THC, highest first", "rating": "Best rated"}
 
@@ -268,7 +270,7 @@ def _profile_panel() -> rx.Component:
                 rx.table.cell(h["day"]), rx.table.cell(h["hours"])))), size="1", id="hours"),
                 rx.text("Hours not published yet.", size="2", color_scheme="gray")),
             effect_chart(s.effect_profile, ""), spacing="2", align="start")),
-        dispensary_map(s.marker, zoom=14, height="320px"),
+        dispensary_map(s.marker, zoom=14, height="320px", note=STORE_MAP_NOTE),
         columns=rx.breakpoints(initial="1", md="2"), spacing="4", width="100%")
 
 

@@ -45,7 +45,7 @@ class ProductState(ReviewsState):
                 self.found = True
                 self.product = catalog.listing_read(listing, dispensary, cqi_band=band)
                 self.place = profile(dispensary)
-                self.terpenes = [{"name": t["name"], "pct": t["pct"]} for t in item.terpenes if t.get("pct")]
+                self.terpenes = [{"name": catalog.terpene_name(t["name"]), "pct": t["pct"]} for t in item.terpenes if t.get("pct")]
                 self.effect_profile = effect_rows(listing.summary.effects) if listing.summary else []
                 self.variants = [PriceOption(label=v.get("label") or "each", price=money(v["price"]).text())
                                  for v in item.variants if v.get("price") is not None]
