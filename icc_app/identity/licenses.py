@@ -64,6 +64,9 @@ CODE_LIFETIME = timedelta(minutes=30)
 CODE_MAX_ATTEMPTS = 5
 CODE_RESEND_AFTER = timedelta(seconds=60)
 CODE_SENDS_PER_DAY = 5
+# What the applicant reads while their documents wait; the reviewer is shown the other reasons, not this one.
+REVIEW_REQUESTED = ("A platform administrator reviews your documents, usually within a business day. We will "
+                    "email you.")
 
 # --- claims and their checks -----------------------------------------------------------------------------------
 
@@ -306,8 +309,7 @@ def request_review(session: Session, *, license_id: uuid.UUID, business_id: uuid
         raise ValidationFailed("Upload your license certificate first: the reviewer needs it.", field="review")
     open_reasons = [r for r in license_.verification_reasons or [] if not r.startswith("Enter the code")]
     transition(session, license_, "request_review", by="member", actor_id=actor_id,
-               reasons=["A platform administrator reviews your documents, usually within a business day. We will "
-                        "email you.", *open_reasons])
+               reasons=[REVIEW_REQUESTED, *open_reasons])
     _notify_platform_admins(session, license_, business)
     return license_
 
@@ -333,6 +335,28 @@ def review_queue(session: Session) -> list[tuple[BusinessLicense, Business]]:
     return list(session.exec(select(BusinessLicense, Business).join(Business, col(Business.id) == BusinessLicense.business_id)
                              .where(BusinessLicense.verification == V.needs_review)
                              .order_by(BusinessLicense.created_at)))
+
+
+@dataclass(frozen=True)
+class ReviewCase:
+    """What a reviewer compares for one claim in the queue: the claim, the regulator's record of the license, who
+    is claiming it, the other business holding it verified (if any), and what the automatic checks found."""
+
+    license: BusinessLicense
+    business: Business
+    registry: LicenseRegistryEntry | None
+    claimant: User | None
+    holder: Business | None
+    checks: list[str]
+
+
+def review_cases(session: Session) -> list[ReviewCase]:
+    """The review queue with what the reviewer needs beside each claim (read only)."""
+    return [ReviewCase(license=lic, business=biz, registry=registry_entry(session, lic),
+                       claimant=session.get(User, lic.submitted_by) if lic.submitted_by else None,
+                       holder=holder_of(session, lic),
+                       checks=[r for r in lic.verification_reasons or [] if r != REVIEW_REQUESTED])
+            for lic, biz in review_queue(session)]
 
 
 def holder_of(session: Session, license_: BusinessLicense) -> Business | None:

@@ -16,6 +16,7 @@ from icc_app.identity.oidc.scopes import DEFAULT_CLIENT_SCOPE
 from icc_app.identity.ui.state import AuthFormState
 from icc_app.ui import routes
 from icc_app.ui.components import card, empty_state, form_alert, labelled_input, page_header, verification_badge
+from icc_app.ui.format import label, phone
 from icc_app.ui.layout import app_page
 
 
@@ -43,6 +44,30 @@ class AdminState(AuthFormState):
         self.loaded = True
 
 
+def _address(*parts: str | None) -> str:
+    return ", ".join(p for p in parts if p)
+
+
+def review_row(case: licenses.ReviewCase) -> dict[str, str]:
+    """One card of the review queue, in words: the claim beside the regulator's record and the claimant."""
+    lic, biz, entry, user = case.license, case.business, case.registry, case.claimant
+    return {
+        "id": str(lic.id), "business": biz.legal_name, "dba": biz.dba or "", "type": label(biz.business_type),
+        "license": f"{lic.state} {lic.license_number}", "verification": str(lic.verification),
+        "checks": " ".join(case.checks),
+        "premises": _address(lic.premise_street, lic.premise_city, lic.premise_postal_code),
+        "holder": case.holder.legal_name if case.holder else "",
+        "document": lic.document_filename or "", "submitted": lic.created_at.strftime("%Y-%m-%d"),
+        "registry_name": " · DBA ".join(n for n in (entry.legal_name, entry.dba) if n) if entry else "",
+        "registry_address": _address(entry.street, entry.city, entry.state, entry.postal_code) if entry else "",
+        "registry_contact": " · ".join(c for c in (phone(entry.phone), entry.email or "") if c) if entry else "",
+        "registry_status": " · ".join(p for p in (entry.license_type, entry.status or (
+            "active" if entry.is_active else "inactive")) if p) if entry else "",
+        "claimant": user.display_name if user else "", "claimant_email": user.email if user else "",
+        "claimant_confirmed": ("Email confirmed" if user.email_verified_at else "Email not confirmed") if user else "",
+    }
+
+
 class LicenseReviewState(AdminState):
     queue: list[dict[str, str]] = []
     notes: dict[str, str] = {}
@@ -50,17 +75,7 @@ class LicenseReviewState(AdminState):
 
     def _refresh(self) -> None:
         with unit_of_work() as session:
-            rows = licenses.review_queue(session)
-            holders = {lic.id: licenses.holder_of(session, lic) for lic, _ in rows}
-            self.queue = [{"id": str(lic.id), "business": biz.legal_name, "dba": biz.dba or "",
-                           "type": biz.business_type.value if hasattr(biz.business_type, "value") else biz.business_type,
-                           "license": f"{lic.state} {lic.license_number}", "verification": str(lic.verification),
-                           "reasons": " ".join(lic.verification_reasons or []),
-                           "premises": ", ".join(p for p in (lic.premise_street, lic.premise_city,
-                                                             lic.premise_postal_code) if p),
-                           "holder": holders[lic.id].legal_name if holders[lic.id] else "",
-                           "document": lic.document_filename or "", "submitted": lic.created_at.strftime("%Y-%m-%d")}
-                          for lic, biz in rows]
+            self.queue = [review_row(case) for case in licenses.review_cases(session)]
 
     @rx.event
     def download(self, license_id: str):
@@ -114,13 +129,28 @@ def _review_card(row: rx.Var) -> rx.Component:
         rx.hstack(rx.heading(row["business"], size="4"), verification_badge(row["verification"]), rx.spacer(),
                   rx.text("submitted " + row["submitted"], size="2", color_scheme="gray"), width="100%"),
         rx.text(row["license"], " · ", row["type"], rx.cond(row["dba"] != "", " · DBA " + row["dba"], ""), size="2"),
-        rx.callout(row["reasons"], icon="info", color_scheme="amber", width="100%"),
-        rx.text("Premises claimed: " + row["premises"], size="2"),
+        rx.grid(
+            rx.vstack(rx.text("Regulator's record", weight="bold", size="2"),
+                      rx.cond(row["registry_name"] != "", rx.vstack(
+                          rx.text(row["registry_name"], size="2"), rx.text(row["registry_address"], size="2"),
+                          rx.text(row["registry_contact"], size="2"),
+                          rx.text(row["registry_status"], size="2", color_scheme="gray"), spacing="1"),
+                          rx.text("Not in the regulator registry we hold.", size="2", color_scheme="gray")),
+                      rx.text("Premises claimed: " + row["premises"], size="2"), spacing="1", class_name="registry"),
+            rx.vstack(rx.text("Claimed by", weight="bold", size="2"),
+                      rx.cond(row["claimant"] != "", rx.vstack(
+                          rx.text(row["claimant"], size="2"), rx.text(row["claimant_email"], size="2"),
+                          rx.text(row["claimant_confirmed"], size="2", color_scheme="gray"), spacing="1"),
+                          rx.text("Unknown", size="2", color_scheme="gray")), spacing="1", class_name="claimant"),
+            columns=rx.breakpoints(initial="1", sm="2"), spacing="4", width="100%"),
+        rx.cond(row["checks"] != "", rx.callout("Automatic checks (as told to the applicant): " + row["checks"],
+                                                icon="info", color_scheme="amber", width="100%")),
         rx.cond(row["holder"] != "",
                 rx.callout("Contested: " + row["holder"] + " holds this license, verified. Approving this claim "
                            "revokes theirs (they are told).", icon="triangle-alert", color_scheme="red", width="100%")),
         rx.cond(row["document"] != "",
-                rx.button(rx.icon("download", size=14), "Document: " + row["document"], variant="soft", size="1",
+                rx.button(rx.icon("download", size=14), "Open the document: " + row["document"], variant="soft",
+                          size="1",
                           on_click=LicenseReviewState.download(license_id)),
                 rx.text("No document attached.", size="2", color_scheme="gray")),
         rx.input(placeholder="Reason (required to reject, shown to the business)",
