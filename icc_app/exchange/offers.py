@@ -37,7 +37,9 @@ from icc_app.exchange.models import (
     PaymentTerms,
 )
 from icc_app.exchange.lots import decimal, qty_text
+from icc_app.exchange.orders import dollars
 from icc_app.identity.schemas import Principal
+from icc_app.ui.format import plural
 
 MAX_OFFER_DAYS = 14
 MAX_MESSAGE = 2000  # OfferRound.message
@@ -281,7 +283,7 @@ def accept(session: Session, *, principal: Principal, offer_id: uuid.UUID,
     session.add(order)
     session.flush()
     session.add(OrderEvent(order_id=order.id, actor_id=principal.user_id, actor_party=party.value, from_status="",
-                           to_status=OrderStatus.pending.value, note=f"offer accepted ({offer.rounds} rounds)"))
+                           to_status=OrderStatus.pending.value, note=f"offer accepted ({plural(offer.rounds, 'round')})"))
     audit.record(session, action="exchange.order.created", object_type="order", object_id=order.id,
                  actor_id=principal.user_id, business_id=offer.seller_business_id,
                  after={"lot": str(lot.id), "quantity": order.quantity, "total": order.total})
@@ -291,7 +293,7 @@ def accept(session: Session, *, principal: Principal, offer_id: uuid.UUID,
     for side in (OfferParty.buyer, OfferParty.seller):
         notify_traders(session, _business_of(offer, side), kind="exchange.order",
                        title=f"Offer accepted: order {order.reference} for {lot.title}",
-                       body=f"{qty_text(order.quantity)} {lot.unit} at ${order.price_per_unit}, total ${order.total}.",
+                       body=f"{qty_text(order.quantity)} {lot.unit} at {dollars(order.price_per_unit)}, total {dollars(order.total)}.",
                        link=f"/exchange/orders/{order.id}")
     return order
 

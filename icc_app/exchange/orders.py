@@ -32,6 +32,11 @@ from icc_app.identity.schemas import Principal
 S = OrderStatus
 
 
+def dollars(amount: Decimal) -> str:
+    """Money as the order page shows it, "$1,700.00", also in the history notes written here."""
+    return f"${amount:,.2f}"
+
+
 def _prepaid_if_required(order: Order) -> str | None:
     if PaymentTerms(order.payment_terms) == PaymentTerms.prepay and not order.paid:
         return "The terms are prepay: both sides must confirm the payment before the seller ships."
@@ -93,15 +98,23 @@ def require_licensed_seller(principal: Principal, order: Order, party: str, acti
         require_verified_license(membership, action=SELLER_NEEDS_LICENSE[action])
 
 
+def why_not(order: Order, verb: str) -> str | None:
+    """Why `verb` cannot be done to this order now (its status, or the rule's precondition), or None when it can.
+    Pages disable the button and show this before anyone presses it; transition() refuses with the same words."""
+    rule = TRANSITIONS[verb]
+    current = OrderStatus(order.status)
+    if current not in rule.sources:
+        return f"A {current.value.replace('_', ' ')} order cannot be {verb.replace('_', ' ')}ed."
+    return rule.precondition(order) if rule.precondition else None
+
+
 def transition(session: Session, order: Order, verb: str, *, party: str, actor_id: uuid.UUID | None,
                note: str = "") -> Order:
     rule = TRANSITIONS[verb]
     current = OrderStatus(order.status)
     if party not in rule.parties:
         raise PermissionDenied(f"Only the {' or '.join(sorted(rule.parties))} can {verb.replace('_', ' ')} this order.")
-    if current not in rule.sources:
-        raise Conflict(f"A {current.value.replace('_', ' ')} order cannot be {verb.replace('_', ' ')}ed.")
-    if rule.precondition and (problem := rule.precondition(order)):
+    if problem := why_not(order, verb):
         raise Conflict(problem)
     target = rule.target or OrderStatus(order.status_before_dispute or S.received.value)
     order.status = target
@@ -196,7 +209,7 @@ def mark_payment_sent(session: Session, *, principal: Principal, order_id: uuid.
     order.payment_reference, order.payment_sent_amount, order.payment_sent_on = reference, amount, sent_on
     _check_amounts(order)
     return _payment_event(session, order, principal, party, "payment_sent",
-                          f"payment sent: ${amount} ref {reference} on {sent_on.isoformat()}")
+                          f"payment sent: {dollars(amount)} ref {reference} on {sent_on.isoformat()}")
 
 
 def mark_payment_received(session: Session, *, principal: Principal, order_id: uuid.UUID, amount) -> Order:
@@ -209,7 +222,7 @@ def mark_payment_received(session: Session, *, principal: Principal, order_id: u
         raise Conflict("The payment was already marked as received.")
     order.payment_received_at, order.payment_received_by, order.payment_received_amount = utcnow(), principal.user_id, amount
     _check_amounts(order)
-    return _payment_event(session, order, principal, party, "payment_received", f"payment received: ${amount}")
+    return _payment_event(session, order, principal, party, "payment_received", f"payment received: {dollars(amount)}")
 
 
 def _check_amounts(order: Order) -> None:

@@ -10,6 +10,7 @@ from decimal import Decimal
 from pydantic import BaseModel
 
 from icc_app.exchange.lots import StrainCheck, qty_text
+from icc_app.exchange.orders import dollars, why_not
 from icc_app.exchange.models import (
     Dispute,
     DisputeMessage,
@@ -27,7 +28,7 @@ SAFETY_LABELS = {True: "passed", False: "failed", None: "incomplete"}
 
 
 def money(value: Decimal | None) -> str:
-    return "—" if value is None else f"${value:,.2f}"
+    return "—" if value is None else dollars(value)
 
 
 def qty(value: Decimal | None, unit: str = "") -> str:
@@ -130,16 +131,21 @@ class OrderRow(BaseModel):
     status: str
     status_label: str
     payment: str  # paid / mismatch / awaiting
+    payment_label: str  # the same in words
+    side_label: str  # Buying / Selling
     created: str
 
 
+PAYMENT_LABELS = {"paid": "Paid", "mismatch": "Amount mismatch", "awaiting": "Awaiting payment"}
+
+
 def order_row(order: Order, lot: Lot, business_id: uuid.UUID, counterpart: str) -> OrderRow:
-    return OrderRow(id=str(order.id), reference=order.reference, lot=lot.title,
-                    side="buying" if order.buyer_business_id == business_id else "selling", counterpart=counterpart,
-                    quantity=qty(order.quantity, str(order.unit)), total=money(order.total), status=str(order.status),
-                    status_label=label(order.status),
-                    payment="paid" if order.paid else ("mismatch" if order.payment_mismatch else "awaiting"),
-                    created=order.created_at.strftime("%Y-%m-%d"))
+    side = "buying" if order.buyer_business_id == business_id else "selling"
+    payment = "paid" if order.paid else ("mismatch" if order.payment_mismatch else "awaiting")
+    return OrderRow(id=str(order.id), reference=order.reference, lot=lot.title, side=side, side_label=label(side),
+                    counterpart=counterpart, quantity=qty(order.quantity, str(order.unit)), total=money(order.total),
+                    status=str(order.status), status_label=label(order.status), payment=payment,
+                    payment_label=PAYMENT_LABELS[payment], created=order.created_at.strftime("%Y-%m-%d"))
 
 
 class OrderDetail(BaseModel):
@@ -167,6 +173,7 @@ class OrderDetail(BaseModel):
     offer_id: str = ""
     shipment: str = ""  # manifest, carrier, tracking as the seller entered them
     received_qty: str = ""
+    ship_blocked: str = ""  # why the seller cannot ship yet (prepay not confirmed by both sides); "" when it can
 
 
 def order_detail(order: Order, lot: Lot, offer: Offer, *, buyer: str, seller: str) -> OrderDetail:
@@ -182,7 +189,8 @@ def order_detail(order: Order, lot: Lot, offer: Offer, *, buyer: str, seller: st
               f"{order.payment_sent_on.isoformat()}") if order.payment_sent_at else "",
         received=money(order.payment_received_amount) if order.payment_received_at else "",
         mismatch=order.payment_mismatch, pof=offer.proof_of_funds_filename or "", offer_id=str(offer.id),
-        shipment=shipment, received_qty=qty(order.received_qty, str(order.unit)) if order.received_qty is not None else "")
+        shipment=shipment, received_qty=qty(order.received_qty, str(order.unit)) if order.received_qty is not None else "",
+        ship_blocked=why_not(order, "ship") or "")
 
 
 class EventRead(BaseModel):

@@ -36,7 +36,7 @@ class ScoreRead(BaseModel):
 
 def component_read(component: dict) -> ComponentRead:
     score = float(component["score"])
-    return ComponentRead(name=component["name"], score=f"{score:.0f}", percent=max(0, min(100, round(score))),
+    return ComponentRead(name=label(component["name"]), score=f"{score:.0f}", percent=max(0, min(100, round(score))),
                          weight=f"{component['weight'] * 100:.0f}%", inputs=component.get("inputs", ""),
                          reason=component.get("reason", ""), improve=component.get("improve", ""))
 

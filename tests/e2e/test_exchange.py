@@ -135,6 +135,8 @@ def test_list_offer_counter_accept_pay_ship_receive_and_dispute(browser, live_ap
     expect(buyer.locator(".order-event")).to_have_count(6)  # created, sent, confirmed, received $, shipped, received
     shot(buyer, "exchange-order-received")
 
+    buyer.click("#dispute-reason")  # no reason is chosen for the person
+    buyer.get_by_role("option", name="Quality not as described").click()
     buyer.fill("#description", "Two of the twenty pounds were stems and shake, not flower.")
     buyer.click("#open-dispute")
     expect(buyer.locator("#order-status")).to_contain_text("Disputed")

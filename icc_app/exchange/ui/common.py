@@ -58,11 +58,12 @@ def options(values: Iterable[enum.Enum | str]) -> list[tuple[str, str]]:
     return [(str(getattr(v, "value", v)), label(v)) for v in values]
 
 
-def choice(title: str, items: list[tuple[str, str]], value: rx.Var, on_change, name: str) -> rx.Component:
-    """A labelled select whose options show labels and send values."""
+def choice(title: str, items: list[tuple[str, str]], value: rx.Var, on_change, name: str,
+           placeholder: str | None = None) -> rx.Component:
+    """A labelled select whose options show labels and send values; with a placeholder it starts unchosen."""
     return rx.vstack(
         field_label(title, name),
-        rx.select.root(rx.select.trigger(id=name, aria_label=title, width="100%"),
+        rx.select.root(rx.select.trigger(id=name, aria_label=title, width="100%", placeholder=placeholder),
                        rx.select.content(*[rx.select.item(text, value=key) for key, text in items]),
                        value=value, on_change=on_change),
         spacing="1", width="100%", align="start")

@@ -157,7 +157,7 @@ class OffersState(PagedListState, AuthFormState):
 def _thread_row(row: rx.Var) -> rx.Component:
     return rx.table.row(
         rx.table.row_header_cell(rx.button(row.lot, variant="ghost", on_click=OffersState.select(row.id))),
-        rx.table.cell(rx.badge(rx.cond(row.side == "buyer", "buying", "selling"), variant="outline")),
+        rx.table.cell(rx.badge(rx.cond(row.side == "buyer", "Buying", "Selling"), variant="outline")),
         rx.table.cell(row.counterpart), rx.table.cell(row.terms),
         rx.table.cell(status_badge(row.status, row.status_label, OFFER_COLORS),
                       rx.cond(row.my_turn, rx.badge("your turn", color_scheme="amber", margin_left="0.4em"))),

@@ -75,11 +75,10 @@ class OrderListState(PagedListState, AuthFormState):
 def _order_row(row: rx.Var) -> rx.Component:
     return rx.table.row(
         rx.table.row_header_cell(rx.link(row.reference, href=ORDERS + "/" + row.id)),
-        rx.table.cell(row.lot), rx.table.cell(rx.badge(row.side, variant="outline")), rx.table.cell(row.counterpart),
-        rx.table.cell(row.quantity), rx.table.cell(row.total),
+        rx.table.cell(row.lot), rx.table.cell(rx.badge(row.side_label, variant="outline")),
+        rx.table.cell(row.counterpart), rx.table.cell(row.quantity), rx.table.cell(row.total),
         rx.table.cell(status_badge(row.status, row.status_label, ORDER_COLORS)),
-        rx.table.cell(rx.match(row.payment, ("paid", rx.badge("paid", color_scheme="green")),
-                               ("mismatch", rx.badge("amount mismatch", color_scheme="red")), rx.badge("awaiting"))),
+        rx.table.cell(status_badge(row.payment, row.payment_label, {"paid": "green", "mismatch": "red"})),
         rx.table.cell(row.created),
     )
 
@@ -107,7 +106,7 @@ class OrderState(AuthFormState):
     events: list[EventRead] = []
     dispute: DisputeRead = DisputeRead()
     messages: list[MessageRead] = []
-    reason: str = "not_received"
+    reason: str = ""  # no default: the person picks what went wrong (an in-transit order may well arrive)
     pending: bool = False  # an action is running: its buttons are disabled
     dialog: str = ""  # "ship" / "receive" while its confirmation dialog is open
     dispute_key: str = ""
@@ -143,7 +142,7 @@ class OrderState(AuthFormState):
         if redirect:
             return redirect
         self._reset_errors()
-        self.pending, self.dialog, self.dispute_key = False, "", uuid.uuid4().hex
+        self.pending, self.dialog, self.dispute_key, self.reason = False, "", uuid.uuid4().hex, ""
         self._refresh(principal)
         self.loaded = True
 
@@ -303,8 +302,12 @@ def _actions() -> rx.Component:
                 rx.button("Confirm order", on_click=OrderState.act("confirm", OrderState.snapshot),
                           loading=OrderState.pending, disabled=OrderState.pending, id="confirm-order")),
         rx.cond((party == "seller") & (status == "confirmed"),
-                rx.button("Mark shipped…", on_click=OrderState.open_dialog("ship"), disabled=OrderState.pending,
-                          id="ship-order")),
+                rx.hstack(rx.button("Mark shipped…", on_click=OrderState.open_dialog("ship"),
+                                    disabled=OrderState.pending | (o.ship_blocked != ""), id="ship-order",
+                                    aria_describedby=rx.cond(o.ship_blocked != "", "ship-blocked", "")),
+                          rx.cond(o.ship_blocked != "", rx.text(o.ship_blocked, size="2", color_scheme="gray",
+                                                                id="ship-blocked")),
+                          align="center", wrap="wrap")),
         rx.cond((party == "buyer") & (status == "in_transit"),
                 rx.button("Mark received…", on_click=OrderState.open_dialog("receive"), disabled=OrderState.pending,
                           id="receive-order")),
@@ -335,7 +338,8 @@ def _dispute_card() -> rx.Component:
     open_form = rx.form(rx.vstack(
         rx.heading("Something wrong?", size="3", as_="h2"),
         _seen(),
-        rx.box(choice("Reason", options(REASONS), OrderState.reason, OrderState.set_reason, "dispute-reason"),
+        rx.box(choice("Reason", options(REASONS), OrderState.reason, OrderState.set_reason, "dispute-reason",
+                      placeholder="Choose a reason"),
                width="18em"),
         field_error(OrderState.errors.get("reason", "")),
         labelled_input("What happened", "description", OrderState.errors.get("description", ""),
