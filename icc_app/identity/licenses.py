@@ -64,6 +64,8 @@ CODE_LIFETIME = timedelta(minutes=30)
 CODE_MAX_ATTEMPTS = 5
 CODE_RESEND_AFTER = timedelta(seconds=60)
 CODE_SENDS_PER_DAY = 5
+CONFIRM_EMAIL_FIRST = ("Confirm your email address first: open the link we emailed you when you signed up "
+                       "(Account > Security sends a new one), then choose Check again.")
 # What the applicant reads while their documents wait; the reviewer is shown the other reasons, not this one.
 REVIEW_REQUESTED = ("A platform administrator reviews your documents, usually within a business day. We will "
                     "email you.")
@@ -93,8 +95,7 @@ def check_claim(session: Session, license_: BusinessLicense, business: Business,
     lists this license as active, under the business's name, at the premises address given."""
     reasons = []
     if user.email_verified_at is None:
-        reasons.append("Confirm your email address first: open the link we emailed you when you signed up "
-                       "(Account > Security sends a new one), then choose Check again.")
+        reasons.append(CONFIRM_EMAIL_FIRST)
     entry = registry_entry(session, license_)
     if entry is None:
         reasons.append(f"License {license_.license_number} is not in the {license_.state} regulator registry we "
@@ -123,6 +124,11 @@ def check_claim(session: Session, license_: BusinessLicense, business: Business,
                        "text messages), so we cannot send you a code: upload your license certificate and ask for "
                        "a review.")
     return reasons
+
+
+def waits_for_email(license_: BusinessLicense) -> bool:
+    """A pending claim the checks held because its claimant had not confirmed their email (yet)."""
+    return V(license_.verification) == V.pending and CONFIRM_EMAIL_FIRST in (license_.verification_reasons or [])
 
 
 def _verified_holder(session: Session, license_: BusinessLicense) -> BusinessLicense | None:

@@ -11,7 +11,7 @@ import reflex as rx
 
 from icc_app.core.db import unit_of_work
 from icc_app.core.errors import DomainError
-from icc_app.identity import onboarding
+from icc_app.identity import licenses, onboarding
 from icc_app.identity import service as identity
 from icc_app.identity.models import BusinessType, Role, User
 from icc_app.identity.ui.state import AuthFormState
@@ -77,8 +77,25 @@ class OnboardingState(AuthFormState):
             return rx.redirect(routes.HOME)
         self._reset_errors()
         self.step, self.busy = 1, False
+        self._recheck_stale(principal)
         self._refresh(principal)
         self.loaded = True
+
+    def _recheck_stale(self, principal) -> None:
+        """The email was confirmed (in another tab, by the emailed link) since a claim was held for it: check those
+        claims again now, so the page does not ask for what is done. A check that fails still shows its reasons."""
+        business_id = self._business_id(principal)
+        if business_id is None or not principal.email_verified:
+            return
+        with unit_of_work() as session:
+            stale = [lic.id for lic in licenses.list_licenses(session, business_id=business_id)
+                     if licenses.waits_for_email(lic)]
+        for license_id in stale:
+            try:
+                with unit_of_work() as session:
+                    onboarding.recheck(session, principal=principal, business_id=business_id, license_id=license_id)
+            except DomainError:
+                pass  # e.g. not an admin of the business, or too many codes today: "Check again" stays offered
 
     @rx.event
     def set_license_state(self, value: str):
