@@ -3,7 +3,6 @@ email is confirmed), the business type in words, and not the notice written for 
 
 from datetime import date
 
-from sqlmodel import col, select
 
 from icc_app.core.db import unit_of_work
 from icc_app.core.storage import get_storage

@@ -17,9 +17,16 @@ from icc_app.identity.permissions import ROLE_RANK, can_manage_member
 from icc_app.identity.ui.state import AuthFormState, landing_for
 from icc_app.ui import routes
 from icc_app.ui.components import card, empty_state, form_alert, labelled_input, labelled_select, page_header
+from icc_app.ui.format import label
 from icc_app.ui.layout import app_page
 
-ROLES = [r.value for r in Role]
+ROLE_BY_LABEL = {label(r): r for r in Role}  # the selects and badges show words ("Admin"); handlers map back
+ROLES = list(ROLE_BY_LABEL)
+
+
+def _role(value: str) -> Role:
+    """A role from what a select sends (its words) or a stored value."""
+    return ROLE_BY_LABEL.get(value) or Role(value)
 PRODUCTS = teams.PRODUCTS
 
 
@@ -35,10 +42,10 @@ class TeamState(AuthFormState):
     members: list[dict] = []
     invitations: list[dict] = []
     require_mfa: bool = False
-    invite_role: str = "staff"
+    invite_role: str = label(Role.staff)
     invite_products: list[str] = ["exchange"]
     editing: str = ""  # member id being edited
-    edit_role: str = "staff"
+    edit_role: str = label(Role.staff)
     edit_products: list[str] = []
 
     def _principal_and_business(self):
@@ -59,11 +66,13 @@ class TeamState(AuthFormState):
                            if ROLE_RANK[membership.role] >= ROLE_RANK[Role.manager] else [])
         self.members = [{**{k: _fmt(v) if k == "joined_at" else v for k, v in dataclasses.asdict(m).items()},
                          "member_id": str(m.member_id), "user_id": str(m.user_id), "role": m.role.value,
+                         "role_label": label(m.role),
                          "products_text": "all products" if m.role == Role.admin else (", ".join(m.products) or "none"),
                          "me": m.user_id == principal.user_id,
                          "manageable": m.user_id != principal.user_id and can_manage_member(membership, m.role)}
                         for m in members]
         self.invitations = [{"id": str(i.id), "email": i.email, "role": i.role.value, "status": i.status,
+                             "role_label": label(i.role), "status_label": label(i.status),
                              "products": ", ".join(i.products) or "none", "expires": _fmt(i.expires_at)}
                             for i in invitations]
 
@@ -96,7 +105,8 @@ class TeamState(AuthFormState):
 
     @rx.event
     def set_invite_role(self, value: str):
-        self.invite_role = value
+        if value in ROLE_BY_LABEL:
+            self.invite_role = value
 
     @rx.event
     def toggle_invite_product(self, product: str, checked: bool):
@@ -112,7 +122,7 @@ class TeamState(AuthFormState):
             self.errors = {"email": "Enter the email address to invite."}
             return
         return self._act(lambda s, p, m: teams.invite(s, principal=p, business_id=m.business_id, email=email,
-                                                      role=Role(self.invite_role), products=self.invite_products,
+                                                      role=_role(self.invite_role), products=self.invite_products,
                                                       ip=self.client_ip()),
                          f"Invitation emailed to {email}.")
 
@@ -123,7 +133,7 @@ class TeamState(AuthFormState):
 
     @rx.event
     def start_edit(self, member: dict):
-        self.editing, self.edit_role = member["member_id"], member["role"]
+        self.editing, self.edit_role = member["member_id"], label(member["role"])
         self.edit_products = [p for p in member["products"] if p in PRODUCTS]  # planned products fall away
 
     @rx.event
@@ -132,7 +142,8 @@ class TeamState(AuthFormState):
 
     @rx.event
     def set_edit_role(self, value: str):
-        self.edit_role = value
+        if value in ROLE_BY_LABEL:
+            self.edit_role = value
 
     @rx.event
     def toggle_edit_product(self, product: str, checked: bool):
@@ -144,7 +155,7 @@ class TeamState(AuthFormState):
     def save_edit(self):
         member_id = self.editing
         result = self._act(lambda s, p, m: teams.change_member(s, principal=p, member_id=uuid.UUID(member_id),
-                                                               role=Role(self.edit_role), products=self.edit_products,
+                                                               role=_role(self.edit_role), products=self.edit_products,
                                                                ip=self.client_ip()), "Team member updated.")
         if not self.form_error:
             self.editing = ""
@@ -177,7 +188,7 @@ def _member_row(member: rx.Var) -> rx.Component:
                                            rx.text(member["email"], size="1", color_scheme="gray"), spacing="0")),
         rx.table.cell(rx.cond(editing, rx.select(ROLES, value=TeamState.edit_role, on_change=TeamState.set_edit_role,
                                                  aria_label="Role"),
-                              rx.badge(member["role"].to(str)))),
+                              rx.badge(member["role_label"].to(str)))),
         rx.table.cell(rx.cond(editing, _products_checkboxes(TeamState.edit_products, TeamState.toggle_edit_product),
                               rx.text(member["products_text"], size="2"))),
         rx.table.cell(rx.cond(member["mfa_enabled"].to(bool), rx.badge("On", color_scheme="green"),
@@ -213,7 +224,7 @@ def _invite_form() -> rx.Component:
             rx.grid(
                 labelled_input("Email", "email", TeamState.errors.get("email", ""), type="email",
                                placeholder="name@business.com"),
-                labelled_select("Role", "invite_role", rx.cond(TeamState.my_role == "admin", ROLES, ["staff"]),
+                labelled_select("Role", "invite_role", rx.cond(TeamState.my_role == "admin", ROLES, [label(Role.staff)]),
                                 TeamState.errors.get("role", ""), value=TeamState.invite_role,
                                 on_change=TeamState.set_invite_role),
                 columns=rx.breakpoints(initial="1", sm="2"), spacing="4", width="100%",
@@ -229,8 +240,8 @@ def _invite_form() -> rx.Component:
 
 def _invitation_row(inv: rx.Var) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(inv["email"]), rx.table.cell(rx.badge(inv["role"])), rx.table.cell(inv["products"]),
-        rx.table.cell(rx.badge(inv["status"], color_scheme=rx.match(inv["status"], ("pending", "amber"),
+        rx.table.cell(inv["email"]), rx.table.cell(rx.badge(inv["role_label"])), rx.table.cell(inv["products"]),
+        rx.table.cell(rx.badge(inv["status_label"], color_scheme=rx.match(inv["status"], ("pending", "amber"),
                                                                     ("accepted", "green"), "gray"))),
         rx.table.cell(inv["expires"]),
         rx.table.cell(rx.cond(inv["status"] == "pending",
