@@ -41,7 +41,9 @@ def test_ship_is_disabled_with_its_reason_until_both_sides_confirmed_the_payment
     seller_page = _page(market, market.seller_user, order)
     assert "both sides must confirm the payment" in seller_page.order.ship_blocked
     rendered = json.dumps(_actions().render(), default=str)
-    assert "ship_blocked" in rendered and "ship-blocked" in rendered  # the button and its reason use it
+    button = rendered[:rendered.index('id:\\"ship-order\\"')]
+    assert "ship_blocked" in button[button.rindex("disabled:"):]  # the button is disabled while it is blocked
+    assert 'id:\\"ship-blocked\\"' in rendered  # and the reason is shown beside it
     with unit_of_work() as session:
         orders.mark_payment_sent(session, principal=market.principal(market.buyer_user), order_id=order.id,
                                  reference="WIRE-1", amount=order.total)
