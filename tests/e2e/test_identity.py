@@ -95,12 +95,12 @@ def test_cultivator_signs_up_is_verified_and_invites_a_manager(page, browser, li
     manager.click("#accept-new")
     manager.wait_for_url(re.compile(r".*/team/?$"))
     expect(manager.get_by_role("rowheader", name=re.compile("Mo Manager"))).to_be_visible()
-    expect(manager.get_by_role("row", name=re.compile("Mo Manager")).get_by_text("manager", exact=True)).to_be_visible()
+    expect(manager.get_by_role("row", name=re.compile("Mo Manager")).get_by_text("Manager", exact=True)).to_be_visible()
     shot(manager, "team-manager-joined")
 
     page.reload()
     expect(page.get_by_role("rowheader", name=re.compile("Mo Manager"))).to_be_visible()
-    expect(page.get_by_role("row", name=re.compile("mo@greenrows.test")).get_by_text("accepted", exact=True)).to_be_visible()
+    expect(page.get_by_role("row", name=re.compile("mo@greenrows.test")).get_by_text("Accepted", exact=True)).to_be_visible()
     manager.goto(link.split(live_app, 1)[-1])
     expect(manager.locator("#invite-error")).to_contain_text("already used")  # single use
 

@@ -96,7 +96,7 @@ def test_visitor_finds_a_dispensary_by_zip_and_filters_its_menu(page, live_app, 
     page.locator(".menu-item").first.click()
     page.wait_for_url("**/blue-dream-3-5g-*")
     expect(page.get_by_role("heading", name="Blue Dream 3.5g")).to_be_visible()
-    expect(page.locator(".terpene-chart")).to_contain_text("myrcene")
+    expect(page.locator(".terpene-chart")).to_contain_text("Myrcene")
     expect(page.locator(".nearby")).to_have_count(1)
     expect(page.locator(".nearby")).to_contain_text(second["name"])
     expect(page.locator(".nearby")).to_contain_text("$32.00")
@@ -272,7 +272,7 @@ def test_operator_claims_the_store_and_edits_hours_and_menu(page, live_app):
     page.goto("/dispensaries/wa/seattle/capitol-hill-cannabis-415678")
     expect(page.locator(".menu-item")).to_have_count(1)  # the gummies are out of stock
     expect(page.locator(".menu-item")).to_contain_text("Hill Haze 3.5g")
-    expect(page.locator(".menu-item")).to_contain_text("terpinolene 1.1%")
+    expect(page.locator(".menu-item")).to_contain_text("Terpinolene 1.1%")
     expect(page.locator("#hours")).to_contain_text("09:00–21:00")
     expect(page.get_by_text("verified owner")).to_be_visible()
     photo = page.locator(".dispensary-photos img")
