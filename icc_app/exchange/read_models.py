@@ -22,7 +22,7 @@ from icc_app.exchange.models import (
     OrderEvent,
 )
 from icc_app.quality.schemas import band
-from icc_app.ui.format import label
+from icc_app.ui.format import label, local_time
 
 SAFETY_LABELS = {True: "passed", False: "failed", None: "incomplete"}
 
@@ -40,7 +40,8 @@ def pct(value: float | None) -> str:
 
 
 def _when(moment) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else ""
+    """In the business's zone, named (TIMEZONE; America/Denver by default)."""
+    return local_time(moment) if moment else ""
 
 
 class LotCard(BaseModel):
@@ -232,7 +233,7 @@ class MessageRead(BaseModel):
 def message_read(message: DisputeMessage) -> MessageRead:
     return MessageRead(party=label(message.author_party), body=message.body,
                        evidence=", ".join(e["filename"] for e in message.evidence),
-                       when=message.created_at.strftime("%Y-%m-%d %H:%M"))
+                       when=_when(message.created_at))
 
 
 class DisputeQueueItem(BaseModel):
@@ -296,7 +297,7 @@ class RoundRead(BaseModel):
 
 def round_read(r: OfferRound, unit: str) -> RoundRead:
     return RoundRead(party=label(r.party), action=label(r.action), message=r.message or "",
-                     when=r.created_at.strftime("%Y-%m-%d %H:%M"),
+                     when=_when(r.created_at),
                      terms=f"{qty(r.quantity, unit)} at {money(r.price_per_unit)}" if r.quantity is not None else "")
 
 
