@@ -14,8 +14,19 @@ from datetime import UTC, datetime
 from bench.common import Section
 from icc_app.settings import PROJECT_ROOT
 
-MODULES = ["bench.audit_chain", "bench.coa_parse", "bench.marketplace_search", "bench.cqi_rescore",
-           "bench.maps_radius", "bench.dispensary_page"]
+FIRST = ["bench.audit_chain", "bench.coa_parse", "bench.marketplace_search", "bench.cqi_rescore",
+         "bench.maps_radius", "bench.dispensary_page"]
+NOT_BENCHMARKS = {"bench.common", "bench.coa_truth", "bench.locustfile"}
+
+
+def _modules() -> list[str]:
+    """Every bench/*.py with a run(): the established ones first, then the rest by name."""
+    found = sorted(f"bench.{p.stem}" for p in (PROJECT_ROOT / "bench").glob("*.py") if not p.stem.startswith("_"))
+    rest = [m for m in found if m not in FIRST and m not in NOT_BENCHMARKS]
+    return [m for m in FIRST if m in found] + rest
+
+
+MODULES = _modules()
 
 
 def _merge(existing: str, sections: list[Section]) -> str:

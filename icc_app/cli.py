@@ -394,6 +394,22 @@ def dispensaries_import(
         typer.echo(f"  line {line}: not listed, a title certificate without a store: {reason}")
 
 
+def _add_product_commands() -> None:
+    """Each product keeps its own commands in <product>/cli.py (imported lazily by typer only when run)."""
+    from icc_app.budtender.cli import app as budtender_app
+    from icc_app.integrations.cli import app as integrations_app
+    from icc_app.loyalty.cli import app as loyalty_app
+    from icc_app.operations.cli import app as operations_app
+
+    app.add_typer(integrations_app, name="integrations")
+    app.add_typer(operations_app, name="operations")
+    app.add_typer(loyalty_app, name="loyalty")
+    app.add_typer(budtender_app, name="budtender")
+
+
+_add_product_commands()
+
+
 def main() -> None:
     from icc_app.settings import SettingsError
 

@@ -11,6 +11,7 @@ import uuid
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlmodel import Field, SQLModel
 
 SQLModel.metadata.naming_convention = {
@@ -67,3 +68,7 @@ class BigIntModel(TimestampMixin):
     id: int | None = Field(
         default=None, primary_key=True, sa_type=sa.BigInteger().with_variant(sa.Integer(), "sqlite")
     )
+
+
+# A JSON document: JSONB on PostgreSQL (indexable, compact), JSON text on SQLite. Raw vendor payloads use it.
+JSONDocument = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")

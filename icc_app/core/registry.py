@@ -7,6 +7,11 @@ from icc_app.labs import models as labs_models  # noqa: F401
 from icc_app.exchange import models as exchange_models  # noqa: F401
 from icc_app.quality import models as quality_models  # noqa: F401
 from icc_app.maps import models as maps_models  # noqa: F401
+from icc_app.integrations import models as integrations_models  # noqa: F401
+from icc_app.integrations.partners import models as partners_models  # noqa: F401
+from icc_app.operations import models as operations_models  # noqa: F401
+from icc_app.loyalty import models as loyalty_models  # noqa: F401
+from icc_app.budtender import models as budtender_models  # noqa: F401
 from sqlmodel import SQLModel
 
 metadata = SQLModel.metadata

@@ -1,0 +1,5 @@
+"""Integrations hub: REST API."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

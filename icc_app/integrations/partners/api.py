@@ -1,0 +1,5 @@
+"""Partner API keys and outbound webhooks: REST API."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,1 @@
+"""Partner API keys and outbound webhooks: tables."""

@@ -1,0 +1,1 @@
+"""Loyalty and CRM: customers, points, segments, churn, campaigns: tables."""

@@ -1,0 +1,5 @@
+"""Operations suite: demand forecasts, reorder and purchase orders, expirations, pricing: REST API."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

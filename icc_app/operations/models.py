@@ -1,0 +1,1 @@
+"""Operations suite: demand forecasts, reorder and purchase orders, expirations, pricing: tables."""

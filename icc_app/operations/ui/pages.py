@@ -1,0 +1,7 @@
+"""Pages of operations."""
+
+import reflex as rx
+
+
+def register(app: rx.App) -> None:
+    """Adds this product's pages to the app."""
