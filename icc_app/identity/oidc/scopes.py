@@ -11,5 +11,7 @@ SCOPES: dict[str, str] = {
     "team:read": "See your business's team members and roles",
     "exchange:read": "See your business's lots, offers and orders on the exchange",
     "exchange:write": "List lots, make and answer offers, and update orders for your business",
+    "integrations:read": "See your business's point-of-sale connections and their sync history",
+    "integrations:write": "Connect, test and sync your business's point-of-sale systems",
 }
 DEFAULT_CLIENT_SCOPE = "openid profile email business offline_access"
