@@ -1,0 +1,1 @@
+"""Flowhub POS: clientId/key headers, location inventory (For Sale rooms only), customers and orders."""

@@ -1,0 +1,1 @@
+"""Jane (iHeartJane): signed order webhooks, and a product feed where a partner grants one."""
