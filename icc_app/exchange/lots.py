@@ -26,6 +26,7 @@ from icc_app.exchange.common import seller
 from icc_app.exchange.models import Lot, LotEvent, LotPhoto, LotStatus, ProductType, StrainType, Unit
 from icc_app.identity.models import BusinessLicense, LicenseRegistryEntry, LicenseStatus, Verification
 from icc_app.identity.schemas import Principal
+from icc_app.integrations.partners import events as partner_events
 from icc_app.labs.models import CoaDocument, CoaStatus
 
 METRC_TAG_RE = re.compile(r"^[0-9A-Z]{24}$")
@@ -177,6 +178,7 @@ def update_lot(session: Session, *, principal: Principal, lot_id: uuid.UUID, dat
     audit.record(session, action="exchange.lot.updated", object_type="lot", object_id=lot.id,
                  actor_id=principal.user_id, business_id=lot.business_id, before=before,
                  after={k: v for k, v in values.items() if k != "description"})
+    partner_events.lot_changed(session, lot)
     return lot
 
 
@@ -195,6 +197,7 @@ def transition(session: Session, lot: Lot, verb: str, *, actor_id: uuid.UUID | N
     audit.record(session, action=f"exchange.lot.{verb}", object_type="lot", object_id=lot.id, actor_id=actor_id,
                  business_id=lot.business_id, before={"status": current.value},
                  after={"status": target.value, "note": note})
+    partner_events.lot_changed(session, lot, listed=verb == "publish")
     return lot
 
 

@@ -28,6 +28,7 @@ from icc_app.exchange.models import Lot, LotStatus, Order, OrderEvent, OrderStat
 from icc_app.identity.models import Product
 from icc_app.identity.permissions import require_member, require_verified_license
 from icc_app.identity.schemas import Principal
+from icc_app.integrations.partners import events as partner_events
 
 S = OrderStatus
 
@@ -127,6 +128,7 @@ def transition(session: Session, order: Order, verb: str, *, party: str, actor_i
     if target == S.cancelled:
         _return_quantity(session, order, actor_id)
     _announce(session, order, f"Order {order.reference} is now {target.value.replace('_', ' ')}", note)
+    partner_events.order_status_changed(session, order, previous_status=current.value)
     return order
 
 

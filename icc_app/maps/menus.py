@@ -16,6 +16,7 @@ from icc_app.core.validation import safe_text
 from icc_app.identity.models import BusinessLicense, LicenseStatus, Product, Verification
 from icc_app.identity.permissions import has_product, require_member
 from icc_app.identity.schemas import Principal
+from icc_app.integrations.partners import events as partner_events
 from icc_app.maps.models import Dispensary, MenuItem, menu_price
 
 CATEGORIES = ["flower", "pre_roll", "vape", "concentrate", "edible", "tincture", "topical", "accessory", "other"]
@@ -198,6 +199,7 @@ def upsert_item(session: Session, *, principal: Principal, dispensary_id: uuid.U
                  object_type="menu_item", object_id=item.id, actor_id=principal.user_id,
                  business_id=dispensary.claimed_by_business_id,
                  after={"sku": external_id, "name": item.name, "price": item.price, "in_stock_qty": item.in_stock_qty})
+    partner_events.menu_item_changed(session, item, business_id=dispensary.claimed_by_business_id)
     return item
 
 
@@ -275,6 +277,7 @@ def set_stock(session: Session, *, principal: Principal, item_id: uuid.UUID, qua
     session.add(item)
     audit.record(session, action="maps.menu.stock_set", object_type="menu_item", object_id=item.id,
                  actor_id=principal.user_id, before={"in_stock_qty": before}, after={"in_stock_qty": quantity})
+    partner_events.menu_item_changed(session, item, business_id=session.get(Dispensary, item.dispensary_id).claimed_by_business_id)
     return item
 
 
