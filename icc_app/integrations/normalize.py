@@ -230,3 +230,19 @@ def content_hash(*parts: Any) -> str:
     """A stable hash of mapped values: equal data, equal hash (keys sorted; Decimals and dates as text)."""
     blob = json.dumps(parts, sort_keys=True, default=str, separators=(",", ":"))
     return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def storable(value: Any, *, depth: int = 0) -> Any:
+    """A vendor payload as the database can keep it (PostgreSQL JSONB refuses NUL characters): NULs removed from
+    every string and key, nesting capped at 40 levels."""
+    if depth > 40:
+        return None
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {str(k).replace("\x00", ""): storable(v, depth=depth + 1) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [storable(v, depth=depth + 1) for v in value]
+    if isinstance(value, float) and (value != value or abs(value) == float("inf")):
+        return None
+    return value
