@@ -63,6 +63,11 @@ SCHEDULE = {
         "schedule": crontab(hour=4, minute=0),
         "options": {"expires": 6 * 3600},
     },
+    "integrations-tick": {  # due POS syncs (jittered) and runs whose worker died
+        "task": "integrations.tick",
+        "schedule": crontab(minute="*"),
+        "options": {"expires": 50},
+    },
     "train-price-model-weekly": {
         "task": "quality.train_price_model",
         "schedule": crontab(day_of_week=1, hour=5, minute=0),

@@ -29,6 +29,8 @@ TASK_MODULES = [
     "icc_app.exchange.tasks",
     "icc_app.quality.tasks",
     "icc_app.maps.tasks",
+    "icc_app.integrations.tasks",
+    "icc_app.integrations.partners.tasks",
 ]
 
 ROUTES_BY_PREFIX = {
