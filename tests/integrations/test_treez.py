@@ -36,11 +36,13 @@ def server():
         yield fake
 
 
-def adapter_for(fake: FakeTreez, *, http: dict | None = None, secret: str | None = "hook-token", **credentials):
+def adapter_for(fake: FakeTreez, *, http: dict | None = None, secret: str | None = "hook-token",
+                location: str | None = None, page_size: int | None = None, **credentials):
     creds = {"client_id": fake.client_id, "api_key": fake.api_key, "dispensary": fake.dispensary, **credentials}
     config = ConnectionConfig(vendor="treez", base_url=fake.url, credentials=creds, webhook_secret=secret,
-                              rate_key=f"test-{uuid.uuid4()}", http_options={**FAST, **(http or {})})
-    return make_adapter(config)
+                              location_id=location, rate_key=f"test-{uuid.uuid4()}",
+                              http_options={**FAST, **(http or {})})
+    return Adapter(config, page_size=page_size) if page_size else make_adapter(config)
 
 
 def listed(fake: FakeTreez) -> set[str]:
@@ -135,9 +137,17 @@ def test_a_token_answer_without_success_is_auth_failed(server):
         adapter_for(server).fetch_menu()
 
 
-def test_missing_credentials_are_refused_up_front(server):
-    with pytest.raises(AuthFailed, match="API key"):
-        adapter_for(server, api_key="")
+def test_missing_credentials_are_refused_before_calling_treez(server):
+    with pytest.raises(AuthFailed, match="needs the API key"):
+        adapter_for(server, api_key="").test_connection()
+    with pytest.raises(AuthFailed, match="dispensary short name"):
+        adapter_for(server, dispensary="").fetch_menu()
+    assert server.requests == []
+
+
+def test_the_connection_s_location_is_the_dispensary(server):
+    adapter = adapter_for(server, dispensary="", location="partnersandbox2")
+    assert adapter.fetch_menu() and server.requests[0].path == "/partnersandbox2/config/api/gettokens"
 
 
 # ----------------------------------------------------------------------------------------------- menu
@@ -152,7 +162,7 @@ def test_full_menu_reads_every_page_with_the_filters_treez_asks_for(server):
     assert [c.query["page"] for c in calls] == ["1", "2", "3"]
     assert all(c.query["active"] == "all" and c.query["above_threshold"] == "true" for c in calls)
     assert all("page_size" not in c.query for c in calls)  # Treez recommends letting it send its maximum
-    assert pages[-1].startswith("menu: page 3 of 3")
+    assert pages[-1] == f"page 3 of 3 ({len(records)} of {len(records)} products)"
     deactivated = [p for p in server.products.values() if p["product_status"] == "DEACTIVATED" and p["above_threshold"]]
     assert deactivated and {p["product_id"] for p in deactivated} <= {r.external_id for r in records}
 
@@ -298,7 +308,7 @@ def test_a_500_mid_paging_is_retried_and_the_menu_is_complete(server):
     adapter = adapter_for(server)
 
     def on_page(message: str) -> None:
-        if message.startswith("menu: page 1 "):
+        if message.startswith("page 1 "):
             server.fail(500, path="/partnersandbox2/product/")
 
     records = adapter.fetch_menu(progress=on_page)
@@ -310,7 +320,7 @@ def test_a_vendor_that_keeps_failing_mid_paging_raises_instead_of_returning_part
     adapter = adapter_for(server, http={"max_retries": 2})
 
     def on_page(message: str) -> None:
-        if message.startswith("menu: page 2 "):
+        if message.startswith("page 2 "):
             server.fail(503, times=5, path="/partnersandbox2/product/")
 
     with pytest.raises(VendorUnavailable, match="kept failing"):
@@ -335,7 +345,7 @@ def test_malformed_json_on_a_later_page_raises_not_a_partial_menu(server):
     adapter = adapter_for(server)
 
     def on_page(message: str) -> None:
-        if message.startswith("menu: page 2 "):
+        if message.startswith("page 2 "):
             server.fail("malformed", path="/partnersandbox2/product/")
 
     with pytest.raises(MalformedPayload, match="not JSON"):
@@ -534,3 +544,10 @@ def test_fetch_customers_maps_what_the_business_needs(server):
     assert (alex.sms_opt_in, alex.email_opt_in) == (False, None)
     assert (alex.state, alex.postal_code) == ("CA", "94110")
     assert customers["234"].customer_type == "recreational" and customers["234"].email is None
+
+
+def test_the_connect_form_takes_treez_credentials_with_the_dispensary_optional():
+    from icc_app.integrations.service import clean_credentials
+
+    assert clean_credentials("treez", {"client_id": "c", "api_key": "k"}) == {"client_id": "c", "api_key": "k"}
+    assert clean_credentials("treez", {"client_id": "c", "api_key": "k", "dispensary": "d"})["dispensary"] == "d"

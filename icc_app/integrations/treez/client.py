@@ -81,27 +81,24 @@ class Adapter:
     credential_fields: ClassVar[dict[str, str]] = {
         "client_id": "Client ID (from Treez)",
         "api_key": "Location API key",
-        "dispensary": "Dispensary short name (the name in <name>.treez.io)",
+        # The dispensary is normally the connection's location ID; here for connections made without one.
+        "dispensary": "Dispensary short name, as in <name>.treez.io (optional)",
     }
     rate_limit: ClassVar[tuple[int, int]] = (10, 1)  # 10 TPS per Treez location
     ticket_page_size: ClassVar[int] = 50
     customer_page_size: ClassVar[int] = 50
 
-    def __init__(self, config: ConnectionConfig):
+    def __init__(self, config: ConnectionConfig, *, page_size: int | None = None,
+                 quantity_cap: int | None = mapping.QUANTITY_CAP):
+        """`page_size`: None leaves it out (Treez then sends its maximum, as it recommends); at most 1000.
+        `quantity_cap`: the list API's sellable_quantity cap (None if Treez lifts it)."""
         self.config = config
         credentials = config.credentials or {}
         self.client_id = str(credentials.get("client_id") or "").strip()
         self.api_key = str(credentials.get("api_key") or credentials.get("apikey") or "").strip()
-        self.dispensary = str(credentials.get("dispensary") or config.location_id or "").strip()
-        missing = [label for key, label in (("client_id", "client ID"), ("api_key", "API key"),
-                                             ("dispensary", "dispensary name"))
-                   if not {"client_id": self.client_id, "api_key": self.api_key, "dispensary": self.dispensary}[key]]
-        if missing:
-            raise AuthFailed(f"Treez needs a {', '.join(missing)} for this connection.")
-        page_size = credentials.get("page_size")
-        self.page_size: int | None = min(int(page_size), MAX_PAGE_SIZE) if page_size else None
-        cap = credentials.get("quantity_cap", mapping.QUANTITY_CAP)
-        self.quantity_cap: int | None = int(cap) if cap not in (None, "", 0) else None
+        self.dispensary = str(config.location_id or credentials.get("dispensary") or "").strip()
+        self.page_size = min(int(page_size), MAX_PAGE_SIZE) if page_size else None
+        self.quantity_cap = quantity_cap
         self.clock: Callable[[], float] = time.time  # tests move it to see a refresh before expiry
         self._token: str | None = None
         self._expires_at = 0.0
@@ -123,7 +120,15 @@ class Adapter:
     def _headers(self) -> dict[str, str]:
         return {"authorization": self._token or "", "client_id": self.client_id}
 
+    def _check_credentials(self) -> None:
+        missing = [label for value, label in ((self.client_id, "client ID"), (self.api_key, "API key"),
+                                              (self.dispensary, "dispensary short name (the connection's location)"))
+                   if not value]
+        if missing:
+            raise AuthFailed(f"Treez needs the {', '.join(missing)} for this connection.")
+
     def _ensure_token(self, *, force: bool = False) -> None:
+        self._check_credentials()
         now = self.clock()
         if not force and self._token and now < self._expires_at - self._margin:
             return
@@ -207,7 +212,7 @@ class Adapter:
                 if attempt:
                     raise MalformedPayload(f"Treez's product list kept changing while we read it ({exc}); the next "
                                            "sync will try again.") from None
-                progress("menu: the list changed while reading, starting again")
+                progress("the product list changed while reading, starting again")
         raise AssertionError("unreachable")
 
     def _product_pages(self, path: str, params: dict[str, Any], progress: Progress) -> list[dict]:
@@ -240,7 +245,7 @@ class Adapter:
             first_page_size = first_page_size or len(items)
             if total is not None:
                 pages = max(1, math.ceil(total / first_page_size)) if first_page_size else 1
-                progress(f"menu: page {page} of {pages} ({len(seen)} of {total} products)")
+                progress(f"page {page} of {pages} ({len(seen)} of {total} products)")
                 if len(seen) >= total:
                     break
                 if not items:
@@ -249,7 +254,7 @@ class Adapter:
                 if page > total + 1:
                     raise MalformedPayload("Treez's product list never reached its total.")
             else:
-                progress(f"menu: page {page} ({len(seen)} products)")
+                progress(f"page {page} ({len(seen)} products)")
                 expected = self.page_size or first_page_size
                 if not items or len(items) < expected:
                     break
@@ -307,7 +312,7 @@ class Adapter:
                         if ident in seen:
                             raise _Shifted(f"{kind} {ident[:40]} came twice")
                         seen[ident] = item
-                    progress(f"{kind}s: page {page} ({len(seen)} so far)")
+                    progress(f"{kind}s page {page} ({len(seen)} so far)")
                     if len(items) < size:
                         return list(seen.values())
                     page += 1
@@ -317,7 +322,7 @@ class Adapter:
                 if attempt:
                     raise MalformedPayload(f"Treez's {kind} list kept changing while we read it ({exc}); the next "
                                            "sync will try again.") from None
-                progress(f"{kind}s: the list changed while reading, starting again")
+                progress(f"the {kind} list changed while reading, starting again")
         raise AssertionError("unreachable")
 
     # ------------------------------------------------------------------------------------------- webhooks
