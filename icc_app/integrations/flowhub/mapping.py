@@ -10,6 +10,7 @@ orders (id, createdAt, completedOn, orderStatus, voided, totals{...} and itemsIn
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Iterable
@@ -45,6 +46,12 @@ def signed_cents(value: Any) -> Decimal:
 def _words(value: Any) -> str:
     """'PackedBud' -> 'Packed Bud', 'InfusedPreRolls' -> 'Infused Pre Rolls' (Flowhub categories are CamelCase)."""
     return re.sub(r"(?<=[a-z])(?=[A-Z])", " ", str(value or ""))
+
+
+@functools.lru_cache(maxsize=4096)
+def our_category(custom: Any, category: Any, kind: Any) -> str:
+    """Our category from Flowhub's custom category, category and type (few distinct values: cached)."""
+    return normalize.category(_words(custom), _words(category), _words(kind))
 
 
 def is_for_sale(row: dict) -> bool:
@@ -184,8 +191,7 @@ def menu_record(product_id: str, rows: list[dict]) -> MenuRecord:
                   else first.get("preTaxPriceInPennies"), field=f"price of {name}")
     if price is None or price <= 0:
         return MenuRecord(product_id, {"_skip": f"{name}: no price"}, raw=raw)
-    ours = normalize.category(_words(first.get("customCategoryName")), _words(first.get("category")),
-                              _words(first.get("type")))
+    ours = our_category(*(str(first.get(k) or "") for k in ("customCategoryName", "category", "type")))
     thc, cbd = potency_of(first, "thc"), potency_of(first, "cbd")
     weight = weight_grams(first, ours)
     total = sum((normalize.quantity(r.get("quantity")) for r in rows), Decimal("0"))
@@ -285,7 +291,7 @@ def _line(item: dict) -> SaleLineRecord:
     return SaleLineRecord(
         product_external_id=str(item.get("productId") or item.get("variantId") or item.get("sku") or ""),
         name=normalize.text(item.get("productName") or item.get("title1"), 300) or "",
-        category=normalize.category(_words(category)) if category else None,
+        category=our_category("", str(category), "") if category else None,
         quantity=quantity,
         unit=_unit(item.get("unitOfWeight")),
         unit_price=signed_cents(item.get("unitPrice")),

@@ -14,6 +14,7 @@ can be re-mapped when a partner shares the real shape.
 
 from __future__ import annotations
 
+import functools
 from decimal import Decimal
 from typing import Any
 
@@ -74,7 +75,7 @@ def _line(item: dict) -> SaleLineRecord:
     return SaleLineRecord(
         product_external_id=str(item.get("product_id") or item.get("id") or ""),
         name=normalize.text(item.get("name"), 300) or "",
-        category=_KINDS.get(str(kind).lower()) or normalize.category(kind) if kind else None,
+        category=_category(str(kind)) if kind else None,
         quantity=quantity, unit="each", unit_price=unit_price, discount=discount,
         total=total if total is not None else (unit_price * quantity - discount).quantize(Decimal("0.01")),
     )
@@ -104,9 +105,13 @@ def sale_record(cart: dict) -> SaleRecord:
 
 
 def _kind(product: dict) -> str:
-    kind = str(product.get("kind") or "").strip().lower()
-    return _KINDS.get(kind) or normalize.category(product.get("kind_subtype"), product.get("kind"),
-                                                  product.get("root_subtype"))
+    return _category(*(str(product.get(k) or "") for k in ("kind", "kind_subtype", "root_subtype")))
+
+
+@functools.lru_cache(maxsize=4096)
+def _category(kind: Any, subtype: Any = None, root: Any = None) -> str:
+    """Jane's kind ("flower", "extract", "gear", ...) or its subtypes as our category (few values: cached)."""
+    return _KINDS.get(str(kind or "").strip().lower()) or normalize.category(subtype, kind, root)
 
 
 def _price(value: Any, name: str) -> Decimal | None:

@@ -88,7 +88,8 @@ def inventory_row(*, product_id: str, name: str, price_cents: int, quantity: flo
         "productUnitOfMeasure": weight_unit, "productUnitOfMeasureToGramsMultiplier": 1 if weight_unit == "grams"
         else None, "productUpdatedAt": "2026-01-05T08:30:00.000000Z", "productWeight": weight,
         "purchaseCategory": "rec", "quantity": quantity, "regulatoryId": f"1A40403000{product_id[-8:].upper()}",
-        "sku": product_id[:10], "speciesName": species, "strainName": name.split(" ")[0] if species else None,
+        "sku": product_id[:10], "speciesName": species,
+        "strainName": name if species and category in ("PackedBud", "PreRolls", "Cartridges") else None,
         "supplierName": brand, "tags": [], "terpenes": [], "type": None, "variantId": f"v-{product_id}",
         "variantName": "", "weightTierInformation": None, "roomId": room.lower().replace(" ", "-"), "roomName": room,
         "upc": None, "forSale": for_sale, "supplierLicense": None,

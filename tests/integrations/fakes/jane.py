@@ -73,7 +73,7 @@ def feed_product(product_id: int, *, name: str, kind: str = "flower", brand: str
     product = {"product_id": product_id, "name": name, "brand": brand, "kind": kind, "kind_subtype": None,
                "category": category, "percent_thc": percent_thc, "percent_thca": percent_thca,
                "percent_cbd": percent_cbd, "quantity": quantity, "store_id": 68}
-    for key, value in (prices or {"eighth_ounce": 35.0}).items():
+    for key, value in (prices if prices is not None else {"eighth_ounce": 35.0}).items():
         product[f"price_{key}"] = value
     product.update(extra)
     return product
