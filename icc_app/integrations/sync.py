@@ -39,7 +39,9 @@ SYNCABLE = (ConnectionStatus.new, ConnectionStatus.healthy, ConnectionStatus.fai
 
 
 def default_streams(connection: Connection) -> list[str]:
-    capabilities = base.adapter_class(connection.vendor).capabilities
+    adapter = base.make_adapter(service.config_for(connection))  # capabilities may depend on the credentials
+    capabilities = adapter.capabilities
+    service._close(adapter)
     wanted = [base.Capability.menu, base.Capability.sales, base.Capability.customers]
     streams = [c.value for c in wanted if c in capabilities]
     if connection.dispensary_id is None and "menu" in streams:
