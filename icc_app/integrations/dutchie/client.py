@@ -52,9 +52,6 @@ class Adapter:
     credential_fields: ClassVar[dict[str, str]] = {"location_key": "Location API key"}
 
     SALES_WINDOW: ClassVar[timedelta] = timedelta(days=1)  # one /reporting/transactions call per day of history
-    # Dutchie's data trails the register by a few minutes, so each sales read reaches back this far before `since`
-    # (a transaction seen twice is the same record: the engine upserts by id).
-    LATE_DATA_MARGIN: ClassVar[timedelta] = timedelta(minutes=10)
     CUSTOMER_PAGE_SIZE: ClassVar[int] = 100  # the pagination guide's maximum
     DEFAULT_TIMEOUT_S: ClassVar[float] = 60.0  # full inventory and product lists of a big store are large
 
@@ -118,9 +115,9 @@ class Adapter:
 
     # --- menu -----------------------------------------------------------------------------------------------
     def fetch_menu(self, progress: Progress = no_progress) -> list[MenuRecord]:
-        progress("menu: reading products")
+        progress("reading products")
         products = self._list("products", "/products", {"isActive": "true"})
-        progress(f"menu: {len(products)} products read; reading inventory")
+        progress(f"{len(products)} products read; reading inventory")
         try:
             packages = self._list("reporting_inventory", "/reporting/inventory", {"includeLabResults": "true"})
         except AuthFailed:
@@ -129,15 +126,16 @@ class Adapter:
             packages = self._list("inventory", "/inventory", {"includeLabResults": "true"})
         self._products = {str(p["productId"]): p for p in products
                           if isinstance(p, dict) and p.get("productId") is not None}
-        progress(f"menu: mapping {len(products)} products and {len(packages)} packages")
+        progress(f"mapping {len(products)} products and {len(packages)} packages")
         records = pos_mapping.menu_records(products, packages)
-        progress(f"menu: {len(records)} items read")
+        progress(f"{len(records)} items read")
         return records
 
     # --- sales ----------------------------------------------------------------------------------------------
     def sales_windows(self, since: datetime, until: datetime) -> list[tuple[datetime, datetime]]:
-        """The last-modified windows one fetch_sales reads: [since - margin, until] cut into SALES_WINDOW pieces."""
-        start, end = _utc(since) - self.LATE_DATA_MARGIN, _utc(until)
+        """The last-modified windows one fetch_sales reads: [since, until] cut into SALES_WINDOW pieces (windows
+        touch at their edges; a transaction listed twice is kept once)."""
+        start, end = _utc(since), _utc(until)
         windows = []
         while start < end:
             stop = min(start + self.SALES_WINDOW, end)
@@ -152,7 +150,7 @@ class Adapter:
         windows = self.sales_windows(since, until)
         found: dict[str, dict] = {}
         for number, (start, stop) in enumerate(windows, 1):
-            progress(f"sales: window {number} of {len(windows)} ({start:%Y-%m-%d %H:%M} to {stop:%Y-%m-%d %H:%M})")
+            progress(f"window {number} of {len(windows)} ({start:%Y-%m-%d %H:%M} to {stop:%Y-%m-%d %H:%M})")
             rows = self._list("transactions", "/reporting/transactions", {
                 "FromLastModifiedDateUTC": _iso(start), "ToLastModifiedDateUTC": _iso(stop),
                 "IncludeDetail": "true", "IncludeTaxes": "true"})
@@ -165,7 +163,7 @@ class Adapter:
                     found[key] = row  # windows touch at their edges: keep the latest version
         records = [record for row in found.values() if (record := pos_mapping.sale_record(row, self._products))]
         records.sort(key=lambda r: (r.occurred_at, r.external_id))
-        progress(f"sales: {len(records)} transactions read")
+        progress(f"{len(records)} transactions read")
         return records
 
     @staticmethod
@@ -227,8 +225,8 @@ class Adapter:
                                            "nothing was saved and the next sync will read it again.")
             for row in rows:
                 seen[str(row["customerId"])] = row
-            progress(f"customers: page {number - first + 1} read ({len(seen)} customers)")
+            progress(f"page {number - first + 1} read ({len(seen)} customers)")
             number, rows, following = number + 1, following, None
         records = [record for row in seen.values() if (record := pos_mapping.customer_record(row))]
-        progress(f"customers: {len(records)} read")
+        progress(f"{len(records)} customers read")
         return records

@@ -156,7 +156,9 @@ def _potency(cannabinoid: str, *, category: str, name: str, detail: dict, labs: 
                     if cannabinoid == "thc" else [])
     name_mg = [v] if (v := _name_mg(name, cannabinoid)) is not None else []
     if category in MG_CATEGORIES:
-        sources = [(lab_mg, "mg"), (content_mg, "mg"), (effective_mg, "mg"), (name_mg, "mg"), (lab_pct, "%"),
+        # Dutchie's effective potency (mg per unit, from the package's own results) first; a typed content value
+        # next; the name ("100mg Gummies") before falling back to %.
+        sources = [(effective_mg, "mg"), (lab_mg, "mg"), (content_mg, "mg"), (name_mg, "mg"), (lab_pct, "%"),
                    (content_pct, "%")]
     else:
         sources = [(lab_pct, "%"), (content_pct, "%"), (lab_mg, "mg"), (content_mg, "mg"), (effective_mg, "mg")]
