@@ -45,6 +45,7 @@ class Forecast:
     candidates: dict[str, float] = field(default_factory=dict)  # model -> backtest MASE
     notes: list[str] = field(default_factory=list)
     residual_sd: float | None = None  # one-step error size, for safety stock and reconciliation
+    backtest_errors: list[float] = field(default_factory=list)  # actual - forecast over the backtest windows
 
     def as_json(self) -> dict:
         return {"series_id": self.series_id, "frequency": self.frequency, "model": self.model,
@@ -133,6 +134,8 @@ def _model(name: str, season: int):
             return m.SeasonalNaive(season_length=season)
         case "AutoETS":
             return m.AutoETS(season_length=season)
+        case "AutoETS(nonseasonal)":
+            return m.AutoETS(season_length=1)
         case "AutoTheta":
             return m.AutoTheta(season_length=season)
         case "AutoARIMA":
@@ -148,12 +151,18 @@ def _model(name: str, season: int):
     raise ValueError(name)
 
 
-NATIVE_INTERVALS = {"Naive", "SeasonalNaive", "AutoETS", "AutoTheta", "AutoARIMA"}
-REGULAR = ("Naive", "SeasonalNaive", "AutoETS", "AutoTheta", "AutoARIMA")
-FAST = ("Naive", "SeasonalNaive", "AutoETS", "AutoTheta")  # without AutoARIMA: ten times quicker per series
+NATIVE_INTERVALS = {"Naive", "SeasonalNaive", "AutoETS", "AutoETS(nonseasonal)", "AutoTheta", "AutoARIMA"}
+# Profiles of candidate models for regular (not intermittent) series.
+# fast: the default of scheduled refreshes and of the command line. A yearly-seasonal AutoETS costs ten times a
+#   non-seasonal one on monthly data and AutoARIMA a hundred times, so for monthly and weekly series AutoETS is
+#   fitted without a seasonal part (seasonality is covered by AutoTheta's decomposition and SeasonalNaive); daily
+#   series keep their weekly-seasonal AutoETS.
+#   Monthly and weekly series with four seasons of history or more get the full set.
+# full: every model of the family, AutoARIMA included (`--full`).
+FAST = ("Naive", "SeasonalNaive", "AutoETS", "AutoTheta")
+FULL = ("Naive", "SeasonalNaive", "AutoETS", "AutoTheta", "AutoARIMA")
 INTERMITTENT = ("CrostonOptimized", "TSB", "ADIDA", "IMAPA")
-COMBINATION = "Combination(ETS, Theta, Naive)"  # the mean of three: judged by the same backtest as the others
-COMBINED = ("AutoETS", "AutoTheta", "Naive")
+TOP = 3  # the forecast is the mean of the models with the lowest backtest error
 
 
 def _predict(name: str, y: np.ndarray, h: int, season: int, levels: tuple[int, ...] = ()) -> dict[str, np.ndarray]:
@@ -187,44 +196,48 @@ def intermittent(y: np.ndarray) -> bool:
 class _Backtest:
     mase: dict[str, float]
     mae: dict[str, float]
-    errors: dict[str, np.ndarray]  # model -> (windows x h) forecast errors
+    errors: dict[str, np.ndarray]  # model -> (windows x h) forecast errors (actual - forecast)
+    scales: list[float]
 
 
 def backtest(y: np.ndarray, names: tuple[str, ...], h: int, season: int, windows: int) -> _Backtest:
     """Rolling-origin cross-validation on the history only: each model forecasts the last `windows` blocks of h
     periods from the data before each block; errors are scaled by the training part's seasonal differences."""
-    mase: dict[str, list[float]] = {n: [] for n in names}
-    mae: dict[str, list[float]] = {n: [] for n in names}
-    errors: dict[str, list[np.ndarray]] = {n: [] for n in names}
+    errors: dict[str, list[np.ndarray | None]] = {n: [] for n in names}
+    scales = []
     for w in range(windows, 0, -1):
         cut = len(y) - w * h
         train, test = y[:cut], y[cut:cut + h]
-        scale = mase_scale(train, season)
-        means = {}
+        scales.append(mase_scale(train, season))
         for name in names:
             try:
-                means[name] = _predict(name, train, len(test), season)["mean"]
+                errors[name].append(test - _predict(name, train, len(test), season)["mean"])
             except Exception:  # noqa: BLE001 - a model that cannot fit this window is judged as failing it
-                means[name] = None
-        if all(n in means and means[n] is not None for n in COMBINED):
-            means[COMBINATION] = np.mean([means[n] for n in COMBINED], axis=0)
-            for bucket in (mase, mae, errors):
-                bucket.setdefault(COMBINATION, [])
-        for name, mean in means.items():
-            if mean is None:
-                mase[name].append(math.inf)
-                mae[name].append(math.inf)
-                continue
-            err = test - mean
-            mase[name].append(float(np.mean(np.abs(err))) / scale)
-            mae[name].append(float(np.mean(np.abs(err))))
-            errors[name].append(err)
-    return _Backtest(mase={n: float(np.mean(v)) for n, v in mase.items()},
-                     mae={n: float(np.mean(v)) for n, v in mae.items()},
-                     errors={n: np.array(v) for n, v in errors.items() if v})
+                errors[name].append(None)
+    ok = {n: np.array(e) for n, e in errors.items() if all(x is not None for x in e)}
+    return _Backtest(mase={n: _scaled(e, scales) for n, e in ok.items()},
+                     mae={n: float(np.mean(np.abs(e))) for n, e in ok.items()}, errors=ok, scales=scales)
 
 
-def _intervals(name: str, out: dict[str, np.ndarray], errors: np.ndarray | None, h: int,
+def _scaled(errors: np.ndarray, scales: list[float]) -> float:
+    return float(np.mean([np.mean(np.abs(row)) / s for row, s in zip(errors, scales, strict=True)]))
+
+
+def combination_name(members: tuple[str, ...]) -> str:
+    order = [*FULL, "AutoETS(nonseasonal)", *INTERMITTENT]
+    members = tuple(sorted(members, key=lambda m: order.index(m) if m in order else len(order)))
+    return members[0] if len(members) == 1 else "Mean of " + ", ".join(members)
+
+
+def _choose(bt: _Backtest) -> tuple[str, ...]:
+    """The TOP models with the lowest backtest error (ties: simpler first, in candidate order). Averaging the best
+    few beat picking the single best on the training part of the WA benchmark (docs/operations.md): with a few
+    dozen points, one backtest cannot tell close models apart, and the mean is more robust than any of them."""
+    ranked = sorted(bt.mase, key=lambda n: (bt.mase[n], list(bt.mase).index(n)))
+    return tuple(ranked[:TOP])
+
+
+def _intervals(out: dict[str, np.ndarray], errors: np.ndarray | None, h: int,
                levels: tuple[int, ...]) -> tuple[dict[int, np.ndarray], dict[int, np.ndarray]]:
     """The model's own intervals when it has them, else normal intervals from the backtest errors, widening with
     the square root of the step (the random-walk rule) beyond the steps the backtest saw."""
@@ -287,8 +300,8 @@ def holiday_lifts(calendar: list[date], y: np.ndarray, state: str | None) -> dic
 def forecast_series(series_id: str, dates: list[date], values: list[float], *, horizon: int,
                     levels: tuple[int, ...] = LEVELS, frequency: str | None = None, state: str | None = None,
                     candidates: tuple[str, ...] | None = None, windows: int = 2) -> Forecast:
-    """Forecast `horizon` periods after the last date. `candidates` narrows the regular-series models (default:
-    REGULAR); intermittent series always get the Croston family."""
+    """Forecast `horizon` periods after the last date. `candidates`: the regular-series models (default FAST);
+    intermittent series always get the Croston family."""
     if horizon < 1 or horizon > 366:
         raise ForecastError("The horizon is 1 to 366 periods.")
     if len(dates) != len(values) or not dates:
@@ -307,30 +320,35 @@ def forecast_series(series_id: str, dates: list[date], values: list[float], *, h
             marks = holiday_days.holiday_calendar(calendar[0], calendar[-1], state)
             y = np.array([v / lifts.get(marks.get(d, ""), 1.0) for d, v in zip(calendar, y, strict=True)])
     is_intermittent = intermittent(y)
-    names = INTERMITTENT if is_intermittent else tuple(candidates or REGULAR)
+    names = INTERMITTENT if is_intermittent else tuple(candidates or FAST)
+    if not is_intermittent and candidates is None and season > 7:
+        if len(y) >= 4 * season + horizon:  # four years and more: enough to estimate yearly seasonal models
+            names = FULL
+        else:
+            names = tuple("AutoETS(nonseasonal)" if n == "AutoETS" else n for n in names)
     if season == 1:
         names = tuple(n for n in names if n != "SeasonalNaive")
     windows = max(1, min(windows, (len(y) - max(2 * season, 8)) // horizon))
     short = len(y) - horizon < max(2 * season, 8) or len(y) < 2 * horizon
     bt: _Backtest | None = None
+    errors = None
     if short:
-        fallback = "SeasonalNaive" if season > 1 and len(y) >= season else "Naive"
-        seasonal_fallback = {"D": 7, "W": 52, "M": 12}[frequency]
-        if len(y) >= seasonal_fallback:
-            fallback, season = "SeasonalNaive", seasonal_fallback
-        chosen = fallback
-        notes.append(f"short history ({len(y)} points): {'seasonal ' if chosen == 'SeasonalNaive' else ''}naive")
+        seasonal = {"D": 7, "W": 52, "M": 12}[frequency]
+        members = ("SeasonalNaive",) if len(y) >= seasonal else ("Naive",)
+        season = seasonal if members[0] == "SeasonalNaive" else 1
+        notes.append(f"short history ({len(y)} points): {'seasonal ' if season > 1 else ''}naive")
         if len(y) >= 4:
-            bt = backtest(y, (chosen,), max(1, min(horizon, len(y) // 4)), season, 1)
+            bt = backtest(y, members, max(1, min(horizon, len(y) // 4)), season, 1)
     else:
         bt = backtest(y, names, horizon, season, windows)
-        ranked = sorted(bt.mase.items(), key=lambda kv: (kv[1], kv[0] != "Naive"))
-        chosen = ranked[0][0] if math.isfinite(ranked[0][1]) else ("SeasonalNaive" if season > 1 else "Naive")
+        members = _choose(bt) or (("SeasonalNaive",) if season > 1 else ("Naive",))
+    chosen = combination_name(members)
+    if bt is not None and all(m in bt.errors for m in members):
+        errors = np.mean([bt.errors[m] for m in members], axis=0)  # the mean forecast's error, window by window
     if is_intermittent:
         notes.append("intermittent demand")
-    out = _final(chosen, y, horizon, season, levels)
-    errors = bt.errors.get(chosen) if bt else None
-    lo, hi = _intervals(chosen if chosen != COMBINATION else "", out, errors, horizon, levels)
+    out = _final(members, y, horizon, season, levels)
+    lo, hi = _intervals(out, errors, horizon, levels)
     mean = out["mean"]
     if lifts:
         marks = holiday_days.holiday_calendar(future[0], future[-1], state)
@@ -341,22 +359,26 @@ def forecast_series(series_id: str, dates: list[date], values: list[float], *, h
     if float(np.min(y)) >= 0:  # demand is never negative
         mean = np.maximum(mean, 0)
         lo, hi = {k: np.maximum(v, 0) for k, v in lo.items()}, {k: np.maximum(v, 0) for k, v in hi.items()}
-    residual_sd = None
-    if errors is not None and errors.size:
-        residual_sd = float(np.sqrt(np.mean(errors[:, 0] ** 2)))
+    residual_sd = float(np.sqrt(np.mean(errors[:, 0] ** 2))) if errors is not None and errors.size else None
+    mase = _scaled(errors, bt.scales) if errors is not None else None
+    mae = float(np.mean(np.abs(errors))) if errors is not None else None
     return Forecast(series_id=series_id, frequency=FREQUENCIES[frequency], model=chosen, dates=future,
                     mean=[float(v) for v in mean], lo={k: [float(x) for x in v] for k, v in lo.items()},
-                    hi={k: [float(x) for x in v] for k, v in hi.items()},
-                    backtest_mase=bt.mase.get(chosen) if bt else None, backtest_mae=bt.mae.get(chosen) if bt else None,
+                    hi={k: [float(x) for x in v] for k, v in hi.items()}, backtest_mase=mase, backtest_mae=mae,
                     history_points=len(y), candidates=dict(bt.mase) if bt and not short else {}, notes=notes,
-                    residual_sd=residual_sd)
+                    residual_sd=residual_sd,
+                    backtest_errors=[float(e) for e in errors.ravel()] if errors is not None else [])
 
 
-def _final(chosen: str, y: np.ndarray, horizon: int, season: int, levels: tuple[int, ...]) -> dict[str, np.ndarray]:
-    if chosen == COMBINATION:
-        parts = [_predict(n, y, horizon, season, levels) for n in COMBINED]
-        return {key: np.mean([p[key] for p in parts], axis=0) for key in parts[0] if all(key in p for p in parts)}
-    try:
-        return _predict(chosen, y, horizon, season, levels)
-    except Exception:  # noqa: BLE001 - the final fit failed where the backtest fits did not: fall back
-        return _predict("Naive", y, horizon, 1, levels)
+def _final(members: tuple[str, ...], y: np.ndarray, horizon: int, season: int,
+           levels: tuple[int, ...]) -> dict[str, np.ndarray]:
+    """The members fitted on the whole history and averaged (their intervals too, where all of them have some)."""
+    parts = []
+    for name in members:
+        try:
+            parts.append(_predict(name, y, horizon, season, levels))
+        except Exception:  # noqa: BLE001 - the final fit failed where the backtest fits did not: leave it out
+            continue
+    if not parts:
+        parts = [_predict("Naive", y, horizon, 1, levels)]
+    return {key: np.mean([p[key] for p in parts], axis=0) for key in parts[0] if all(key in p for p in parts)}
