@@ -18,8 +18,8 @@ from icc_app.core.migrations import disable_tenant_rls, enable_tenant_rls
 
 TENANT_TABLES = ("loyalty_customers", "loyalty_customer_links", "loyalty_consents", "loyalty_suppressions",
                  "loyalty_programs", "loyalty_tiers", "loyalty_points", "loyalty_redemptions",
-                 "loyalty_customer_scores", "loyalty_segments", "loyalty_segment_snapshots", "loyalty_templates",
-                 "loyalty_campaigns", "loyalty_messages", "loyalty_events")
+                 "loyalty_customer_scores", "loyalty_model_runs", "loyalty_segments", "loyalty_segment_snapshots",
+                 "loyalty_templates", "loyalty_campaigns", "loyalty_messages", "loyalty_events")
 
 revision: str = '0016'
 down_revision: str | None = '0015'
@@ -314,11 +314,30 @@ def upgrade() -> None:
     )
     op.create_index(op.f('ix_loyalty_points_business_id'), 'loyalty_points', ['business_id'], unique=False)
     op.create_index('ix_loyalty_points_customer', 'loyalty_points', ['customer_id', 'id'], unique=False)
+    op.create_table('loyalty_model_runs',
+    sa.Column('created_at', icc_app.core.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', icc_app.core.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('business_id', sa.Uuid(), nullable=False),
+    sa.Column('trained_on', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('horizon_days', sa.Integer(), nullable=False),
+    sa.Column('customers', sa.Integer(), nullable=False),
+    sa.Column('positives', sa.Integer(), nullable=False),
+    sa.Column('auc_model', sa.Float(), nullable=True),
+    sa.Column('auc_recency', sa.Float(), nullable=True),
+    sa.Column('auc_rfm', sa.Float(), nullable=True),
+    sa.Column('importance', sa.JSON(), nullable=False),
+    sa.ForeignKeyConstraint(['business_id'], ['businesses.id'], name=op.f('fk_loyalty_model_runs_business_id_businesses'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_loyalty_model_runs'))
+    )
+    op.create_index(op.f('ix_loyalty_model_runs_business_id'), 'loyalty_model_runs', ['business_id'], unique=False)
     enable_tenant_rls(op, *TENANT_TABLES)
 
 
 def downgrade() -> None:
     disable_tenant_rls(op, *TENANT_TABLES)
+    op.drop_index(op.f('ix_loyalty_model_runs_business_id'), table_name='loyalty_model_runs')
+    op.drop_table('loyalty_model_runs')
     op.drop_index('ix_loyalty_points_customer', table_name='loyalty_points')
     op.drop_index(op.f('ix_loyalty_points_business_id'), table_name='loyalty_points')
     op.drop_table('loyalty_points')

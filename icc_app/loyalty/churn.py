@@ -62,6 +62,9 @@ FEATURE_WORDS: dict[str, str] = {
     "tickets_per_visit": "tickets per visit day",
     "ipt_first": "days between the first two visits",
     "early_visits": "visits in the first 60 days",
+    "price_per_item": "average price per item",
+    "total_items": "items bought",
+    "spend_std": "variation of spend per visit",
     "bgnbd_p_alive": "BG/NBD chance still active",
     "bgnbd_expected": "BG/NBD expected visits",
     "pnbd_p_alive": "Pareto/NBD chance still active",
@@ -156,6 +159,9 @@ def build_features(purchases: Iterable[Purchase], *, cutoff: date, horizon_days:
         row[col["active_months"]] = float(len({(e[0].year, e[0].month) for e in v}))
         row[col["tickets_per_visit"]] = sum(e[3] for e in v) / n
         row[col["early_visits"]] = float((days > days[0] - 60).sum())
+        row[col["total_items"]] = items.sum()
+        row[col["price_per_item"]] = spend.sum() / items.sum() if items.sum() > 0 else np.nan
+        row[col["spend_std"]] = spend.std()
         if n >= 2:
             gaps = -np.diff(days)
             row[col["ipt_mean"]] = gaps.mean()

@@ -199,6 +199,23 @@ class CustomerScore(UUIDModel, table=True):
     computed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
+class ModelRun(UUIDModel, table=True):
+    """One nightly training of a business's churn model and how it did on customers it did not learn from, next to
+    the recency rule and RFM on the same customers (what the console shows so the operator sees it earns its keep)."""
+
+    __tablename__ = "loyalty_model_runs"
+
+    business_id: uuid.UUID = Field(foreign_key="businesses.id", index=True, ondelete="CASCADE")
+    trained_on: str = Field(max_length=20)  # own / pooled / none (too little history anywhere)
+    horizon_days: int = 90
+    customers: int = 0
+    positives: int = 0
+    auc_model: float | None = None
+    auc_recency: float | None = None
+    auc_rfm: float | None = None
+    importance: dict = Field(default_factory=dict, sa_type=sa.JSON)  # feature -> gain share
+
+
 class Segment(UUIDModel, table=True):
     """An operator-built segment: filters over the scores and consent (rules), with its latest count."""
 
@@ -307,5 +324,5 @@ class StatusEvent(UUIDModel, table=True):
 
 TENANT_TABLES = ("loyalty_customers", "loyalty_customer_links", "loyalty_consents", "loyalty_suppressions",
                  "loyalty_programs", "loyalty_tiers", "loyalty_points", "loyalty_redemptions",
-                 "loyalty_customer_scores", "loyalty_segments", "loyalty_segment_snapshots", "loyalty_templates", "loyalty_campaigns",
-                 "loyalty_messages", "loyalty_events")
+                 "loyalty_customer_scores", "loyalty_model_runs", "loyalty_segments", "loyalty_segment_snapshots",
+                 "loyalty_templates", "loyalty_campaigns", "loyalty_messages", "loyalty_events")
