@@ -201,7 +201,7 @@ def test_flower_with_thca_is_mapped_to_total_thc_and_grams():
     assert values["variants"] == [{"label": "3.5 g", "weight_g": 3.5, "price": 45.0}]
     assert values["price"] == Decimal("45.00") and values["in_stock_qty"] == 12
     assert "_qty_capped_at" not in values
-    assert record.inventory.quantity == Decimal("12")
+    assert record.inventory is None  # the list has no cost, batch or expiry; webhooks bring them
     assert record.raw["product_configurable_fields"]["name"] == "SUGAR SAND 3.5G"  # raw payload kept
 
 
@@ -551,3 +551,64 @@ def test_the_connect_form_takes_treez_credentials_with_the_dispensary_optional()
 
     assert clean_credentials("treez", {"client_id": "c", "api_key": "k"}) == {"client_id": "c", "api_key": "k"}
     assert clean_credentials("treez", {"client_id": "c", "api_key": "k", "dispensary": "d"})["dispensary"] == "d"
+
+
+# ----------------------------------------------------------------------------------------------- through the engine
+
+
+def test_engine_sync_then_webhooks_keep_the_true_quantity_and_record_the_sale(session, store):
+    from sqlmodel import select
+
+    from icc_app.integrations import sync, webhooks
+    from icc_app.integrations.models import InventoryLevel, Sale, SyncRun
+    from icc_app.maps.models import MenuItem
+    from tests.integrations.conftest import make_connection
+
+    _, business, shop = store
+    big = make_product(product_id="big", name="GELATO 3.5G", quantity=75)
+    with FakeTreez(products=[big, make_product(product_id="small", quantity=4)]) as fake:
+        connection = make_connection(session, business, shop, vendor="treez", base_url=fake.url,
+                                     credentials={"client_id": fake.client_id, "api_key": fake.api_key},
+                                     webhook_secret=fake.webhook_token, location_id=fake.dispensary)
+
+        def run_sync() -> SyncRun:
+            run, _ = sync.request_sync(session, connection, trigger="manual")
+            session.flush()
+            sync.execute(run.id, http_options=FAST)
+            session.expire_all()
+            return session.get(SyncRun, run.id)
+
+        def menu() -> dict[str, MenuItem]:
+            return {i.external_id: i for i in session.exec(select(MenuItem).where(MenuItem.dispensary_id == shop.id))}
+
+        first = run_sync()
+        assert first.status == "succeeded", first.error
+        assert first.created == 2 and menu()["big"].in_stock_qty == 30 and menu()["big"].name == "Gelato 3.5g"
+
+        headers, body = fake.inventory_webhook("big", available=75, expiration="2027-06-30")
+        event, duplicate = webhooks.receive(session, vendor="treez", headers=headers, body=body)
+        assert not duplicate and webhooks.process(event.id) == "processed"
+        assert webhooks.receive(session, vendor="treez", headers=headers, body=body)[1] is True  # same delivery
+        session.expire_all()
+        assert menu()["big"].in_stock_qty == 75
+
+        second = run_sync()  # the list still says 30 (capped): the webhook's 75 stands
+        assert second.status == "succeeded", second.error
+        assert menu()["big"].in_stock_qty == 75 and menu()["small"].in_stock_qty == 4
+        level = session.exec(select(InventoryLevel).where(InventoryLevel.connection_id == connection.id,
+                                                          InventoryLevel.external_id == "big")).one()
+        assert level.quantity == Decimal("75")
+
+        fake.set_stock("big", 12)  # sold down below the cap: the list is exact again and wins
+        assert run_sync().status == "succeeded" and menu()["big"].in_stock_qty == 12
+
+        ticket = fake.make_ticket([("big", 2)], store=False)
+        event, _ = webhooks.receive(session, vendor="treez", headers=fake.ticket_webhook(ticket)[0],
+                                    body=fake.ticket_webhook(ticket)[1])
+        assert webhooks.process(event.id) == "processed"
+        sale = session.exec(select(Sale).where(Sale.connection_id == connection.id)).one()
+        assert sale.external_id == ticket["ticket_id"] and sale.total == Decimal(str(ticket["total"]))
+
+        bad_headers = {**headers, "authorization": "Bearer nope"}
+        with pytest.raises(webhooks.Rejected, match="does not match"):
+            webhooks.receive(session, vendor="treez", headers=bad_headers, body=body)

@@ -229,7 +229,9 @@ def product_record(product: Any, *, quantity_cap: int | None = QUANTITY_CAP) -> 
     }
     if quantity_cap is not None and qty >= quantity_cap:
         values["_qty_capped_at"] = quantity_cap
-    return MenuRecord(external_id, values, raw=product, inventory=InventoryRecord(quantity=qty, unit="each"))
+    # No InventoryRecord: the list has no cost, batch or expiry, and its quantity may be capped; the engine derives
+    # the level from in_stock_qty after applying the cap rule (an INVENTORY webhook brings the package details).
+    return MenuRecord(external_id, values, raw=product)
 
 
 _SIZE_SUFFIX = re.compile(r"\s*(?:[-|(\[]\s*)?\b(?:\d+(?:\.\d+)?\s*(?:g|mg|oz|ml|gram|grams|pk|ct)\b|\d+/\d+\s*oz|"
