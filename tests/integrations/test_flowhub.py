@@ -8,6 +8,8 @@ from decimal import Decimal
 
 import pytest
 
+from icc_app.core.errors import ValidationFailed
+from icc_app.integrations import service
 from icc_app.integrations.base import (AuthFailed, Capability, ConnectionConfig, IntegrationError, MalformedPayload,
                                        VendorUnavailable, make_adapter)
 from icc_app.integrations.flowhub.client import Adapter
@@ -43,6 +45,13 @@ def test_connection_names_the_client_and_location_and_sends_both_headers(server)
     assert Capability.menu in Adapter.capabilities and Capability.webhooks not in Adapter.capabilities
 
 
+def test_the_connect_form_asks_for_the_client_id_and_key():
+    assert service.clean_credentials("flowhub", {"client_id": "c", "api_key": "k"}) == {"client_id": "c",
+                                                                                         "api_key": "k"}
+    with pytest.raises(ValidationFailed, match="Missing: API key"):
+        service.clean_credentials("flowhub", {"client_id": "c"})
+
+
 def test_wrong_key_is_an_auth_failure_without_retries(server):
     with pytest.raises(AuthFailed, match="refused the credentials"):
         adapter(server, key="wrong").test_connection()
@@ -55,9 +64,16 @@ def test_unknown_location_says_so(server):
 
 
 def test_missing_credentials_are_refused_before_any_call(server):
-    with pytest.raises(AuthFailed, match="client ID and an API key"):
-        Adapter(ConnectionConfig(vendor="flowhub", base_url=server.url, credentials={"client_id": "x"}))
+    incomplete = Adapter(ConnectionConfig(vendor="flowhub", base_url=server.url, credentials={"client_id": "x"}))
+    assert Capability.customers in incomplete.capabilities  # building the adapter never fails
+    with pytest.raises(AuthFailed, match="needs the API key"):
+        incomplete.fetch_menu()
     assert server.calls() == []
+
+
+def test_without_a_location_id_a_single_location_account_uses_its_location(server):
+    assert adapter(server, location=None).test_connection().endswith("location Headquarters")
+    assert adapter(server, location=server.import_id).test_connection().endswith("location Headquarters")
 
 
 # --------------------------------------------------------------------------------------------- menu
@@ -135,7 +151,7 @@ def test_customers_are_read_page_by_page_since_a_date(server):
     first = next(c for c in customers if c.external_id == "c-0001")
     assert (first.customer_type, first.birth_date, first.email_opt_in, first.sms_opt_in, first.postal_code) == (
         "medical", date(1990, 5, 15), True, False, "80202")
-    assert first.raw["name"] == "Customer 1" and progress[-1] == "customers: page 2, 200 of 200"
+    assert first.raw["name"] == "Customer 1" and progress[-1] == "page 2, 200 of 200"
     assert len(adapter(server).fetch_customers(since=None)) == 230
 
 

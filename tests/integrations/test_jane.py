@@ -10,8 +10,9 @@ from decimal import Decimal
 
 import pytest
 
+from icc_app.integrations import service
 from icc_app.integrations.base import (AuthFailed, Capability, ConnectionConfig, MalformedPayload, Unsupported,
-                                       VendorUnavailable, WebhookRejected)
+                                       VendorUnavailable, WebhookRejected, make_adapter)
 from icc_app.integrations.jane.client import Adapter, sign
 from tests.integrations.fakes.jane import FakeJane, JaneDeliveries, feed_product, generate_feed
 
@@ -22,10 +23,11 @@ SECRET = "jane-signing-secret-0123456789"
 
 def adapter(*, secret=SECRET, token="hook-token", store_id="68", feed_url=None, feed_token=None, per_page=200,
             **options):
-    creds = {"store_id": store_id, "auth_token": token}
+    creds = {"auth_token": token} if token else {}
     if feed_url:
         creds.update(feed_url=feed_url, feed_token=feed_token)
     config = ConnectionConfig(vendor="jane", base_url=feed_url or "http://127.0.0.1:9", credentials=creds,
+                              location_id=store_id,
                               webhook_secret=secret, rate_key="jane-test", http_options={**FAST, **options})
     return Adapter(config, per_page=per_page)
 
@@ -36,6 +38,14 @@ def jane():
 
 
 # --------------------------------------------------------------------------------------------- webhooks
+
+
+def test_the_connect_form_takes_no_credential_or_only_the_optional_ones():
+    assert service.clean_credentials("jane", {}) == {}
+    assert service.clean_credentials("jane", {"auth_token": "t", "feed_url": "https://feed.example/x"}) == {
+        "auth_token": "t", "feed_url": "https://feed.example/x"}
+    assert isinstance(make_adapter(ConnectionConfig(vendor="jane", base_url="https://x.example", credentials={})),
+                      Adapter)
 
 
 def test_the_signature_is_hmac_sha256_of_timestamp_colon_body():
@@ -129,7 +139,9 @@ def test_no_secret_or_another_store_or_not_a_cart_is_rejected(jane):
 def test_without_a_feed_only_webhooks_are_offered():
     plain = adapter()
     assert plain.capabilities == frozenset({Capability.webhooks})
-    assert "no product feed configured" in plain.test_connection()
+    assert plain.test_connection() == "Ready for Jane order webhooks from store 68 (no product feed configured)"
+    with pytest.raises(AuthFailed, match="signing secret"):
+        adapter(secret=None).test_connection()
     with pytest.raises(Unsupported, match="feed URL"):
         plain.fetch_menu()
 

@@ -28,22 +28,27 @@ class Adapter:
     vendor: ClassVar[str] = "flowhub"
     capabilities: ClassVar[frozenset[Capability]] = frozenset({Capability.menu, Capability.sales,
                                                                Capability.customers})
-    credential_fields: ClassVar[dict[str, str]] = {"client_id": "Client ID", "api_key": "API key",
-                                                   "location_id": "Location ID"}
+    # The location is the connection's location ID (Flowhub's locationId or importId); with none, an account with a
+    # single location uses it.
+    credential_fields: ClassVar[dict[str, str]] = {"client_id": "Client ID", "api_key": "API key"}
 
     def __init__(self, config: ConnectionConfig, *, page_size: int = PAGE_SIZE):
         self.config = config
         creds = config.credentials or {}
-        self.client_id = str(creds.get("client_id") or creds.get("clientId") or "").strip()
-        self.api_key = str(creds.get("api_key") or creds.get("key") or "").strip()
-        if not self.client_id or not self.api_key:
-            raise AuthFailed("Flowhub needs a client ID and an API key.")
-        self.location_id = str(config.location_id or creds.get("location_id") or "").strip() or None
-        self.page_size = page_size
-        options = {"rate_limit": (40, 1), "rate_key": config.rate_key, **dict(config.http_options)}
+        self.client_id = str(creds.get("client_id") or "").strip()
+        self.api_key = str(creds.get("api_key") or "").strip()
+        self.location_id = str(config.location_id or "").strip() or None
+        self.page_size = int(page_size)
+        options = {"rate_limit": (40, 1), "rate_key": config.rate_key or f"{config.base_url}#{self.client_id}",
+                   **dict(config.http_options or {})}
         self.http = VendorHttp(config.base_url, vendor="flowhub",
                                headers={"clientId": self.client_id, "key": self.api_key}, **options)
         self._location: dict | None = None
+
+    def _check_credentials(self) -> None:
+        missing = [label for value, label in ((self.client_id, "client ID"), (self.api_key, "API key")) if not value]
+        if missing:
+            raise AuthFailed(f"Flowhub needs the {' and the '.join(missing)}.")
 
     def close(self) -> None:
         self.http.close()
@@ -53,6 +58,7 @@ class Adapter:
         """The configured location from /v0/clientsLocations (the only one when none is configured)."""
         if self._location is not None:
             return self._location
+        self._check_credentials()
         locations = self._data(self.http.get("/v0/clientsLocations"), "locations")
         if self.location_id is None:
             if len(locations) != 1:
@@ -78,12 +84,12 @@ class Adapter:
     # --- menu ---------------------------------------------------------------------------------------
     def fetch_menu(self, progress: Progress = no_progress) -> list[MenuRecord]:
         location_id = self.location()["locationId"]
-        progress("menu: reading inventory")
+        progress("reading inventory")
         payload = self.http.get(f"/v0/locations/{location_id}/InventoryAnalyticsByRooms",
                                 params={"includesNotForSaleQuantity": "true"})
         rows = self._data(payload, "inventory")
         records = mapping.menu_records(rows)
-        progress(f"menu: {len(records)} products for sale ({len(rows)} inventory rows)")
+        progress(f"{len(records)} products for sale ({len(rows)} inventory rows)")
         return records
 
     # --- customers ----------------------------------------------------------------------------------
@@ -127,7 +133,7 @@ class Adapter:
                 if not isinstance(row, dict) or not row.get("id"):
                     raise MalformedPayload(f"Flowhub {key}: a row without an id on page {page}.")
                 by_id[str(row["id"])] = row
-            progress(f"{key}: page {page}" + (f", {len(by_id)} of {total}" if total is not None else ""))
+            progress(f"page {page}" + (f", {len(by_id)} of {total}" if total is not None else ""))
             if total is not None:
                 if len(by_id) >= total:
                     return list(by_id.values())

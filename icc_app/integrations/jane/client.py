@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from icc_app.integrations.base import (Capability, ConnectionConfig, MalformedPayload, MenuRecord, Progress,
+from icc_app.integrations.base import (AuthFailed, Capability, ConnectionConfig, MalformedPayload, MenuRecord, Progress,
                                        Unsupported, WebhookMessage, WebhookRejected, no_progress)
 from icc_app.integrations.http import VendorHttp
 from icc_app.integrations.jane import mapping
@@ -40,14 +40,16 @@ class Adapter:
     vendor: ClassVar[str] = "jane"
     # What Jane can do at most; an instance without a feed_url offers webhooks only (see `capabilities` below).
     capabilities: ClassVar[frozenset[Capability]] = frozenset({Capability.webhooks, Capability.menu})
+    # The Jane store ID is the connection's location ID; the signing secret is the connection's webhook secret.
     credential_fields: ClassVar[dict[str, str]] = {
-        "store_id": "Jane store ID", "auth_token": "Webhook auth token (Bearer, optional)",
-        "feed_url": "Product feed URL (only if Jane granted one)", "feed_token": "Product feed token (optional)"}
+        "auth_token": "Webhook bearer token (optional)",
+        "feed_url": "Product feed URL, if Jane granted one (optional)",
+        "feed_token": "Product feed token (optional)"}
 
     def __init__(self, config: ConnectionConfig, *, per_page: int = PER_PAGE, tolerance_s: int = TOLERANCE_S):
         self.config = config
         creds = config.credentials or {}
-        self.store_id = str(config.location_id or creds.get("store_id") or "").strip() or None
+        self.store_id = str(config.location_id or "").strip() or None
         self.auth_token = str(creds.get("auth_token") or "").strip() or None
         self.feed_url = str(creds.get("feed_url") or "").strip() or None
         self.feed_token = str(creds.get("feed_token") or "").strip() or None
@@ -59,7 +61,8 @@ class Adapter:
     def http(self) -> VendorHttp:
         if self._http is None:
             headers = {"Authorization": f"Bearer {self.feed_token}"} if self.feed_token else None
-            options = {"rate_limit": (20, 1), "rate_key": self.config.rate_key, **dict(self.config.http_options)}
+            options = {"rate_limit": (20, 1), "rate_key": self.config.rate_key or f"jane#{self.feed_url}",
+                       **dict(self.config.http_options or {})}
             self._http = VendorHttp(self.config.base_url, vendor="jane", headers=headers, **options)
         return self._http
 
@@ -70,7 +73,8 @@ class Adapter:
     # --- connection -------------------------------------------------------------------------------
     def test_connection(self) -> str:
         if not self.config.webhook_secret:
-            raise WebhookRejected("Jane needs the webhook signing secret Jane gave for this subscription.")
+            raise AuthFailed("Jane signs its order webhooks: set the signing secret Jane gave for this subscription "
+                             "as the connection's webhook secret.")
         store = f"store {self.store_id}" if self.store_id else "any store of the subscription"
         if not self.feed_url:
             return f"Ready for Jane order webhooks from {store} (no product feed configured)"
@@ -136,7 +140,7 @@ class Adapter:
                 if not isinstance(product, dict) or product.get("product_id") in (None, ""):
                     raise MalformedPayload(f"Jane feed: a product without a product_id on page {page}.")
                 seen[str(product["product_id"])] = product
-            progress(f"menu: page {page}" + (f" of {total_pages}" if total_pages else ""))
+            progress(f"page {page}" + (f" of {total_pages}" if total_pages else ""))
             last = (total_pages is not None and page >= total_pages) or (
                 total_pages is None and len(products) < self.per_page)
             if last or (total is not None and len(seen) >= total):
