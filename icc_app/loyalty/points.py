@@ -14,6 +14,7 @@ from datetime import datetime
 from decimal import ROUND_FLOOR, Decimal
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from icc_app.core import audit
@@ -35,12 +36,15 @@ from icc_app.loyalty.models import (
 
 
 def program(session: Session, *, business_id: uuid.UUID) -> Program:
-    """The business's programme, created with defaults on first use."""
+    """The business's programme, created with defaults on first use (two first uses at once make one)."""
     row = session.exec(select(Program).where(Program.business_id == business_id)).first()
     if row is None:
-        row = Program(business_id=business_id)
-        session.add(row)
-        session.flush()
+        try:
+            with session.begin_nested():
+                row = Program(business_id=business_id)
+                session.add(row)
+        except IntegrityError:
+            row = session.exec(select(Program).where(Program.business_id == business_id)).one()
     return row
 
 
