@@ -2,11 +2,12 @@
 the token exchange, product_list with its filters and paging, lastUpdated routes, tickets and customers, token checks
 (401 on an expired or wrong token), the sellable quantity cap, plus builders of INVENTORY / TICKET webhook deliveries.
 
-    with FakeTreez(products=FakeTreez.generate_products(120, seed=1)) as server:
+    with FakeTreez(products=FakeTreez.generate_products(120, seed=1), default_page_size=50) as server:
         server.token_ttl_s = 60                     # tokens expire sooner
         server.set_stock(pid, 75)                   # the true quantity (the list shows min(75, cap))
         headers, body = server.inventory_webhook(pid, available=75)
 
+Without page_size, Treez sends its maximum (1000 on most instances): so does the fake (`default_page_size`).
 Products are built in Treez's shapes with names, brands, categories, potencies and prices drawn from the real menu
 captures in ../shared/data/menus (when present; a small made-up catalog otherwise).
 """
@@ -18,6 +19,7 @@ import json
 import random
 import re
 import secrets
+import socket
 import threading
 import time
 import uuid
@@ -149,7 +151,7 @@ class FakeTreez(FakeVendorServer):
     def __init__(self, *, products: list[dict] | None = None, tickets: list[dict] | None = None,
                  customers: list[dict] | None = None, dispensary: str = "partnersandbox2",
                  client_id: str = "partner-client", api_key: str = "location-key", webhook_token: str = "hook-token",
-                 token_ttl_s: float = 7200, default_page_size: int = 50, max_page_size: int = 1000,
+                 token_ttl_s: float = 7200, default_page_size: int = 1000, max_page_size: int = 1000,
                  quantity_cap: int = SELLABLE_CAP):
         super().__init__()
         self.dispensary, self.client_id, self.api_key = dispensary, client_id, api_key
@@ -173,6 +175,22 @@ class FakeTreez(FakeVendorServer):
             self.tickets[ticket["ticket_id"]] = ticket
         for customer in customers or []:
             self.customers[str(customer["customer_id"])] = customer
+
+    def stop(self) -> None:
+        """As the base, without waiting out serve_forever's half-second poll: a connection wakes the loop."""
+        server = self._server
+        if server is None:
+            return
+        stopper = threading.Thread(target=server.shutdown, daemon=True)
+        stopper.start()
+        while stopper.is_alive():
+            try:
+                socket.create_connection(server.server_address[:2], timeout=0.2).close()
+            except OSError:
+                pass
+            stopper.join(0.02)
+        server.server_close()
+        self._server = None
 
     # ------------------------------------------------------------------------------------------- data
 
