@@ -11,6 +11,7 @@ average of the sellable packages.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from datetime import date
@@ -49,10 +50,20 @@ _NAME_MG = re.compile(r"(\d+(?:\.\d+)?)\s*mg\b(?!\s*/)\s*(thc|cbd|cbn|cbg)?", re
 _CENT = Decimal("0.01")
 
 
+_NOT_ALNUM = re.compile(r"[\W_]+")
+
+
 def _squash(value: Any) -> str:
-    return "".join(ch for ch in str(value or "").lower() if ch.isalnum())
+    return _NOT_ALNUM.sub("", str(value or "").lower())
 
 
+@functools.lru_cache(maxsize=4096)
+def _category(*candidates: Any) -> str:
+    """normalize.category, remembered: a catalog repeats the same few category words thousands of times."""
+    return normalize.category(*candidates)
+
+
+@functools.lru_cache(maxsize=4096)
 def _lab_kind(name: Any) -> str | None:
     """What a lab line measures: total_thc / thc / thca / total_cbd / cbd / cbda / terpene, or None (others)."""
     head = _squash(str(name or "").split("(")[0])
@@ -65,10 +76,15 @@ def _lab_kind(name: Any) -> str | None:
     return "terpene" if any(stem in head for stem in _TERPENE_STEMS) else None
 
 
+@functools.lru_cache(maxsize=1024)
+def _unit_key(unit: Any) -> str:
+    key = _squash(unit) if unit not in (None, "") else "%"
+    return key or ("%" if "%" in str(unit) else key)
+
+
 def _as_percent(value: Any, unit: Any) -> float | None:
     """A lab value as % by weight: % as is, mg/g / 10, ppm / 10,000; "ND" / "<LOQ" are 0; mg (per unit) is None."""
-    key = _squash(unit) if unit not in (None, "") else "%"
-    key = key or ("%" if "%" in str(unit) else key)
+    key = _unit_key(unit)
     if key in _ZERO_UNITS:
         return 0.0
     amount = normalize.number(value)
@@ -84,7 +100,7 @@ def _as_percent(value: Any, unit: Any) -> float | None:
 
 
 def _as_mg(value: Any, unit: Any) -> float | None:
-    return normalize.number(value) if _squash(unit) in ("mg", "milligrams", "milligram") else None
+    return normalize.number(value) if _unit_key(unit) in ("mg", "milligrams", "milligram") else None
 
 
 def lab_values(results: Any) -> dict[str, Any]:
@@ -265,7 +281,7 @@ def product_record(external_id: str, detail: dict, packages: list[dict]) -> Menu
         inventory = _inventory(sellable, detail)
     except MalformedPayload as exc:
         return _skip(external_id, exc.message, raw)
-    category = normalize.category(detail.get("category"), (lead or {}).get("category"), detail.get("ecomCategory"),
+    category = _category(detail.get("category"), (lead or {}).get("category"), detail.get("ecomCategory"),
                                   detail.get("masterCategory"), (lead or {}).get("masterCategory"), name)
     lab_packages = sellable or ordered
     labs = [lab_values(p.get("labResults")) for p in lab_packages]
