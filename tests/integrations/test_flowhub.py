@@ -254,3 +254,53 @@ def test_a_list_without_rows_is_malformed(server):
     server.fail(200, path="/v0/clientsLocations", body={"status": 200, "message": "ok"})
     with pytest.raises(MalformedPayload, match="without a locations list"):
         adapter(server).test_connection()
+
+
+# --------------------------------------------------------------------------------------------- through the engine
+
+
+def _engine_run(session, connection):
+    from icc_app.integrations import sync
+    from icc_app.integrations.models import SyncRun
+
+    run, _ = sync.request_sync(session, connection, trigger="manual")
+    session.flush()
+    sync.execute(run.id, http_options={**FAST, "max_retries": 1})
+    session.expire_all()
+    return session.get(SyncRun, run.id)
+
+
+def test_a_flowhub_sync_fills_the_menu_with_for_sale_stock_and_re_running_changes_nothing(session, store, server):
+    from sqlmodel import select
+
+    from icc_app.integrations.models import Sale
+    from icc_app.maps.models import MenuItem
+    from tests.integrations.conftest import make_connection
+
+    server.inventory = server.generate_inventory(120, seed=3)
+    server.inventory.append(inventory_row(product_id="p-noprice-77", name="Mystery", price_cents=None, quantity=3))
+    now = datetime.now(UTC)
+    _orders(server, now - timedelta(days=3), 12)
+    for index in range(7):
+        server.add_customer(f"c-{index}")
+    _, business, shop = store
+    connection = make_connection(session, business, shop, vendor="flowhub", base_url=server.url,
+                                 credentials={"client_id": "client-1", "api_key": "key-1"},
+                                 location_id=LOCATION_ID_DEFAULT)
+    run = _engine_run(session, connection)
+    assert run.status == "succeeded", run.error
+    menu = {i.external_id: i for i in session.exec(select(MenuItem).where(MenuItem.dispensary_id == shop.id))}
+    for_sale = {r["productId"] for r in server.inventory if r["forSale"]} - {"p-noprice-77"}
+    assert set(menu) == for_sale and run.created == 120 and run.skipped == 1
+    assert (run.sales, run.customers) == (12, 7)
+    assert len(session.exec(select(Sale).where(Sale.connection_id == connection.id)).all()) == 12
+    again = _engine_run(session, connection)
+    assert (again.created, again.updated, again.out_of_stock, again.unchanged) == (0, 0, 0, 120)
+    # stock moved from the floor to the vault: the item goes out of stock, it is not deleted
+    moved = sorted(for_sale)[0]
+    server.for_sale_row(moved)["forSale"] = False
+    third = _engine_run(session, connection)
+    assert third.out_of_stock == 1
+    session.expire_all()
+    item = session.exec(select(MenuItem).where(MenuItem.dispensary_id == shop.id, MenuItem.external_id == moved)).one()
+    assert item.in_stock_qty == 0

@@ -197,3 +197,31 @@ def test_feed_failures_raise_and_return_nothing():
         server.fail("timeout", times=2, path="/feed")
         with pytest.raises(VendorUnavailable, match="timed out after 2 tries"):
             adapter(feed_url=server.feed_url, feed_token="feed-token", max_retries=1).fetch_menu()
+
+
+# --------------------------------------------------------------------------------------------- through the endpoint
+
+
+def test_a_signed_finished_order_is_stored_once_and_a_stale_one_is_rejected(session, store, jane):
+    from sqlmodel import select
+
+    from icc_app.integrations import webhooks
+    from icc_app.integrations.models import Sale
+    from tests.integrations.conftest import make_connection
+
+    _, business, shop = store
+    connection = make_connection(session, business, shop, vendor="jane", credentials={"auth_token": "hook-token"},
+                                 webhook_secret=SECRET, location_id="68")
+    now = datetime.now(UTC)
+    headers, body = jane.delivery(jane.cart(8100, status="finished", amount=52.5), now=now)
+    event, duplicate = webhooks.receive(session, vendor="jane", headers=headers, body=body, now=now)
+    assert not duplicate and event.connection_id == connection.id
+    webhooks.process(event.id)
+    again, duplicate = webhooks.receive(session, vendor="jane", headers=headers, body=body,
+                                        now=now + timedelta(seconds=20))
+    assert duplicate and again.id == event.id
+    sales = session.exec(select(Sale).where(Sale.connection_id == connection.id)).all()
+    assert [(s.external_id, s.total) for s in sales] == [("8100", Decimal("52.50"))]
+    stale_headers, stale_body = jane.delivery(jane.cart(8101, status="finished"), now=now, stale_s=900)
+    with pytest.raises(WebhookRejected, match="Stale"):
+        webhooks.receive(session, vendor="jane", headers=stale_headers, body=stale_body, now=now)
