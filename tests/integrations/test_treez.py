@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from urllib.parse import quote
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -22,7 +23,7 @@ from icc_app.integrations.base import (
     WebhookRejected,
     make_adapter,
 )
-from icc_app.integrations.treez.client import Adapter
+from icc_app.integrations.treez.client import Adapter, treez_time
 from tests.integrations.fakes.treez import FakeTreez, lab, make_product
 
 FAST = {"backoff_s": 0.01, "max_backoff_s": 0.05, "timeout_s": 1}
@@ -511,7 +512,7 @@ def test_a_refund_ticket_is_a_negative_return(server):
 
 def test_fetch_sales_pages_through_tickets_and_keeps_completed_and_canceled_in_the_window(server):
     products = list(listed(server))
-    start = datetime(2026, 12, 1, 0, 0, tzinfo=UTC)
+    start = (datetime.now(UTC) - timedelta(days=5)).replace(second=0, microsecond=0)
     done = [server.make_ticket([(products[i % 5], 1)], when=start + timedelta(minutes=i)) for i in range(60)]
     canceled = server.make_ticket([(products[0], 1)], status="CANCELED", when=start + timedelta(hours=2))
     server.make_ticket([(products[1], 1)], status="PACKED_AND_READY", when=start + timedelta(hours=2))
@@ -521,8 +522,17 @@ def test_fetch_sales_pages_through_tickets_and_keeps_completed_and_canceled_in_t
     assert [s.external_id for s in sales] == [t["ticket_id"] for t in done] + [canceled["ticket_id"]]
     assert sales[-1].is_void and not any(s.is_void for s in sales[:-1])
     pages = [r.path for r in server.requests if "/ticket/" in r.path]
-    assert len(pages) == 2 and pages[0].endswith("/page/1/pagesize/50") and "/lastUpdated/after/2026-11-30T23%3A59%3A59.000" in \
-        pages[0]
+    stamp = quote(treez_time(start - timedelta(seconds=1)), safe="")  # "after" is strict: one second of overlap
+    assert pages == [f"/partnersandbox2/ticket/lastUpdated/after/{stamp}/page/{n}/pagesize/50" for n in (1, 2)]
+
+
+def test_fetch_sales_reaches_back_at_most_the_30_days_treez_serves(server):
+    now = datetime.now(UTC)
+    recent = server.make_ticket([(next(iter(listed(server))), 1)], when=now - timedelta(days=3))
+    sales = adapter_for(server).fetch_sales(since=now - timedelta(days=45), until=now)
+    assert [s.external_id for s in sales] == [recent["ticket_id"]]
+    asked = [r.path for r in server.requests if "/ticket/" in r.path][0].split("/after/")[1].split("/")[0]
+    assert datetime.fromisoformat(asked.replace("%3A", ":").replace("%2B", "+")) > now - timedelta(days=30)
 
 
 def test_fetch_sales_fails_on_a_malformed_ticket_page(server):

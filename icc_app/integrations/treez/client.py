@@ -54,6 +54,7 @@ REFRESH_MARGIN_S = 300
 MAX_PAGE_SIZE = 1000
 EVENT_TYPES = ("INVENTORY", "TICKET")
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+TICKET_HISTORY = timedelta(days=30)  # how far back Treez's ticket lastUpdated route reaches
 
 
 class _Shifted(Exception):
@@ -268,10 +269,14 @@ class Adapter:
     # ------------------------------------------------------------------------------------------- sales, customers
 
     def fetch_sales(self, *, since: datetime, until: datetime, progress: Progress = no_progress) -> list[SaleRecord]:
-        """Completed tickets (and canceled ones, as voids) last updated in [since, until). Tickets still in progress
+        """Completed tickets (and canceled ones, as voids) last updated in [since, until) (at most the last 30 days:
+        Treez's limit). Tickets still in progress
         (draft, awaiting processing, packed, out for delivery) are not sales yet; a later run picks them up once
         they complete, because completing a ticket moves its last_updated_at."""
-        tickets = self._path_pages("ticket", since, "ticketList", "ticket_id", self.ticket_page_size, progress)
+        # Treez answers the ticket lastUpdated route only for the last 30 days: older history is out of reach.
+        earliest = datetime.now(UTC) - TICKET_HISTORY + timedelta(minutes=10)
+        tickets = self._path_pages("ticket", max(since, earliest), "ticketList", "ticket_id", self.ticket_page_size,
+                                   progress)
         records = []
         for ticket in tickets:
             updated = mapping.ticket_updated_at(ticket)

@@ -494,6 +494,8 @@ class FakeTreez(FakeVendorServer):
     def _dated_pages(self, kind: str, since: str, page: int, size: int) -> Reply:
         after = parse_treez_time(since)
         if kind == "ticket":
+            if after < datetime.now(UTC) - timedelta(days=30):  # Treez: the ticket route reaches back 30 days
+                return json_reply({"resultCode": "FAIL", "resultReason": "Date range exceeds 30 days"}, 400)
             records = [t for t in self.tickets.values() if parse_treez_time(t["last_updated_at"]) > after]
             records.sort(key=lambda t: parse_treez_time(t["last_updated_at"]), reverse=True)  # newest first
             chunk = records[(page - 1) * size: page * size]
