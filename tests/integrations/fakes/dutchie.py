@@ -174,7 +174,8 @@ def make_inventory(n: int, seed: int = 0, *, capture: list[dict] | None = None) 
 
 
 def _varied(item: dict, rng: random.Random) -> dict:
-    copy = json.loads(json.dumps(item))
+    copy = {**item, "variants": [dict(v) for v in item.get("variants") or []],
+            "cannabinoids": [dict(c) for c in item.get("cannabinoids") or []]}  # only what changes is copied
     factor = rng.uniform(0.85, 1.15)
     for variant in copy.get("variants") or []:
         variant["price"] = f"{float(variant.get('price') or 0) * factor:.2f}"
