@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     timezone: str = Field(default="America/Denver", description="Default display timezone of businesses.")
     email_from: str = Field(default="ICC <no-reply@icc.local>", description="Sender of platform email.")
     max_upload_mb: int = Field(default=50, ge=1, le=1024, description="Largest accepted upload, in MiB.")
+    sync_lease_seconds: int = Field(default=300, ge=5, le=3600,
+                                    description="How long a POS sync run holds its connection without a sign of "
+                                                "life before another worker takes it over.")
     map_tile_url: str = Field(
         default="https://tile.openstreetmap.org/{z}/{x}/{y}.png",
         description="Map tiles ({z}/{x}/{y}), loaded by the visitor's browser; empty: maps show markers only.",

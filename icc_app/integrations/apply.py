@@ -163,12 +163,15 @@ def apply_menu(session: Session, connection: Connection, records: Iterable[MenuR
         raise ValidationFailed("Choose which of your dispensaries this connection's menu feeds.",
                                field="dispensary_id")
     source = connection.vendor
-    items = {i.external_id: i for i in session.exec(select(MenuItem).where(
-        MenuItem.dispensary_id == connection.dispensary_id, MenuItem.source == source))}
-    synced = {r.external_id: r for r in session.exec(select(SyncedRecord).where(
-        SyncedRecord.connection_id == connection.id, SyncedRecord.kind == "menu_item"))}
-    levels = {lv.external_id: lv for lv in session.exec(select(InventoryLevel).where(
-        InventoryLevel.connection_id == connection.id))}
+    records = list(records)
+    only = None if complete else [r.external_id for r in records if r.external_id][:5000]  # a webhook: its items
+    items = {i.external_id: i for i in session.exec(_scoped(select(MenuItem).where(
+        MenuItem.dispensary_id == connection.dispensary_id, MenuItem.source == source), MenuItem.external_id, only))}
+    synced = {r.external_id: r for r in session.exec(_scoped(select(SyncedRecord).where(
+        SyncedRecord.connection_id == connection.id, SyncedRecord.kind == "menu_item"), SyncedRecord.external_id,
+        only))}
+    levels = {lv.external_id: lv for lv in session.exec(_scoped(select(InventoryLevel).where(
+        InventoryLevel.connection_id == connection.id), InventoryLevel.external_id, only))}
     seen: set[str] = set()
     for record in records:
         external_id = normalize.text(record.external_id, 120) or ""
@@ -237,7 +240,11 @@ def apply_menu(session: Session, connection: Connection, records: Iterable[MenuR
                     level.quantity = Decimal("0")
                     session.add(level)
     session.flush()
-    _link_levels(session, connection, items, levels)
+    _link_levels(session, items, levels)
+
+
+def _scoped(query, column, external_ids: list[str] | None):
+    return query if external_ids is None else query.where(col(column).in_(external_ids))
 
 
 def _upsert_level(session: Session, connection: Connection, levels: dict[str, InventoryLevel], external_id: str,
@@ -252,7 +259,7 @@ def _upsert_level(session: Session, connection: Connection, levels: dict[str, In
         session.add(level)
 
 
-def _link_levels(session: Session, connection: Connection, items: dict[str, MenuItem],
+def _link_levels(session: Session, items: dict[str, MenuItem],
                  levels: dict[str, InventoryLevel]) -> None:
     for external_id, level in levels.items():
         item = items.get(external_id)

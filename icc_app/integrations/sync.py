@@ -27,10 +27,17 @@ from icc_app.core.errors import Conflict, DomainError, NotFound
 from icc_app.core.models import utcnow
 from icc_app.integrations import apply, base, service
 from icc_app.integrations.models import Connection, ConnectionStatus, RunStatus, SyncRun
+from icc_app.settings import get_settings
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(minutes=5)
+
+
+def lease() -> timedelta:
+    """A run's lease: renewed with every sign of progress; once lapsed, the run is taken over (its worker died)."""
+    return timedelta(seconds=get_settings().sync_lease_seconds)
+
+
 MAX_ATTEMPTS = 3
 SALES_BACKFILL = timedelta(days=30)  # the first sales sync reaches this far back
 CURSOR_OVERLAP = timedelta(hours=1)  # late-arriving edits near the cursor are read again (upserts make it harmless)
@@ -119,7 +126,7 @@ def _claim(run_id: uuid.UUID) -> str:
         if run.attempts >= MAX_ATTEMPTS:
             _finish_failed(session, run, f"Stopped after {run.attempts} attempts (the worker kept dying).")
             return "done"
-        run.status, run.lease_until = RunStatus.running, now + LEASE
+        run.status, run.lease_until = RunStatus.running, now + lease()
         run.started_at = run.started_at or now
         run.attempts += 1
         run.progress = "starting"
@@ -141,7 +148,7 @@ class _Progress:
         with unit_of_work() as session:
             session.exec(sa.update(SyncRun).where(col(SyncRun.id) == self.run_id, col(SyncRun.status) ==
                                                   RunStatus.running)
-                         .values(progress=message[:200], lease_until=utcnow() + LEASE))
+                         .values(progress=message[:200], lease_until=utcnow() + lease()))
 
 
 def _fetch(connection: Connection, run: SyncRun, progress: _Progress, http_options: dict[str, Any]) -> dict:
