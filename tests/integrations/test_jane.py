@@ -11,8 +11,8 @@ from decimal import Decimal
 import pytest
 
 from icc_app.integrations import service
-from icc_app.integrations.base import (AuthFailed, Capability, ConnectionConfig, MalformedPayload, Unsupported,
-                                       VendorUnavailable, WebhookRejected, make_adapter)
+from icc_app.integrations.base import (AuthFailed, Capability, ConnectionConfig, IntegrationError, MalformedPayload,
+                                       Unsupported, VendorUnavailable, WebhookRejected, make_adapter)
 from icc_app.integrations.jane.client import Adapter, sign
 from tests.integrations.fakes.jane import FakeJane, JaneDeliveries, feed_product, generate_feed
 
@@ -174,6 +174,20 @@ def test_feed_menu_is_read_page_by_page_and_normalized():
     assert records["3"].values == {"_skip": "No Price: no price"}
     assert records["4"].values == {"_skip": "no product name"}
     assert records["1"].raw["name"] == "Blue Dream"
+
+
+def test_the_feed_must_live_on_the_connection_address():
+    with FakeJane(products=generate_feed(3, seed=1), token="feed-token") as server:
+        relative = Adapter(ConnectionConfig(vendor="jane", base_url=server.url, location_id="68",
+                                            credentials={"feed_url": "/feed", "feed_token": "feed-token"},
+                                            webhook_secret=SECRET, http_options=FAST))
+        assert len(relative.fetch_menu()) == 3
+        elsewhere = Adapter(ConnectionConfig(vendor="jane", base_url="https://jane.example", location_id="68",
+                                             credentials={"feed_url": server.feed_url}, webhook_secret=SECRET,
+                                             http_options=FAST))
+        with pytest.raises(IntegrationError, match="must be on the connection's address"):
+            elsewhere.fetch_menu()
+        assert len(server.calls()) == 1
 
 
 def test_feed_failures_raise_and_return_nothing():

@@ -6,8 +6,8 @@ f"{X-Jane-Request-Timestamp}:{raw body}" under the subscription's signing secret
 (5 minutes either way) and the signature (constant-time), then map the cart: a finished order becomes a SaleRecord;
 other statuses are valid events with nothing to apply.
 
-Product feed (ASSUMED shape, no public spec exists): when the connection has a `feed_url` credential (and optionally
-a `feed_token`), GET feed_url?page=N&per_page=M with `Authorization: Bearer <feed_token>` answers
+Product feed (ASSUMED shape, no public spec exists): when the connection has a `feed_url` credential (a path on the
+connection's base URL, or a URL on its host; optionally a `feed_token`), GET feed_url?page=N&per_page=M with `Authorization: Bearer <feed_token>` answers
 {"products": [...], "meta": {"page", "per_page", "total", "total_pages"}}. Without `feed_url` the adapter offers
 webhooks only.
 """
@@ -18,11 +18,13 @@ import hashlib
 import hmac
 import json
 from collections.abc import Mapping
+from urllib.parse import urlsplit
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from icc_app.integrations.base import (AuthFailed, Capability, ConnectionConfig, MalformedPayload, MenuRecord, Progress,
-                                       Unsupported, WebhookMessage, WebhookRejected, no_progress)
+from icc_app.integrations.base import (AuthFailed, Capability, ConnectionConfig, IntegrationError, MalformedPayload,
+                                       MenuRecord, Progress, Unsupported, WebhookMessage, WebhookRejected,
+                                       no_progress)
 from icc_app.integrations.http import VendorHttp
 from icc_app.integrations.jane import mapping
 
@@ -66,6 +68,19 @@ class Adapter:
             self._http = VendorHttp(self.config.base_url, vendor="jane", headers=headers, **options)
         return self._http
 
+    def feed_path(self) -> str:
+        """The feed on the connection's base URL (checked like any vendor address): a path relative to it, or an
+        absolute URL on the same scheme and host. Anything else is refused before a call is made."""
+        if not self.feed_url:
+            raise Unsupported("Jane shares products only with a partner feed: add the feed URL Jane granted.")
+        feed, base = urlsplit(self.feed_url), urlsplit(self.config.base_url)
+        if not feed.scheme and not feed.netloc:
+            return "/" + self.feed_url.lstrip("/")
+        if (feed.scheme, feed.netloc) != (base.scheme, base.netloc):
+            raise IntegrationError(f"The Jane feed URL must be on the connection's address ({base.scheme}://"
+                                   f"{base.netloc}); set the base URL to the feed's host.")
+        return self.feed_url
+
     def close(self) -> None:
         if self._http is not None:
             self._http.close()
@@ -78,7 +93,7 @@ class Adapter:
         store = f"store {self.store_id}" if self.store_id else "any store of the subscription"
         if not self.feed_url:
             return f"Ready for Jane order webhooks from {store} (no product feed configured)"
-        payload = self.http.get(self.feed_url, params={"page": 1, "per_page": 1})
+        payload = self.http.get(self.feed_path(), params={"page": 1, "per_page": 1})
         self._products(payload)
         total = (payload.get("meta") or {}).get("total") if isinstance(payload, dict) else None
         return (f"Connected to the Jane product feed for {store}"
@@ -126,12 +141,11 @@ class Adapter:
 
     # --- product feed -------------------------------------------------------------------------------
     def fetch_menu(self, progress: Progress = no_progress) -> list[MenuRecord]:
-        if not self.feed_url:
-            raise Unsupported("Jane shares products only with a partner feed: add the feed URL Jane granted.")
+        path = self.feed_path()
         seen: dict[str, dict] = {}
         total = total_pages = None
         for page in range(1, MAX_PAGES + 1):
-            payload = self.http.get(self.feed_url, params={"page": page, "per_page": self.per_page})
+            payload = self.http.get(path, params={"page": page, "per_page": self.per_page})
             products = self._products(payload)
             meta = payload.get("meta") if isinstance(payload, dict) and isinstance(payload.get("meta"), dict) else {}
             total = meta.get("total") if isinstance(meta.get("total"), int) else total
