@@ -409,6 +409,14 @@ def test_customers_paging_from_zero_and_a_full_last_page(capture):
         assert [c.query["PageNumber"] for c in fake.calls("/customer")] == ["0", "1", "2"]
 
 
+@pytest.mark.parametrize("page_zero", ["empty", "error"])
+def test_customers_from_a_list_that_refuses_or_empties_page_zero(page_zero):
+    with FakeDutchie(customers=make_customers(130, seed=2), page_zero=page_zero) as fake:
+        customers = adapter_for(fake).fetch_customers(since=None)
+        assert sorted(int(c.external_id) for c in customers) == sorted(c["customerId"] for c in fake.customers)
+        assert [c.query["PageNumber"] for c in fake.calls("/customer")] == ["0", "1", "2", "3"]
+
+
 def test_customers_since_and_mapping(server):
     server.customers[3]["mergedIntoCustomerId"] = server.customers[4]["customerId"]
     since = datetime.fromisoformat(server.customers[200]["lastModifiedDateUTC"].replace("Z", "+00:00"))

@@ -278,7 +278,8 @@ def _true(value: str | None) -> bool:
 class FakeDutchie(FakeVendorServer):
     def __init__(self, *, location_key: str = DEFAULT_KEY, products: list[dict] | None = None,
                  packages: list[dict] | None = None, transactions: list[dict] | None = None,
-                 customers: list[dict] | None = None, customer_first_page: int = 1, max_page_size: int = 100):
+                 customers: list[dict] | None = None, customer_first_page: int = 1, max_page_size: int = 100,
+                 page_zero: str = "first"):
         super().__init__()
         self.location_key = location_key
         self.location = {"locationId": 4417, "lspId": 310, "locationName": "Cuzzies Trenton", "lspName": "Cuzzies LLC",
@@ -291,6 +292,8 @@ class FakeDutchie(FakeVendorServer):
         self.customers: list[dict] = list(customers or [])
         self.customer_first_page = customer_first_page
         self.max_page_size = max_page_size
+        # What a list numbered from 1 answers for PageNumber=0: "first" (its first page), "empty" or "error" (400).
+        self.page_zero = page_zero
         self.reporting_forbidden = False  # a key without the reporting role: /reporting/* answers 403
         self._page_faults: dict[int, list[str]] = {}
 
@@ -456,6 +459,11 @@ class FakeDutchie(FakeVendorServer):
             return json_reply({"Message": "Validation failed", "errors": [{
                 "propertyName": "PageSize", "errorMessage": f"PageSize must be between 1 and {self.max_page_size}"}]},
                 400)
+        if number < self.customer_first_page and self.page_zero == "error":
+            return json_reply({"Message": "Validation failed", "errors": [{
+                "propertyName": "PageNumber", "errorMessage": "PageNumber must be greater than 0"}]}, 400)
+        if number < self.customer_first_page and self.page_zero == "empty":
+            return json_reply([])
         rows = sorted(self.customers, key=lambda c: c["customerId"])
         since = _time(query.get("fromLastModifiedDateUTC"))
         if since:
