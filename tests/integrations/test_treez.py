@@ -23,6 +23,7 @@ from icc_app.integrations.base import (
     WebhookRejected,
     make_adapter,
 )
+from icc_app.integrations.treez import mapping
 from icc_app.integrations.treez.client import Adapter, treez_time
 from tests.integrations.fakes.treez import FakeTreez, lab, make_product
 
@@ -128,6 +129,14 @@ def test_wrong_key_is_auth_failed_and_reads_nothing(server):
     with pytest.raises(AuthFailed, match="client ID or API key for dispensary 'partnersandbox2'"):
         adapter.test_connection()
     assert product_calls(server) == []
+
+
+def test_a_token_complaint_in_the_body_gets_one_refresh_too(server):
+    adapter = adapter_for(server)
+    server.fail(200, path="/partnersandbox2/product/",
+                body={"resultCode": "FAIL", "resultReason": "Access token expired"})
+    assert {r.external_id for r in adapter.fetch_menu()} == listed(server)
+    assert server.tokens_issued == 2
 
 
 def test_a_token_answer_without_success_is_auth_failed(server):
@@ -241,13 +250,15 @@ def test_items_without_name_or_price_are_returned_as_skipped_with_a_reason():
                 make_product(product_id="tier", price=None, price_type="TIER", tier_name="FLOWER TIER A"),
                 make_product(product_id="hidden", hide_from_menu=True)]
     with FakeTreez(products=products) as fake:
-        records = {r.external_id: r.values for r in adapter_for(fake).fetch_menu()}
-    assert set(records) == {"ok", "noname", "noprice", "tier", "hidden"}
+        notes = []
+        records = {r.external_id: r.values for r in adapter_for(fake).fetch_menu(progress=notes.append)}
+    assert set(records) == {"ok", "noname", "noprice", "tier"}  # hidden: left out, so it goes out of stock
     assert "_skip" not in records["ok"]
     assert records["noname"] == {"_skip": "no product name"}
     assert records["noprice"]["_skip"].endswith("no price")
     assert "tier pricing (FLOWER TIER A)" in records["tier"]["_skip"]
-    assert "hidden from the menu" in records["hidden"]["_skip"]
+    assert "1 product hidden from the menu in Treez left out" in notes
+    assert "hidden from the menu" in mapping.product_record(products[-1]).values["_skip"]
 
 
 def test_capped_list_quantity_is_marked_and_the_webhook_carries_the_true_quantity():

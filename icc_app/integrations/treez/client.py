@@ -196,7 +196,12 @@ class Adapter:
         A product that drops out of this list has no sellable stock left above the threshold."""
         products = self._products(f"{self._root}/product/product_list",
                                   {"active": "all", "above_threshold": "true"}, progress)
-        return [mapping.product_record(p, quantity_cap=self.quantity_cap) for p in products]
+        # A product the retailer hides from its online menu is left out, so the engine takes it off ours like any
+        # product Treez stops listing (a skipped record would keep showing what we had).
+        shown = [p for p in products if not mapping.hidden_from_menu(p)]
+        if hidden := len(products) - len(shown):
+            progress(f"{hidden} product{'s' if hidden != 1 else ''} hidden from the menu in Treez left out")
+        return [mapping.product_record(p, quantity_cap=self.quantity_cap) for p in shown]
 
     def fetch_menu_changes(self, *, since: datetime, progress: Progress = no_progress) -> list[MenuRecord]:
         """Products whose metadata (name, price, potency...) changed after `since`: NOT the whole menu (products

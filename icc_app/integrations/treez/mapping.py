@@ -187,6 +187,10 @@ def sellable_quantity(product: dict) -> Decimal:
     return normalize.quantity(sum(normalize.number(d.get("sellable_quantity")) or 0 for d in details))
 
 
+def hidden_from_menu(product: dict) -> bool:
+    return _dict(product.get("e_commerce")).get("hide_from_menu") is True
+
+
 def product_record(product: Any, *, quantity_cap: int | None = QUANTITY_CAP) -> MenuRecord:
     """One product_list item as a complete MenuRecord; values={"_skip": reason} when it cannot be listed."""
     if not isinstance(product, dict) or not product.get("product_id"):
@@ -206,7 +210,7 @@ def product_record(product: Any, *, quantity_cap: int | None = QUANTITY_CAP) -> 
         tier = normalize.text(pricing.get("tier_name"), 60)
         reason = f"tier pricing ({tier}) has no flat price" if tier else "no price"
         return MenuRecord(external_id, {"_skip": f"{name}: {reason}"}, raw=product)
-    if e_commerce.get("hide_from_menu") is True:
+    if hidden_from_menu(product):
         return MenuRecord(external_id, {"_skip": f"{name}: hidden from the menu in Treez"}, raw=product)
 
     category = _category(product, fields)
