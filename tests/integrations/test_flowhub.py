@@ -3,6 +3,8 @@ by date, and every injected failure (401, 429 + Retry-After, 500, timeout, malfo
 
 from __future__ import annotations
 
+import json
+import re
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -13,9 +15,27 @@ from icc_app.integrations import service
 from icc_app.integrations.base import (AuthFailed, Capability, ConnectionConfig, IntegrationError, MalformedPayload,
                                        VendorUnavailable, make_adapter)
 from icc_app.integrations.flowhub.client import Adapter
+from icc_app.integrations.flowhub import mapping
+from tests.conftest import SHARED_DATA
 from tests.integrations.fakes.flowhub import LOCATION_ID_DEFAULT, FakeFlowhub, inventory_row
 
 FAST = {"backoff_s": 0.01, "max_backoff_s": 0.05, "timeout_s": 1}
+FIXTURES = SHARED_DATA / "vendors" / "flowhub" / "fixtures"
+
+
+def fixture(file: str, name: str) -> dict:
+    """One object literal from the public Flowhub client's test fixtures (read in place, never copied)."""
+    if not (FIXTURES / file).exists():
+        pytest.skip(f"{FIXTURES} is absent (../shared/data)")
+    text = (FIXTURES / file).read_text()
+    start = text.index("{", text.index("=", text.index(f"const {name}")))
+    depth = 0
+    for end in range(start, len(text)):
+        depth += {"{": 1, "}": -1}.get(text[end], 0)
+        if depth == 0:
+            break
+    literal = re.sub(r"(?m)(^\s*|[{,]\s*)([A-Za-z_$][\w$]*)\s*:", r'\1"\2":', text[start:end + 1])
+    return json.loads(re.sub(r",(\s*[}\]])", r"\1", literal))
 
 
 @pytest.fixture
@@ -119,6 +139,48 @@ def test_menu_holds_only_for_sale_stock_with_normalized_values(server):
     assert records["p-preroll-04"].values["category"] == "pre_roll"
     assert records["p-noprice-05"].values == {"_skip": "Mystery: no price"}
     assert records["p-noname-006"].values == {"_skip": "no product name"}
+
+
+def test_a_reported_total_thc_is_taken_as_is_and_thca_alone_counts_as_total():
+    def row(*cannabinoids):
+        return inventory_row(product_id="p-1", name="Runtz", price_cents=4000, quantity=1, cannabinoidInformation=[
+            {"name": n, "lowerRange": lo, "upperRange": hi, "unitOfMeasure": u} for n, lo, hi, u in cannabinoids])
+
+    reported = mapping.menu_records([row(("thc", 0.5, 0.5, "%"), ("thc-a", 25, 25, "%"), ("total-thc", 22.4, 22.4, "%"))])
+    assert (reported[0].values["thc_min"], reported[0].values["thc_max"]) == (22.4, 22.4)
+    acid_only = mapping.menu_records([row(("THCa", 240, 260, "mg/g"))])  # 24-26 % THCA -> 21.05-22.8 % total THC
+    assert (acid_only[0].values["thc_min"], acid_only[0].values["thc_max"], acid_only[0].values["thc_unit"]) == (
+        21.05, 22.8, "%")
+    absurd = mapping.menu_records([row(("thc", 2400, 2400, "%"))])  # mg mislabelled as %: dropped, never guessed
+    assert absurd[0].values["thc_min"] is None
+
+
+def test_the_published_fixture_shapes_map_as_expected(server):
+    flower, edible = (fixture("inventory.fixtures.ts", n) for n in ("INVENTORY_FLOWER", "INVENTORY_EDIBLE"))
+    # the analytics-by-rooms shape is the same row plus room and forSale
+    server.inventory = [{**flower, "roomId": "room-001", "roomName": "Main Floor", "forSale": True, "upc": None},
+                        {**edible, "roomId": "room-001", "roomName": "Main Floor", "forSale": True, "upc": None},
+                        {**edible, "roomId": "room-009", "roomName": "Vault", "forSale": False, "upc": None}]
+    server.location_id = flower["locationId"]
+    records = {r.external_id: r for r in adapter(server, location=flower["locationId"]).fetch_menu()}
+    shake = records[flower["productId"]]
+    assert (shake.values["name"], shake.values["category"], shake.values["price"]) == (
+        "Afghani Shake - One Gram", "flower", Decimal("1.00"))
+    assert (shake.values["thc_min"], shake.values["thc_max"]) == (1.88, 1.88)  # 1 % THC + 0.877 x 1 % THCA
+    assert (shake.values["cbd_min"], shake.values["terpenes"]) == (1.88, [{"name": "limonene", "pct": 1.8}])
+    assert (shake.values["in_stock_qty"], shake.inventory.unit, shake.inventory.unit_cost) == (45, "g", Decimal("0.50"))
+    assert shake.values["strain_name"] == "Afghani" and shake.inventory.batch == "1A4040300003C35000000M001"
+    gummies = records[edible["productId"]]
+    assert (gummies.values["thc_min"], gummies.values["thc_unit"], gummies.values["category"]) == (100.0, "mg",
+                                                                                                    "edible")
+    assert gummies.values["in_stock_qty"] == 1000 and gummies.inventory.expires_on == date(2030, 10, 10)
+    sale = mapping.sale_record(fixture("orders.fixtures.ts", "SALE_FIXTURE"))
+    assert (sale.subtotal, sale.tax, sale.total, sale.is_void, sale.is_return) == (
+        Decimal("35.00"), Decimal("5.25"), Decimal("40.25"), False, False)
+    assert sale.occurred_at == datetime(2026, 5, 1, 10, 5, tzinfo=UTC)  # completedOn, not createdAt
+    assert (sale.lines[0].category, sale.lines[0].unit_cost) == ("flower", Decimal("20.00"))  # "PackedBud"
+    customer = mapping.customer_record(fixture("orders.fixtures.ts", "CUSTOMER_FIXTURE"))
+    assert (customer.customer_type, customer.birth_date, customer.state) == ("recreational", date(1990, 5, 15), "CO")
 
 
 def test_generated_menu_follows_stock_and_price_changes(server):

@@ -100,8 +100,14 @@ def _as_percent_or_mg(entry: dict | None, bound: str) -> tuple[float | None, str
 
 
 def potency_of(row: dict, compound: str) -> normalize.Potency:
-    """THC (counting THCA as total THC) or CBD (counting CBDA the same way) as a range."""
+    """THC (counting THCA as total THC) or CBD (counting CBDA the same way) as a range; a reported total
+    ("total-thc") is taken as is."""
     found = _cannabinoids(row)
+    total = found.get("total" + compound)
+    if total is not None:  # the lab's own total (e.g. "Total THC") already counts the acid form
+        low, unit = _as_percent_or_mg(total, "lowerRange")
+        high, _ = _as_percent_or_mg(total, "upperRange")
+        return normalize.potency(low=low, high=high, unit=unit)
     base, acid = found.get(compound), found.get(compound + "a")
     ends = []
     for bound in ("lowerRange", "upperRange"):
