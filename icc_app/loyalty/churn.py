@@ -275,9 +275,12 @@ def train(frame: FeatureFrame, counts: np.ndarray, *, horizon_days: int, probabi
     cols = [frame.names.index(n) for n in names]
     X = frame.values[:, cols]
     bought = (counts > 0).astype(float)
-    classifier = lgb.train(CLASSIFIER_PARAMS, lgb.Dataset(X, bought, feature_name=names), num_boost_round=rounds)
-    counter = lgb.train(COUNT_PARAMS, lgb.Dataset(X, counts, feature_name=names), num_boost_round=rounds)
-    median = lgb.train(MEDIAN_PARAMS, lgb.Dataset(X, counts, feature_name=names), num_boost_round=rounds)
+    # leaves need enough customers to mean something, but a small business must still get splits
+    leaf = {"min_child_samples": max(5, min(CLASSIFIER_PARAMS["min_child_samples"], len(X) // 20))}
+    classifier = lgb.train({**CLASSIFIER_PARAMS, **leaf}, lgb.Dataset(X, bought, feature_name=names),
+                           num_boost_round=rounds)
+    counter = lgb.train({**COUNT_PARAMS, **leaf}, lgb.Dataset(X, counts, feature_name=names), num_boost_round=rounds)
+    median = lgb.train({**MEDIAN_PARAMS, **leaf}, lgb.Dataset(X, counts, feature_name=names), num_boost_round=rounds)
     gain = classifier.feature_importance(importance_type="gain")
     total = float(gain.sum()) or 1.0
     importance = {n: float(g) / total for n, g in sorted(zip(names, gain, strict=True), key=lambda t: -t[1])}

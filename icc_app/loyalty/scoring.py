@@ -81,7 +81,7 @@ _POOLED: dict[tuple[date, int], tuple] = {}
 def pooled_model(session: Session, *, today: date):
     """Trained once per day per process on every business's purchases (customer keys prefixed by business)."""
     pooled: list[churn.Purchase] = []
-    for (business_id,) in session.exec(select(CustomerLink.business_id).distinct()).all():
+    for business_id in session.exec(select(CustomerLink.business_id).distinct()).all():
         pooled += [churn.Purchase(f"{business_id}:{p.customer}", p.day, p.amount)
                    for p in purchases_of(session, business_id=business_id)]
     key = (today, len(pooled))

@@ -148,6 +148,8 @@ def _column(field: str):
 
 def _condition(rule: dict):
     column, value = _column(rule["field"]), rule["value"]
+    if isinstance(value, bool):
+        return column.is_(value) if rule["op"] == "=" else column.is_not(value)
     return {">": column > value, ">=": column >= value, "<": column < value, "<=": column <= value,
             "=": column == value, "!=": column != value}[rule["op"]]
 
