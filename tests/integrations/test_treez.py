@@ -61,7 +61,8 @@ def product_calls(fake: FakeTreez):
 def test_declares_what_it_can_do(server):
     adapter = adapter_for(server)
     assert isinstance(adapter, Adapter)
-    assert adapter.capabilities == {Capability.menu, Capability.sales, Capability.customers, Capability.webhooks}
+    assert adapter.capabilities == {Capability.menu, Capability.sales, Capability.customers, Capability.update_price,
+                                    Capability.webhooks}
     assert set(adapter.credential_fields) == {"client_id", "api_key", "dispensary"}
 
 
@@ -292,6 +293,30 @@ def test_incremental_menu_reads_only_products_changed_after_the_cursor(server):
     call = product_calls(server)[-1]
     assert call.path.startswith("/partnersandbox2/product/product_list/lastUpdated/after/")
     assert call.query["active"] == "all"
+
+
+def test_update_price_writes_the_flat_price_back_keeping_the_product_s_fields(server):
+    adapter = adapter_for(server)
+    product_id = next(p for p in listed(server) if server.products[p]["pricing"]["price_type"] == "FLAT")
+    fields = dict(server.products[product_id]["product_configurable_fields"])
+    adapter.update_price(product_id, Decimal("39.5"))
+    [body] = server.updates
+    assert body["pricing"] == {"price_type": "FLAT", "price_sell": 39.5, "tier_name": None}
+    assert body["product_configurable_fields"] == fields and body["category_type"]
+    record = next(r for r in adapter.fetch_menu() if r.external_id == product_id)
+    assert record.values["price"] == Decimal("39.50")
+
+
+def test_update_price_is_refused_for_tier_pricing_and_read_only_locations():
+    with FakeTreez(products=[make_product(product_id="tiered", price=None, price_type="TIER", tier_name="TOP SHELF"),
+                             make_product(product_id="flat")]) as fake:
+        adapter = adapter_for(fake)
+        with pytest.raises(IntegrationError, match="tier TOP SHELF in Treez"):
+            adapter.update_price("tiered", Decimal("30"))
+        fake.read_only = True
+        with pytest.raises(IntegrationError, match="read-only with Treez Catalog"):
+            adapter.update_price("flat", Decimal("30"))
+        assert fake.updates == [] and fake.products["flat"]["pricing"]["price_sell"] == 45.0
 
 
 # ----------------------------------------------------------------------------------------------- failures

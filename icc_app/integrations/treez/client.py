@@ -28,6 +28,7 @@ import math
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any, ClassVar
 from urllib.parse import quote
 
@@ -78,7 +79,7 @@ def event_id(event_type: str, location: str | None, payload: Any) -> str:
 class Adapter:
     vendor: ClassVar[str] = "treez"
     capabilities: ClassVar[frozenset[Capability]] = frozenset(
-        {Capability.menu, Capability.sales, Capability.customers, Capability.webhooks})
+        {Capability.menu, Capability.sales, Capability.customers, Capability.update_price, Capability.webhooks})
     credential_fields: ClassVar[dict[str, str]] = {
         "client_id": "Client ID (from Treez)",
         "api_key": "Location API key",
@@ -270,6 +271,37 @@ class Adapter:
         if total is not None and len(seen) != total:
             raise MalformedPayload(f"Treez said {total} products but sent {len(seen)}: nothing was applied.")
         return list(seen.values())
+
+    # ------------------------------------------------------------------------------------------- price
+
+    def update_price(self, external_id: str, price: Decimal) -> None:
+        """Set a product's flat sell price: PUT .../product/update/{id} with the product's type and configurable
+        fields as Treez holds them (read first) and the new pricing. Refused for tier-priced products (the tier sets
+        the price) and by Treez for locations on Treez Catalog (the Product API is read-only there)."""
+        amount = normalize.money(price, field="price")
+        if amount is None or amount <= 0:
+            raise IntegrationError("A Treez price must be above zero.")
+        path = f"{self._root}/product/{quote(str(external_id), safe='')}"
+        data = self._get(path).get("data")
+        if isinstance(data, dict) and isinstance(data.get("product_list"), list):
+            data = data["product_list"][0] if data["product_list"] else None
+        if not isinstance(data, dict) or not data.get("product_id"):
+            raise MalformedPayload(f"Treez did not return product {str(external_id)[:40]}.")
+        pricing = data.get("pricing") if isinstance(data.get("pricing"), dict) else {}
+        if str(pricing.get("price_type") or "FLAT").upper() == "TIER":
+            raise IntegrationError(f"This product is priced by the tier {pricing.get('tier_name') or ''!s}"
+                                   .rstrip() + " in Treez: change the tier there.")
+        body = {"category_type": data.get("category_type"),
+                "product_configurable_fields": data.get("product_configurable_fields") or {},
+                "pricing": {"price_type": "FLAT", "price_sell": float(amount), "tier_name": None}}
+        self._ensure_token()
+        update = f"{self._root}/product/update/{quote(str(external_id), safe='')}"
+        try:
+            answer = self.http.put(update, json_body=body)
+        except AuthFailed:
+            self._ensure_token(force=True)
+            answer = self.http.put(update, json_body=body)
+        self._checked(answer if answer is not None else {}, update)
 
     # ------------------------------------------------------------------------------------------- sales, customers
 

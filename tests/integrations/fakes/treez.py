@@ -169,6 +169,8 @@ class FakeTreez(FakeVendorServer):
         self.misrouted_pages: dict[int, int] = {}  # asked page -> page served instead
         self.truncated_pages: dict[int, int] = {}  # page -> items kept
         self.grow_after_page: int | None = None  # after serving this page, a new product appears (total moves)
+        self.read_only = False  # a location on Treez Catalog: the Product API refuses writes
+        self.updates: list[dict] = []  # bodies of accepted product updates
         for product in products or []:
             self.products[product["product_id"]] = product
         for ticket in tickets or []:
@@ -405,10 +407,34 @@ class FakeTreez(FakeVendorServer):
                 if product is None:
                     return json_reply({"resultCode": "FAIL", "resultReason": "Product not found"}, 404)
                 return json_reply({"resultCode": "SUCCESS", "data": self._served(product)})
+            if len(route) == 3 and route[:2] == ["product", "update"] and request.method == "PUT":
+                return self._update(route[2], request)
             if (len(route) == 8 and route[0] in ("ticket", "customer") and route[1:3] == ["lastUpdated", "after"]
                     and route[4] == "page" and route[6] == "pagesize"):
                 return self._dated_pages(route[0], route[3], int(route[5]), int(route[7]))
         return json_reply({"resultCode": "FAIL", "resultReason": f"No route {request.path}"}, 404)
+
+    def _update(self, product_id: str, request: Request) -> Reply:
+        if self.read_only:
+            return json_reply({"resultCode": "FAIL", "resultReason": "The Product API is read-only with Treez "
+                                                                      "Catalog."}, 400)
+        product = self.products.get(product_id)
+        if product is None:
+            return json_reply({"resultCode": "FAIL", "resultReason": "Product not found"}, 404)
+        body = request.json()
+        if not isinstance(body, dict) or not body.get("category_type") or not isinstance(
+                body.get("product_configurable_fields"), dict):
+            return json_reply({"resultCode": "FAIL", "resultReason": "category_type and product_configurable_fields "
+                                                                      "are required"}, 400)
+        pricing = body.get("pricing") or {}
+        if pricing.get("price_type") == "FLAT" and pricing.get("price_sell") is None:
+            return json_reply({"resultCode": "FAIL", "resultReason": "price_sell is required for FLAT"}, 400)
+        product["category_type"] = body["category_type"]
+        product["product_configurable_fields"].update(body["product_configurable_fields"])
+        product["pricing"].update(pricing)
+        self._touch(product)
+        self.updates.append(body)
+        return json_reply({"resultCode": "SUCCESS", "data": self._served(product)})
 
     def _token(self, request: Request) -> Reply:
         form = request.form()
