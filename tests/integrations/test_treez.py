@@ -223,6 +223,10 @@ def test_potency_ranges_and_milligram_products():
         make_product(product_id="mg-lab", name="TINCTURE", category_type="TINCTURE", uom="EACH", amount=None,
                      lab_results=[lab("THC", 250, amount_type="MILLIGRAMS")]),
         make_product(product_id="mislabelled", name="ODD", lab_results=[lab("THC", 250)]),  # 250 % is not a percent
+        make_product(product_id="total", name="OG", lab_results=[lab("TOTAL_THC", 27.3), lab("THCA", 30.0)]),
+        make_product(product_id="d9-only", name="D9", lab_results=[lab("D9_THC", 0.9), lab("THCA", 20.0)]),
+        make_product(product_id="zero-lab", name="SODA", category_type="BEVERAGE", total_mg_thc=10,
+                     lab_results=[lab("THC", 0.0)]),
     ]
     with FakeTreez(products=products) as fake:
         records = {r.external_id: r.values for r in adapter_for(fake).fetch_menu()}
@@ -233,6 +237,9 @@ def test_potency_ranges_and_milligram_products():
     assert gummy["variants"][0]["weight_g"] is None
     assert (records["mg-lab"]["thc_max"], records["mg-lab"]["thc_unit"]) == (250.0, "mg")
     assert records["mislabelled"]["thc_min"] is None
+    assert records["total"]["thc_min"] == 27.3  # a reported total wins over adding THCA ourselves
+    assert records["d9-only"]["thc_min"] == 18.44  # delta-9 spelled out: 0.9 + 0.877 x 20
+    assert (records["zero-lab"]["thc_min"], records["zero-lab"]["thc_unit"]) == (10.0, "mg")
 
 
 def test_treez_product_types_map_to_our_categories():

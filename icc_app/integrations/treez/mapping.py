@@ -92,6 +92,10 @@ def _num_key(value: Any) -> str:
 # ----------------------------------------------------------------------------------------------- potency
 
 
+_ALIASES = {"D9THC": "THC", "DELTA9THC": "THC", "DELTA9": "THC", "THCD9": "THC", "D9": "THC", "THCTOTAL": "TOTALTHC",
+            "CBDTOTAL": "TOTALCBD"}
+
+
 def _lab_results(product: dict) -> dict[str, tuple[float | None, float | None, str]]:
     """lab_results by normalized type ("THC", "THCA", "TOTALTHC", "CBD", ...) -> (min, max, unit)."""
     found: dict[str, tuple[float | None, float | None, str]] = {}
@@ -99,6 +103,7 @@ def _lab_results(product: dict) -> dict[str, tuple[float | None, float | None, s
         if not isinstance(entry, dict):
             continue
         kind = _num_key(entry.get("result_type"))
+        kind = _ALIASES.get(kind, kind)
         amount = _dict(entry.get("amount"))
         low, high = normalize.number(amount.get("minimum_value")), normalize.number(amount.get("maximum_value"))
         if low is None and high is None:
@@ -112,11 +117,11 @@ def _lab_results(product: dict) -> dict[str, tuple[float | None, float | None, s
 def _cannabinoid(labs: dict, neutral: str, acid: str, total_mg: Any) -> tuple[float | None, float | None, str]:
     """(min, max, unit) of THC or CBD: a reported total wins; else neutral + 0.877 x acid (same unit only); else the
     product's total mg field (edibles, tinctures)."""
-    for key in (f"TOTAL{neutral}", f"{neutral}TOTAL"):
-        if key in labs:
-            low, high, unit = labs[key]
-            result = normalize.potency(low=low, high=high, unit=unit)
-            return result.low, result.high, result.unit
+    mg = normalize.number(total_mg)
+    if f"TOTAL{neutral}" in labs:
+        low, high, unit = labs[f"TOTAL{neutral}"]
+        result = normalize.potency(low=low, high=high, unit=unit)
+        return result.low, result.high, result.unit
     base, acid_value = labs.get(neutral), labs.get(acid)
     if base is not None or acid_value is not None:
         unit = (base or acid_value)[2]
@@ -124,9 +129,8 @@ def _cannabinoid(labs: dict, neutral: str, acid: str, total_mg: Any) -> tuple[fl
             acid_value = None  # mg beside %: not addable
         low = normalize.potency(base[0] if base else 0.0, unit=unit, thca=acid_value[0] if acid_value else None)
         high = normalize.potency(base[1] if base else 0.0, unit=unit, thca=acid_value[1] if acid_value else None)
-        if low.low is not None and high.high is not None:
+        if low.low is not None and high.high is not None and not (high.high == 0 and mg):
             return min(low.low, high.high), max(low.low, high.high), low.unit
-    mg = normalize.number(total_mg)
     if mg is not None and mg > 0:
         return round(mg, 2), round(mg, 2), "mg"
     return None, None, "%"
