@@ -264,3 +264,23 @@ def _grams(option: str) -> float | None:
         return float(match.group(1))
     match = re.search(r"1/(\d)\s*oz", option or "", re.I)
     return round(28 / int(match.group(1)), 2) if match else None
+
+
+if __name__ == "__main__":  # a local Flowhub for staging and manual checks: python -m tests.integrations.fakes.flowhub 200
+    import sys
+    import time
+
+    items = int(sys.argv[1]) if len(sys.argv) > 1 else 200
+    fake = FakeFlowhub(client_id="client-1", api_key="key-1").start()
+    fake.inventory = fake.generate_inventory(items, seed=1)
+    now = datetime.now(UTC)
+    for number in range(20):
+        fake.add_customer(f"cust-{number}", updated=now.strftime("%Y-%m-%dT%H:%M:%SZ"))
+        fake.add_order(f"sale-{number}", created=now - timedelta(hours=3 * number + 1), customer_id=f"cust-{number}")
+    print(f"Flowhub at {fake.url}  location {fake.location_id}  credentials "
+          '{"client_id": "client-1", "api_key": "key-1"}', flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        fake.stop()

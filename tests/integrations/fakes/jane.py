@@ -65,6 +65,14 @@ class JaneDeliveries:
         return headers, body
 
 
+    def post(self, url: str, cart: dict, *, now: datetime | None = None, **broken: Any):
+        """Deliver one cart to a webhook endpoint over HTTP (browser tests, staging); returns the httpx response."""
+        import httpx
+
+        headers, body = self.delivery(cart, now=now or datetime.now(UTC), **broken)
+        return httpx.post(url, content=body, headers=headers, timeout=10)
+
+
 def feed_product(product_id: int, *, name: str, kind: str = "flower", brand: str | None = "Brand",
                  category: str | None = "hybrid", percent_thc: float | None = 20.0,
                  percent_thca: float | None = None, percent_cbd: float | None = None, quantity: int = 10,
