@@ -3,7 +3,8 @@
 Order webhook (documented by Jane, "post-checkout interactions"): a `cart` object with id, status, store_id,
 store_name, amount, checked_out_time, created_at, pos_order_id, customer_*, user_id, external_user_id, ... Jane's
 statuses: pending, verification, staff_member_review, preparing, delivery_started, delivery_finished,
-ready_for_pickup, finished, with_review, cancelled. Only a finished order is a sale.
+ready_for_pickup, finished, with_review, cancelled. Only a finished order (finished or delivery_finished; both map to
+the same sale, by cart id) is a sale. Jane's example times carry no zone ('2021-06-21 21:41:28'): read as UTC.
 
 ASSUMPTIONS (no public spec exists): the cart's line items (`products`: product_id, name, brand, kind, count,
 price_id, unit_price/price) and the partner product feed's item shape (below) are our design, modelled on the
