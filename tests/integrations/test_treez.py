@@ -287,6 +287,27 @@ def test_capped_list_quantity_is_marked_and_the_webhook_carries_the_true_quantit
     assert record.inventory.package_label == "1A4060300003B01000000123" and record.inventory.batch == "B1"
 
 
+def test_a_package_webhook_is_reconciled_with_the_product_s_other_packages():
+    products = [make_product(product_id="two-packages", quantity=25), make_product(product_id="plenty", quantity=75),
+                make_product(product_id="plenty-small-package", quantity=75)]
+    with FakeTreez(products=products) as fake:
+        adapter = adapter_for(fake)
+        patches = [adapter.verify_webhook(*fake.inventory_webhook(pid, available=qty), now=NOW).menu[0]
+                   for pid, qty in (("two-packages", 5), ("plenty", 60), ("plenty-small-package", 10),
+                                    ("not-listed", 7))]
+        reconciled = adapter.reconcile_patches(patches)
+        fixed = {r.external_id: r.values["in_stock_qty"] for r in reconciled}
+        assert all(r.inventory.quantity == r.values["in_stock_qty"] for r in reconciled)  # the product's level
+        assert reconciled[0].inventory.package_label == patches[0].inventory.package_label
+        by_id = [r for r in fake.requests if r.query.get("id")]
+    assert fixed == {"two-packages": 25,  # below the cap the list counts every package: exact
+                     "plenty": 60,  # the list says 30 (capped), this package alone has 60
+                     "plenty-small-package": 30,  # at least the cap, though this package has 10
+                     "not-listed": 7}
+    assert len(by_id) == 1 and set(by_id[0].query["id"].split(",")) == {"two-packages", "plenty",
+                                                                        "plenty-small-package", "not-listed"}
+
+
 def test_incremental_menu_reads_only_products_changed_after_the_cursor(server):
     adapter = adapter_for(server)
     cursor = datetime.now(UTC) - timedelta(seconds=1)

@@ -22,6 +22,7 @@ Protocol, as Treez documents it:
 
 from __future__ import annotations
 
+import dataclasses
 import hmac
 import json
 import math
@@ -271,6 +272,39 @@ class Adapter:
         if total is not None and len(seen) != total:
             raise MalformedPayload(f"Treez said {total} products but sent {len(seen)}: nothing was applied.")
         return list(seen.values())
+
+    def reconcile_patches(self, records: list[MenuRecord]) -> list[MenuRecord]:
+        """An INVENTORY webhook describes ONE package (inventory card); a product can have several, so the package's
+        count alone can understate the product (or say 0 while another package still sells). For the worker that
+        applies webhook patches (not the receiving endpoint): read those products' list quantities (50 ids a call)
+        and return the patches with the best figure: the list's when it is below the cap (then it is exact, every
+        package counted), else the larger of the list's (capped) figure and the package's count. A product the list
+        does not return keeps the package's count."""
+        wanted = list(dict.fromkeys(r.external_id for r in records if r.partial and "in_stock_qty" in r.values))
+        listed: dict[str, Any] = {}
+        for start in range(0, len(wanted), 50):
+            chunk = wanted[start:start + 50]
+            data = self._get(f"{self._root}/product/product_list",
+                             {"page": 1, "active": "all", "id": ",".join(chunk)}).get("data")
+            items = data.get("product_list") if isinstance(data, dict) else None
+            if not isinstance(items, list):
+                raise MalformedPayload("Treez's product list by id has no data.product_list.")
+            for item in items:
+                if isinstance(item, dict) and str(item.get("product_id")) in chunk:
+                    listed[str(item["product_id"])] = mapping.sellable_quantity(item)
+        out = []
+        for record in records:
+            if record.external_id in listed and record.partial and "in_stock_qty" in record.values:
+                list_qty = int(listed[record.external_id])
+                package_qty = int(normalize.number(record.values["in_stock_qty"]) or 0)
+                capped = self.quantity_cap is not None and list_qty >= self.quantity_cap
+                quantity = max(list_qty, package_qty) if capped else list_qty
+                inventory = (dataclasses.replace(record.inventory, quantity=Decimal(quantity))
+                             if record.inventory is not None else None)
+                record = dataclasses.replace(record, values={**record.values, "in_stock_qty": quantity},
+                                             inventory=inventory)
+            out.append(record)
+        return out
 
     # ------------------------------------------------------------------------------------------- price
 
