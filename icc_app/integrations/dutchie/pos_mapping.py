@@ -282,7 +282,9 @@ def product_record(external_id: str, detail: dict, packages: list[dict]) -> Menu
     except MalformedPayload as exc:
         return _skip(external_id, exc.message, raw)
     category = _category(detail.get("category"), (lead or {}).get("category"), detail.get("ecomCategory"),
-                                  detail.get("masterCategory"), (lead or {}).get("masterCategory"), name)
+                         detail.get("masterCategory"), (lead or {}).get("masterCategory"))
+    if category == "other":  # no category word: the name may say it ("... Gummies")
+        category = normalize.category(name)
     lab_packages = sellable or ordered
     labs = [lab_values(p.get("labResults")) for p in lab_packages]
     thc = _potency("thc", category=category, name=name, detail=detail, labs=labs, packages=lab_packages)
