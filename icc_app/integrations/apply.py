@@ -19,6 +19,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, delete, select
 
 from icc_app.core.errors import ValidationFailed
@@ -158,22 +159,32 @@ def _set_changed(row: Any, values: dict[str, Any]) -> bool:
 def apply_menu(session: Session, connection: Connection, records: Iterable[MenuRecord], counts: Counts, *,
                complete: bool = True) -> None:
     """Make the connection's menu match `records`. `complete`: the records are the whole menu, so items missing
-    from them go out of stock; a webhook's records are not (complete=False) and may be partial."""
+    from them go out of stock; a webhook's records are not (complete=False) and may be partial (patches).
+
+    Built for 10,000-item menus: existing rows are first read as light tuples (id, hash, stock); new rows are
+    inserted in bulk; only rows whose content hash moved are loaded as objects and written, column by column."""
     if connection.dispensary_id is None:
         raise ValidationFailed("Choose which of your dispensaries this connection's menu feeds.",
                                field="dispensary_id")
-    source = connection.vendor
     records = list(records)
-    only = None if complete else [r.external_id for r in records if r.external_id][:5000]  # a webhook: its items
-    items = {i.external_id: i for i in session.exec(_scoped(select(MenuItem).where(
-        MenuItem.dispensary_id == connection.dispensary_id, MenuItem.source == source), MenuItem.external_id, only))}
-    synced = {r.external_id: r for r in session.exec(_scoped(select(SyncedRecord).where(
+    patches = [r for r in records if r.partial]
+    full = [r for r in records if not r.partial]
+    if patches:
+        _apply_patches(session, connection, patches, counts)
+    if not full and not complete:
+        return
+    only = None if complete else list({r.external_id for r in full if r.external_id})[:5000]
+    items = {row.external_id: row for row in session.exec(_scoped(select(
+        MenuItem.id, MenuItem.external_id, MenuItem.is_active, MenuItem.in_stock_qty).where(
+        MenuItem.dispensary_id == connection.dispensary_id, MenuItem.source == connection.vendor),
+        MenuItem.external_id, only))}
+    hashes = dict(session.exec(_scoped(select(SyncedRecord.external_id, SyncedRecord.content_hash).where(
         SyncedRecord.connection_id == connection.id, SyncedRecord.kind == "menu_item"), SyncedRecord.external_id,
-        only))}
-    levels = {lv.external_id: lv for lv in session.exec(_scoped(select(InventoryLevel).where(
-        InventoryLevel.connection_id == connection.id), InventoryLevel.external_id, only))}
+        only)).all())
     seen: set[str] = set()
-    for record in records:
+    creates: list[tuple[str, dict, dict, str, dict]] = []
+    updates: dict[str, tuple[dict, dict, str, dict]] = {}
+    for record in full:
         external_id = normalize.text(record.external_id, 120) or ""
         label = normalize.text((record.values or {}).get("name"), 80) or external_id or "(no id)"
         if not external_id:
@@ -188,84 +199,152 @@ def apply_menu(session: Session, connection: Connection, records: Iterable[MenuR
             counts.skip(label, str(values["_skip"]))
             continue
         capped_at = values.pop("_qty_capped_at", None)
-        item = items.get(external_id)
-        if record.partial:
-            _apply_patch(session, connection, item, levels.get(external_id), synced.get(external_id), record,
-                         counts, label)
-            continue
         try:
             clean = clean_menu_values(values)
         except ValidationFailed as exc:
             counts.skip(label, exc.message)
             continue
+        item = items.get(external_id)
         if capped_at is not None and item is not None and clean["in_stock_qty"] >= capped_at and \
                 item.in_stock_qty > clean["in_stock_qty"]:
             clean["in_stock_qty"] = item.in_stock_qty  # the list caps quantities; the webhook's count wins
         inventory = _inventory_values(record.inventory, clean["in_stock_qty"])
         digest = normalize.content_hash(clean, inventory)
-        known = synced.get(external_id)
-        if item is not None and known is not None and known.content_hash == digest and item.is_active:
-            counts.unchanged += 1
-            continue
         if item is None:
-            item = MenuItem(dispensary_id=connection.dispensary_id, source=source, external_id=external_id, **clean)
-            session.add(item)
-            items[external_id] = item
-            counts.created += 1
-        elif _set_changed(item, {**clean, "is_active": True}):
-            session.add(item)
-            counts.updated += 1
-        else:
+            creates.append((external_id, clean, inventory, digest, record.raw or {}))
+        elif hashes.get(external_id) == digest and item.is_active:
             counts.unchanged += 1
-        if known is None:
-            session.add(SyncedRecord(connection_id=connection.id, business_id=connection.business_id,
-                                     kind="menu_item", external_id=external_id, content_hash=digest,
-                                     payload=normalize.storable(record.raw or {})))
-        elif known.content_hash != digest:
-            known.content_hash, known.payload = digest, normalize.storable(record.raw or {})
-            session.add(known)
-        _upsert_level(session, connection, levels, external_id, inventory)
+        else:
+            updates[external_id] = (clean, inventory, digest, record.raw or {})
+    _insert_new(session, connection, creates, hashes, counts)
+    _update_changed(session, connection, updates, counts)
     if complete:
-        for external_id, item in items.items():
-            if external_id not in seen and item.in_stock_qty > 0:
-                item.in_stock_qty = 0
-                session.add(item)
-                counts.out_of_stock += 1
-                known = synced.get(external_id)
-                if known is not None and known.content_hash:
-                    known.content_hash = ""  # listed again later, it is compared afresh (and back in stock)
-                    session.add(known)
-                level = levels.get(external_id)
-                if level is not None and level.quantity != 0:
-                    level.quantity = Decimal("0")
-                    session.add(level)
+        gone = [external_id for external_id, row in items.items() if external_id not in seen and row.in_stock_qty > 0]
+        _mark_out_of_stock(session, connection, gone, [items[e].id for e in gone])
+        counts.out_of_stock += len(gone)
     session.flush()
-    _link_levels(session, items, levels)
+
+
+def _chunks(values: list, size: int = 1000):
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
+
+
+def _insert_new(session: Session, connection: Connection, creates: list, hashes: dict[str, str],
+                counts: Counts) -> None:
+    """New items, their raw payloads and inventory levels, in bulk (one INSERT per 1,000 rows)."""
+    if not creates:
+        return
+    now = utcnow()
+    levels = dict(session.exec(select(InventoryLevel.external_id, InventoryLevel.id).where(
+        InventoryLevel.connection_id == connection.id, col(InventoryLevel.external_id).in_(
+            [c[0] for c in creates][:5000]))).all()) if hashes else {}
+    item_rows, record_rows, level_rows = [], [], []
+    for external_id, clean, inventory, digest, raw in creates:
+        item_id = uuid.uuid4()
+        item_rows.append({"id": item_id, "created_at": now, "updated_at": now, "dispensary_id":
+                          connection.dispensary_id, "source": connection.vendor, "external_id": external_id,
+                          "currency": "USD", "is_active": True, "lot_id": None, **clean})
+        if external_id in hashes:  # a raw record left from an item removed by hand: refresh it
+            session.exec(sa.update(SyncedRecord).where(
+                col(SyncedRecord.connection_id) == connection.id, col(SyncedRecord.kind) == "menu_item",
+                col(SyncedRecord.external_id) == external_id).values(content_hash=digest,
+                                                                     payload=normalize.storable(raw)))
+        else:
+            record_rows.append({"id": uuid.uuid4(), "created_at": now, "updated_at": now,
+                                "connection_id": connection.id, "business_id": connection.business_id,
+                                "kind": "menu_item", "external_id": external_id, "content_hash": digest,
+                                "payload": normalize.storable(raw)})
+        if external_id in levels:
+            session.exec(sa.update(InventoryLevel).where(col(InventoryLevel.id) == levels[external_id])
+                         .values(menu_item_id=item_id, updated_at=now, **inventory))
+        else:
+            level_rows.append({"id": uuid.uuid4(), "created_at": now, "updated_at": now,
+                               "business_id": connection.business_id, "connection_id": connection.id,
+                               "menu_item_id": item_id, "external_id": external_id, **inventory})
+    for table, rows in ((MenuItem.__table__, item_rows), (SyncedRecord.__table__, record_rows),
+                        (InventoryLevel.__table__, level_rows)):
+        for chunk in _chunks(rows):
+            session.execute(sa.insert(table), chunk)
+    counts.created += len(item_rows)
+
+
+def _update_changed(session: Session, connection: Connection, updates: dict, counts: Counts) -> None:
+    """Items whose content moved: loaded as objects (1,000 at a time) and written only where a column differs."""
+    for chunk in _chunks(list(updates)):
+        items = {i.external_id: i for i in session.exec(select(MenuItem).where(
+            MenuItem.dispensary_id == connection.dispensary_id, MenuItem.source == connection.vendor,
+            col(MenuItem.external_id).in_(chunk)))}
+        records = {r.external_id: r for r in session.exec(select(SyncedRecord).where(
+            SyncedRecord.connection_id == connection.id, SyncedRecord.kind == "menu_item",
+            col(SyncedRecord.external_id).in_(chunk)))}
+        levels = {lv.external_id: lv for lv in session.exec(select(InventoryLevel).where(
+            InventoryLevel.connection_id == connection.id, col(InventoryLevel.external_id).in_(chunk)))}
+        for external_id in chunk:
+            clean, inventory, digest, raw = updates[external_id]
+            item = items[external_id]
+            if _set_changed(item, {**clean, "is_active": True}):
+                session.add(item)
+                counts.updated += 1
+            else:
+                counts.unchanged += 1
+            known = records.get(external_id)
+            if known is None:
+                session.add(SyncedRecord(connection_id=connection.id, business_id=connection.business_id,
+                                         kind="menu_item", external_id=external_id, content_hash=digest,
+                                         payload=normalize.storable(raw)))
+            elif known.content_hash != digest:
+                known.content_hash, known.payload = digest, normalize.storable(raw)
+                session.add(known)
+            level = levels.get(external_id)
+            if level is None:
+                session.add(InventoryLevel(business_id=connection.business_id, connection_id=connection.id,
+                                           external_id=external_id, menu_item_id=item.id, **inventory))
+            elif _set_changed(level, {**inventory, "menu_item_id": item.id}):
+                session.add(level)
+        session.flush()
+
+
+def _mark_out_of_stock(session: Session, connection: Connection, external_ids: list[str],
+                       item_ids: list[uuid.UUID]) -> None:
+    """Items the vendor no longer lists: stock 0, kept with their history; their raw record is compared afresh
+    when they come back."""
+    now = utcnow()
+    for chunk in _chunks(item_ids):
+        session.exec(sa.update(MenuItem).where(col(MenuItem.id).in_(chunk)).values(in_stock_qty=0, updated_at=now))
+    for chunk in _chunks(external_ids):
+        session.exec(sa.update(SyncedRecord).where(
+            col(SyncedRecord.connection_id) == connection.id, col(SyncedRecord.kind) == "menu_item",
+            col(SyncedRecord.external_id).in_(chunk), col(SyncedRecord.content_hash) != "")
+            .values(content_hash="", updated_at=now))
+        session.exec(sa.update(InventoryLevel).where(
+            col(InventoryLevel.connection_id) == connection.id, col(InventoryLevel.external_id).in_(chunk),
+            col(InventoryLevel.quantity) != 0).values(quantity=0, updated_at=now))
+
+
+def _apply_patches(session: Session, connection: Connection, patches: list[MenuRecord], counts: Counts) -> None:
+    ids = list({r.external_id for r in patches if r.external_id})[:5000]
+    items = {i.external_id: i for i in session.exec(select(MenuItem).where(
+        MenuItem.dispensary_id == connection.dispensary_id, MenuItem.source == connection.vendor,
+        col(MenuItem.external_id).in_(ids)))}
+    synced = {r.external_id: r for r in session.exec(select(SyncedRecord).where(
+        SyncedRecord.connection_id == connection.id, SyncedRecord.kind == "menu_item",
+        col(SyncedRecord.external_id).in_(ids)))}
+    levels = {lv.external_id: lv for lv in session.exec(select(InventoryLevel).where(
+        InventoryLevel.connection_id == connection.id, col(InventoryLevel.external_id).in_(ids)))}
+    for record in patches:
+        external_id = normalize.text(record.external_id, 120) or ""
+        label = normalize.text((record.values or {}).get("name"), 80) or external_id or "(no id)"
+        if "_skip" in (record.values or {}):
+            counts.skip(label, str(record.values["_skip"]))
+            continue
+        _apply_patch(session, connection, items.get(external_id), levels.get(external_id), synced.get(external_id),
+                     record, counts, label)
+    session.flush()
 
 
 def _scoped(query, column, external_ids: list[str] | None):
     return query if external_ids is None else query.where(col(column).in_(external_ids))
-
-
-def _upsert_level(session: Session, connection: Connection, levels: dict[str, InventoryLevel], external_id: str,
-                  inventory: dict[str, Any]) -> None:
-    level = levels.get(external_id)
-    if level is None:
-        level = InventoryLevel(business_id=connection.business_id, connection_id=connection.id,
-                               external_id=external_id, **inventory)
-        levels[external_id] = level
-        session.add(level)
-    elif _set_changed(level, inventory):
-        session.add(level)
-
-
-def _link_levels(session: Session, items: dict[str, MenuItem],
-                 levels: dict[str, InventoryLevel]) -> None:
-    for external_id, level in levels.items():
-        item = items.get(external_id)
-        if item is not None and level.menu_item_id != item.id:
-            level.menu_item_id = item.id
-            session.add(level)
 
 
 def _apply_patch(session: Session, connection: Connection, item: MenuItem | None, level: InventoryLevel | None,

@@ -204,9 +204,16 @@ def text(value: Any, limit: int) -> str | None:
     """A display string: NUL and control characters removed, whitespace collapsed, cut to `limit`."""
     if value is None:
         return None
-    cleaned = "".join(ch for ch in str(value) if ch >= " " or ch in "\t\n").replace("\x7f", "")
-    cleaned = " ".join(cleaned.split())
+    cleaned = value if isinstance(value, str) else str(value)
+    if not cleaned.isprintable():
+        cleaned = cleaned.translate(_CONTROL)
+    if "  " in cleaned or cleaned[:1].isspace() or cleaned[-1:].isspace() or not cleaned.isprintable():
+        cleaned = " ".join(cleaned.split())
     return cleaned[:limit] or None
+
+
+# Control characters (C0, DEL, C1) become spaces (then collapsed) or vanish (NUL): a menu name is one line of text.
+_CONTROL = {code: " " for code in (*range(1, 32), *range(127, 160))} | {0: None}
 
 
 def terpenes(entries: Any, *, name_key: str = "name", value_key: str = "value") -> list[dict]:
