@@ -71,7 +71,7 @@ def by_name(records):
 def test_declares_what_it_can_do(server):
     adapter = adapter_for(server)
     assert isinstance(adapter, Adapter)
-    assert adapter.capabilities == {Capability.menu, Capability.sales, Capability.customers}
+    assert adapter.capabilities == {Capability.menu, Capability.sales, Capability.customers, Capability.update_price}
     assert adapter.credential_fields == {"location_key": "Location API key"}
 
 
@@ -457,6 +457,36 @@ def test_an_out_of_order_page_is_read_again_or_fails_the_read(server):
 def test_a_failing_customers_page_retries_then_completes(server):
     server.fail(500, times=2, path="/customer/customers-paginated")
     assert len(adapter_for(server).fetch_customers(since=None)) == 250
+
+
+# ----------------------------------------------------------------------------------------------- price
+
+
+def test_a_price_written_back_shows_in_the_next_menu_read(server):
+    adapter = adapter_for(server)
+    product_id = server.product_ids()[40]
+    adapter.update_price(str(product_id), Decimal("37.5"))
+    assert server.overrides == [{"productId": product_id, "price": 37.5, "recPrice": 37.5}]
+    (call,) = server.calls("/products/location-overrides", method="POST")
+    assert base64.b64decode(call.headers["authorization"][6:]).decode() == f"{DEFAULT_KEY}:"
+    record = {r.external_id: r for r in adapter.fetch_menu()}[str(product_id)]
+    assert record.values["price"] == Decimal("37.50")
+
+
+def test_a_price_write_refused_or_failing(server):
+    adapter = adapter_for(server, http={"max_retries": 1})
+    with pytest.raises(IntegrationError, match="Product 1 does not exist"):
+        adapter.update_price("1", Decimal("10"))
+    with pytest.raises(IntegrationError, match="above zero"):
+        adapter.update_price(str(server.product_ids()[0]), Decimal("0"))
+    with pytest.raises(IntegrationError, match="not a Dutchie product id"):
+        adapter.update_price("abc", Decimal("10"))
+    server.fail(500, path="/products/location-overrides")
+    adapter.update_price(str(server.product_ids()[0]), Decimal("12.00"))  # retried: setting a price twice is harmless
+    assert server.products[server.product_ids()[0]]["price"] == 12.0
+    server.fail(500, times=2, path="/products/location-overrides")
+    with pytest.raises(VendorUnavailable):
+        adapter.update_price(str(server.product_ids()[0]), Decimal("13.00"))
 
 
 # ----------------------------------------------------------------------------------------------- injected failures

@@ -1,6 +1,7 @@
 """Dutchie POS API adapter: one store location, HTTP Basic with the location's API key as the user name and an empty
 password. Reads the menu (/products + /reporting/inventory), sales (/reporting/transactions, incremental by last
-modified time) and customers (/customer/customers-paginated). Never touches the database: each fetch returns the
+modified time) and customers (/customer/customers-paginated); writes a product's price back as a location override
+(/products/location-overrides: a sparse update, unlike /products/product, which blanks the fields it is not sent). Never touches the database: each fetch returns the
 complete result or raises an IntegrationError (never a partial list).
 
 Rate limits are per endpoint and per key (Dutchie's rate-limit guide: 120/min baseline, 200/min for /inventory and
@@ -11,6 +12,7 @@ budget, shared by every worker through VendorHttp's rate budget.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any, ClassVar
 
 from icc_app.integrations.base import (
@@ -25,6 +27,7 @@ from icc_app.integrations.base import (
     SaleRecord,
     no_progress,
 )
+from icc_app.integrations import normalize
 from icc_app.integrations.dutchie import pos_mapping
 from icc_app.integrations.http import VendorHttp, parse_time
 
@@ -48,7 +51,7 @@ def _iso(value: datetime) -> str:
 class Adapter:
     vendor: ClassVar[str] = "dutchie"
     capabilities: ClassVar[frozenset[Capability]] = frozenset({Capability.menu, Capability.sales,
-                                                               Capability.customers})
+                                                               Capability.customers, Capability.update_price})
     credential_fields: ClassVar[dict[str, str]] = {"location_key": "Location API key"}
 
     SALES_WINDOW: ClassVar[timedelta] = timedelta(days=1)  # one /reporting/transactions call per day of history
@@ -230,3 +233,15 @@ class Adapter:
         records = [record for row in seen.values() if (record := pos_mapping.customer_record(row))]
         progress(f"{len(records)} customers read")
         return records
+
+    # --- price ----------------------------------------------------------------------------------------------
+    def update_price(self, external_id: str, price: Decimal) -> None:
+        """Set one product's shelf price at this location (retail and recreational alike). Setting a price is
+        idempotent, so a retried request after a 5xx does no harm."""
+        if not str(external_id).strip().isdigit():
+            raise IntegrationError(f"{external_id!r} is not a Dutchie product id.")
+        amount = normalize.money(price, field="price")
+        if amount is None or amount <= 0:
+            raise IntegrationError("A price must be above zero.")
+        self._http("products").post("/products/location-overrides", json_body=[{
+            "productId": int(str(external_id).strip()), "price": float(amount), "recPrice": float(amount)}])

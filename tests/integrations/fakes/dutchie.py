@@ -1,7 +1,8 @@
 """A local server speaking the Dutchie POS API (as its OpenAPI document describes it): HTTP Basic with the location key
 as user name and an empty password (401 otherwise), /whoami, /products, /inventory, /reporting/inventory,
 /reporting/transactions (date filters, mutually exclusive: 400 with a ValidationResult when mixed) and
-/customer/customers-paginated (PageNumber / PageSize up to 100, a plain array per page).
+/customer/customers-paginated (PageNumber / PageSize up to 100, a plain array per page); POST
+/products/location-overrides sets a product's price at the location.
 
 Its catalog is built from a real Dutchie-backed menu capture (../shared/data/menus/shopcuzzies_products.json): real
 names, brands, categories, sizes, prices, stock, lab cannabinoids (THCA and THC apart, % or mg/g) and terpenes,
@@ -294,6 +295,7 @@ class FakeDutchie(FakeVendorServer):
         self.max_page_size = max_page_size
         # What a list numbered from 1 answers for PageNumber=0: "first" (its first page), "empty" or "error" (400).
         self.page_zero = page_zero
+        self.overrides: list[dict] = []  # every location override posted, in order
         self.reporting_forbidden = False  # a key without the reporting role: /reporting/* answers 403
         self._page_faults: dict[int, list[str]] = {}
 
@@ -371,9 +373,12 @@ class FakeDutchie(FakeVendorServer):
     def handle(self, request: Request) -> Reply:
         if not self._authorized(request):
             return json_reply({"Message": "Invalid API Key", "TraceId": "0HN7FAKE:00000001"}, 401)
+        path = request.path.rstrip("/").lower()
+        if request.method == "POST" and path == "/products/location-overrides":
+            with self._lock:
+                return self._overrides(request)
         if request.method != "GET":
             return json_reply({"Message": "Method not allowed"}, 405)
-        path = request.path.rstrip("/").lower()
         if path.startswith("/reporting") and self.reporting_forbidden:
             return json_reply({"Message": "Account not authorized"}, 403)
         routes = {"/whoami": self._whoami, "/products": self._products, "/inventory": self._inventory,
@@ -384,6 +389,28 @@ class FakeDutchie(FakeVendorServer):
             return json_reply({"Message": "Not found"}, 404)
         with self._lock:
             return route(request)
+
+    def _overrides(self, request: Request) -> Reply:
+        """Sparse location overrides: a field sent sets it, a field left out keeps it."""
+        try:
+            overrides = request.json()
+        except ValueError:
+            return json_reply({"message": "The request body is not JSON", "propertyErrors": None}, 400)
+        unknown = [o.get("productId") for o in overrides if o.get("productId") not in self.products]
+        if unknown:
+            return json_reply({"message": "Validation failed", "propertyErrors": [
+                {"propertyName": "ProductId", "errorMessage": f"Product {pid} does not exist"} for pid in unknown]}, 400)
+        for override in overrides:
+            product = self.products[override["productId"]]
+            fields = {k: override[k] for k in ("price", "recPrice") if k in override}
+            product.update(fields, lastModifiedDateUTC=_iso(datetime.now(UTC)))
+            for package in self.packages_of(product["productId"]):
+                if "price" in fields:
+                    package["unitPrice"] = fields["price"]
+                if "recPrice" in fields:
+                    package["recUnitPrice"] = fields["recPrice"]
+        self.overrides.extend(overrides)
+        return Reply(200)
 
     def _whoami(self, request: Request) -> Reply:
         return json_reply(dict(self.location))
