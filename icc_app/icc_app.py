@@ -13,6 +13,7 @@ from icc_app.identity.ui import security as identity_security
 from icc_app.identity.ui import team as identity_team
 from icc_app.identity.web_session import router as session_router
 from icc_app.integrations.ui import pages as integrations_pages
+from icc_app.integrations.partners.ui import pages as partner_api_pages
 from icc_app.loyalty.ui import pages as loyalty_pages
 from icc_app.operations.ui import pages as operations_pages
 from icc_app.budtender.ui import pages as budtender_pages
@@ -54,6 +55,7 @@ maps_pages.register(app)
 maps_console.register(app)
 maps_moderation.register(app)
 integrations_pages.register(app)
+partner_api_pages.register(app)
 operations_pages.register(app)
 loyalty_pages.register(app)
 budtender_pages.register(app)

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 
 from icc_app.core.db import unit_of_work
 from icc_app.core.errors import error_responses
+from icc_app.core.validation import SafeText
 from icc_app.identity.api_auth import client_ip, current_principal, requires
 from icc_app.identity.schemas import Principal
 from icc_app.integrations.partners import keys, reads, webhooks
@@ -21,7 +22,8 @@ from icc_app.integrations.partners.models import ApiKey, WebhookDelivery, Webhoo
 router = APIRouter(tags=["partner API"])
 BusinessQuery = Annotated[uuid.UUID | None, Query(description="the business; a partner key's own when left out")]
 Limit = Annotated[int, Query(ge=1, le=reads.MAX_PAGE)]
-Offset = Annotated[int, Query(ge=0)]
+Offset = Annotated[int, Query(ge=0, le=1_000_000)]
+StatusFilter = Annotated[SafeText(20) | None, Query(description="only this status")]
 
 
 def _answers(example: Any, *codes: int, status: int = 200) -> dict:
@@ -237,7 +239,7 @@ def partner_menu(business_id: BusinessQuery = None, updated_since: datetime | No
 
 @router.get("/partner/lots", response_model=list[s.PartnerLotOut],
             responses=_answers([s.PartnerLotOut.model_config["json_schema_extra"]["examples"][0]], *READS))
-def partner_lots(business_id: BusinessQuery = None, status: str | None = None, limit: Limit = 100, offset: Offset = 0,
+def partner_lots(business_id: BusinessQuery = None, status: StatusFilter = None, limit: Limit = 100, offset: Offset = 0,
                  principal: Principal = Depends(requires("lots:read"))) -> list[s.PartnerLotOut]:
     """The business's own lots on the exchange, newest first."""
     with unit_of_work(tenant=principal) as session:
@@ -248,7 +250,7 @@ def partner_lots(business_id: BusinessQuery = None, status: str | None = None, l
 
 @router.get("/partner/orders", response_model=list[s.PartnerOrderOut],
             responses=_answers([s.PartnerOrderOut.model_config["json_schema_extra"]["examples"][0]], *READS))
-def partner_orders(business_id: BusinessQuery = None, status: str | None = None, limit: Limit = 100,
+def partner_orders(business_id: BusinessQuery = None, status: StatusFilter = None, limit: Limit = 100,
                    offset: Offset = 0, principal: Principal = Depends(requires("orders:read"))
                    ) -> list[s.PartnerOrderOut]:
     """The business's exchange orders (buying and selling), newest first."""

@@ -5,7 +5,7 @@ unit of work); another business's rows do not exist for the caller."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -27,6 +27,11 @@ def acting_business(principal: Principal, business_id: uuid.UUID | None) -> uuid
     raise ValidationFailed("Name the business: business_id.", field="business_id")
 
 
+def _aware(moment: datetime | None) -> datetime | None:
+    """A time from a query string: without an offset it is taken as UTC."""
+    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
+
+
 def _page(limit: int, offset: int) -> tuple[int, int]:
     if not 1 <= limit <= MAX_PAGE or offset < 0:
         raise ValidationFailed(f"limit is 1 to {MAX_PAGE}, offset 0 or more.", field="limit")
@@ -43,7 +48,7 @@ def menu(session: Session, *, principal: Principal, business_id: uuid.UUID | Non
     query = select(MenuItem).join(Dispensary, col(Dispensary.id) == MenuItem.dispensary_id).where(
         Dispensary.claimed_by_business_id == business_id)
     if updated_since is not None:
-        query = query.where(col(MenuItem.updated_at) > updated_since)
+        query = query.where(col(MenuItem.updated_at) > _aware(updated_since))
     return list(session.exec(query.order_by(col(MenuItem.updated_at), col(MenuItem.id)).limit(limit).offset(offset)))
 
 
@@ -85,7 +90,7 @@ def sales(session: Session, *, principal: Principal, business_id: uuid.UUID | No
     limit, offset = _page(limit, offset)
     query = select(Sale).where(Sale.business_id == business_id)
     if since is not None:
-        query = query.where(col(Sale.occurred_at) >= since)
+        query = query.where(col(Sale.occurred_at) >= _aware(since))
     if until is not None:
-        query = query.where(col(Sale.occurred_at) < until)
+        query = query.where(col(Sale.occurred_at) < _aware(until))
     return list(session.exec(query.order_by(col(Sale.occurred_at).desc()).limit(limit).offset(offset)))

@@ -87,9 +87,12 @@ def loopback_allowed() -> bool:
 
 def check_url(url: str) -> str:
     url = safe_text(url, "url", max_length=500)
-    parts = urlsplit(url)
-    host = (parts.hostname or "").lower()
-    if parts.scheme not in ("https", "http") or not host:
+    try:
+        parts = urlsplit(url)
+        host, _ = (parts.hostname or "").lower(), parts.port
+    except ValueError:
+        parts, host = None, ""
+    if parts is None or parts.scheme not in ("https", "http") or not host or any(c.isspace() for c in url):
         raise ValidationFailed("Give the full address, e.g. https://partner.example.com/icc/webhooks.", field="url")
     if parts.username or parts.password:
         raise ValidationFailed("Leave credentials out of the address; verify our signature instead.", field="url")

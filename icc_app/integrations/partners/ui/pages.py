@@ -29,13 +29,16 @@ def _shown_once() -> rx.Component:
                             "shown only once: we keep only a fingerprint of it.",
                             "Copy this signing secret now: the partner verifies every delivery with it. It is shown "
                             "only once."), size="2"),
-            rx.flex(rx.code(secret, id="shown-once", word_break="break-all", size="3"),
-                    rx.button(rx.icon("copy", size=16), "Copy", size="2", variant="soft", id="copy-secret",
+            rx.flex(rx.code(secret, id="shown-once", word_break="break-all", size="3", color_scheme="gray",
+                            high_contrast=True),
+                    rx.button(rx.icon("copy", size=16), "Copy", size="2", variant="surface", color_scheme="gray",
+                              high_contrast=True, id="copy-secret",
                               on_click=[rx.set_clipboard(secret), rx.toast.success("Copied.")]),
                     spacing="2", align="center", wrap="wrap", width="100%"),
-            rx.button("I have stored it", size="2", on_click=s.dismiss_secret, id="dismiss-secret"),
+            rx.button("I have stored it", size="2", color_scheme="gray", high_contrast=True,
+                      on_click=s.dismiss_secret, id="dismiss-secret"),
             spacing="2", align="start", width="100%"),
-        color_scheme="amber", width="100%", role="status"))
+        color_scheme="amber", high_contrast=True, width="100%", role="status"))
 
 
 def _create_key_form() -> rx.Component:
