@@ -242,6 +242,13 @@ def content_hash(*parts: Any) -> str:
 def storable(value: Any, *, depth: int = 0) -> Any:
     """A vendor payload as the database can keep it (PostgreSQL JSONB refuses NUL characters): NULs removed from
     every string and key, nesting capped at 40 levels."""
+    if depth == 0:
+        try:  # the common case, checked at C speed: nothing to clean
+            blob = json.dumps(value, allow_nan=False, default=str)
+        except (ValueError, RecursionError):
+            blob = "\\u0000"
+        if "\\u0000" not in blob and blob.count("[") + blob.count("{") < 5000:
+            return value
     if depth > 40:
         return None
     if isinstance(value, str):
