@@ -132,7 +132,7 @@ def transition(session: Session, campaign: Campaign, verb: str, *, actor_id: uui
     """schedule (draft -> scheduled at `when`), unschedule (scheduled -> draft), cancel (draft/scheduled ->
     cancelled), start (scheduled -> sending, the sender), finish (sending -> sent, the sender)."""
     now = utcnow()
-    before = campaign.status
+    before = CampaignStatus(campaign.status)
     match (before, verb):
         case (CampaignStatus.draft, "schedule"):
             when = when or now
@@ -189,7 +189,7 @@ def business_name(session: Session, business_id: uuid.UUID) -> str:
 
 def render_for(campaign: Campaign, variant: str, values: dict[str, str], *, state: str | None) -> tuple[str, str]:
     body = campaign.body_b if variant == "b" and campaign.body_b else campaign.body_a
-    text = rules.with_required_text(rules.render(body, values), state=state, channel=campaign.channel.value)
+    text = rules.with_required_text(rules.render(body, values), state=state, channel=str(campaign.channel))
     return rules.render(campaign.subject, values), text
 
 
@@ -257,7 +257,7 @@ def stats(session: Session, *, business_id: uuid.UUID, campaign_id: uuid.UUID) -
                             .where(Redemption.business_id == business_id,
                                    Redemption.campaign_id == campaign.id)).one()
     return {
-        "status": campaign.status.value, "by_status": by_status,
+        "status": str(campaign.status), "by_status": by_status,
         "variants": {v: {"customers": g[0], "converted": g[1], "rate": rate(g)} for v, g in groups.items()},
         "treated_rate": rate(treated), "holdout_rate": rate(holdout), "lift": lift,
         "p_value": _z_test(treated[1], treated[0], holdout[1], holdout[0]), "redemptions": int(redeemed),

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import smtplib
 import ssl
+from email import policy
 from email.message import EmailMessage
 from email.utils import make_msgid
 from urllib.parse import unquote, urlparse
@@ -14,6 +15,7 @@ from urllib.parse import unquote, urlparse
 from icc_app.settings import get_settings
 
 log = logging.getLogger(__name__)
+NO_FOLDING = policy.SMTP.clone(max_line_length=998)  # the RFC 5322 limit
 
 
 class SmtpBatch:
@@ -37,7 +39,7 @@ class SmtpBatch:
 
     def send(self, *, to: str, subject: str, body: str, unsubscribe_url: str) -> str:
         settings = get_settings()
-        message = EmailMessage()
+        message = EmailMessage(policy=NO_FOLDING)  # a long unsubscribe URL must stay one readable header
         message["From"] = settings.email_from
         message["To"] = to
         message["Subject"] = subject

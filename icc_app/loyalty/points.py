@@ -234,7 +234,7 @@ def transition_redemption(session: Session, *, business_id: uuid.UUID, code: str
                                                        Redemption.code == code.strip().upper())).first()
     if redemption is None:
         raise NotFound("No reward with this code.")
-    match (redemption.status, verb):
+    match (RedemptionStatus(redemption.status), verb):
         case (RedemptionStatus.issued, "apply"):
             after = RedemptionStatus.applied
         case (RedemptionStatus.issued, "void"):
@@ -244,7 +244,7 @@ def transition_redemption(session: Session, *, business_id: uuid.UUID, code: str
                     reason=f"Reward {redemption.code} voided", idempotency_key=f"void:{redemption.id}",
                     actor_id=actor_id)
         case _:
-            raise Conflict(f"This reward is {redemption.status.value}; it cannot be {verb}ed.")
+            raise Conflict(f"This reward is {redemption.status}; it cannot be {verb}ed.")
     before = redemption.status
     redemption.status = after
     session.add(redemption)

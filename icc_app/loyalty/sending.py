@@ -120,6 +120,7 @@ class Senders:
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def _get(self, channel: Channel):
+        channel = Channel(channel)
         client = getattr(self._local, channel.value, None)
         if client is None:
             if channel == Channel.email:
@@ -191,7 +192,7 @@ def _send_batch(session: Session, campaign: Campaign, batch: list[Message], send
         message, to, subject, body = job
         try:
             return message, senders.send(campaign.channel, to=to, subject=subject, body=body,
-                                         unsubscribe_url=unsubscribe_url(message.customer_id, campaign.channel.value),
+                                         unsubscribe_url=unsubscribe_url(message.customer_id, str(campaign.channel)),
                                          status_callback=None if email else status_callback_url(campaign.business_id)), None
         except SmsError as exc:
             return message, None, exc
