@@ -128,3 +128,43 @@ def runs(connection_id: str, limit: int = typer.Option(10, "--limit")) -> None:
                                    "created": run.created, "updated": run.updated, "unchanged": run.unchanged,
                                    "out_of_stock": run.out_of_stock, "skipped": run.skipped, "error": run.error,
                                    "started_at": run.started_at.isoformat() if run.started_at else None}))
+
+
+@app.command("sandbox")
+def sandbox(vendor: str = typer.Argument("dutchie", help="dutchie, treez or flowhub"),
+            items: int = typer.Option(200, "--items", help="How many products the sandbox sells."),
+            port: int = typer.Option(8765, "--port")) -> None:
+    """Run a local server speaking the vendor's protocol (the one the tests use), with a realistic menu, customers
+    and sales, to try a connection end to end without the vendor. Prints what to type in the connect form."""
+    import time
+    from datetime import UTC, datetime, timedelta
+
+    try:
+        from tests.integrations.fakes import dutchie, flowhub, treez
+    except ImportError:
+        _fail("The sandbox servers live in the source checkout (tests/integrations/fakes).", 2)
+    now = datetime.now(UTC)
+    if vendor == "dutchie":
+        server = dutchie.FakeDutchie().generate_inventory(items, seed=1).generate_customers(30, seed=1)
+        server.generate_transactions(200, start=now - timedelta(days=20), end=now - timedelta(minutes=5), seed=1)
+        credentials, extra = {"location_key": server.location_key}, ""
+    elif vendor == "treez":
+        server = treez.FakeTreez(products=treez.FakeTreez.generate_products(items, seed=1))
+        credentials = {"client_id": server.client_id, "api_key": server.api_key}
+        extra = f"  location id: {server.dispensary}\n  webhook secret: {server.webhook_token}\n"
+    elif vendor == "flowhub":
+        server = flowhub.FakeFlowhub()
+        server.inventory = server.generate_inventory(items, seed=1)
+        credentials, extra = {"client_id": server.client_id, "api_key": server.api_key}, \
+            f"  location id: {server.location_id}\n"
+    else:
+        _fail("Sandboxes exist for dutchie, treez and flowhub.", 2)
+    server.start(port)
+    typer.echo(f"{vendor} sandbox at {server.url} ({items} products). In the console (Point of sale > Connect) or "
+               f"with `integrations connect {vendor}`:\n  base URL: {server.url}\n  credentials: "
+               f"{json.dumps(credentials)}\n{extra}Stop with Ctrl+C.")
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        server.stop()

@@ -100,7 +100,8 @@ class FakeVendorServer:
         host, port = self._server.server_address[:2]
         return f"http://{host}:{port}"
 
-    def start(self) -> FakeVendorServer:
+    def start(self, port: int = 0) -> FakeVendorServer:
+        """Serve on 127.0.0.1:`port` (0: any free port) in a background thread."""
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -149,7 +150,7 @@ class FakeVendorServer:
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
