@@ -160,8 +160,7 @@ def connection_card(c) -> rx.Component:
 
 
 def _count(value: rx.Var, word: str, name: str) -> rx.Component:
-    return rx.hstack(rx.text(value, weight="bold", size="3"), rx.text(word, size="2", color_scheme="gray"),
-                     spacing="1", align="baseline", class_name=f"run-{name}")
+    return rx.text(rx.text.strong(value), " ", word, size="2", class_name=f"run-{name}")
 
 
 def run_card(r) -> rx.Component:
