@@ -28,7 +28,7 @@ from icc_app.integrations.base import (
     no_progress,
 )
 from icc_app.integrations import normalize
-from icc_app.integrations.dutchie import pos_mapping
+from icc_app.integrations.dutchie import pos_mapping, pos_sales
 from icc_app.integrations.http import VendorHttp, parse_time
 
 # endpoint bucket -> (calls, per seconds)
@@ -164,7 +164,7 @@ class Adapter:
                 seen = found.get(key)
                 if seen is None or self._modified(row) >= self._modified(seen):
                     found[key] = row  # windows touch at their edges: keep the latest version
-        records = [record for row in found.values() if (record := pos_mapping.sale_record(row, self._products))]
+        records = [record for row in found.values() if (record := pos_sales.sale_record(row, self._products))]
         records.sort(key=lambda r: (r.occurred_at, r.external_id))
         progress(f"{len(records)} transactions read")
         return records
@@ -230,7 +230,7 @@ class Adapter:
                 seen[str(row["customerId"])] = row
             progress(f"page {number - first + 1} read ({len(seen)} customers)")
             number, rows, following = number + 1, following, None
-        records = [record for row in seen.values() if (record := pos_mapping.customer_record(row))]
+        records = [record for row in seen.values() if (record := pos_sales.customer_record(row))]
         progress(f"{len(records)} customers read")
         return records
 
