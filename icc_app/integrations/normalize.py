@@ -4,6 +4,7 @@ mapping records why an item was skipped when a required value is missing."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -38,18 +39,30 @@ _STRAIN_TYPES = {"indica": "indica", "sativa": "sativa", "hybrid": "hybrid", "cb
                  "indica dominant hybrid": "hybrid", "sativa dominant hybrid": "hybrid"}
 
 
+_CATEGORY_PATTERNS = [(ours, re.compile("|".join(rf"(?<![a-z]){re.escape(w)}" for w in words)))
+                      for ours, words in _CATEGORY_WORDS]
+
+
 def category(*candidates: Any) -> str:
     """Our category from the vendor's category / type / subtype strings, first match wins; else "other"."""
     for candidate in candidates:
-        text = re.sub(r"[_\s]+", " ", str(candidate or "")).strip().lower()
-        if not text:
-            continue
-        if text.replace(" ", "_") in OUR_CATEGORIES:
-            return text.replace(" ", "_")
-        for ours, words in _CATEGORY_WORDS:
-            if any(re.search(rf"(?<![a-z]){re.escape(w)}", text) for w in words):
-                return ours
+        found = _category_of(str(candidate or ""))
+        if found is not None:
+            return found
     return "other"
+
+
+@functools.lru_cache(maxsize=4096)
+def _category_of(value: str) -> str | None:
+    text = re.sub(r"[_\s]+", " ", value).strip().lower()
+    if not text:
+        return None
+    if text.replace(" ", "_") in OUR_CATEGORIES:
+        return text.replace(" ", "_")
+    for ours, pattern in _CATEGORY_PATTERNS:
+        if pattern.search(text):
+            return ours
+    return None
 
 
 def strain_type(value: Any) -> str | None:
