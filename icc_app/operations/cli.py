@@ -45,3 +45,22 @@ def forecast(
         typer.echo(json.dumps(result.as_json()))
     if failed:
         raise typer.Exit(1)
+
+
+@app.command("refresh")
+def refresh(business_id: str = typer.Argument(..., help="The business's id."),
+            horizon: int = typer.Option(30, "--horizon", min=1, max=366, help="Days ahead.")) -> None:
+    """Roll up the POS sync, refresh and reconcile forecasts, draft purchase orders and price suggestions for one
+    business now (what the nightly task does)."""
+    import uuid
+
+    from icc_app.operations.refresh import refresh_business
+
+    try:
+        business = uuid.UUID(business_id)
+    except ValueError:
+        typer.echo(f"{business_id!r} is not a business id.", err=True)
+        raise typer.Exit(2) from None
+    done = refresh_business(business, horizon=horizon)
+    typer.echo(f"{done['demand_days']} demand days from the POS, {done['forecasts']} forecasts, "
+               f"{done['purchase_orders']} purchase orders drafted, {done['price_suggestions']} price suggestions.")

@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from icc_app.core.db import enqueue, unit_of_work
 from icc_app.integrations.models import Connection
-from icc_app.operations import data, forecast_service, pricing, purchasing
+from icc_app.operations import pricing, refresh
 from icc_app.operations.models import DemandDay
 from workers.celery_app import celery_app
 
@@ -29,16 +29,7 @@ def refresh_forecasts(slow_too: bool = False) -> int:
 
 @celery_app.task(name="operations.refresh_business", acks_late=True)
 def refresh_business(business_id: str, slow_too: bool = False) -> dict:
-    business = uuid.UUID(business_id)
-    with unit_of_work() as session:
-        days = data.sync_from_pos(session, business_id=business)
-    with unit_of_work() as session:
-        stored = forecast_service.refresh_forecasts(session, business_id=business, slow_too=slow_too)
-    with unit_of_work() as session:
-        drafted = len(purchasing.draft_orders(session, business_id=business))
-    with unit_of_work() as session:
-        suggested = len(pricing.suggest_prices(session, business_id=business))
-    return {"demand_days": days, "forecasts": stored, "purchase_orders": drafted, "price_suggestions": suggested}
+    return refresh.refresh_business(uuid.UUID(business_id), slow_too=slow_too)
 
 
 @celery_app.task(name="operations.push_price", autoretry_for=(OSError,), retry_backoff=True,
