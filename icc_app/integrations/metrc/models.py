@@ -1,0 +1,1 @@
+"""Metrc seed-to-sale: tables (compliance alerts, package links, transfer templates)."""
