@@ -350,6 +350,30 @@ def test_sale_mapping_lines_discounts_taxes_returns_voids(server):
     assert all(s.customer_external_id == str(raw[s.external_id]["customerId"]) for s in named)
 
 
+def test_sale_shapes_returns_sent_positive_coupons_tax_summary_and_bad_rows():
+    from icc_app.integrations.dutchie import pos_sales
+
+    row = {"transactionId": 5, "customerId": 88, "transactionDate": "2026-12-01T18:30:00", "isReturn": True,
+           "transactionType": "Retail", "subtotal": 40.0, "totalDiscount": 4.0, "tax": 0.0, "total": 38.38,
+           "taxSummary": [{"rateName": "Sales", "amount": 1.19}, {"rateName": "Excise", "amount": 1.19}],
+           "items": [{"productId": 7, "quantity": 2, "unitPrice": 20.0, "totalPrice": 36.0, "totalDiscount": 0.0,
+                      "discounts": [{"amount": 4.0}], "unitCost": 8.5},
+                     {"productId": 0, "quantity": 1, "unitPrice": 0, "totalPrice": -5, "isCoupon": True}]}
+    sale = pos_sales.sale_record(row, {"7": {"productName": "Blue Dream 3.5g", "category": "Flower"}})
+    assert sale.is_return and (sale.subtotal, sale.discount, sale.tax, sale.total) == (
+        Decimal("-40.00"), Decimal("-4.00"), Decimal("-2.38"), Decimal("-38.38"))
+    assert sale.occurred_at == datetime(2026, 12, 1, 18, 30, tzinfo=UTC) and sale.customer_external_id == "88"
+    (line,) = sale.lines  # the coupon is not a product line
+    assert (line.quantity, line.total, line.discount, line.unit_price, line.unit_cost) == (
+        Decimal("-2"), Decimal("-36.00"), Decimal("-4.00"), Decimal("20.00"), Decimal("8.50"))
+    assert (line.name, line.category) == ("Blue Dream 3.5g", "flower")
+    assert pos_sales.sale_record({**row, "transactionType": "WholesaleOrder"}) is None
+    with pytest.raises(MalformedPayload, match="transaction 5 has no transactionDate"):
+        pos_sales.sale_record({**row, "transactionDate": None})
+    with pytest.raises(MalformedPayload, match="Not a timestamp"):
+        pos_sales.sale_record({**row, "transactionDate": "yesterday"})
+
+
 def test_a_void_after_the_cursor_is_read_again_and_transfers_are_not_sales(server):
     adapter = adapter_for(server)
     sold = NOW - timedelta(hours=30)
