@@ -1,8 +1,9 @@
 """Dutchie POS API adapter: one store location, HTTP Basic with the location's API key as the user name and an empty
 password. Reads the menu (/products + /reporting/inventory), sales (/reporting/transactions, incremental by last
 modified time) and customers (/customer/customers-paginated); writes a product's price back as a location override
-(/products/location-overrides: a sparse update, unlike /products/product, which blanks the fields it is not sent). Never touches the database: each fetch returns the
-complete result or raises an IntegrationError (never a partial list).
+(/products/location-overrides: a sparse update, unlike /products/product, which blanks the fields it is not sent).
+Never touches the database: each fetch returns the complete result or raises an IntegrationError (never a partial
+list).
 
 Rate limits are per endpoint and per key (Dutchie's rate-limit guide: 120/min baseline, 200/min for /inventory and
 /whoami, 60/min for reporting; /reporting/transactions documents 600/min), so each endpoint draws from its own
@@ -15,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, ClassVar
 
+from icc_app.integrations import normalize
 from icc_app.integrations.base import (
     AuthFailed,
     Capability,
@@ -27,7 +29,6 @@ from icc_app.integrations.base import (
     SaleRecord,
     no_progress,
 )
-from icc_app.integrations import normalize
 from icc_app.integrations.dutchie import pos_mapping, pos_sales
 from icc_app.integrations.http import VendorHttp, parse_time
 
