@@ -208,9 +208,11 @@ def evaluate(score_batch, items: Sequence[str], histories: Sequence[Sequence[str
     hits, shown = 0, set()
     for start in range(0, len(histories), batch):
         scores = np.asarray(score_batch(histories[start:start + batch]), dtype=np.float64)
-        top = np.argpartition(-scores, k, axis=1)[:, :k]
-        hits += int((top == target[start:start + batch, None]).any(axis=1).sum())
-        shown.update(top.ravel().tolist())
+        top = (np.argpartition(-scores, k, axis=1)[:, :k] if scores.shape[1] > k
+               else np.argsort(-scores, axis=1)[:, :k])
+        valid = np.isfinite(np.take_along_axis(scores, top, axis=1))  # an already-seen item is no recommendation
+        hits += int(((top == target[start:start + batch, None]) & valid).any(axis=1).sum())
+        shown.update(top[valid].tolist())
     n = max(len(histories), 1)
     return OfflineMetrics(hit_rate=hits / n, coverage=len(shown) / max(len(items), 1), users=len(histories))
 
