@@ -32,6 +32,7 @@ def _answers(example: Any, *codes: int, status: int = 200) -> dict:
 
 
 MANAGE = (401, 403, 404, 422)
+WITH_BODY = (400, 401, 403, 404, 413, 422)  # routes that read a JSON body: unreadable (400) or too large (413)
 
 
 def key_out(key: ApiKey) -> s.ApiKeyOut:
@@ -65,7 +66,7 @@ def list_api_keys(business_id: uuid.UUID, principal: Principal = Depends(current
 
 
 @router.post("/api-keys", response_model=s.ApiKeyCreated, status_code=201,
-             responses=_answers(s.ApiKeyCreated.model_config["json_schema_extra"]["examples"][0], *MANAGE,
+             responses=_answers(s.ApiKeyCreated.model_config["json_schema_extra"]["examples"][0], *WITH_BODY,
                                 status=201))
 def create_api_key(body: s.ApiKeyIn, request: Request, principal: Principal = Depends(current_principal)
                    ) -> s.ApiKeyCreated:
@@ -78,7 +79,7 @@ def create_api_key(body: s.ApiKeyIn, request: Request, principal: Principal = De
 
 
 @router.post("/api-keys/{key_id}/rotate", response_model=s.RotatedOut,
-             responses=_answers(s.RotatedOut.model_config["json_schema_extra"]["examples"][0], *MANAGE))
+             responses=_answers(s.RotatedOut.model_config["json_schema_extra"]["examples"][0], *WITH_BODY))
 def rotate_api_key(key_id: uuid.UUID, request: Request, body: s.RotateIn | None = None,
                    principal: Principal = Depends(current_principal)) -> s.RotatedOut:
     """A new key (shown once) replacing this one, which keeps working for `grace_minutes`, then is refused."""
@@ -91,7 +92,7 @@ def rotate_api_key(key_id: uuid.UUID, request: Request, body: s.RotateIn | None 
 
 
 @router.post("/api-keys/{key_id}/revoke", response_model=s.ApiKeyOut,
-             responses=_answers(s.KEY_EXAMPLE | {"status": "revoked", "revoked_at": s.WHEN}, *MANAGE))
+             responses=_answers(s.KEY_EXAMPLE | {"status": "revoked", "revoked_at": s.WHEN}, *WITH_BODY))
 def revoke_api_key(key_id: uuid.UUID, request: Request, body: s.RevokeIn | None = None,
                    principal: Principal = Depends(current_principal)) -> s.ApiKeyOut:
     """Refused from now on."""
@@ -121,7 +122,7 @@ def list_endpoints(business_id: BusinessQuery = None, principal: Principal = Dep
 
 
 @router.post("/webhook-endpoints", response_model=s.EndpointCreated, status_code=201,
-             responses=_answers(s.EndpointCreated.model_config["json_schema_extra"]["examples"][0], *MANAGE,
+             responses=_answers(s.EndpointCreated.model_config["json_schema_extra"]["examples"][0], *WITH_BODY,
                                 status=201))
 def create_endpoint(body: s.EndpointIn, request: Request, principal: Principal = Depends(current_principal)
                     ) -> s.EndpointCreated:
@@ -133,7 +134,7 @@ def create_endpoint(body: s.EndpointIn, request: Request, principal: Principal =
 
 
 @router.patch("/webhook-endpoints/{endpoint_id}", response_model=s.EndpointOut,
-              responses=_answers(s.ENDPOINT_EXAMPLE | {"events": ["*"], "enabled": False}, *MANAGE))
+              responses=_answers(s.ENDPOINT_EXAMPLE | {"events": ["*"], "enabled": False}, *WITH_BODY))
 def update_endpoint(endpoint_id: uuid.UUID, body: s.EndpointUpdateIn, request: Request,
                     principal: Principal = Depends(current_principal)) -> s.EndpointOut:
     """Change the address, the events, the description, or pause it (enabled false: nothing is sent)."""
