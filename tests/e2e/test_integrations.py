@@ -12,6 +12,7 @@ import psycopg
 import pytest
 from playwright.sync_api import expect
 
+from tests.e2e.a11y import describe, violations
 from tests.e2e.conftest import LIVE_ENV, shot
 from tests.integrations.fakes.flowhub import FakeFlowhub, inventory_row
 
@@ -76,6 +77,13 @@ def test_operator_connects_a_pos_syncs_and_the_public_menu_follows(page, live_ap
         page.click("#pos-connect")
         expect(page.locator("#pos-base_url-error")).to_contain_text("https://")  # beside the box; nothing saved
         expect(page.locator(".pos-connection")).to_have_count(0)
+        found = violations(page)  # the connect form: every control named, no serious issue
+        assert not found, describe("connect form", found)
+        shot(page, "integrations-connect-form-desktop")
+        page.set_viewport_size({"width": 390, "height": 844})
+        _no_sideways_scroll(page)
+        shot(page, "integrations-connect-form-phone")
+        page.set_viewport_size({"width": 1440, "height": 900})
         page.fill("#pos-base_url", server.url)
         page.click("#pos-connect")
 
@@ -122,3 +130,29 @@ def test_operator_connects_a_pos_syncs_and_the_public_menu_follows(page, live_ap
         page.goto(PUBLIC_PAGE)
         expect(page.locator(".menu-item", has_text="Hub Haze 3.5g")).to_contain_text("$39.00")
         shot(page, "integrations-public-menu")
+
+        # Credentials replaced by wrong ones: the test answers why, the card says Failing; then disconnect.
+        page.goto("/console/integrations")
+        card = page.locator(".pos-connection", has_text="Pine Street Flowhub")
+        card.get_by_role("button", name="Rotate credentials").click()
+        dialog = page.get_by_role("dialog", name="Rotate credentials")
+        dialog.locator("#rotate-client_id").fill("hub-client-1")
+        dialog.locator("#rotate-api_key").fill("a-revoked-key-9999")
+        dialog.get_by_role("button", name="Save new credentials").click()
+        expect(dialog).to_have_count(0)
+        expect(card).to_contain_text("Saved (ends …9999)")
+        expect(card.locator(".status-badge")).to_have_text("Not synced yet")
+        card.get_by_role("button", name="Test connection").click()
+        expect(card.locator(".test-answer")).to_contain_text("refused the credentials")
+        expect(card.locator(".status-badge")).to_have_text("Failing")
+        expect(card.locator(".last-error")).to_contain_text("refused the credentials")
+        found = violations(page)
+        assert not found, describe("point of sale page", found)
+        card.get_by_role("button", name="Disconnect").click()
+        confirm = page.get_by_role("alertdialog")
+        expect(confirm).to_contain_text("Disconnect Pine Street Flowhub?")
+        confirm.get_by_role("button", name="Disconnect").click()
+        expect(card.locator(".status-badge")).to_have_text("Disconnected")
+        expect(card).to_contain_text("Erased")
+        expect(card.get_by_role("button", name="Sync now")).to_have_count(0)  # nothing left to press
+        expect(page.locator(".sync-run")).to_have_count(2)  # the history stays

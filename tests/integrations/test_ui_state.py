@@ -10,6 +10,7 @@ import pytest
 from sqlmodel import select
 
 from icc_app.identity.models import Role
+from icc_app.integrations import base
 from icc_app.integrations.models import Connection, SyncRun
 from icc_app.integrations.ui.state import PointOfSaleState as S
 from tests.factories import add_member, session_token
@@ -75,7 +76,9 @@ def test_a_connection_is_listed_in_words_without_its_credentials(session, store)
     assert (card.name, card.vendor_label, card.status_label, card.last_success) == (
         "Main street POS", "Dutchie POS", "Not synced yet", "Never")
     assert card.dispensary == "Green Door" and card.credentials == "Saved (ends …2b7c)"
-    assert card.capabilities == "Menu and inventory · Sales transactions · Customers"
+    declared = base.adapter_class("dutchie").capabilities  # the words follow what the adapter declares
+    assert card.capabilities == " · ".join(c.label for c in base.Capability if c in declared)
+    assert card.capabilities.startswith("Menu and inventory · Sales transactions")
     assert card.can_sync and card.interval == "Every 15 minutes"
     browser_copy = json.dumps(state.dict(), default=str)
     assert SECRET not in browser_copy and state.creds == {}
@@ -137,3 +140,41 @@ def test_a_failed_run_shows_why_and_can_be_retried(session, store, sent):
     run(S.set_run_status, state, "all")
     assert state.runs[0].trigger == "Retry" and state.runs[0].status_label == "Waiting to start"
     assert [t.name for t in sent] == ["integrations.run_sync"]
+
+
+def test_managers_rotate_and_pause_but_only_admins_disconnect(session, store):
+    _, business, shop = store
+    connection = make_connection(session, business, shop)
+    manager = add_member(session, business, role=Role.manager, products=["integrations"])
+    state = make_state(S, token=session_token(session, manager), path="/console/integrations")
+    run(S.load, state)
+    assert state.can_manage and not state.is_admin
+    run(S.open_rotate, state, str(connection.id))
+    assert state.rotate_name == "dutchie test" and [f.key for f in state.rotate_fields] == ["location_key"]
+    run(S.rotate, state)  # nothing typed
+    assert state.rotate_error.startswith("Missing: Location API key") and state.rotate_id
+    run(S.set_rotate_cred, state, "location_key", "new-key-55551234")
+    run(S.rotate, state)
+    assert state.rotate_id == "" and state.connections[0].credentials == "Saved (ends …1234)"
+    session.refresh(connection)
+    assert connection.credentials_hint == "…1234"
+    run(S.set_paused, state, str(connection.id), True)
+    card = state.connections[0]
+    assert card.paused and card.status_label == "Paused" and not card.can_sync
+    run(S.set_paused, state, str(connection.id), False)
+    assert state.connections[0].status_label == "Not synced yet"
+    run(S.ask_disconnect, state, str(connection.id))
+    run(S.disconnect, state)
+    assert "Only an Admin" in state.form_error and state.connections[0].status == "new"
+
+
+def test_times_read_as_people_say_them():
+    from datetime import UTC, datetime, timedelta
+
+    from icc_app.integrations.ui.cards import ago, duration
+
+    now = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
+    assert [ago(now - timedelta(seconds=s), now=now) for s in (5, 60, 12 * 60, 3 * 3600, 2 * 86400)] == [
+        "just now", "1 minute ago", "12 minutes ago", "3 hours ago", "2 days ago"]
+    assert ago(None) == "Never" and ago(now - timedelta(days=30), now=now).startswith("2026-11-02")
+    assert [duration(ms) for ms in (None, 400, 12_400, 125_000)] == ["—", "0.4 s", "12 s", "2 min 5 s"]
