@@ -35,7 +35,21 @@ class Partners:
     client: TestClient
     shop: Tenant
     other: Tenant
-    staff_headers: dict
+
+    @property
+    def staff_headers(self) -> dict:
+        """A Staff member of the shop (made on first use: each account costs a password hash)."""
+        if not hasattr(self, "_staff"):
+            with unit_of_work() as session:
+                staff = add_member(session, self.shop.business, role=Role.staff,
+                                   products=["exchange", "maps", "integrations"])
+                self._staff = (staff, bearer(session_token(session, staff)))
+        return self._staff[1]
+
+    @property
+    def staff_user(self):
+        self.staff_headers  # noqa: B018 - made on first use
+        return self._staff[0]
 
     def create_key(self, scopes=("menu:read",), *, tenant: Tenant | None = None, **extra) -> dict:
         tenant = tenant or self.shop
@@ -60,9 +74,7 @@ def _tenant(session, name: str, number: str) -> Tenant:
 def partners(connection, redis_client) -> Partners:
     with unit_of_work() as session:
         shop, other = _tenant(session, "Green Door", "412001"), _tenant(session, "Other Shop", "412002")
-        staff = add_member(session, shop.business, role=Role.staff, products=["exchange", "maps", "integrations"])
-        staff_headers = bearer(session_token(session, staff))
-    return Partners(TestClient(api.build(), raise_server_exceptions=False), shop, other, staff_headers)
+    return Partners(TestClient(api.build(), raise_server_exceptions=False), shop, other)
 
 
 @dataclass

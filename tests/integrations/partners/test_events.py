@@ -51,3 +51,26 @@ def test_lot_and_order_events_reach_both_sides(market, session):  # noqa: F811
     assert buyer_side.event_type == "order.status_changed" and buyer_side.event_id == handed_over[0].args[3]
     assert buyer_side.payload["data"]["previous_status"] == "pending"
     assert buyer_side.payload["data"]["status"] == "confirmed"
+
+
+def test_a_new_order_is_announced_to_both_sides(market, session):  # noqa: F811
+    """events.order_created, as offers.accept is to call it (see the report: one line in exchange/offers.py)."""
+    from icc_app.integrations.partners import events
+
+    seller, buyer = market.principal(market.seller_user), market.principal(market.buyer_user)
+    with unit_of_work() as uow:
+        webhooks.create_endpoint(uow, principal=seller, business_id=market.seller.id,
+                                 url="https://seller-partner.example.com/hook", events=["order.created"])
+        webhooks.create_endpoint(uow, principal=buyer, business_id=market.buyer.id,
+                                 url="https://buyer-partner.example.com/hook", events=["order.created"])
+    with unit_of_work(tenant=buyer) as uow:
+        offer = offers.make_offer(uow, principal=buyer, buyer_business_id=market.buyer.id, lot_id=market.lot_id,
+                                  quantity="10", price_per_unit="1150.00")
+    with unit_of_work(tenant=seller) as uow:
+        order = offers.accept(uow, principal=seller, offer_id=offer.id)
+        events.order_created(uow, order)
+        handed_over = [t for t in pending_tasks(uow) if t.name == webhooks.EMIT_TASK]
+    tasks.emit_partner_event(*handed_over[0].args)
+    for business_id in (market.seller.id, market.buyer.id):
+        [(kind, status)] = _deliveries(session, business_id)
+        assert (kind, status) == ("order.created", "pending")

@@ -49,14 +49,7 @@ def test_an_admin_creates_a_key_sees_it_once_then_rotates_and_revokes(partners, 
 
 
 def test_staff_see_that_only_admins_manage_keys(partners):
-    from icc_app.identity.models import BusinessMember, User
-    from sqlmodel import select
-
-    with unit_of_work() as session:
-        staff_id = session.exec(select(BusinessMember.user_id).where(
-            BusinessMember.business_id == partners.shop.business.id, BusinessMember.role == "staff")).one()
-        staff = session.get(User, staff_id)
-    state = make_state(ApiKeysState, token=_token(staff), path="/console/api-keys")
+    state = make_state(ApiKeysState, token=_token(partners.staff_user), path="/console/api-keys")
     run(ApiKeysState.load, state)
     assert state.loaded and state.business_id == "" and state.keys == []
 
