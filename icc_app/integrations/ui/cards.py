@@ -68,6 +68,7 @@ class VendorOption(BaseModel):
     label: str
     capabilities: str
     url_hint: str  # where the base URL comes from
+    location_hint: str = ""
 
 
 class CredentialField(BaseModel):
@@ -141,12 +142,17 @@ def credential_fields(vendor: str) -> list[CredentialField]:
 
 
 def vendor_options() -> list[VendorOption]:
-    hints = {"dutchie": "Dutchie POS API address, e.g. https://api.pos.dutchie.com",
-             "treez": "Treez API address for your dispensary, e.g. https://api.treez.io",
-             "flowhub": "Flowhub API address, e.g. https://api.flowhub.co",
-             "jane": "Jane API address your partner contact gave you, e.g. https://api.iheartjane.com"}
+    hints = {"dutchie": "Dutchie POS API address: https://api.pos.dutchie.com",
+             "treez": "Treez dispensary API address: https://api.treez.io/v2.0/dispensary",
+             "flowhub": "Flowhub API address: https://api.flowhub.co",
+             "jane": "The host of the product feed Jane granted (e.g. https://api.iheartjane.com)"}
+    location_hints = {"dutchie": "Optional: the key already belongs to one location; set its ID to double-check.",
+                      "treez": "Optional when the credentials name the dispensary.",
+                      "flowhub": "The location ID Flowhub shows for this store (needed when the account has several).",
+                      "jane": "Your Jane store ID: webhooks find this connection by it."}
     return [VendorOption(value=v, label=base.VENDOR_LABELS[v], capabilities=capabilities_line(v),
-                         url_hint=hints.get(v, "The vendor's API address (https://…)"))
+                         url_hint=hints.get(v, "The vendor's API address (https://…)"),
+                         location_hint=location_hints.get(v, ""))
             for v in base.available_vendors()]
 
 

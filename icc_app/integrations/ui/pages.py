@@ -77,7 +77,7 @@ def connect_form() -> rx.Component:
                     S.set_vendor, S.draft["vendor"], "Choose your POS", "vendor"),
             _field("Name (how this page calls it)", "name", placeholder="Main street store"),
             _field("API address", "base_url", hint=S.vendor_hint, placeholder="https://"),
-            rx.cond(S.needs_location, _field("Location ID (the vendor's store or location number)", "location_id")),
+            rx.cond(S.needs_location, _field("Location ID", "location_id", hint=S.location_hint)),
             columns=rx.breakpoints(initial="1", md="2"), spacing="4", width="100%"),
         rx.cond(S.vendor_capabilities != "", rx.text("This POS can share: ", S.vendor_capabilities, size="2")),
         rx.cond(S.cred_fields.length() > 0, rx.vstack(

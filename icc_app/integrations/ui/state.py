@@ -133,6 +133,10 @@ class PointOfSaleState(AuthFormState):
         return next((v.url_hint for v in self.vendors if v.value == self.draft.get("vendor")), "")
 
     @rx.var
+    def location_hint(self) -> str:
+        return next((v.location_hint for v in self.vendors if v.value == self.draft.get("vendor")), "")
+
+    @rx.var
     def vendor_capabilities(self) -> str:
         return next((v.capabilities for v in self.vendors if v.value == self.draft.get("vendor")), "")
 
