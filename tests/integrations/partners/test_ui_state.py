@@ -72,5 +72,9 @@ def test_an_endpoint_secret_is_shown_once_and_its_log_lists_deliveries(partners,
     run(ApiKeysState.show_log, state, endpoint_id)  # opens again, fresh
     assert [(d["event"], d["status_label"], d["attempts"], d["answer"]) for d in state.deliveries] == [
         ("ping", "Delivered", "1 attempt", "HTTP 200")]
+    first_secret = state.new_secret
+    run(ApiKeysState.rotate_secret, state, endpoint_id)
+    assert state.new_secret.startswith("whsec_") and state.new_secret != first_secret
+    assert state.new_secret_note.startswith("New signing secret")
     run(ApiKeysState.set_enabled, state, endpoint_id, False)
     assert state.endpoints[0]["enabled"] == ""

@@ -24,7 +24,7 @@ def _shown_once() -> rx.Component:
     return rx.cond((s.new_key != "") | (s.new_secret != ""), rx.callout.root(
         rx.callout.icon(rx.icon("key-round")),
         rx.vstack(
-            rx.text(rx.cond(s.new_key != "", s.new_key_note, "Webhook endpoint added."), weight="bold"),
+            rx.text(rx.cond(s.new_key != "", s.new_key_note, s.new_secret_note), weight="bold"),
             rx.text(rx.cond(s.new_key != "", "Copy this key now and store it in the partner's secret store. It is "
                             "shown only once: we keep only a fingerprint of it.",
                             "Copy this signing secret now: the partner verifies every delivery with it. It is shown "
@@ -164,6 +164,8 @@ def _endpoints_list() -> rx.Component:
                                       on_click=s.set_enabled(e["id"], False)),
                             rx.button("Resume", size="1", variant="soft", disabled=s.busy,
                                       on_click=s.set_enabled(e["id"], True))),
+                    rx.button("New secret", size="1", variant="soft", color_scheme="gray", disabled=s.busy,
+                              on_click=s.rotate_secret(e["id"])),
                     rx.button("Remove", size="1", variant="ghost", color_scheme="red", disabled=s.busy,
                               on_click=s.delete_endpoint(e["id"])),
                     spacing="2", wrap="wrap"),

@@ -64,6 +64,7 @@ class ApiKeysState(AuthFormState):
     url: str = ""
     events: list[str] = []
     new_secret: str = ""
+    new_secret_note: str = ""
     busy: bool = False
 
     @rx.var
@@ -99,7 +100,7 @@ class ApiKeysState(AuthFormState):
         if redirect:
             return redirect
         self._reset_errors()
-        self.new_key = self.new_key_note = self.new_secret = ""
+        self.new_key = self.new_key_note = self.new_secret = self.new_secret_note = ""
         self._refresh(principal)
         self.loaded = True
 
@@ -166,16 +167,27 @@ class ApiKeysState(AuthFormState):
 
     @rx.event
     def dismiss_secret(self):
-        self.new_key = self.new_key_note = self.new_secret = ""
+        self.new_key = self.new_key_note = self.new_secret = self.new_secret_note = ""
 
     @rx.event
     def create_endpoint(self):
         def shown(made):
             self.new_secret, self.url, self.events = made.secret, "", []
+            self.new_secret_note = "Webhook endpoint added."
 
         yield from self._busy(lambda s, p: webhooks.create_endpoint(
             s, principal=p, business_id=uuid.UUID(self.business_id), url=self.url, events=self.events,
             ip=self.client_ip()), "Webhook endpoint added.", then=shown)
+
+    @rx.event
+    def rotate_secret(self, endpoint_id: str):
+        def shown(made):
+            self.new_secret = made.secret
+            self.new_secret_note = "New signing secret: deliveries are signed with it from now on."
+
+        yield from self._busy(lambda s, p: webhooks.rotate_secret(s, principal=p, endpoint_id=uuid.UUID(endpoint_id),
+                                                                  ip=self.client_ip()),
+                              "Signing secret replaced.", then=shown)
 
     @rx.event
     def set_enabled(self, endpoint_id: str, enabled: bool):
