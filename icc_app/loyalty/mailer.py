@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import smtplib
+import socket
 import ssl
 from email import policy
 from email.message import EmailMessage
@@ -35,6 +36,9 @@ class SmtpBatch:
                 server.starttls(context=ssl.create_default_context())
         if url.username:
             server.login(unquote(url.username), unquote(url.password or ""))
+        # smtplib writes a command, then its data, then waits: without TCP_NODELAY each message can stall on the
+        # peer's delayed ACK (about 40 ms), which caps a connection at a few dozen messages a second
+        server.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         return server
 
     def send(self, *, to: str, subject: str, body: str, unsubscribe_url: str) -> str:

@@ -34,6 +34,13 @@ class FakeTwilio(FakeVendorServer):
         self._ids = itertools.count(1)
         self._msg_lock = threading.Lock()
 
+    def start(self, port: int = 0) -> FakeTwilio:
+        super().start(port)
+        # the base handler writes headers and body separately; without TCP_NODELAY every reply waits for the
+        # client's delayed ACK (~40 ms), which would make the benchmark measure the kernel, not the sender
+        self._server.RequestHandlerClass.disable_nagle_algorithm = True
+        return self
+
     def handle(self, request: Request) -> Reply:
         if not self.keep_requests:
             with self._lock:
