@@ -16,6 +16,8 @@ import sqlalchemy as sa
 from sqlmodel import Field
 
 from icc_app.core.models import BigIntModel, UTCDateTime, UUIDModel
+from icc_app.exchange import models as _exchange  # noqa: F401 - lots and offers, which purchase order lines reference
+from icc_app.maps import models as _maps  # noqa: F401 - menu items
 
 MONEY = sa.Numeric(12, 2)
 QUANTITY = sa.Numeric(14, 3)

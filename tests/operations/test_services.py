@@ -244,3 +244,16 @@ def test_expiring_batches_are_listed_soonest_first_with_a_markdown(shop):
     assert [(a.batch, a.days_left) for a in alerts] == [("B1", 3), ("B2", 20)]
     assert alerts[0].suggested_price < alerts[1].suggested_price < Decimal("20.00")
     assert alerts[0].suggested_price >= Decimal("8.58")  # 6 / 0.7: the default 30% margin floor
+
+
+def test_the_nightly_refresh_runs_every_step_for_a_business(shop, session):
+    from icc_app.operations.refresh import refresh_business
+    from icc_app.operations.tasks import refresh_forecasts
+
+    _reorder_setup(shop)
+    with unit_of_work() as s:
+        stock(s, shop.business_id, "gummies-old", 3, category="edible", price="20.00", unit_cost="5.00",
+              expires_on=TODAY + timedelta(days=2))
+    done = refresh_business(shop.business_id, horizon=14)  # 3 products, 1 category (flower), the store
+    assert done["forecasts"] == 5 and done["purchase_orders"] == 1 and done["price_suggestions"] >= 1
+    assert refresh_forecasts.run() >= 1  # the beat entry fans out one refresh per business with sales
