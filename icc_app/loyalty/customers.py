@@ -69,6 +69,12 @@ def _business_state(session: Session, business_id: uuid.UUID) -> str | None:
     return business.state if business else None
 
 
+def _business_zone(session: Session, business_id: uuid.UUID) -> str:
+    """A customer's zone until they give theirs: the store's (quiet hours are the customer's local night)."""
+    business = session.get(Business, business_id)
+    return business.timezone if business and business.timezone else "America/Denver"
+
+
 def _refresh_enrollment(customer: Customer, *, fallback_state: str | None) -> None:
     customer.enrollment = Enrollment(rules.enrollment_for(customer.birth_date, state=customer.state or fallback_state,
                                                           customer_type=customer.customer_type))
@@ -87,7 +93,7 @@ def link_pos_customer(session: Session, *, pos_customer: PosCustomer) -> Custome
                 find_duplicate(session, business_id=business_id, email_hash=email_hash, phone_hash=phone_hash))
     created = customer is None
     if customer is None:
-        customer = Customer(business_id=business_id, source="pos")
+        customer = Customer(business_id=business_id, source="pos", timezone=_business_zone(session, business_id))
     for name, value in (("name", pos_customer.name), ("email", email), ("phone", phone),
                         ("birth_date", pos_customer.birth_date), ("state", pos_customer.state),
                         ("email_hash", email_hash), ("phone_hash", phone_hash)):
@@ -149,7 +155,7 @@ def sign_up(session: Session, *, business_id: uuid.UUID, name: str, email: str |
     email_hash, phone_hash = _hashes(email, phone)
     customer = find_duplicate(session, business_id=business_id, email_hash=email_hash, phone_hash=phone_hash)
     if customer is None:
-        customer = Customer(business_id=business_id, source=source)
+        customer = Customer(business_id=business_id, source=source, timezone=_business_zone(session, business_id))
     for field, value in (("name", name), ("email", email), ("phone", phone), ("email_hash", email_hash),
                          ("phone_hash", phone_hash), ("state", state)):
         if value and not getattr(customer, field):
