@@ -97,10 +97,12 @@ def terpene_vector(terpenes: Mapping[str, float] | Sequence[Mapping], names: Seq
 def normalise_terpene(name: str) -> str:
     """'beta-Myrcene', 'Myrcene', 'b-myrcene', 'delta-Limonene' -> 'myrcene', 'limonene'."""
     key = name.strip().lower().replace(" ", "-")
-    for prefix in ("alpha-", "beta-", "delta-", "gamma-", "trans-", "cis-", "a-", "b-", "d-", "g-"):
+    for prefix in ("alpha-", "beta-", "delta-", "gamma-", "trans-", "cis-", "a-", "b-", "d-", "g-", "p-", "3-"):
         if key.startswith(prefix):
             key = key[len(prefix):]
-    return {"caryophyllene-oxide": "caryophyllene_oxide", "ocimene-1": "ocimene"}.get(key, key)
+    if key[-2:-1] == "-" and key[-1].isdigit():  # "trans-Nerolidol 1", "trans-Nerolidol 2": two peaks, one terpene
+        key = key[:-2]
+    return {"caryophyllene-oxide": "caryophyllene_oxide"}.get(key, key)
 
 
 def cosine(a: np.ndarray, b: np.ndarray) -> float:

@@ -31,7 +31,7 @@ ALLOWED = {  # (from, to) status changes
     (ModelStatus.candidate, ModelStatus.promoted), (ModelStatus.candidate, ModelStatus.rejected),
     (ModelStatus.promoted, ModelStatus.retired),
 }
-_cache: dict[str, tuple[int, HybridModel]] = {}
+_cache: dict[str, tuple[object, HybridModel]] = {}
 _lock = threading.Lock()
 
 
@@ -165,14 +165,15 @@ def retrain(session: Session, *, events: list[Event] | None = None, reference_re
 
 
 def serving_model(session: Session) -> Serving | None:
-    """The promoted model, loaded once per version per process."""
-    version = session.exec(select(TrainedModel.version).where(TrainedModel.promoted == True)  # noqa: E712
-                           .order_by(col(TrainedModel.version).desc())).first()
-    if version is None:
+    """The promoted model, loaded once per model row per process."""
+    found = session.exec(select(TrainedModel.id, TrainedModel.version).where(TrainedModel.promoted == True)  # noqa: E712
+                         .order_by(col(TrainedModel.version).desc())).first()
+    if found is None:
         return None
+    model_id, version = found
     with _lock:
         cached = _cache.get("serving")
-        if cached is None or cached[0] != version:
-            row = session.exec(select(TrainedModel).where(TrainedModel.version == version)).one()
-            _cache["serving"] = (version, HybridModel.from_bytes(row.artifact))
+        if cached is None or cached[0] != model_id:
+            row = session.get(TrainedModel, model_id)
+            _cache["serving"] = (model_id, HybridModel.from_bytes(row.artifact))
         return Serving(version, _cache["serving"][1])

@@ -80,3 +80,28 @@ def test_bad_quiz_answers_are_refused_with_the_field():
     with pytest.raises(ValidationFailed) as budget:
         service.clean_quiz(wanted=["happy"], budget_max="lots")
     assert budget.value.field == "budget_max"
+
+
+def test_because_you_liked_comes_from_the_trained_model(world):
+    from icc_app.budtender import training
+    from icc_app.budtender.recommender import Event
+
+    people_path = ["blue-dream", "sour-diesel", "granddaddy-purple"]  # what reviewers went on to like
+    events = [Event(f"r{u}", key, n) for u in range(20) for n, key in enumerate(people_path)]
+    events += [Event(f"s{u}", key, n) for u in range(5) for n, key in enumerate(["two-review-wonder", "bubba-kush",
+                                                                                  "sour-diesel"])]
+    with unit_of_work() as session:
+        assert training.retrain(session, events=events).status == "promoted"
+        service.add_favourite(session, principal=world.principal, menu_item_id=world.items["Blue Dream 3.5g"].id)
+    _, results = _recommend(world)
+    gdp = next(r for r in results if r.name == "GDP 3.5g")
+    assert gdp.reasons[0] == "Because you liked Blue Dream"
+    sour = next(r for r in results if r.name == "Sour D 1g")
+    assert "Because you liked Blue Dream" in sour.reasons
+
+
+def test_shrinkage_ranks_many_reviews_above_two():
+    from icc_app.budtender.effects import shrunk_share, wilson_lower
+
+    assert shrunk_share(1.0, 2, prior=0.45) < shrunk_share(0.62, 1204, prior=0.45)
+    assert wilson_lower(1.0, 2) < wilson_lower(0.62, 1204)
