@@ -9,6 +9,7 @@ the runs every second until none is active."""
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 
 import reflex as rx
@@ -31,6 +32,7 @@ EMPTY_DRAFT = {"vendor": "", "name": "", "base_url": "", "location_id": "", "dis
 RUN_FILTER_STATUSES = ["all", "queued", "running", "succeeded", "failed"]
 RUNS_SHOWN = 50
 WATCH_SECONDS = 900  # a poll loop gives up after this long (a run that long shows its progress on reload)
+WATCH_STALE_SECONDS = 5
 MANAGE_REASON = "Changing connections needs the Manager or Admin role; ask your business Admin."
 ADMIN_REASON = "Only an Admin can disconnect a point of sale."
 
@@ -76,7 +78,7 @@ class PointOfSaleState(AuthFormState):
     rotate_error: str = ""
     disconnect_id: str = ""
     disconnect_name: str = ""
-    _watching: bool = False
+    _watch_beat: float = 0.0  # when the poll loop last ran (a loop whose worker died goes stale, not stuck)
 
     # ------------------------------------------------------------------------------------------- reading
 
@@ -162,13 +164,14 @@ class PointOfSaleState(AuthFormState):
     async def watch_runs(self):
         """Re-read the connections and runs every second while a sync is queued or running."""
         async with self:
-            if self._watching:
-                return
-            self._watching = True
+            if time.time() - self._watch_beat < WATCH_STALE_SECONDS:
+                return  # a loop is already following the runs
+            self._watch_beat = time.time()
         try:
             for _ in range(WATCH_SECONDS):
                 await asyncio.sleep(1)
                 async with self:
+                    self._watch_beat = time.time()
                     principal = self.principal()
                     if principal is None:
                         return
@@ -177,7 +180,7 @@ class PointOfSaleState(AuthFormState):
                         return
         finally:
             async with self:
-                self._watching = False
+                self._watch_beat = 0.0
 
     # ------------------------------------------------------------------------------------------- the connect form
 
