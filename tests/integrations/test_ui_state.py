@@ -171,10 +171,13 @@ def test_managers_rotate_and_pause_but_only_admins_disconnect(session, store):
 def test_times_read_as_people_say_them():
     from datetime import UTC, datetime, timedelta
 
-    from icc_app.integrations.ui.cards import ago, duration
+    from icc_app.integrations.ui.cards import active_text, ago, duration
 
     now = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
     assert [ago(now - timedelta(seconds=s), now=now) for s in (5, 60, 12 * 60, 3 * 3600, 2 * 86400)] == [
         "just now", "1 minute ago", "12 minutes ago", "3 hours ago", "2 days ago"]
     assert ago(None) == "Never" and ago(now - timedelta(days=30), now=now).startswith("2026-11-02")
     assert [duration(ms) for ms in (None, 400, 12_400, 125_000)] == ["—", "0.4 s", "12 s", "2 min 5 s"]
+    assert [active_text(*a) for a in (("queued", ""), ("running", "menu: page 2 of 3"), ("running", "starting"),
+                                      ("succeeded", "done"))] == [
+        "Waiting to start", "Syncing the menu: page 2 of 3", "Syncing…", ""]

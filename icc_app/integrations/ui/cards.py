@@ -157,11 +157,15 @@ def vendor_options() -> list[VendorOption]:
 
 
 def active_text(status: str | None, progress: str) -> str:
+    """A queued or running run in words: "Waiting to start", "Syncing the menu: page 2 of 3"."""
     if status == "queued":
         return "Waiting to start"
-    if status == "running":
-        return f"Syncing: {progress}" if progress and progress not in ("starting", "done") else "Syncing…"
-    return ""
+    if status != "running":
+        return ""
+    stream, _, detail = (progress or "").partition(": ")
+    if stream in STREAM_LABELS and detail:
+        return f"Syncing {'the menu' if stream == 'menu' else STREAM_LABELS[stream]}: {detail}"
+    return f"Syncing: {progress}" if progress and progress not in ("starting", "done") else "Syncing…"
 
 
 def connection_card(connection, *, dispensary_name: str | None, active_run=None,

@@ -8,6 +8,7 @@ import reflex as rx
 
 from icc_app.integrations.service import MAX_INTERVAL, MIN_INTERVAL
 from icc_app.integrations.ui.state import ADMIN_REASON, MANAGE_REASON, PointOfSaleState
+from icc_app.ui import routes
 from icc_app.ui.components import card, empty_state, field_error, field_label, form_alert, loading_button, page_header
 from icc_app.ui.layout import app_page
 
@@ -97,6 +98,10 @@ def connect_form() -> rx.Component:
             _field("Webhook secret (optional, for live updates)", "webhook_secret", type="password",
                    auto_complete="new-password"),
             columns=rx.breakpoints(initial="1", md="2"), spacing="4", width="100%"),
+        rx.cond(S.dispensaries.length() == 0, rx.text(
+            "No claimed dispensary yet: claim your store in ",
+            rx.link("My dispensary", href=routes.MY_DISPENSARY), " so its menu can follow this point of sale.",
+            size="2", color_scheme="gray")),
         form_alert(S.form_error, id="pos-form-error"),
         rx.hstack(loading_button("Connect", S.submitting, on_click=S.connect, id="pos-connect"),
                   rx.button("Cancel", variant="soft", color_scheme="gray", on_click=S.close_form), spacing="3"),
