@@ -109,3 +109,20 @@ def test_other_texts_change_nothing(session, shop):
                                         body="what time do you close?") is None
     session.refresh(person)
     assert person.sms_consent is True
+
+
+def test_row_level_security_hides_other_businesses_customers(session):
+    from icc_app.core.db import unit_of_work
+    from icc_app.identity import service as identity
+    from icc_app.identity.models import BusinessMember
+    from icc_app.identity.models import User as UserRow
+    from tests.loyalty.conftest import dispensary
+
+    mine, theirs = dispensary(session), dispensary(session)
+    member(session, mine, email="mine@example.test")
+    member(session, theirs, email="theirs@example.test")
+    owner_id = session.exec(select(BusinessMember.user_id).where(BusinessMember.business_id == mine.id)).first()
+    principal = identity.build_principal(session, session.get(UserRow, owner_id))
+    with unit_of_work(tenant=principal) as scoped:
+        seen = scoped.exec(select(Customer.email)).all()  # no business filter at all: RLS is the second line
+    assert seen == ["mine@example.test"]
