@@ -1,6 +1,6 @@
 """Reorder simulation on the held-out months of the WA license series (../shared/data/sales): each license is a
-store whose monthly sales (dollars, read as units) must come off its shelf. Two policies order monthly with a one-
-month lead time over the 6 held-out months: the engine's (order up to the forecast demand of the lead time and the
+store whose monthly sales (dollars, read as units) must come off its shelf. Two policies order monthly with a
+one-month lead time over the 6 held-out months: the engine's (order up to the forecast demand of the lead time and the
 review month plus safety stock at a 95% service level from the forecast's own backtest error, forecast made once at
 the end of the training months) and a fixed min/max rule (reorder at one month of the last year's average sales, up
 to two months). Both start with 1.5 months of stock. Reported: fill rate, stock-out months, average stock (months of
