@@ -77,14 +77,6 @@ def locate(session, lat: float | None, lon: float | None, place: str | None) -> 
     return found.latitude, found.longitude
 
 
-@router.get("/quiz")
-def quiz_options() -> dict:
-    """The quiz's choices: feelings to want and to avoid, experience levels, formats (keys and words)."""
-    from icc_app.budtender.ranking import EXPERIENCES
-
-    return {"feelings": FEELINGS, "avoidable": AVOIDABLE, "experience": EXPERIENCES, "formats": FORMATS}
-
-
 @router.post("/recommendations", response_model=RecommendOut, responses=error_responses(401, 422))
 def recommend(body: RecommendIn, principal: Principal | None = Depends(optional_principal)) -> RecommendOut:
     """In-stock products within the radius, best first, each with its reasons."""
@@ -114,7 +106,7 @@ def my_favourites(principal: Principal = Depends(current_principal)) -> list[Fav
         return service.favourites(session, principal=principal)
 
 
-@router.put("/favourites/{menu_item_id}", status_code=204, responses=error_responses(401, 404))
+@router.put("/favourites/{menu_item_id}", status_code=204, responses=error_responses(401, 404, 422))
 def save_favourite(menu_item_id: uuid.UUID, principal: Principal = Depends(current_principal)) -> Response:
     """Idempotent: saving twice keeps one favourite."""
     with unit_of_work() as session:
@@ -122,7 +114,7 @@ def save_favourite(menu_item_id: uuid.UUID, principal: Principal = Depends(curre
     return Response(status_code=204)
 
 
-@router.delete("/favourites/{menu_item_id}", status_code=204, responses=error_responses(401))
+@router.delete("/favourites/{menu_item_id}", status_code=204, responses=error_responses(401, 422))
 def drop_favourite(menu_item_id: uuid.UUID, principal: Principal = Depends(current_principal)) -> Response:
     with unit_of_work() as session:
         service.remove_favourite(session, principal=principal, menu_item_id=menu_item_id)
@@ -212,7 +204,7 @@ def widget_script() -> Response:
                     headers={"Access-Control-Allow-Origin": "*", "Cache-Control": "public, max-age=300"})
 
 
-@router.get("/widget/recommendations", response_model=WidgetOut, responses=error_responses(401, 404))
+@router.get("/widget/recommendations", response_model=WidgetOut, responses=error_responses(401, 404, 422))
 def widget_recommendations(token: str = Query(..., max_length=4000), limit: int = Query(4, ge=1, le=12)
                            ) -> Response:
     """For the browser widget: recommendations for its token's store, cart and customer; any origin may ask."""
