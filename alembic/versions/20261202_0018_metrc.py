@@ -68,6 +68,7 @@ def upgrade() -> None:
     sa.Column('on_hold', sa.Boolean(), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.Column('last_modified', icc_app.core.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('last_sale_reported_at', icc_app.core.models.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['business_id'], ['businesses.id'], name=op.f('fk_metrc_packages_business_id_businesses'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['connection_id'], ['integration_connections.id'], name=op.f('fk_metrc_packages_connection_id_integration_connections'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_metrc_packages')),

@@ -65,6 +65,7 @@ class MetrcPackage(UUIDModel, table=True):
     on_hold: bool = False
     active: bool = True
     last_modified: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_sale_reported_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # latest Metrc receipt line
 
 
 class ComplianceCheck(UUIDModel, table=True):
