@@ -1,8 +1,11 @@
 """Partner API keys in a real browser: a business Admin creates a key on /console/api-keys, sees it once (copy
 panel), the key works against the REST API, is gone from the page once dismissed, and after revoking it the
-API refuses it. Screenshots at 1440 and 390 px."""
+API refuses it; an Admin adds a webhook endpoint and the real worker delivers a signed test event. Screenshots at
+1440 and 390 px."""
 
+import json
 import re
+import time
 
 import httpx
 import pytest
@@ -61,3 +64,55 @@ def test_an_admin_creates_a_key_sees_it_once_and_revokes_it(page, live_app):
     assert refused.status_code == 401 and "was revoked on" in refused.json()["detail"]
     page.set_viewport_size({"width": 1440, "height": 900})
     shot(page, "partner-api-key-revoked-1440")
+
+
+def test_an_admin_adds_a_webhook_endpoint_and_the_worker_delivers_a_signed_test_event(page, live_app):
+    """The real worker fleet sends the event to a receiver in this test process; the signature verifies with the
+    secret the page showed once; the delivery log says Delivered."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from icc_app.integrations.partners.webhooks import verify_signature
+
+    received = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 - http.server API
+            received.append((dict(self.headers), self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        page.set_viewport_size({"width": 1440, "height": 900})
+        sign_in(page, "grower@icc.demo")  # Admin of Evergreen Farms
+        expect(page).not_to_have_url(re.compile("/login"))
+        page.goto("/console/api-keys")
+        expect(page.get_by_text("No webhook endpoints")).to_be_visible()
+        page.fill("#endpoint-url", f"http://127.0.0.1:{server.server_port}/icc")
+        page.get_by_role("checkbox", name=re.compile("order.created")).click()
+        page.click("#add-endpoint")
+        shown = page.locator("#shown-once")
+        expect(shown).to_contain_text("whsec_")
+        secret = shown.inner_text().strip()
+        page.click("#dismiss-secret")
+        page.get_by_role("button", name="Send test event").click()
+        deadline = time.monotonic() + 30
+        while not received and time.monotonic() < deadline:
+            time.sleep(0.25)
+        assert received, "the worker sent nothing"
+        headers, body = received[0]
+        assert verify_signature(secret, headers["ICC-Signature"], body)
+        assert json.loads(body)["type"] == "ping" and headers["ICC-Event-Id"] == json.loads(body)["id"]
+        page.get_by_role("button", name="Hide deliveries").click()
+        page.get_by_role("button", name="Deliveries").click()  # the log, read again
+        expect(page.locator(".delivery-row").first).to_contain_text("Delivered")
+        expect(page.locator(".delivery-row").first).to_contain_text("HTTP 204")
+        shot(page, "partner-webhook-delivered-1440")
+    finally:
+        server.shutdown()
+        server.server_close()
