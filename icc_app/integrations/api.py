@@ -152,7 +152,7 @@ def vendors() -> list[VendorOut]:
     return found
 
 
-@router.get("/integrations/connections", response_model=list[ConnectionOut], responses=error_responses(403, 404, 422))
+@router.get("/integrations/connections", response_model=list[ConnectionOut], responses=error_responses(401, 403, 404, 422))
 def list_connections(business_id: uuid.UUID | None = None, principal: Principal = Depends(READ)) -> list[ConnectionOut]:
     with unit_of_work(tenant=principal) as session:
         rows = service.list_for_business(session, principal, _business_for(principal, business_id))
@@ -160,7 +160,7 @@ def list_connections(business_id: uuid.UUID | None = None, principal: Principal 
 
 
 @router.post("/integrations/connections", response_model=ConnectionOut, status_code=201,
-             responses=error_responses(403, 404, 422))
+             responses=error_responses(400, 401, 403, 404, 413, 422))
 def create_connection(body: ConnectionIn, principal: Principal = Depends(WRITE)) -> ConnectionOut:
     """Credentials are stored encrypted and never returned again (rotate them with .../credentials)."""
     with unit_of_work(tenant=principal) as session:
@@ -169,14 +169,14 @@ def create_connection(body: ConnectionIn, principal: Principal = Depends(WRITE))
         return ConnectionOut.of(connection)
 
 
-@router.get("/integrations/connections/{connection_id}", response_model=ConnectionOut, responses=error_responses(404))
+@router.get("/integrations/connections/{connection_id}", response_model=ConnectionOut, responses=error_responses(401, 404, 422))
 def get_connection(connection_id: uuid.UUID, principal: Principal = Depends(READ)) -> ConnectionOut:
     with unit_of_work(tenant=principal) as session:
         return ConnectionOut.of(service.get(session, principal, connection_id))
 
 
 @router.patch("/integrations/connections/{connection_id}", response_model=ConnectionOut,
-              responses=error_responses(403, 404, 422))
+              responses=error_responses(400, 401, 403, 404, 413, 422))
 def update_connection(connection_id: uuid.UUID, body: ConnectionPatch,
                       principal: Principal = Depends(WRITE)) -> ConnectionOut:
     with unit_of_work(tenant=principal) as session:
@@ -185,7 +185,7 @@ def update_connection(connection_id: uuid.UUID, body: ConnectionPatch,
 
 
 @router.post("/integrations/connections/{connection_id}/credentials", response_model=ConnectionOut,
-             responses=error_responses(403, 404, 409, 422))
+             responses=error_responses(400, 401, 403, 404, 409, 413, 422))
 def rotate_credentials(connection_id: uuid.UUID, body: CredentialsIn,
                        principal: Principal = Depends(WRITE)) -> ConnectionOut:
     with unit_of_work(tenant=principal) as session:
@@ -194,7 +194,7 @@ def rotate_credentials(connection_id: uuid.UUID, body: CredentialsIn,
                                                            webhook_secret=body.webhook_secret))
 
 
-@router.post("/integrations/connections/{connection_id}/test", response_model=TestOut, responses=error_responses(404))
+@router.post("/integrations/connections/{connection_id}/test", response_model=TestOut, responses=error_responses(401, 404, 422))
 def test_connection(connection_id: uuid.UUID, principal: Principal = Depends(WRITE)) -> TestOut:
     """Asks the vendor who we are with the stored credentials; the connection's status follows the answer."""
     with unit_of_work(tenant=principal) as session:
@@ -204,7 +204,7 @@ def test_connection(connection_id: uuid.UUID, principal: Principal = Depends(WRI
 
 
 @router.post("/integrations/connections/{connection_id}/pause", response_model=ConnectionOut,
-             responses=error_responses(403, 404, 409))
+             responses=error_responses(401, 403, 404, 409, 422))
 def pause(connection_id: uuid.UUID, principal: Principal = Depends(WRITE)) -> ConnectionOut:
     with unit_of_work(tenant=principal) as session:
         return ConnectionOut.of(service.set_paused(session, principal=principal, connection_id=connection_id,
@@ -212,7 +212,7 @@ def pause(connection_id: uuid.UUID, principal: Principal = Depends(WRITE)) -> Co
 
 
 @router.post("/integrations/connections/{connection_id}/resume", response_model=ConnectionOut,
-             responses=error_responses(403, 404, 409))
+             responses=error_responses(401, 403, 404, 409, 422))
 def resume(connection_id: uuid.UUID, principal: Principal = Depends(WRITE)) -> ConnectionOut:
     with unit_of_work(tenant=principal) as session:
         return ConnectionOut.of(service.set_paused(session, principal=principal, connection_id=connection_id,
@@ -220,7 +220,7 @@ def resume(connection_id: uuid.UUID, principal: Principal = Depends(WRITE)) -> C
 
 
 @router.delete("/integrations/connections/{connection_id}", response_model=ConnectionOut,
-               responses=error_responses(403, 404, 409))
+               responses=error_responses(401, 403, 404, 409, 422))
 def disconnect(connection_id: uuid.UUID, principal: Principal = Depends(WRITE)) -> ConnectionOut:
     """Stops syncing and erases the credentials; the history (runs, sales, menu) stays."""
     with unit_of_work(tenant=principal) as session:
@@ -228,7 +228,7 @@ def disconnect(connection_id: uuid.UUID, principal: Principal = Depends(WRITE)) 
 
 
 @router.post("/integrations/connections/{connection_id}/sync", response_model=RunOut, status_code=202,
-             responses=error_responses(404, 409))
+             responses=error_responses(401, 404, 409, 422))
 def sync_now(connection_id: uuid.UUID, response: Response, principal: Principal = Depends(WRITE)) -> RunOut:
     """Queues a sync (202) or returns the one already queued or running (200)."""
     with unit_of_work(tenant=principal) as session:
@@ -239,7 +239,7 @@ def sync_now(connection_id: uuid.UUID, response: Response, principal: Principal 
     return out
 
 
-@router.get("/integrations/runs", response_model=list[RunOut], responses=error_responses(404, 422))
+@router.get("/integrations/runs", response_model=list[RunOut], responses=error_responses(401, 404, 422))
 def list_runs(connection_id: uuid.UUID | None = None, status: Literal["queued", "running", "succeeded", "failed"]
               | None = None, limit: int = Query(50, ge=1, le=200), principal: Principal = Depends(READ)
               ) -> list[RunOut]:
@@ -254,7 +254,7 @@ def list_runs(connection_id: uuid.UUID | None = None, status: Literal["queued", 
         return [RunOut.of(r) for r in session.exec(query.order_by(col(SyncRun.created_at).desc()).limit(limit))]
 
 
-@router.get("/integrations/runs/{run_id}", response_model=RunOut, responses=error_responses(404))
+@router.get("/integrations/runs/{run_id}", response_model=RunOut, responses=error_responses(401, 404, 422))
 def get_run(run_id: uuid.UUID, principal: Principal = Depends(READ)) -> RunOut:
     with unit_of_work(tenant=principal) as session:
         run = session.exec(select(SyncRun).where(SyncRun.id == run_id, col(SyncRun.business_id).in_(
@@ -265,7 +265,7 @@ def get_run(run_id: uuid.UUID, principal: Principal = Depends(READ)) -> RunOut:
 
 
 @router.post("/integrations/runs/{run_id}/retry", response_model=RunOut, status_code=202,
-             responses=error_responses(404, 409))
+             responses=error_responses(401, 404, 409, 422))
 def retry_run(run_id: uuid.UUID, principal: Principal = Depends(WRITE)) -> RunOut:
     with unit_of_work(tenant=principal) as session:
         run, _ = sync.retry(session, principal=principal, run_id=run_id)
@@ -273,7 +273,7 @@ def retry_run(run_id: uuid.UUID, principal: Principal = Depends(WRITE)) -> RunOu
 
 
 @router.post("/integrations/webhooks/{vendor}", response_model=WebhookAck, status_code=202,
-             responses=error_responses(401, 404, 413, 429))
+             responses=error_responses(401, 404, 413, 422, 429))
 async def receive_webhook(vendor: str, request: Request, connection: uuid.UUID | None = None) -> JSONResponse:
     """A vendor's webhook. Verified by the connection's secret (signature or token) and timestamp window; the same
     event id twice is answered "duplicate" and changes nothing. Optional `?connection=<id>` routes it directly."""

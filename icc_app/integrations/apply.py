@@ -137,10 +137,14 @@ def clean_menu_values(values: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+LEVEL_DEFAULTS = {"unit": "each", "unit_cost": None, "expires_on": None, "batch": None, "package_label": None}
+
+
 def _inventory_values(inventory: InventoryRecord | None, menu_qty: int) -> dict[str, Any]:
+    """The inventory row's values; a record without inventory details gives only the quantity, so the cost, expiry
+    and batch another source brought in (a webhook) are kept."""
     if inventory is None:
-        return {"quantity": Decimal(menu_qty), "unit": "each", "unit_cost": None, "expires_on": None, "batch": None,
-                "package_label": None}
+        return {"quantity": Decimal(menu_qty)}
     return {"quantity": inventory.quantity, "unit": (inventory.unit or "each")[:10],
             "unit_cost": inventory.unit_cost, "expires_on": inventory.expires_on,
             "batch": normalize.text(inventory.batch, 120), "package_label": normalize.text(inventory.package_label, 60)}
@@ -261,7 +265,7 @@ def _insert_new(session: Session, connection: Connection, creates: list, hashes:
         else:
             level_rows.append({"id": uuid.uuid4(), "created_at": now, "updated_at": now,
                                "business_id": connection.business_id, "connection_id": connection.id,
-                               "menu_item_id": item_id, "external_id": external_id, **inventory})
+                               "menu_item_id": item_id, "external_id": external_id, **LEVEL_DEFAULTS, **inventory})
     for table, rows in ((MenuItem.__table__, item_rows), (SyncedRecord.__table__, record_rows),
                         (InventoryLevel.__table__, level_rows)):
         for chunk in _chunks(rows):

@@ -186,6 +186,8 @@ def process(event_id: str | uuid.UUID) -> str:
             session.add(event)
             return "failed"
         menu, sales = records_from_json(event.payload.get("mapped") or {})
+        if menu:
+            menu = _reconciled(connection, menu, event.id)
         counts = apply.Counts()
         try:
             with session.begin_nested():
@@ -202,3 +204,17 @@ def process(event_id: str | uuid.UUID) -> str:
         event.reason = "; ".join(f"{e['item']}: {e['reason']}" for e in counts.errors)[:500]
         session.add(event)
         return "processed"
+
+
+def _reconciled(connection: Connection, menu: list[base.MenuRecord], event_id: uuid.UUID) -> list[base.MenuRecord]:
+    """A vendor whose event counts one package of a product (Treez) can correct it from its list; if that read
+    fails, the event's own count is kept (the next poll settles it)."""
+    adapter = base.make_adapter(service.config_for(connection))
+    try:
+        reconcile = getattr(adapter, "reconcile_patches", None)
+        return reconcile(menu) if callable(reconcile) else menu
+    except base.IntegrationError as exc:
+        log.warning("webhook event %s: kept the event's count (%s)", event_id, exc.message)
+        return menu
+    finally:
+        service._close(adapter)
