@@ -71,7 +71,8 @@ def suggest(situation: Situation, rules: Rules) -> Suggestion:
         if dos > 60:
             moves.append((-0.05, f"{dos:.0f} days of stock on hand"))
         elif dos < 7:
-            moves.append((0.04, f"only {dos:.0f} days of stock left"))
+            left = round(dos)
+            moves.append((0.04, f"only {left} {'day' if left == 1 else 'days'} of stock left"))
     if situation.demand_change_pct is not None and math.isfinite(situation.demand_change_pct):
         change = situation.demand_change_pct
         factors["demand_change_pct"] = round(change, 1)

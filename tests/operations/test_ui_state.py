@@ -34,8 +34,8 @@ def test_forecast_chart_reorder_and_price_approval(shop):
     product = next(r for r in state.forecasts if r["level"] == "Product")
     assert product["name"] == "OG Kush 3.5g" and product["trust_text"] in {"Good", "Fair", "Low"}
     run(OperationsState.choose_forecast, state, product["id"])
-    future = [p for p in state.chart if "forecast" in p]
-    assert len(future) == 14 and any("actual" in p for p in state.chart)
+    future = [p for p in state.chart if p["forecast"] is not None]
+    assert len(future) == 14 and any(p["actual"] is not None for p in state.chart)
     assert all(p["band95"][0] <= p["band80"][0] <= p["forecast"] <= p["band80"][1] <= p["band95"][1] for p in future)
 
     assert state.plan_rows[0]["due"] == "yes"

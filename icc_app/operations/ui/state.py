@@ -131,8 +131,12 @@ class OperationsState(AuthFormState):
         return {"id": str(s.id), "name": s.name, "category": label(s.category),
                 "kind": "Markdown" if s.kind == "markdown" else "Price", "current": _money(s.current_price),
                 "suggested": _money(s.suggested_price), "floor": _money(s.floor_price), "reason": s.reason,
-                "change": f"{change:+.0f}%", "effect": "—" if effect is None else f"{effect:+.1f}% revenue",
-                "competitors": str(s.factors.get("competitors", 0))}
+                "change": f"{change:+.0f}%",
+                "details": " · ".join(part for part in (
+                    f"Margin floor {_money(s.floor_price)}",
+                    plural(s.factors["competitors"], "nearby price") if s.factors.get("competitors")
+                    else "no nearby menus to compare",
+                    None if effect is None else f"expected revenue {effect:+.1f}%") if part)}
 
     @rx.event
     def load(self):
@@ -159,9 +163,13 @@ class OperationsState(AuthFormState):
                        "trust_text": TRUST_WORDS[forecast_service.trust(f.backtest_mase)],
                        "notes": "; ".join(f.notes) or "—",
                        "mase": "—" if f.backtest_mase is None else f"{f.backtest_mase:.2f}"}
-        self.chart = [{"date": d.isoformat()[5:], "actual": round(v, 2)} for d, v in past] + [
-            {"date": v["date"][5:], "forecast": v["mean"], "band80": [v["lo_80"], v["hi_80"]],
-             "band95": [v["lo_95"], v["hi_95"]]} for v in f.values]
+        # Every point carries every key (None where it has no value), so the chart's lines break only where
+        # they should: sales up to yesterday, the forecast and its bands from today.
+        self.chart = [{"date": d.isoformat()[5:], "actual": round(v, 2), "forecast": None, "band80": None,
+                       "band95": None} for d, v in past] + [
+            {"date": v["date"][5:], "actual": None, "forecast": round(v["mean"], 2),
+             "band80": [round(v["lo_80"], 2), round(v["hi_80"], 2)],
+             "band95": [round(v["lo_95"], 2), round(v["hi_95"], 2)]} for v in f.values]
 
     @rx.event
     def close_chart(self):
