@@ -178,6 +178,12 @@ class Settings(BaseSettings):
         return list(dict.fromkeys(own + extra))
 
     @property
+    def runs_locally(self) -> bool:
+        """The app is served on this machine (development, staging, tests): vendor connections may then point at
+        local servers speaking a vendor's protocol. A deployment with a public address refuses them."""
+        return (urlparse(self.public_url).hostname or "") in _LOOPBACK_NAMES
+
+    @property
     def encryption_key_list(self) -> list[str]:
         return self.encryption_keys.split(",")
 

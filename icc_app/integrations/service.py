@@ -8,6 +8,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import random
+import socket
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -27,6 +28,7 @@ from icc_app.identity.schemas import Principal
 from icc_app.integrations import base
 from icc_app.integrations.models import Connection, ConnectionEvent, ConnectionStatus
 from icc_app.maps.models import Dispensary
+from icc_app.settings import get_settings
 
 MIN_INTERVAL, MAX_INTERVAL, DEFAULT_INTERVAL = 15, 60, 15
 MAX_CREDENTIALS_BYTES = 4000
@@ -110,18 +112,43 @@ def _is_local(host: str) -> bool:
         return False
 
 
+def _internal_addresses(host: str) -> list[str]:
+    """The private, loopback, link-local or reserved addresses `host` is or resolves to (a vendor is on the
+    internet: an address inside our network would let a connection probe it)."""
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)}
+    except (OSError, UnicodeError):
+        addresses = set()
+    try:
+        addresses.add(str(ipaddress.ip_address(host)))
+    except ValueError:
+        pass
+    internal = []
+    for address in addresses:
+        ip = ipaddress.ip_address(address.split("%")[0])
+        if ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved or ip.is_multicast or \
+                ip.is_unspecified:
+            internal.append(address)
+    return internal
+
+
 def clean_base_url(value: str) -> str:
-    """https only (plain http is allowed for this machine, for staging and tests); no credentials in the URL."""
+    """https only; no credentials in the URL; no address inside our own network. Where the app itself runs on
+    this machine (PUBLIC_URL on localhost: development, staging, tests), local servers are allowed, over http too."""
     url = safe_text(value, "base_url", max_length=500).strip().rstrip("/")
     parts = urlsplit(url)
     if parts.scheme not in ("https", "http") or not parts.hostname:
         raise ValidationFailed("The base URL starts with https:// and names a host, e.g. https://api.example.com.",
                                field="base_url")
-    if parts.scheme == "http" and not _is_local(parts.hostname):
-        raise ValidationFailed("Use https:// for a vendor's address (plain http only for this machine).",
-                               field="base_url")
     if parts.username or parts.password:
         raise ValidationFailed("Put credentials in the credential fields, not in the URL.", field="base_url")
+    local_ok = get_settings().runs_locally and _is_local(parts.hostname)
+    if parts.scheme == "http" and not local_ok:
+        raise ValidationFailed("Use https:// for a vendor's address (plain http only for a local test server).",
+                               field="base_url")
+    if not local_ok and _internal_addresses(parts.hostname):
+        raise ValidationFailed("That address is inside a private network; use the vendor's public API address.",
+                               field="base_url")
     return url
 
 
