@@ -59,7 +59,8 @@ def test_operator_connects_a_pos_syncs_and_the_public_menu_follows(page, live_ap
         server.inventory = [inventory_row(product_id="hub-haze-001", name="Hub Haze 3.5g", price_cents=3500,
                                           quantity=12, species="Hybrid", thc=(21.0, 23.0), weight=3.5),
                             inventory_row(product_id="hub-haze-001", name="Hub Haze 3.5g", price_cents=3500,
-                                          quantity=40, room="Vault", for_sale=False)]
+                                          quantity=40, room="Vault", for_sale=False),
+                            inventory_row(product_id="hub-jar-002", name="Mystery Jar", price_cents=0, quantity=3)]
         page.set_viewport_size({"width": 1440, "height": 900})
         sign_in(page, "buyer@icc.demo")
         expect(page.get_by_role("heading", name="Welcome, Blair Buyer")).to_be_visible()
@@ -104,7 +105,11 @@ def test_operator_connects_a_pos_syncs_and_the_public_menu_follows(page, live_ap
         latest = page.locator(".sync-run").first
         expect(latest).to_have_attribute("data-status", "succeeded", timeout=SYNC_TIMEOUT)  # the page polled it
         expect(latest.locator(".run-created")).to_contain_text("1 created")
+        expect(latest.locator(".run-skipped")).to_contain_text("1 skipped")  # the product without a price
         expect(latest.locator(".run-trigger")).to_have_text("Sync now")
+        latest.get_by_text("1 item with errors").click()
+        expect(latest.locator(".item-errors li")).to_contain_text("Mystery Jar")
+        expect(latest.locator(".item-errors li")).to_contain_text("no price")
         expect(card.locator(".last-success")).to_have_text("just now")
         shot(page, "integrations-console-desktop")
         page.set_viewport_size({"width": 390, "height": 844})
@@ -126,10 +131,29 @@ def test_operator_connects_a_pos_syncs_and_the_public_menu_follows(page, live_ap
         latest = page.locator(".sync-run").first
         expect(latest).to_have_attribute("data-status", "succeeded", timeout=SYNC_TIMEOUT)
         expect(latest.locator(".run-updated")).to_contain_text("1 updated")
+
+        server.fail(401, path="/v0/clientsLocations")  # the vendor refuses once: the run fails, nothing applied
+        card.get_by_role("button", name="Sync now").click()
+        expect(page.locator(".sync-run")).to_have_count(3)
+        failed = page.locator(".sync-run").first
+        expect(failed).to_have_attribute("data-status", "failed", timeout=SYNC_TIMEOUT)
+        expect(failed.locator(".run-error")).to_contain_text("refused the credentials")
+        expect(card.locator(".status-badge")).to_have_text("Failing")
+        expect(card.locator(".last-error")).to_contain_text("refused the credentials")
+        failed.get_by_role("button", name="Retry").click()
+        expect(page.locator(".sync-run")).to_have_count(4)
+        retried = page.locator(".sync-run").first
+        expect(retried).to_have_attribute("data-status", "succeeded", timeout=SYNC_TIMEOUT)
+        expect(retried.locator(".run-trigger")).to_have_text("Retry")
+        expect(retried.locator(".run-unchanged")).to_contain_text("1 unchanged")
+        expect(card.locator(".status-badge")).to_have_text("Healthy")
         _choose(page, "Filter runs by result", "Failed")
-        expect(page.get_by_text("No sync runs yet")).to_be_visible()
+        expect(page.locator(".sync-run")).to_have_count(1)
         _choose(page, "Filter runs by result", "Succeeded")
-        expect(page.locator(".sync-run")).to_have_count(2)
+        expect(page.locator(".sync-run")).to_have_count(3)
+        shot(page, "integrations-runs-log")
+        _choose(page, "Filter runs by result", "Any result")
+        expect(page.locator(".sync-run")).to_have_count(4)
 
         page.goto(PUBLIC_PAGE)
         expect(page.locator(".menu-item", has_text="Hub Haze 3.5g")).to_contain_text("$39.00")
@@ -159,4 +183,4 @@ def test_operator_connects_a_pos_syncs_and_the_public_menu_follows(page, live_ap
         expect(card.locator(".status-badge")).to_have_text("Disconnected")
         expect(card).to_contain_text("Erased")
         expect(card.get_by_role("button", name="Sync now")).to_have_count(0)  # nothing left to press
-        expect(page.locator(".sync-run")).to_have_count(2)  # the history stays
+        expect(page.locator(".sync-run")).to_have_count(4)  # the history stays
