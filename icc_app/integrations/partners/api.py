@@ -220,7 +220,7 @@ def whoami(principal: Principal = Depends(current_principal)) -> s.WhoAmIOut:
         with unit_of_work() as session:
             key = session.get(ApiKey, key_id)
             key_name, key_prefix = key.name, key.prefix
-    return s.WhoAmIOut(business_id=membership.business_id if membership else uuid.UUID(int=0),
+    return s.WhoAmIOut(business_id=membership.business_id if membership else None,
                        business_name=membership.business_name if membership else "", key_name=key_name,
                        key_prefix=key_prefix, scopes=principal.scopes)
 

@@ -182,7 +182,7 @@ class WhoAmIOut(BaseModel):
     model_config = _example({"business_id": BUSINESS, "business_name": "Capitol Hill Cannabis",
                              "key_name": "Acme POS bridge", "key_prefix": "icc_pk_Ab3xYz",
                              "scopes": ["menu:read", "orders:read"]})
-    business_id: uuid.UUID
+    business_id: uuid.UUID | None  # None: a signed-in person who belongs to no business
     business_name: str
     key_name: str | None
     key_prefix: str | None

@@ -237,17 +237,24 @@ def emit(session: Session, *, business_id: uuid.UUID, event_type: str, payload: 
     if event_type not in EVENT_TYPES:
         raise ValueError(f"unknown partner event {event_type!r}")
     payload = _jsonable(payload)
-    tenants = _acting_tenants(session)
-    if tenants and str(business_id) not in tenants.split(","):
-        enqueue(session, EMIT_TASK, str(business_id), event_type, payload, event_id or f"evt_{uuid.uuid4().hex}")
-        return []
     pending: dict = session.info.setdefault("icc_partner_events", {})
     same = (business_id, event_type, str(payload.get("id", "")))
     if same in pending and payload.get("id"):
+        if isinstance(pending[same], dict):  # handed to the fan-out task (its args hold this dict): latest data
+            pending[same]["payload"].clear()
+            pending[same]["payload"].update(payload)
+            return []
         for delivery in pending[same]:
             delivery.payload = {**delivery.payload, "data": payload}
             session.add(delivery)
         return pending[same]
+    tenants = _acting_tenants(session)
+    if tenants and str(business_id) not in tenants.split(","):
+        handed = {"payload": payload}
+        pending[same] = handed
+        enqueue(session, EMIT_TASK, str(business_id), event_type, handed["payload"],
+                event_id or f"evt_{uuid.uuid4().hex}")
+        return []
     endpoints = [e for e in session.exec(select(WebhookEndpoint).where(WebhookEndpoint.business_id == business_id,
                                                                        WebhookEndpoint.enabled == True))  # noqa: E712
                  if "*" in e.events or event_type in e.events]

@@ -74,3 +74,21 @@ def test_a_new_order_is_announced_to_both_sides(market, session):  # noqa: F811
     for business_id in (market.seller.id, market.buyer.id):
         [(kind, status)] = _deliveries(session, business_id)
         assert (kind, status) == ("order.created", "pending")
+
+
+def test_two_changes_for_the_other_side_in_one_transaction_hand_over_one_event_with_the_latest_data(market):  # noqa: F811
+    from icc_app.integrations.partners import events
+
+    seller = market.principal(market.seller_user)
+    buyer = market.principal(market.buyer_user)
+    with unit_of_work(tenant=buyer) as uow:
+        offer = offers.make_offer(uow, principal=buyer, buyer_business_id=market.buyer.id, lot_id=market.lot_id,
+                                  quantity="10", price_per_unit="1150.00")
+    with unit_of_work(tenant=seller) as uow:
+        order = offers.accept(uow, principal=seller, offer_id=offer.id)
+    with unit_of_work(tenant=seller) as uow:
+        order = orders.act(uow, principal=seller, order_id=order.id, verb="confirm")
+        order.status = "in_transit"  # what a second change in the same request would have done
+        events.order_status_changed(uow, order, previous_status="confirmed")
+        handed = [t for t in pending_tasks(uow) if t.name == webhooks.EMIT_TASK]
+    assert len(handed) == 1 and handed[0].args[2]["status"] == "in_transit"

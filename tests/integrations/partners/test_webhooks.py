@@ -217,3 +217,17 @@ def test_endpoints_over_the_api_secret_once_and_another_business_is_a_404(partne
                                 headers=partners.staff_headers)
     assert staff.status_code == 403
     assert partners.client.delete(f"/api/v1/webhook-endpoints/{endpoint_id}", headers=key).status_code == 204
+
+
+def test_the_beat_sweep_resends_deliveries_whose_retry_is_overdue(store, receiver):
+    principal, business, dispensary = store
+    _endpoint(principal, business.id, receiver.url)
+    delivery_id = _change_menu(principal, dispensary)[0].args[0]
+    assert tasks.retry_partner_webhooks() == 0  # just due: its own task is on its way
+    with unit_of_work() as uow:  # the task was lost (a broker outage): five minutes overdue now
+        delivery = uow.get(WebhookDelivery, delivery_id)
+        delivery.next_attempt_at = utcnow() - timedelta(minutes=5)
+        uow.add(delivery)
+    with unit_of_work() as uow:
+        assert [str(d) for d in webhooks.due_deliveries(uow, overdue_by=timedelta(minutes=2))] == [delivery_id]
+    assert tasks.retry_partner_webhooks() == 1
