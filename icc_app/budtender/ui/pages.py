@@ -69,8 +69,9 @@ def _result(r: rx.Var) -> rx.Component:
                 width="100%", align="start"),
             rx.text(rx.cond(r.strain != "", r.strain + " · ", ""), r.category_label,
                     rx.cond(r.thc != "", " · " + r.thc, ""), size="2", color_scheme="gray"),
-            rx.text(rx.icon("store", size=14), " ", r.dispensary_name,
-                    rx.cond(r.distance_text != "", " · " + r.distance_text, ""), size="2"),
+            rx.hstack(rx.icon("store", size=14, aria_hidden="true"),
+                      rx.text(r.dispensary_name, rx.cond(r.distance_text != "", " · " + r.distance_text, ""),
+                              size="2"), spacing="1", align="center"),
             rx.cond(r.cqi_badge != "", rx.badge(r.cqi_badge, color_scheme="green", variant="soft")),
             rx.el.ul(rx.foreach(r.reasons, lambda why: rx.el.li(why)), class_name="ivb-reasons",
                      style={"margin": "0", "padding-left": "1.1em", "font-size": "14px"}),
@@ -85,7 +86,7 @@ def _result(r: rx.Var) -> rx.Component:
                                       custom_attrs={"aria-label": "Save " + r.name + " to favourites"})),
                     rx.link("Sign in to save favourites", href="/login?next=/find-my-product", size="2")),
             spacing="2", align="start", width="100%"),
-        class_name="ivb-result",
+        class_name="ivb-result", width="100%",
         style={"border": f"1px solid {rx.color('gray', 5)}", "border-radius": "10px", "padding": "14px"})
 
 
