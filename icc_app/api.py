@@ -126,6 +126,7 @@ def build() -> FastAPI:
     from icc_app.maps.api import router as maps_router
     from icc_app.integrations.api import router as integrations_router
     from icc_app.integrations.partners.api import router as partners_router
+    from icc_app.integrations.metrc.api import router as metrc_router
     from icc_app.operations.api import router as operations_router
     from icc_app.loyalty.api import router as loyalty_router
     from icc_app.budtender.api import router as budtender_router
@@ -133,7 +134,8 @@ def build() -> FastAPI:
     api.include_router(oidc_router)  # /.well-known/openid-configuration and /oauth/*
     api_routers = [(API_PREFIX, health_router), (API_PREFIX, identity_router), (API_PREFIX, coa_router),
                    (API_PREFIX, exchange_router), (API_PREFIX, maps_router),
-                   (API_PREFIX, integrations_router), (API_PREFIX, partners_router), (API_PREFIX, operations_router),
+                   (API_PREFIX, integrations_router), (API_PREFIX, partners_router), (API_PREFIX, metrc_router),
+                   (API_PREFIX, operations_router),
                    (API_PREFIX, loyalty_router), (API_PREFIX, budtender_router)]
     for prefix, router in api_routers[1:]:
         api.include_router(router, prefix=prefix)

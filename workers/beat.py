@@ -68,6 +68,42 @@ SCHEDULE = {
         "schedule": crontab(minute="*"),
         "options": {"expires": 50},
     },
+    "retry-partner-webhooks": {  # outbound partner webhooks whose retry time has come
+        "task": "integrations.retry_partner_webhooks",
+        "schedule": crontab(minute="*"),
+        "options": {"expires": 50},
+    },
+    "metrc-compliance-hourly": {  # licenses whose compliance check is due
+        "task": "metrc.compliance_tick",
+        "schedule": crontab(minute=20),
+        "options": {"expires": 3000},
+    },
+    "refresh-forecasts-daily": {  # fast movers daily; slow movers on Mondays (the task decides)
+        "task": "operations.refresh_forecasts",
+        "schedule": crontab(hour=2, minute=30),
+        "options": {"expires": 6 * 3600},
+    },
+    "refresh-forecasts-weekly-slow-movers": {
+        "task": "operations.refresh_forecasts",
+        "schedule": crontab(day_of_week=1, hour=3, minute=0),
+        "kwargs": {"slow_too": True},
+        "options": {"expires": 12 * 3600},
+    },
+    "loyalty-segments-nightly": {
+        "task": "loyalty.compute_segments",
+        "schedule": crontab(hour=3, minute=30),
+        "options": {"expires": 6 * 3600},
+    },
+    "loyalty-send-due-campaigns": {  # scheduled campaigns and quiet-hours holds whose time has come
+        "task": "loyalty.send_due",
+        "schedule": crontab(minute="*"),
+        "options": {"expires": 50},
+    },
+    "budtender-retrain-nightly": {  # retrain, evaluate offline, promote only if not worse
+        "task": "budtender.retrain",
+        "schedule": crontab(hour=4, minute=30),
+        "options": {"expires": 6 * 3600},
+    },
     "train-price-model-weekly": {
         "task": "quality.train_price_model",
         "schedule": crontab(day_of_week=1, hour=5, minute=0),

@@ -31,6 +31,10 @@ TASK_MODULES = [
     "icc_app.maps.tasks",
     "icc_app.integrations.tasks",
     "icc_app.integrations.partners.tasks",
+    "icc_app.integrations.metrc.tasks",
+    "icc_app.operations.tasks",
+    "icc_app.loyalty.tasks",
+    "icc_app.budtender.tasks",
 ]
 
 ROUTES_BY_PREFIX = {

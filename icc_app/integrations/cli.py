@@ -12,6 +12,14 @@ import typer
 app = typer.Typer(no_args_is_help=True, help="POS and seed-to-sale connections.")
 
 
+def _add_metrc_commands() -> None:
+    """`integrations compliance-check` (as the issue names it) and `integrations metrc ...`."""
+    from icc_app.integrations.metrc import cli as metrc
+
+    app.command("compliance-check")(metrc.compliance_check)
+    app.add_typer(metrc.app, name="metrc")
+
+
 def _fail(message: str, code: int = 1) -> None:
     typer.echo(message, err=True)
     raise typer.Exit(code)
@@ -168,3 +176,6 @@ def sandbox(vendor: str = typer.Argument("dutchie", help="dutchie, treez or flow
             time.sleep(3600)
     except KeyboardInterrupt:
         server.stop()
+
+
+_add_metrc_commands()

@@ -39,10 +39,23 @@ ADMIN_CQI = "/admin/cqi"
 DISPENSARIES = "/dispensaries"
 MY_DISPENSARY = "/maps/manage"
 ADMIN_REVIEWS = "/admin/reviews"
+POINT_OF_SALE = "/console/integrations"
+API_KEYS = "/console/api-keys"
+FORECASTS = "/operations"
+REORDER = "/operations/reorder"
+EXPIRATIONS = "/operations/expirations"
+PRICING = "/operations/pricing"
+LOYALTY = "/loyalty"
+CAMPAIGNS = "/loyalty/campaigns"
+CHURN = "/loyalty/churn"
+FIND_MY_PRODUCT = "/find-my-product"
+MY_BUDTENDER = "/find-my-product/saved"
 
 ALL_ROUTES = [HOME, LOGIN, LOGOUT, NOTIFICATIONS, ADMIN_AUDIT, COAS, SIGNUP, VERIFY_EMAIL, FORGOT_PASSWORD,
               RESET_PASSWORD, ONBOARDING, TEAM, INVITE, SECURITY, ADMIN_LICENSES, ADMIN_CLIENTS, CONSENT, MARKETPLACE,
-              MY_LOTS, OFFERS, ORDERS, ADMIN_DISPUTES, ADMIN_CQI, DISPENSARIES, MY_DISPENSARY, ADMIN_REVIEWS]
+              MY_LOTS, OFFERS, ORDERS, ADMIN_DISPUTES, ADMIN_CQI, DISPENSARIES, MY_DISPENSARY, ADMIN_REVIEWS,
+              POINT_OF_SALE, API_KEYS, FORECASTS, REORDER, EXPIRATIONS, PRICING, LOYALTY, CAMPAIGNS, CHURN,
+              FIND_MY_PRODUCT, MY_BUDTENDER]
 
 
 def login_url(next_path: str | None = None) -> str:
@@ -76,11 +89,30 @@ NAV_ITEMS: list[NavItem] = [
     NavItem("Home", HOME, "house"),
     NavItem("Notifications", NOTIFICATIONS, "bell"),
     NavItem("Find a dispensary", DISPENSARIES, "map-pin", section="Maps"),
+    NavItem("Find My Product", FIND_MY_PRODUCT, "sparkles", section="Maps"),
     NavItem("My dispensary", MY_DISPENSARY, "store", section="Maps", product=Product.maps, consumer_visible=False,
             needs_business=True),
     NavItem("Business & licenses", ONBOARDING, "badge-check", section="Business", consumer_visible=False,
             platform_admin_without_business=False),
     NavItem("Team", TEAM, "users", section="Business", consumer_visible=False, needs_business=True),
+    NavItem("Point of sale", POINT_OF_SALE, "plug", section="Business", product=Product.integrations,
+            consumer_visible=False, needs_business=True),
+    NavItem("API keys & webhooks", API_KEYS, "key", section="Business", product=Product.integrations,
+            consumer_visible=False, needs_business=True),
+    NavItem("Forecasts", FORECASTS, "chart-line", section="Operations", product=Product.operations,
+            consumer_visible=False, needs_business=True),
+    NavItem("Reorder", REORDER, "shopping-cart", section="Operations", product=Product.operations,
+            consumer_visible=False, needs_business=True),
+    NavItem("Expirations", EXPIRATIONS, "calendar-clock", section="Operations", product=Product.operations,
+            consumer_visible=False, needs_business=True),
+    NavItem("Pricing", PRICING, "tag", section="Operations", product=Product.operations, consumer_visible=False,
+            needs_business=True),
+    NavItem("Customers & segments", LOYALTY, "users-round", section="Loyalty", product=Product.operations,
+            consumer_visible=False, needs_business=True),
+    NavItem("Campaigns", CAMPAIGNS, "megaphone", section="Loyalty", product=Product.operations,
+            consumer_visible=False, needs_business=True),
+    NavItem("Who may not come back", CHURN, "user-minus", section="Loyalty", product=Product.operations,
+            consumer_visible=False, needs_business=True),
     NavItem("Marketplace", MARKETPLACE, "store", section="Exchange", product=Product.exchange, consumer_visible=False),
     NavItem("My lots", MY_LOTS, "package", section="Exchange", product=Product.exchange, consumer_visible=False,
             needs_business=True),
