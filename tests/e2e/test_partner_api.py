@@ -72,7 +72,7 @@ def test_an_admin_adds_a_webhook_endpoint_and_the_worker_delivers_a_signed_test_
     import threading
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-    from icc_app.integrations.partners.webhooks import verify_signature
+    from icc_app.integrations.partners.delivery import verify_signature
 
     received = []
 

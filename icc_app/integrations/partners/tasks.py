@@ -8,15 +8,15 @@ import uuid
 from datetime import timedelta
 
 from icc_app.core.db import enqueue, unit_of_work
-from icc_app.integrations.partners import webhooks
+from icc_app.integrations.partners import delivery, webhooks
 from workers.celery_app import celery_app
 
 
-@celery_app.task(name=webhooks.DELIVER_TASK, soft_time_limit=60, time_limit=90)
+@celery_app.task(name=delivery.DELIVER_TASK, soft_time_limit=60, time_limit=90)
 def deliver_partner_webhook(delivery_id: str) -> str:
     """One attempt; a failure schedules the next one itself (exponential backoff with jitter)."""
-    delivery = webhooks.attempt(uuid.UUID(delivery_id))
-    return "skipped" if delivery is None else str(delivery.status)
+    done = delivery.attempt(uuid.UUID(delivery_id))
+    return "skipped" if done is None else str(done.status)
 
 
 @celery_app.task(name=webhooks.EMIT_TASK)
@@ -37,7 +37,7 @@ def retry_partner_webhooks() -> int:
     """Beat, every minute: a task for every delivery overdue by two minutes (its own task was lost, or tasks run
     in-process, where countdowns do not wait)."""
     with unit_of_work() as session:
-        due = webhooks.due_deliveries(session, overdue_by=timedelta(minutes=2))
+        due = delivery.due_deliveries(session, overdue_by=timedelta(minutes=2))
         for delivery_id in due:
-            enqueue(session, webhooks.DELIVER_TASK, str(delivery_id))
+            enqueue(session, delivery.DELIVER_TASK, str(delivery_id))
     return len(due)

@@ -15,6 +15,7 @@ from icc_app.core.audit import AuditLog
 from icc_app.core.db import pending_tasks, unit_of_work
 from icc_app.core.errors import ValidationFailed
 from icc_app.core.models import utcnow
+from icc_app.integrations.partners import delivery as outbound
 from icc_app.integrations.partners import tasks, webhooks
 from icc_app.integrations.partners.models import DeliveryStatus, WebhookAttempt, WebhookDelivery
 from icc_app.maps import menus
@@ -43,7 +44,7 @@ def _change_menu(principal, dispensary, price="35"):
     with unit_of_work() as session:
         menus.upsert_item(session, principal=principal, dispensary_id=dispensary.id, external_id="CP-35",
                           row=ITEM | {"price": price})
-        return [t for t in pending_tasks(session) if t.name == webhooks.DELIVER_TASK]
+        return [t for t in pending_tasks(session) if t.name == outbound.DELIVER_TASK]
 
 
 def test_a_menu_change_reaches_the_partner_signed_and_verifiable(store, receiver, session):
@@ -56,14 +57,14 @@ def test_a_menu_change_reaches_the_partner_signed_and_verifiable(store, receiver
 
     [request] = receiver.received
     headers, body = request["headers"], request["body"]
-    assert webhooks.verify_signature(made.secret, headers["ICC-Signature"], body)
+    assert outbound.verify_signature(made.secret, headers["ICC-Signature"], body)
     # What a partner who never saw our code computes from the docs: HMAC-SHA256 over "t.body".
     fields = dict(part.split("=", 1) for part in headers["ICC-Signature"].split(","))
     expected = hmac.new(made.secret.encode(), f"{fields['t']}.".encode() + body, hashlib.sha256).hexdigest()
     assert hmac.compare_digest(fields["v1"], expected)
-    assert not webhooks.verify_signature("whsec_wrong", headers["ICC-Signature"], body)
-    assert not webhooks.verify_signature(made.secret, headers["ICC-Signature"], body + b" ")  # tampered
-    assert not webhooks.verify_signature(made.secret, headers["ICC-Signature"], body,
+    assert not outbound.verify_signature("whsec_wrong", headers["ICC-Signature"], body)
+    assert not outbound.verify_signature(made.secret, headers["ICC-Signature"], body + b" ")  # tampered
+    assert not outbound.verify_signature(made.secret, headers["ICC-Signature"], body,
                                          now=int(fields["t"]) + 3600)  # replayed an hour later
     event = receiver.json_bodies()[0]
     assert event["type"] == "menu.item_changed" and headers["ICC-Event-Id"] == event["id"]
@@ -87,7 +88,7 @@ def test_failures_are_retried_with_growing_jittered_delays_until_delivered(store
         with unit_of_work() as uow:
             before = uow.get(WebhookDelivery, delivery_id)
             now = max(now, before.next_attempt_at)
-        delivery = webhooks.attempt(delivery_id, now=now, rng=random.Random(7))
+        delivery = outbound.attempt(delivery_id, now=now, rng=random.Random(7))
         if delivery.status == DeliveryStatus.retrying:
             delays.append((delivery.next_attempt_at - now).total_seconds())
     assert delivery.status == DeliveryStatus.delivered and delivery.attempts == 3
@@ -108,14 +109,14 @@ def test_an_attempt_before_its_time_does_nothing_and_the_retry_is_scheduled(stor
     _endpoint(principal, business.id, receiver.url)
     delivery_id = _change_menu(principal, dispensary)[0].args[0]
     with unit_of_work() as uow:
-        webhooks.record(uow, webhooks.claim(uow, delivery_id, now=utcnow()),
-                        webhooks.Response(500, "HTTP 500", "", 3), now=utcnow())
-        retry = [t for t in pending_tasks(uow) if t.name == webhooks.DELIVER_TASK]
+        outbound.record(uow, outbound.claim(uow, delivery_id, now=utcnow()),
+                        outbound.Response(500, "HTTP 500", "", 3), now=utcnow())
+        retry = [t for t in pending_tasks(uow) if t.name == outbound.DELIVER_TASK]
     assert retry and 15 <= retry[0].countdown <= 30  # the worker retries itself after the backoff
-    assert webhooks.attempt(delivery_id) is None  # not due yet: nothing sent
+    assert outbound.attempt(delivery_id) is None  # not due yet: nothing sent
     assert receiver.received == []
     with unit_of_work() as uow:
-        assert [str(d) for d in webhooks.due_deliveries(uow, now=utcnow() + timedelta(minutes=1))] == [delivery_id]
+        assert [str(d) for d in outbound.due_deliveries(uow, now=utcnow() + timedelta(minutes=1))] == [delivery_id]
 
 
 def test_gives_up_after_the_limit_then_redelivers_on_request(store, receiver, session):
@@ -124,13 +125,13 @@ def test_gives_up_after_the_limit_then_redelivers_on_request(store, receiver, se
     _endpoint(principal, business.id, receiver.url)
     delivery_id = _change_menu(principal, dispensary)[0].args[0]
     now = utcnow()
-    for _ in range(webhooks.MAX_ATTEMPTS):
-        delivery = webhooks.attempt(delivery_id, now=now)
+    for _ in range(outbound.MAX_ATTEMPTS):
+        delivery = outbound.attempt(delivery_id, now=now)
         now = (delivery.next_attempt_at or now) + timedelta(seconds=1)
-    assert delivery.status == DeliveryStatus.failed and delivery.attempts == webhooks.MAX_ATTEMPTS
-    assert delivery.last_error == f"Gave up after {webhooks.MAX_ATTEMPTS} attempts; last: HTTP 500"
-    assert webhooks.attempt(delivery_id, now=now + timedelta(days=1)) is None
-    assert len(receiver.received) == webhooks.MAX_ATTEMPTS
+    assert delivery.status == DeliveryStatus.failed and delivery.attempts == outbound.MAX_ATTEMPTS
+    assert delivery.last_error == f"Gave up after {outbound.MAX_ATTEMPTS} attempts; last: HTTP 500"
+    assert outbound.attempt(delivery_id, now=now + timedelta(days=1)) is None
+    assert len(receiver.received) == outbound.MAX_ATTEMPTS
 
     receiver.answers = [200]
     receiver.received.clear()
@@ -201,7 +202,7 @@ def test_endpoints_over_the_api_secret_once_and_another_business_is_a_404(partne
     assert listed.json()[0]["secret_hint"] == secret[:10]
     ping = partners.client.post(f"/api/v1/webhook-endpoints/{endpoint_id}/test", headers=shop.admin_headers)
     assert ping.status_code == 202 and tasks.deliver_partner_webhook(ping.json()["id"]) == "delivered"
-    assert webhooks.verify_signature(secret, receiver.received[0]["headers"]["ICC-Signature"],
+    assert outbound.verify_signature(secret, receiver.received[0]["headers"]["ICC-Signature"],
                                      receiver.received[0]["body"])
     for method, path in (("get", f"/api/v1/webhook-endpoints/{endpoint_id}/deliveries"),
                          ("patch", f"/api/v1/webhook-endpoints/{endpoint_id}"),
@@ -229,5 +230,5 @@ def test_the_beat_sweep_resends_deliveries_whose_retry_is_overdue(store, receive
         delivery.next_attempt_at = utcnow() - timedelta(minutes=5)
         uow.add(delivery)
     with unit_of_work() as uow:
-        assert [str(d) for d in webhooks.due_deliveries(uow, overdue_by=timedelta(minutes=2))] == [delivery_id]
+        assert [str(d) for d in outbound.due_deliveries(uow, overdue_by=timedelta(minutes=2))] == [delivery_id]
     assert tasks.retry_partner_webhooks() == 1
