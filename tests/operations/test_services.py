@@ -180,12 +180,12 @@ def test_an_order_to_a_ccx_supplier_becomes_offers_on_its_lots_with_their_cqi(sh
                               supplier_name="Cascade Farms", supplier_business_id=farm_id, lead_time_days=3)
         po = purchasing.draft_orders(s, business_id=shop.business_id)[0]
         purchasing.change_status(s, principal=principal, business_id=shop.business_id, po_id=po.id, to=S.approved)
-    with unit_of_work() as s:
+    with unit_of_work(tenant=principal) as s:  # as the API and the console run it: row-level security on
         candidates = sending.candidate_lots(s, principal=principal, business_id=shop.business_id, po_id=po.id)
     ((line_id, lots),) = candidates.items()
     assert lots[0].lot_id == lot_id and lots[0].cqi_score == 82.5 and lots[0].matches_strain
     for _ in range(2):  # a retry after a failure makes no second offer
-        with unit_of_work() as s:
+        with unit_of_work(tenant=principal) as s:
             try:
                 sending.send_order(s, principal=principal, business_id=shop.business_id, po_id=po.id,
                                    lot_choices={line_id: lot_id})
@@ -224,7 +224,7 @@ def test_price_suggestions_follow_nearby_competitors_and_never_cross_the_floor(s
     with unit_of_work() as s, pytest.raises(PermissionDenied):
         pricing.decide(s, principal=shop.principal(shop.staff), business_id=shop.business_id,
                        suggestion_id=suggestion.id, approve=True)
-    with unit_of_work() as s:
+    with unit_of_work(tenant=principal) as s:
         done = pricing.decide(s, principal=principal, business_id=shop.business_id, suggestion_id=suggestion.id,
                               approve=True)
         exported = pricing.approved_prices_csv(s, principal=principal, business_id=shop.business_id)
