@@ -295,6 +295,8 @@ def accept(session: Session, *, principal: Principal, offer_id: uuid.UUID,
                        title=f"Offer accepted: order {order.reference} for {lot.title}",
                        body=f"{qty_text(order.quantity)} {lot.unit} at {dollars(order.price_per_unit)}, total {dollars(order.total)}.",
                        link=f"/exchange/orders/{order.id}")
+    from icc_app.integrations.metrc import workflows as metrc_workflows  # Metrc: the outgoing transfer template
+    metrc_workflows.order_accepted(session, order)  # (queued after commit when the seller is Metrc-connected)
     return order
 
 

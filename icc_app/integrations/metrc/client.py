@@ -53,6 +53,7 @@ def state_base_url(state: str, *, sandbox: bool = False) -> str:
 
 
 def iso(value: datetime) -> str:
+    """A UTC timestamp to the second, as Metrc's examples write it."""
     value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
     return value.strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -157,6 +158,11 @@ class Adapter:
             number += 1
 
     def _windowed(self, path: str, since: datetime, until: datetime, **kwargs: Any) -> list[dict]:
+        """Whole seconds (the start floored, the end rounded up: nothing modified in the last fraction of a second
+        is missed), then windows of at most 24 hours."""
+        since = since.replace(microsecond=0)
+        if until.microsecond:
+            until = until.replace(microsecond=0) + timedelta(seconds=1)
         out: list[dict] = []
         for start, end in windows(since, until):
             out.extend(self._paged(path, {"lastModifiedStart": iso(start), "lastModifiedEnd": iso(end)}, **kwargs))

@@ -75,6 +75,7 @@ class Reading:
     inactive: list[dict]
     receipts: list[dict]
     calls: int = 0
+    package_calls: int = 0  # of which for packages (active and inactive)
 
 
 def read(adapter, *, last: ComplianceCheck | None, last_full_at: datetime | None, now: datetime,
@@ -91,9 +92,10 @@ def read(adapter, *, last: ComplianceCheck | None, last_full_at: datetime | None
         start = None
         packages, inactive = adapter.active_packages(), []
     receipts_from = start if start is not None else now - SALES_LOOKBACK
+    package_calls = adapter.calls - before
     receipts = adapter.receipts(since=receipts_from, until=now)
     return Reading("incremental" if incremental else "full", start, now, packages, inactive, receipts,
-                   calls=adapter.calls - before)
+                   calls=adapter.calls - before, package_calls=package_calls)
 
 
 def _decimal(value) -> Decimal:
@@ -246,10 +248,7 @@ class Finding:
 SOURCE_WORDS = {"pos": "the POS", "lot": "a CCX lot", "menu": "the ICC menu"}
 
 
-def qty(value: Decimal) -> str:
-    """A quantity as people write it: 100, 12.5 (no trailing zeros, never an exponent)."""
-    text = format(Decimal(value).normalize(), "f")
-    return text
+qty = preflight.qty
 
 
 def _beyond_tolerance(ours: Decimal, theirs: Decimal) -> bool:
@@ -457,9 +456,9 @@ def record_check(session: Session, connection: Connection, reading: Reading, *, 
     findings = discrepancies(mirror, side)
     fresh, resolved = _record(session, connection, license_number, findings, check, now)
     active = sum(1 for row in mirror.values() if row.active)
-    full_cost = max(1, math.ceil(active / 20)) + len(reading.receipts) // 20 + 1
+    full_reads = max(1, math.ceil(active / 20))  # what re-reading every active package would have cost
     check.packages, check.discrepancies, check.opened, check.resolved = active, len(findings), len(fresh), resolved
-    check.calls_avoided = max(0, full_cost - reading.calls) if reading.mode == "incremental" else 0
+    check.calls_avoided = max(0, full_reads - reading.package_calls) if reading.mode == "incremental" else 0
     check.status, check.finished_at = "succeeded", utcnow()
     session.add(check)
     _email(session, connection, license_number, fresh)

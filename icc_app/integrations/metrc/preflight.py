@@ -41,6 +41,11 @@ class Problem:
     message: str
 
 
+def qty(value: Decimal) -> str:
+    """A quantity as people write it: 100, 12.5 (no trailing zeros, never an exponent)."""
+    return format(Decimal(value).normalize(), "f")
+
+
 def short(label: str) -> str:
     """A tag as people read it on a screen: its last 8 characters."""
     return f"…{label[-8:]}" if len(label) > 10 else label
@@ -112,8 +117,8 @@ def package_problems(line: Line, package: dict | None, *, license_number: str) -
             problems.append(Problem("unit", label, f"Package {short(label)} is counted in {their_unit} in Metrc, the "
                                                    f"order in {line.unit}: the units must match."))
         elif not same:
-            problems.append(Problem("quantity", label, f"Package {short(label)}: the order moves {line.quantity:f} "
-                                                       f"{line.unit}, Metrc holds {theirs:f} {their_unit}. A transfer "
+            problems.append(Problem("quantity", label, f"Package {short(label)}: the order moves {qty(line.quantity)} "
+                                                       f"{line.unit}, Metrc holds {qty(theirs)} {their_unit}. A transfer "
                                                        "moves whole packages: adjust or split the package in Metrc "
                                                        "first."))
     if package.get("IsOnHold") or package.get("IsOnHoldCombined"):

@@ -35,3 +35,32 @@ def compliance_tick() -> int:
     for connection_id in ids:
         compliance_check.apply_async((str(connection_id), "schedule"), countdown=random.uniform(0, 600))
     return len(ids)
+
+
+@celery_app.task(name="metrc.create_template", soft_time_limit=300, time_limit=360)
+def create_template(order_id: str) -> str:
+    from icc_app.integrations.metrc import workflows
+
+    return workflows.create_template(uuid.UUID(order_id))
+
+
+@celery_app.task(name="metrc.follow_transfer", soft_time_limit=300, time_limit=360)
+def follow_transfer(order_id: str) -> str:
+    from icc_app.integrations.metrc import workflows
+
+    try:
+        return workflows.follow_transfer(uuid.UUID(order_id))
+    except IntegrationError as exc:
+        return f"failed: {exc.message}"
+
+
+@celery_app.task(name="metrc.follow_transfers")
+def follow_transfers() -> int:
+    """Every 5 minutes: orders whose template waits for its manifest or whose transfer has not departed."""
+    from icc_app.integrations.metrc import workflows
+
+    with unit_of_work() as session:
+        order_ids = workflows.links_to_follow(session)
+    for order_id in order_ids:
+        follow_transfer.apply_async((str(order_id),), countdown=random.uniform(0, 120))
+    return len(order_ids)

@@ -371,11 +371,11 @@ class FakeMetrc(FakeVendorServer):
         if start and end:
             low, high = parse(start), parse(end)
             rows = [r for r in rows if low <= parse(r.get("LastModified") or iso(self.clock)) < high]
-        rows = [{k: v for k, v in r.items() if not k.startswith("_") and k != "deliveries"} for r in rows]
         size = int(request.query.get("pageSize") or max(len(rows), 1))
         number = int(request.query.get("pageNumber") or 1)
         pages = max(1, -(-len(rows) // size))
-        data = rows[(number - 1) * size: number * size]
+        data = [{k: v for k, v in r.items() if not k.startswith("_") and k != "deliveries"}
+                for r in rows[(number - 1) * size: number * size]]
         on_page = len(data)
         with self._lock:
             if self._short_pages.get(path, 0) > 0 and data:
