@@ -91,6 +91,15 @@ def set_policy(session: Session, *, principal: Principal, business_id: uuid.UUID
     return policy
 
 
+def products(session: Session, *, principal: Principal, business_id: uuid.UUID) -> list[tuple[str, str, str]]:
+    """(location, product key, name) of everything in stock records, for choosing a product to set a policy on."""
+    scoping.member(principal, business_id)
+    seen: dict[tuple[str, str], str] = {}
+    for item in session.exec(scoping.rows(StockItem, principal, business_id).order_by(col(StockItem.name))):
+        seen.setdefault((item.location_key, item.product_key), item.name or item.product_key)
+    return [(loc, key, name) for (loc, key), name in seen.items()]
+
+
 # ---- the plan --------------------------------------------------------------------------------------------------
 
 @dataclass

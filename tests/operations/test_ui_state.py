@@ -67,3 +67,21 @@ def test_staff_cannot_approve_a_purchase_order(shop):
     run(OperationsState.open_order, state, str(po.id))
     run(OperationsState.order_status, state, "approved")
     assert state.order["status_text"] == "Draft" and "Manager" in state.form_error
+
+
+def test_a_manager_sets_a_reorder_policy_from_the_page(shop):
+    with unit_of_work() as s:
+        stock(s, shop.business_id, "og-kush", 3, name="OG Kush 3.5g")
+    state = signed_in(shop)
+    assert state.products == [{"value": "main|og-kush", "label": "OG Kush 3.5g"}]
+    run(OperationsState.save_policy, state)
+    assert state.errors["product"] == "Choose a product."
+    for name, value in (("product", "main|og-kush"), ("supplier_name", "Farm A"), ("lead_time_days", "6"),
+                        ("service_level", "150")):
+        run(OperationsState.set_policy_field, state, name, value)
+    run(OperationsState.save_policy, state)
+    assert state.errors["service_level"].startswith("The service level is between")
+    run(OperationsState.set_policy_field, state, "service_level", "97.5")
+    run(OperationsState.save_policy, state)
+    assert state.errors == {} and state.plan_rows[0]["supplier"] == "Farm A" and state.plan_rows[0]["lead"] == "6 days"
+    assert state.policy["product"] == ""  # the form is ready for the next product

@@ -4,7 +4,7 @@ orders (review, edit, approve, send as CCX offers or email), expirations (with m
 import reflex as rx
 
 from icc_app.operations.ui.state import IMPORT_UPLOAD, TRUST_COLORS, OperationsState
-from icc_app.ui.components import card, empty_state, page_header
+from icc_app.ui.components import card, empty_state, field_error, page_header
 from icc_app.ui.layout import app_page
 
 FORECASTS = "/operations"
@@ -155,6 +155,37 @@ def _order_detail() -> rx.Component:
         spacing="3", width="100%", align="start"), id="order-detail")
 
 
+def _policy_input(text: str, name: str, **props) -> rx.Component:
+    return rx.vstack(rx.el.label(text, html_for=f"policy-{name}", style={"font-size": "12px", "font-weight": 500}),
+                     rx.input(value=S.policy[name], on_change=lambda v: S.set_policy_field(name, v),
+                              id=f"policy-{name}", **props),
+                     field_error(S.errors.get(name, "")), spacing="1")
+
+
+def _policy_form() -> rx.Component:
+    return card(rx.vstack(
+        rx.heading("Reorder policy", size="3", as_="h2"),
+        rx.text("Who supplies a product, how long delivery takes, the smallest order and how rarely it may run out.",
+                size="2", color_scheme="gray"),
+        rx.grid(
+            rx.vstack(rx.el.label("Product", html_for="policy-product", style={"font-size": "12px",
+                                                                             "font-weight": 500}),
+                      rx.select.root(rx.select.trigger(placeholder="Choose a product", id="policy-product",
+                                                       aria_label="Product"),
+                                     rx.select.content(rx.foreach(S.products, lambda p: rx.select.item(
+                                         p["label"], value=p["value"]))),
+                                     value=S.policy["product"], on_change=lambda v: S.set_policy_field("product", v)),
+                      field_error(S.errors.get("product", "")), spacing="1"),
+            _policy_input("Supplier", "supplier_name"), _policy_input("Supplier email", "supplier_email",
+                                                                      type="email"),
+            _policy_input("Lead time (days)", "lead_time_days", type="number"),
+            _policy_input("Minimum order", "min_order_qty", type="number"),
+            _policy_input("Service level (%)", "service_level", type="number"),
+            columns=rx.breakpoints(initial="1", sm="2", md="3"), spacing="3", width="100%"),
+        rx.button("Save policy", on_click=S.save_policy, id="save-policy"),
+        spacing="3", width="100%", align="start"))
+
+
 def _reorder_body() -> rx.Component:
     return rx.vstack(
         rx.cond(S.order.contains("number"), _order_detail()),
@@ -170,7 +201,7 @@ def _reorder_body() -> rx.Component:
         rx.heading("Reorder points", size="4", as_="h2"),
         rx.cond(S.plan_rows.length() == 0,
                 empty_state("package", "No reorder policies yet",
-                            "Set a supplier, lead time and service level per product (API: PUT reorder-policies)."),
+                            "Set a supplier, lead time and service level per product below (or with the API)."),
                 _table(["Product", "Supplier", "On hand", "On order", "Reorder point", "Order up to", "To order",
                         "Lead time", "Covers", "Forecast trust"], S.plan_rows, lambda r: [
                     rx.table.row_header_cell(r["product"]), rx.table.cell(r["supplier"]),
@@ -178,6 +209,7 @@ def _reorder_body() -> rx.Component:
                     rx.table.cell(r["order_up_to"]),
                     rx.table.cell(rx.cond(r["due"] == "yes", rx.badge(r["order"], color_scheme="amber"), "—")),
                     rx.table.cell(r["lead"]), rx.table.cell(r["cover"]), rx.table.cell(r["trust"])])),
+        rx.cond(S.products.length() > 0, _policy_form()),
         spacing="4", width="100%", align="start")
 
 

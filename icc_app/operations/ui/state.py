@@ -20,6 +20,8 @@ from icc_app.ui.format import label, local_time, plural
 IMPORT_UPLOAD = "ops-import"
 TRUST_WORDS = {"good": "Good", "fair": "Fair", "low": "Low", "unknown": "Not enough history"}
 TRUST_COLORS = {"good": "green", "fair": "amber", "low": "red", "unknown": "gray"}
+EMPTY_POLICY = {"product": "", "supplier_name": "", "supplier_email": "", "lead_time_days": "7",
+                "min_order_qty": "1", "service_level": "95"}
 
 
 def _money(value) -> str:
@@ -51,6 +53,8 @@ class OperationsState(AuthFormState):
     line_qty: dict[str, str] = {}
     suggestions: list[dict[str, str]] = []
     alerts: list[dict[str, str]] = []
+    products: list[dict[str, str]] = []
+    policy: dict[str, str] = dict(EMPTY_POLICY)
 
     # ---- loading ----------------------------------------------------------------------------------------------
     def _business(self, principal) -> uuid.UUID | None:
@@ -90,6 +94,9 @@ class OperationsState(AuthFormState):
             self.chosen, self.chart = {}, []
 
     def _load_orders(self, session, principal, business_id) -> None:
+        self.products = [{"value": f"{loc}|{key}", "label": name if loc == "main" else f"{name} ({loc[:8]})"}
+                         for loc, key, name in purchasing.products(session, principal=principal,
+                                                                   business_id=business_id)]
         self.plan_rows = [{"product": p.name, "supplier": p.policy.supplier_name, "on_hand": _qty(p.on_hand),
                            "on_order": _qty(p.on_order), "reorder_point": _qty(p.reorder_point),
                            "order_up_to": _qty(p.order_up_to), "order": _qty(p.order_quantity),
@@ -211,7 +218,34 @@ class OperationsState(AuthFormState):
         self._refresh(principal)
         yield rx.toast.success(self.import_summary)
 
-    # ---- purchase orders --------------------------------------------------------------------------------------
+    # ---- reorder policies and purchase orders --------------------------------------------------------------------------------------
+    @rx.event
+    def set_policy_field(self, name: str, value: str):
+        self.policy = {**self.policy, name: value}
+
+    @rx.event
+    def save_policy(self):
+        form = dict(self.policy)
+        if "|" not in form["product"]:
+            self.errors = {**self.errors, "product": "Choose a product."}
+            return None
+
+        def save(session, principal):
+            location, product = form["product"].split("|", 1)
+            try:
+                lead, level = int(form["lead_time_days"] or "0"), float(form["service_level"] or "0") / 100
+            except ValueError:
+                raise DomainError("Lead time and service level are numbers.", field="lead_time_days") from None
+            return purchasing.set_policy(
+                session, principal=principal, business_id=uuid.UUID(self.business_id), product_key=product,
+                location_key=location, supplier_name=form["supplier_name"], supplier_email=form["supplier_email"],
+                lead_time_days=lead, min_order_qty=form["min_order_qty"] or "1", service_level=level)
+
+        def cleared(_policy):
+            self.policy = dict(EMPTY_POLICY)
+
+        return self._perform(save, "Reorder policy saved.", then=cleared)
+
     @rx.event
     def draft_orders(self):
         def run(session, principal):
