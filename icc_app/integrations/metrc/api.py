@@ -4,7 +4,7 @@ workflows (list a Metrc package on CCX, an order's transfer, receiving package b
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -19,8 +19,8 @@ from icc_app.identity.models import Product
 from icc_app.identity.permissions import has_product
 from icc_app.identity.schemas import Principal
 from icc_app.integrations import service
-from icc_app.integrations.metrc import compliance
-from icc_app.integrations.metrc.models import Alert, AlertEvent, ComplianceCheck
+from icc_app.integrations.metrc import compliance, workflows
+from icc_app.integrations.metrc.models import Alert, ComplianceCheck
 
 router = APIRouter(tags=["metrc"])
 READ, WRITE = requires("integrations:read"), requires("integrations:write")
@@ -168,4 +168,116 @@ def list_checks(connection_id: uuid.UUID, limit: int = Query(20, ge=1, le=200),
         return [CheckOut.of(c) for c in rows]
 
 
-_ = (AlertEvent, Decimal)  # imported for the workflow endpoints below
+# ----------------------------------------------------------------------------------------------- workflows
+
+
+class ListingOut(BaseModel):
+    label: str
+    package_id: int
+    title: str
+    product_type: str
+    strain_name: str
+    quantity: Decimal
+    unit: str
+    lab_state: str
+    lab_passed: bool
+    thc_pct: float | None
+    cbd_pct: float | None
+    tested_on: date | None
+    lab_name: str | None
+    has_coa_document: bool
+    on_hold: bool
+    lab_results: list[dict[str, Any]]
+
+
+class ListIn(BaseModel):
+    price_per_unit: Decimal = Field(gt=0, description="Asking price per lot unit (g, lb or units).")
+    min_order_qty: Decimal | None = Field(None, gt=0)
+    strain_type: Literal["indica", "sativa", "hybrid", "cbd"] = "hybrid"
+    title: str | None = Field(None, max_length=200)
+    description: str = Field("", max_length=5000)
+    attach_coa: bool = Field(True, description="Fetch the lab's COA document from Metrc and send it to COA intake.")
+
+
+class ListedOut(BaseModel):
+    lot_id: uuid.UUID
+    status: str
+    metrc_tag: str
+    coa_queued: bool
+
+
+class DecisionIn(BaseModel):
+    label: str = Field(max_length=24)
+    accept: bool
+    reason: str = Field("", max_length=300)
+    retail_price: Decimal | None = Field(None, gt=0, description="Menu price per shelf unit; 2x cost when left out.")
+
+
+class ReceiveIn(BaseModel):
+    packages: list[DecisionIn] = Field(max_length=200)
+
+
+class TransferOut(BaseModel):
+    order_id: uuid.UUID
+    status: str
+    manifest_number: str | None
+    template_name: str
+    template_id: int | None
+    transfer_status: str
+    packages: list[dict[str, Any]]
+    recipient_license: str | None = None
+    last_error: str | None = None
+
+
+def _listing_out(listing) -> ListingOut:
+    data = listing.as_json()
+    data["quantity"], data["tested_on"] = listing.quantity, listing.tested_on
+    data["has_coa_document"] = listing.document_id is not None
+    data.pop("document_id", None)
+    return ListingOut(**data)
+
+
+@router.get("/integrations/metrc/connections/{connection_id}/packages/{label}", response_model=ListingOut,
+            responses=error_responses(401, 404, 422))
+def package_listing(connection_id: uuid.UUID, label: str, principal: Principal = Depends(READ)) -> ListingOut:
+    """A Metrc package as a CCX listing draft: item, strain, quantity and unit, lab results."""
+    _, listing, _ = workflows.fetch_for_listing(principal, connection_id, label)
+    return _listing_out(listing)
+
+
+@router.post("/integrations/metrc/connections/{connection_id}/packages/{label}/list", response_model=ListedOut,
+             status_code=201, responses=error_responses(401, 403, 404, 422))
+def list_package(connection_id: uuid.UUID, label: str, body: ListIn, principal: Principal = Depends(WRITE)
+                 ) -> ListedOut:
+    """"List on CCX": a draft lot pre-filled from the package; its COA document (when Metrc has one) is parsed
+    by COA intake. Publish it from My lots once the COA is read."""
+    business_id, listing, document = workflows.fetch_for_listing(principal, connection_id, label,
+                                                                 with_document=body.attach_coa)
+    with unit_of_work(tenant=principal) as session:
+        lot = workflows.list_on_ccx(session, principal=principal, business_id=business_id, listing=listing,
+                                    price_per_unit=body.price_per_unit, min_order_qty=body.min_order_qty,
+                                    strain_type=body.strain_type, title=body.title, description=body.description,
+                                    document=document)
+        return ListedOut(lot_id=lot.id, status=str(lot.status), metrc_tag=lot.metrc_tag or "",
+                         coa_queued=document is not None)
+
+
+@router.get("/integrations/metrc/orders/{order_id}/transfer", response_model=TransferOut,
+            responses=error_responses(401, 404))
+def order_transfer(order_id: uuid.UUID, principal: Principal = Depends(READ)) -> TransferOut:
+    """The Metrc side of a CCX order (either party): template, manifest, each package's state."""
+    with unit_of_work(tenant=principal) as session:
+        found = workflows.transfer_for(session, principal, order_id)
+    if found is None:
+        raise NotFound("This order has no Metrc transfer.")
+    return TransferOut(**found)
+
+
+@router.post("/integrations/metrc/orders/{order_id}/receive", response_model=TransferOut,
+             responses=error_responses(401, 403, 404, 409, 422))
+def receive(order_id: uuid.UUID, body: ReceiveIn, principal: Principal = Depends(WRITE)) -> TransferOut:
+    """The buyer receives package by package (accept whole, or reject with a reason); accepted packages reach the
+    retail menu. Sending it again changes nothing."""
+    result = workflows.receive_order(principal, order_id, [
+        workflows.Decision(d.label, d.accept, d.reason, d.retail_price) for d in body.packages])
+    return TransferOut(**result)

@@ -13,6 +13,7 @@ from icc_app.integrations.metrc.api import router as metrc_router
 from tests.factories import add_member, session_token
 from tests.integrations.conftest import claimed_store, make_connection
 from tests.integrations.fakes.metrc import NOW, tag
+from tests.exchange.conftest import market  # noqa: F401 - fixture
 from tests.integrations.metrc.conftest import FAST
 
 
@@ -72,3 +73,34 @@ def test_alerts_over_the_api(session, metrc, client):
     foreign = client.get(f"/api/v1/integrations/metrc/alerts/{alerts[0]['id']}", headers=_bearer(
         session, other.user_id))
     assert foreign.status_code == 404
+
+
+def test_list_on_ccx_over_the_api(market, metrc, client, session):  # noqa: F811
+    import json as _json
+
+    from icc_app.core.db import unit_of_work
+    from icc_app.integrations.models import Connection
+
+    metrc.add_package(tag(31), item="Sour Diesel Buds", category="Buds", strain="Sour Diesel", quantity=2,
+                      unit="Pounds", with_document=True)
+    metrc.add_package(tag(32), on_hold=True)
+    with unit_of_work() as s:
+        link = Connection(business_id=market.seller.id, vendor="metrc", name="Metrc", base_url=metrc.url,
+                          credentials=_json.dumps(metrc.credentials()))
+        s.add(link)
+    seller = _bearer(session, market.seller_user.id)
+    draft = client.get(f"/api/v1/integrations/metrc/connections/{link.id}/packages/{tag(31)}", headers=seller)
+    assert draft.status_code == 200, draft.text
+    assert draft.json()["title"] == "Sour Diesel Buds" and draft.json()["unit"] == "lb"
+    assert draft.json()["has_coa_document"] is True and draft.json()["lab_passed"] is True
+    listed = client.post(f"/api/v1/integrations/metrc/connections/{link.id}/packages/{tag(31)}/list",
+                         headers=seller, json={"price_per_unit": "1500", "strain_type": "sativa"})
+    assert listed.status_code == 201, listed.text
+    assert listed.json()["status"] == "draft" and listed.json()["coa_queued"] is True
+    held = client.post(f"/api/v1/integrations/metrc/connections/{link.id}/packages/{tag(32)}/list",
+                       headers=seller, json={"price_per_unit": "1500"})
+    assert held.status_code == 422 and "on hold in Metrc" in held.text
+    missing = client.get(f"/api/v1/integrations/metrc/connections/{link.id}/packages/{tag(33)}", headers=seller)
+    assert missing.status_code == 404 and "Metrc has no package" in missing.text
+    no_transfer = client.get(f"/api/v1/integrations/metrc/orders/{link.id}/transfer", headers=seller)
+    assert no_transfer.status_code == 404
