@@ -13,6 +13,12 @@ from sqlmodel import select
 app = typer.Typer(no_args_is_help=True, help="Loyalty and CRM.")
 
 
+@app.callback()
+def _models() -> None:
+    """Every product's tables, so foreign keys to them resolve (POS connections point at dispensaries)."""
+    import icc_app.core.registry  # noqa: F401
+
+
 @app.command("compute")
 def compute(business_id: str = typer.Option("", help="One business (default: every business with customers).")):
     """Link POS customers, score everyone, snapshot segment counts (what loyalty.compute_segments runs nightly)."""
@@ -39,7 +45,8 @@ def attribute():
 
 @app.command("demo")
 def demo(business: str = typer.Option("Capitol Hill Cannabis Inc", help="Legal name of the business."),
-         customers: int = typer.Option(80, min=1, max=5000), seed: int = 7,
+         customers: int = typer.Option(450, min=1, max=5000, help="450+ gives the store its own churn model."),
+         seed: int = 7,
          quiet_hours: str = typer.Option("21-9", help="No messages between these local hours; 0-0 for none.")):
     """Demo customers for a business: a POS connection, customers with consent and a year of sales, then scores."""
     from icc_app.core.db import unit_of_work
@@ -73,12 +80,13 @@ def demo(business: str = typer.Option("Capitol Hill Cannabis Inc", help="Legal n
             session.flush()
             person = customer_service.link_pos_customer(session, pos_customer=pos)
             gap, stop = rng.choice([7, 14, 30, 60]), rng.choice([0, 0, 0, 45, 120, 240])
-            for d in range(stop + rng.randrange(gap), 365, gap):
-                sale = Sale(business_id=shop.id, connection_id=conn.id, external_id=uuid.uuid4().hex,
-                            occurred_at=today - timedelta(days=d), customer_ref=pos.external_ref,
-                            total=Decimal(rng.randrange(25, 140)), subtotal=Decimal(0))
-                session.add(sale)
-                session.flush()
+            sales = [Sale(business_id=shop.id, connection_id=conn.id, external_id=uuid.uuid4().hex,
+                          occurred_at=today - timedelta(days=d), customer_ref=pos.external_ref,
+                          total=Decimal(rng.randrange(25, 140)), subtotal=Decimal(0))
+                     for d in range(stop + rng.randrange(gap), 365, gap)]
+            session.add_all(sales)
+            session.flush()
+            for sale in sales[:3]:  # points for the latest visits (enough to show balances)
                 points.earn_for_sale(session, customer=person, sale=sale)
         business_id = shop.id
     with unit_of_work() as session:

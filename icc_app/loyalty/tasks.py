@@ -11,6 +11,7 @@ import uuid
 
 from sqlmodel import select
 
+import icc_app.core.registry  # noqa: F401 - every table, so cross-product foreign keys resolve in the worker
 from icc_app.core.db import unit_of_work
 from icc_app.loyalty import customers, scoring, sending
 from icc_app.loyalty.models import Campaign, CampaignStatus, Program

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.e2e
 
 
 def test_operator_builds_a_segment_previews_schedules_and_sees_delivery(page, live_app, mailbox):
-    live_cli("loyalty", "demo", "--business", "Capitol Hill Cannabis Inc", "--customers", "80",
+    live_cli("loyalty", "demo", "--business", "Capitol Hill Cannabis Inc", "--customers", "450",
              "--quiet-hours", "0-0")  # the test runs at any hour: no quiet hours, so the send is not deferred
     sign_in(page, "buyer@icc.demo")
     expect(page).not_to_have_url(re.compile(r"/login"))
@@ -59,7 +59,7 @@ def test_operator_builds_a_segment_previews_schedules_and_sees_delivery(page, li
     row = page.locator(".campaign-row").filter(has_text="Come back this week")
     expect(row).to_contain_text("Sent")
     row.get_by_role("button", name="Delivery stats").click()
-    expect(page.locator(".delivery-row").filter(has_text="Sent")).to_be_visible()
+    expect(page.locator(".delivery-row").filter(has_text=re.compile(r"^Sent"))).to_be_visible()
     expect(page.locator("#campaign-lift")).to_contain_text("of the holdout group")
     shot(page, "loyalty-campaigns-1440")
     received = [m for m in mailbox.messages if "we miss you" in (m["Subject"] or "")]
@@ -69,6 +69,8 @@ def test_operator_builds_a_segment_previews_schedules_and_sees_delivery(page, li
     page.goto("/loyalty/churn")
     expect(page.get_by_role("heading", name="Who may not come back")).to_be_visible()
     expect(page.locator(".churn-row").first).to_be_visible()
+    expect(page.locator("#model-comparison")).to_contain_text("days since last purchase")
+    expect(page.locator(".churn-row").first).to_contain_text("(lowers)")  # the reasons, in words
     shot(page, "loyalty-churn-1440")
 
     page.set_viewport_size({"width": 390, "height": 844})

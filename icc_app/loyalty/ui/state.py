@@ -111,8 +111,11 @@ class LoyaltyState(AuthFormState):
 
         rows = session.exec(select(CustomerScore, Customer).join(Customer, col(Customer.id) == CustomerScore.customer_id)
                             .where(CustomerScore.business_id == business_id, Customer.business_id == business_id,
-                                   col(CustomerScore.buy_again_probability).is_not(None))
-                            .order_by(col(CustomerScore.buy_again_probability)).limit(25)).all()
+                                   CustomerScore.frequency > 0)
+                            # the model's least likely first; without a model yet, the recency rule's order
+                            .order_by(col(CustomerScore.buy_again_probability).asc().nulls_last(),
+                                      col(CustomerScore.recency_rule_probability).asc().nulls_last())
+                            .limit(25)).all()
         self.churn_rows = [{"name": c.name or "Customer", "probability": _pct(s.buy_again_probability),
                             "recency": _pct(s.recency_rule_probability), "rfm": str(s.rfm_score),
                             "segment": segments.BUILT_IN.get(s.segment, s.segment),
