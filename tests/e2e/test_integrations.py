@@ -107,7 +107,7 @@ def test_operator_connects_a_pos_syncs_and_the_public_menu_follows(page, live_ap
         expect(latest.locator(".run-created")).to_contain_text("1 created")
         expect(latest.locator(".run-skipped")).to_contain_text("1 skipped")  # the product without a price
         expect(latest.locator(".run-trigger")).to_have_text("Sync now")
-        latest.get_by_text("1 item with errors").click()
+        latest.get_by_text("Why items were skipped (1)").click()
         expect(latest.locator(".item-errors li")).to_contain_text("Mystery Jar")
         expect(latest.locator(".item-errors li")).to_contain_text("no price")
         expect(card.locator(".last-success")).to_have_text("just now")

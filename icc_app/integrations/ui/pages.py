@@ -190,8 +190,8 @@ def run_card(r) -> rx.Component:
         rx.cond(r.error != "", rx.callout(r.error, icon="circle-x", color_scheme="red", size="1", width="100%",
                                           class_name="run-error")),
         rx.cond(r.item_errors.length() > 0, rx.el.details(
-            rx.el.summary(rx.text(r.item_errors.length(), " item", rx.cond(r.item_errors.length() == 1, "", "s"),
-                                  " with errors (show)", as_="span", size="2"), cursor="pointer"),
+            rx.el.summary(rx.text("Why items were skipped (", r.item_errors.length(), ")", as_="span", size="2"),
+                          cursor="pointer"),
             rx.el.ul(rx.foreach(r.item_errors, lambda e: rx.el.li(rx.text(e, size="2", word_break="break-word"))),
                      padding_left="1.2em", margin_top="0.4em"),
             class_name="item-errors", width="100%")),
