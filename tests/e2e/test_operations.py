@@ -12,6 +12,7 @@ import psycopg
 import pytest
 from playwright.sync_api import expect
 
+from tests.e2e.a11y import describe, violations
 from tests.e2e.conftest import LIVE_ENV, live_cli, shot
 
 pytestmark = pytest.mark.e2e
@@ -71,6 +72,8 @@ def test_operator_reads_a_forecast_approves_a_purchase_order_and_a_markdown(page
     expect(chart).to_contain_text("Model: ")
     expect(chart.locator(".recharts-area")).to_have_count(2)  # the 95% and 80% intervals
     expect(chart).to_contain_text("80% interval")
+    found = violations(page)  # the forecast page with its chart: every control named, readable contrast
+    assert not found, describe("forecasts", found)
     shot(page, "operations-forecast-desktop")
     page.set_viewport_size({"width": 390, "height": 844})
     expect(chart).to_be_visible()
@@ -88,6 +91,8 @@ def test_operator_reads_a_forecast_approves_a_purchase_order_and_a_markdown(page
     page.click("#approve-order")
     expect(page.locator("#order-status")).to_have_text("Approved")
     expect(page.locator("#send-order")).to_have_text("Send by email")
+    found = violations(page)
+    assert not found, describe("purchase order", found)
     shot(page, "operations-purchase-order-desktop")
     page.set_viewport_size({"width": 390, "height": 844})
     _no_sideways_scroll(page)

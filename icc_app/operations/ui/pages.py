@@ -4,14 +4,11 @@ orders (review, edit, approve, send as CCX offers or email), expirations (with m
 import reflex as rx
 
 from icc_app.operations.ui.state import IMPORT_UPLOAD, TRUST_COLORS, OperationsState
+from icc_app.ui import routes
 from icc_app.ui.components import card, empty_state, field_error, page_header
 from icc_app.ui.layout import app_page
 
-FORECASTS = "/operations"
-REORDER = "/operations/reorder"
-EXPIRATIONS = "/operations/expirations"
-PRICING = "/operations/pricing"
-ROUTES = [FORECASTS, REORDER, EXPIRATIONS, PRICING]
+FORECASTS, REORDER, EXPIRATIONS, PRICING = routes.FORECASTS, routes.REORDER, routes.EXPIRATIONS, routes.PRICING
 
 S = OperationsState
 
@@ -57,10 +54,13 @@ def _chart() -> rx.Component:
                   width="100%", align="center", wrap="wrap"),
         rx.text("Model: ", c["model"], " · backtest error (MASE) ", c["mase"], size="2", color_scheme="gray"),
         rx.recharts.composed_chart(
-            rx.recharts.area(data_key="band95", stroke="none", fill=rx.color("accent", 4), fill_opacity=1,
-                             name="95% interval", is_animation_active=False),
-            rx.recharts.area(data_key="band80", stroke="none", fill=rx.color("accent", 6), fill_opacity=1,
-                             name="80% interval", is_animation_active=False),
+            # The bands' stroke is invisible (width 0) but dark: the legend writes their names in it, readable.
+            rx.recharts.area(data_key="band95", stroke=rx.color("accent", 11), stroke_width=0,
+                             fill=rx.color("accent", 4), fill_opacity=1, name="95% interval",
+                             is_animation_active=False),
+            rx.recharts.area(data_key="band80", stroke=rx.color("accent", 11), stroke_width=0,
+                             fill=rx.color("accent", 6), fill_opacity=1, name="80% interval",
+                             is_animation_active=False),
             rx.recharts.line(data_key="actual", stroke=rx.color("gray", 11), dot=False, name="Sold",
                              is_animation_active=False),
             rx.recharts.line(data_key="forecast", stroke=rx.color("accent", 10), dot=False, name="Forecast",
