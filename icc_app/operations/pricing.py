@@ -268,6 +268,8 @@ def push_price(session: Session, *, suggestion_id: uuid.UUID) -> str:
     row = session.get(PriceSuggestion, suggestion_id)
     if row is None or SuggestionStatus(row.status) != SuggestionStatus.approved or row.applied_via != "pos":
         return "nothing to do"
+    if row.factors.get("pos_updated_at"):  # a second delivery of the task: the POS has this price already
+        return "already updated"
     connection = _connection(session, row.business_id, row.location_key)
     try:
         if connection is None:

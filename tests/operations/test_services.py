@@ -257,3 +257,36 @@ def test_the_nightly_refresh_runs_every_step_for_a_business(shop, session):
     done = refresh_business(shop.business_id, horizon=14)  # 3 products, 1 category (flower), the store
     assert done["forecasts"] == 5 and done["purchase_orders"] == 1 and done["price_suggestions"] >= 1
     assert refresh_forecasts.run() >= 1  # the beat entry fans out one refresh per business with sales
+
+
+def test_an_approved_price_goes_back_to_a_pos_that_can_take_it(shop, session, monkeypatch):
+    from icc_app.integrations import base
+    from icc_app.integrations.models import Connection
+
+    sent = []
+
+    class FakeDutchie:
+        def update_price(self, external_id, price):
+            sent.append((external_id, price))
+
+    monkeypatch.setattr(base, "make_adapter", lambda config: FakeDutchie())
+    principal = shop.principal()
+    with unit_of_work() as s:
+        connection = Connection(business_id=shop.business_id, vendor="dutchie", name="Dutchie", credentials="{}",
+                                base_url="https://pos.example.test")
+        s.add(connection)
+        s.flush()
+        stock(s, shop.business_id, "sku-9", 400, name="Slow mover", price="30.00", unit_cost="10.00",
+              location=str(connection.id))
+        demand(s, shop.business_id, "sku-9", [1.0] * 28, location=str(connection.id))
+        forecast_service.refresh_forecasts(s, business_id=shop.business_id, horizon=14, today=TODAY)
+        (suggestion,) = pricing.suggest_prices(s, business_id=shop.business_id, today=TODAY)
+    assert "days of stock on hand" in suggestion.reason and suggestion.suggested_price < Decimal("30.00")
+    with unit_of_work(tenant=principal) as s:
+        done = pricing.decide(s, principal=principal, business_id=shop.business_id, suggestion_id=suggestion.id,
+                              approve=True)
+    assert done.applied_via == "pos"
+    for _ in range(2):  # the task may be delivered twice: the POS is updated once
+        with unit_of_work() as s:
+            pricing.push_price(s, suggestion_id=suggestion.id)
+    assert sent == [("sku-9", suggestion.suggested_price)]
