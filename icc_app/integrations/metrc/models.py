@@ -143,7 +143,8 @@ class TransferLink(UUIDModel, table=True):
     manifest_number: str | None = Field(default=None, max_length=40)
     transfer_id: int | None = Field(default=None, sa_type=sa.BigInteger)
     recipient_license: str | None = Field(default=None, max_length=40)
-    status: str = Field(default="pending", max_length=20)  # pending / template_created / failed / in_transit / received
+    status: str = Field(default="pending", max_length=20)  # pending / blocked / template_created / manifested
+    #   / in_transit / received / closed
     packages: list[dict] = Field(default_factory=list, sa_type=sa.JSON)  # [{label, quantity, unit, wholesale_price,
     #   state: shipped/accepted/rejected, reason}]
     last_error: str | None = Field(default=None, max_length=1000)

@@ -402,7 +402,10 @@ def follow_transfer(order_id: uuid.UUID, *, now: datetime | None = None, http_op
             order_event(session, order, f"Metrc manifest {link.manifest_number}: the transfer is registered")
             result = "manifested"
         departed = found.get("ActualDepartureDateTime")
-        if departed and OrderStatus(order.status) == OrderStatus.confirmed:
+        if OrderStatus(order.status) not in (OrderStatus.pending, OrderStatus.confirmed):
+            link.status = "in_transit" if OrderStatus(order.status) == OrderStatus.in_transit else "closed"
+            session.add(link)  # shipped by hand, received, cancelled or disputed: nothing left to follow
+        elif departed and OrderStatus(order.status) == OrderStatus.confirmed:
             if orders.why_not(order, "ship") is None:
                 orders.transition(session, order, "ship", party="seller", actor_id=None,
                                   note=f"Metrc transfer departed (manifest {link.manifest_number})")
@@ -557,7 +560,8 @@ def _menu_record(package: dict, lot: Lot | None, order: Order, decision: Decisio
               "cbd_min": cbd, "cbd_max": cbd, "cbd_unit": "%", "price": price, "variants": variants,
               "in_stock_qty": shelf_units}
     return (MenuRecord(external_id=decision.label, values=values, raw={"metrc_delivery_package": package},
-                       inventory=InventoryRecord(quantity=quantity, unit="g" if variants else "each",
+                       inventory=InventoryRecord(quantity=grams[1] if variants else quantity,
+                                                 unit="g" if variants else "each",
                                                  unit_cost=cost.quantize(Decimal("0.01")),
                                                  package_label=decision.label)),
             decision.retail_price is not None)

@@ -18,7 +18,7 @@ from icc_app.exchange import offers, orders
 from icc_app.exchange.models import Lot, Order, OrderEvent
 from icc_app.integrations.metrc import workflows
 from icc_app.integrations.metrc.models import TransferLink
-from icc_app.integrations.models import Connection
+from icc_app.integrations.models import Connection, InventoryLevel
 from icc_app.labs.models import CoaDocument
 from icc_app.maps.models import Dispensary, MenuItem
 from tests.exchange.conftest import market  # noqa: F401 - fixture
@@ -128,6 +128,8 @@ def test_accepted_offer_to_menu(trade, metrc, session, monkeypatch):
         item = s.exec(select(MenuItem).where(MenuItem.source == "metrc", MenuItem.external_id == LABEL)).one()
         assert item.lot_id == trade.lot_id and item.price == Decimal("45.00") and item.thc_max == 24.1
         assert item.in_stock_qty == 12959 and item.category == "flower"  # 100 lb in eighths
+        level = s.exec(select(InventoryLevel).where(InventoryLevel.package_label == LABEL)).one()
+        assert level.unit == "g" and round(level.quantity) == 45359  # the package's weight, for compliance checks
     notes = _notes(order_id)
     assert any("Metrc receipt: package …00000011 accepted (100 Pounds)" in n for n in notes)
     assert any(n.startswith("Retail menu: 1 item(s) created") for n in notes)
