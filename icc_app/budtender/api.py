@@ -218,9 +218,18 @@ def widget_recommendations(token: str = Query(..., max_length=4000), limit: int 
                     media_type="application/json", headers=OPEN_CORS)
 
 
-@router.post("/widget/events", status_code=204, responses=error_responses(401, 404, 422))
-def widget_event(body: WidgetEventIn) -> Response:
-    """A click or add-to-cart in the widget, or a purchase reported by the POS (with the session's token)."""
+@router.post("/widget/events", status_code=204, responses=error_responses(401, 404, 422),
+             openapi_extra={"requestBody": {"required": True, "content": {
+                 "application/json": {"schema": WidgetEventIn.model_json_schema()},
+                 "text/plain": {"schema": {"type": "string", "description": "The same JSON, sent as text"}}}}})
+async def widget_event(request: Request) -> Response:
+    """A click or add-to-cart in the widget, or a purchase reported by the POS (with the session's token). The
+    browser widget sends its JSON as text/plain, a "simple" cross-origin request that needs no preflight."""
+    try:
+        body = WidgetEventIn.model_validate_json(await request.body())
+    except ValueError as exc:
+        raise ValidationFailed(f"Send JSON with token, menu_item_id and kind ({str(exc).splitlines()[0]}).",
+                               field="body") from None
     with unit_of_work() as session:
         widget.record_event(session, token=body.token, menu_item_id=body.menu_item_id, kind=body.kind)
     return Response(status_code=204, headers=OPEN_CORS)

@@ -95,6 +95,11 @@ def test_widget_purchase_feeds_the_customer_history(world, partner, session):
     done = client.post("/api/v1/budtender/widget/events",
                        json={"token": token, "menu_item_id": str(world.items["GDP 3.5g"].id), "kind": "purchase"})
     assert done.status_code == 204
+    clicked = client.post("/api/v1/budtender/widget/events", headers={"Content-Type": "text/plain"},  # as widget.js
+                          content=json.dumps({"token": token, "menu_item_id": str(world.items["GDP 3.5g"].id),
+                                              "kind": "click"}))
+    assert clicked.status_code == 204 and clicked.headers["access-control-allow-origin"] == "*"
+    assert client.post("/api/v1/budtender/widget/events", content="not json").status_code == 422
     row = session.query(WidgetEvent).filter(WidgetEvent.kind == "purchase").one()
     assert row.customer_ref == "a" * 64 and row.strain_key == "granddaddy-purple"
 
