@@ -64,7 +64,8 @@ def test_operator_connects_a_pos_syncs_and_the_public_menu_follows(page, live_ap
         page.set_viewport_size({"width": 1440, "height": 900})
         sign_in(page, "buyer@icc.demo")
         expect(page.get_by_role("heading", name="Welcome, Blair Buyer")).to_be_visible()
-        page.goto("/console/integrations")
+        page.get_by_role("navigation", name="Main navigation").get_by_role("link", name="Point of sale").click()
+        page.wait_for_url("**/console/integrations")
         expect(page.get_by_role("heading", name="Point of sale", level=1)).to_be_visible()
         expect(page.get_by_text("No point of sale connected yet")).to_be_visible()  # the empty state explains
         page.click("#open-connect")

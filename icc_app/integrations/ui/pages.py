@@ -12,7 +12,7 @@ from icc_app.ui import routes
 from icc_app.ui.components import card, empty_state, field_error, field_label, form_alert, loading_button, page_header
 from icc_app.ui.layout import app_page
 
-ROUTE = "/console/integrations"  # the navigation's "Point of sale" entry points here
+ROUTE = routes.POINT_OF_SALE  # /console/integrations, the navigation's "Point of sale"
 
 S = PointOfSaleState
 
