@@ -70,7 +70,7 @@ def test_operator_builds_a_segment_previews_schedules_and_sees_delivery(page, li
     expect(page.get_by_role("heading", name="Who may not come back")).to_be_visible()
     expect(page.locator(".churn-row").first).to_be_visible()
     expect(page.locator("#model-comparison")).to_contain_text("days since last purchase")
-    expect(page.locator(".churn-row").first).to_contain_text("(lowers)")  # the reasons, in words
+    expect(page.locator(".churn-row").first).to_contain_text("(lowers the chance)")  # the reasons, in words
     shot(page, "loyalty-churn-1440")
 
     page.set_viewport_size({"width": 390, "height": 844})

@@ -50,3 +50,14 @@ def test_member_without_operations_sees_no_business(session, shop, redis_client)
     state = make_state(LoyaltyState, token=session_token(session, clerk), path="/loyalty")
     run(LoyaltyState.load, state)
     assert state.loaded and state.business_id == ""
+
+
+def test_reasons_and_rules_read_as_words():
+    from icc_app.loyalty.ui.state import _rule_words, reason_words
+
+    assert reason_words({"feature": "recency_days", "words": "days since the last purchase", "value": 34.6,
+                         "contribution": -0.8}) == "days since the last purchase: 35 days (lowers the chance)"
+    assert reason_words({"feature": "pnbd_p_alive", "words": "Pareto/NBD chance still active", "value": 0.031,
+                         "contribution": 0.2}) == "Pareto/NBD chance still active: 3% (raises the chance)"
+    assert _rule_words({"field": "recency_days", "op": ">", "value": 30.0}) == "Days since last purchase more than 30"
+    assert _rule_words({"field": "segment", "op": "=", "value": "high_value"}) == "Segment is High value"

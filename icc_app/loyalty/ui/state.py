@@ -100,8 +100,8 @@ class LoyaltyState(AuthFormState):
 
     def _campaign_row(self, c: Campaign) -> dict[str, str]:
         return {"id": str(c.id), "name": c.name, "channel": CHANNELS[str(c.channel)], "status": str(c.status),
-                "status_words": STATUS_WORDS[str(c.status)], "segment": segments.BUILT_IN.get(c.segment_key, "Custom")
-                if c.segment_key != "all" else "All enrolled customers",
+                "status_words": STATUS_WORDS[str(c.status)],
+                "segment": next((o["name"] for o in self.segment_options if o["key"] == c.segment_key), "A segment"),
                 "when": local_time(c.scheduled_at, zone=self.timezone) if c.scheduled_at else "Not scheduled"}
 
     def _load_churn(self, session, business_id: uuid.UUID) -> None:
@@ -119,8 +119,7 @@ class LoyaltyState(AuthFormState):
         self.churn_rows = [{"name": c.name or "Customer", "probability": _pct(s.buy_again_probability),
                             "recency": _pct(s.recency_rule_probability), "rfm": str(s.rfm_score),
                             "segment": segments.BUILT_IN.get(s.segment, s.segment),
-                            "reasons": "; ".join(f"{r['words']} {r['value']:g} ({'raises' if r['contribution'] > 0 else 'lowers'})"
-                                                 for r in s.reasons)} for s, c in rows]
+                            "reasons": "; ".join(reason_words(r) for r in s.reasons)} for s, c in rows]
 
     def _load_stats(self, session, business_id: uuid.UUID, campaign_id: uuid.UUID) -> None:
         stats = campaigns.stats(session, business_id=business_id, campaign_id=campaign_id)
@@ -281,6 +280,28 @@ class LoyaltyState(AuthFormState):
         return self._perform(work, "Campaign cancelled.")
 
 
+DAY_FEATURES = {"recency_days", "age_days", "ipt_mean", "ipt_std", "ipt_last", "ipt_min", "ipt_first"}
+MONEY_FEATURES = {"total_spend", "mean_spend", "max_spend", "last_spend", "first_spend", "spend_90d", "spend_180d",
+                  "price_per_item", "spend_std"}
+SHARE_FEATURES = {"bgnbd_p_alive", "pnbd_p_alive"}
+
+
+def reason_words(reason: dict) -> str:
+    """"days since the last purchase: 35 days (lowers)": the value in its unit, and which way it pushed."""
+    name, value = reason["feature"], float(reason["value"])
+    if name in DAY_FEATURES:
+        shown = f"{value:,.0f} days"
+    elif name in MONEY_FEATURES:
+        shown = f"${value:,.0f}"
+    elif name in SHARE_FEATURES:
+        shown = f"{value:.0%}"
+    elif name in ("overdue_ratio", "spend_trend"):
+        shown = f"{value:.1f}\u00d7"
+    else:
+        shown = f"{value:,.2g}" if abs(value) < 10 else f"{value:,.0f}"
+    return f"{reason['words']}: {shown} ({'raises' if reason['contribution'] > 0 else 'lowers'} the chance)"
+
+
 def _rule_words(rule: dict) -> str:
     label = segments.FILTER_FIELDS.get(rule["field"], (rule["field"], ""))[0]
     value = rule["value"]
@@ -288,4 +309,6 @@ def _rule_words(rule: dict) -> str:
         value = "yes" if str(value).lower() == "true" else "no"
     elif rule["field"] == "segment":
         value = segments.BUILT_IN.get(str(value), value)
+    elif isinstance(value, float) or str(value).replace(".", "", 1).isdigit():
+        value = f"{float(value):g}"
     return f"{label} {segments.OPERATORS.get(rule['op'], rule['op'])} {value}"
