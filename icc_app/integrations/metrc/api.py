@@ -3,6 +3,7 @@ workflows (list a Metrc package on CCX, an order's transfer, receiving package b
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
@@ -13,17 +14,33 @@ from pydantic import BaseModel, Field
 from sqlmodel import col, select
 
 from icc_app.core.db import enqueue, unit_of_work
-from icc_app.core.errors import NotFound, ValidationFailed, error_responses
+from icc_app.core.errors import DomainError, ErrorBody, NotFound, ValidationFailed, error_responses
 from icc_app.identity.api_auth import requires
 from icc_app.identity.models import Product
 from icc_app.identity.permissions import has_product
 from icc_app.identity.schemas import Principal
 from icc_app.integrations import service
+from icc_app.integrations.base import IntegrationError
 from icc_app.integrations.metrc import compliance, workflows
 from icc_app.integrations.metrc.models import Alert, ComplianceCheck
 
 router = APIRouter(tags=["metrc"])
 READ, WRITE = requires("integrations:read"), requires("integrations:write")
+METRC_502 = {502: {"model": ErrorBody, "description": "Metrc refused or did not answer (the reason is in the body)."}}
+
+
+class MetrcFailed(DomainError):
+    """Metrc refused the credentials, failed or did not answer: a 502 with the operator's sentence."""
+
+    status_code = 502
+
+
+@contextlib.contextmanager
+def _metrc_errors():
+    try:
+        yield
+    except IntegrationError as exc:
+        raise MetrcFailed(exc.message) from exc
 
 
 class AlertOut(BaseModel):
@@ -168,6 +185,44 @@ def list_checks(connection_id: uuid.UUID, limit: int = Query(20, ge=1, le=200),
         return [CheckOut.of(c) for c in rows]
 
 
+class FacilityOut(BaseModel):
+    name: str
+    license_number: str
+    license_type: str | None
+    license_start: str | None
+    license_end: str | None
+    may_transfer: bool
+    transfer_problems: list[str]
+    capabilities: list[str] = Field(description="The FacilityType flags Metrc sets to true for this facility.")
+
+
+@router.get("/integrations/metrc/connections/{connection_id}/facility", response_model=FacilityOut,
+            responses={**error_responses(401, 404), **METRC_502})
+def facility(connection_id: uuid.UUID, principal: Principal = Depends(READ)) -> FacilityOut:
+    """The connected facility as Metrc describes it, its capability flags, and whether it may send transfers."""
+    from datetime import UTC
+    from datetime import datetime as _dt
+
+    from icc_app.integrations import base
+    from icc_app.integrations.metrc import preflight
+
+    with unit_of_work(tenant=principal) as session:
+        config = service.config_for(_metrc_connection(session, principal, connection_id))
+    adapter = base.make_adapter(config)
+    try:
+        with _metrc_errors():
+            found = adapter.facility()
+    finally:
+        adapter.close()
+    license_ = found.get("License") or {}
+    problems = preflight.facility_problems(found, adapter.license_number, today=_dt.now(UTC).date())
+    return FacilityOut(name=found.get("DisplayName") or found.get("Name") or "", license_number=adapter.license_number,
+                       license_type=license_.get("LicenseType"), license_start=license_.get("StartDate"),
+                       license_end=license_.get("EndDate"), may_transfer=not problems,
+                       transfer_problems=[p.message for p in problems],
+                       capabilities=sorted(k for k, v in (found.get("FacilityType") or {}).items() if v is True))
+
+
 # ----------------------------------------------------------------------------------------------- workflows
 
 
@@ -238,21 +293,23 @@ def _listing_out(listing) -> ListingOut:
 
 
 @router.get("/integrations/metrc/connections/{connection_id}/packages/{label}", response_model=ListingOut,
-            responses=error_responses(401, 404, 422))
+            responses={**error_responses(401, 404, 422), **METRC_502})
 def package_listing(connection_id: uuid.UUID, label: str, principal: Principal = Depends(READ)) -> ListingOut:
     """A Metrc package as a CCX listing draft: item, strain, quantity and unit, lab results."""
-    _, listing, _ = workflows.fetch_for_listing(principal, connection_id, label)
+    with _metrc_errors():
+        _, listing, _ = workflows.fetch_for_listing(principal, connection_id, label)
     return _listing_out(listing)
 
 
 @router.post("/integrations/metrc/connections/{connection_id}/packages/{label}/list", response_model=ListedOut,
-             status_code=201, responses=error_responses(401, 403, 404, 422))
+             status_code=201, responses={**error_responses(401, 403, 404, 422), **METRC_502})
 def list_package(connection_id: uuid.UUID, label: str, body: ListIn, principal: Principal = Depends(WRITE)
                  ) -> ListedOut:
     """"List on CCX": a draft lot pre-filled from the package; its COA document (when Metrc has one) is parsed
     by COA intake. Publish it from My lots once the COA is read."""
-    business_id, listing, document = workflows.fetch_for_listing(principal, connection_id, label,
-                                                                 with_document=body.attach_coa)
+    with _metrc_errors():
+        business_id, listing, document = workflows.fetch_for_listing(principal, connection_id, label,
+                                                                     with_document=body.attach_coa)
     with unit_of_work(tenant=principal) as session:
         lot = workflows.list_on_ccx(session, principal=principal, business_id=business_id, listing=listing,
                                     price_per_unit=body.price_per_unit, min_order_qty=body.min_order_qty,
@@ -274,10 +331,11 @@ def order_transfer(order_id: uuid.UUID, principal: Principal = Depends(READ)) ->
 
 
 @router.post("/integrations/metrc/orders/{order_id}/receive", response_model=TransferOut,
-             responses=error_responses(401, 403, 404, 409, 422))
+             responses={**error_responses(401, 403, 404, 409, 422), **METRC_502})
 def receive(order_id: uuid.UUID, body: ReceiveIn, principal: Principal = Depends(WRITE)) -> TransferOut:
     """The buyer receives package by package (accept whole, or reject with a reason); accepted packages reach the
     retail menu. Sending it again changes nothing."""
-    result = workflows.receive_order(principal, order_id, [
-        workflows.Decision(d.label, d.accept, d.reason, d.retail_price) for d in body.packages])
+    with _metrc_errors():
+        result = workflows.receive_order(principal, order_id, [
+            workflows.Decision(d.label, d.accept, d.reason, d.retail_price) for d in body.packages])
     return TransferOut(**result)

@@ -102,5 +102,11 @@ def test_list_on_ccx_over_the_api(market, metrc, client, session):  # noqa: F811
     assert held.status_code == 422 and "on hold in Metrc" in held.text
     missing = client.get(f"/api/v1/integrations/metrc/connections/{link.id}/packages/{tag(33)}", headers=seller)
     assert missing.status_code == 404 and "Metrc has no package" in missing.text
+    facility = client.get(f"/api/v1/integrations/metrc/connections/{link.id}/facility", headers=seller)
+    assert facility.status_code == 200, facility.text
+    assert facility.json()["may_transfer"] is True and "CanGrowPlants" in facility.json()["capabilities"]
+    metrc.fail(401, path="/facilities")
+    refused = client.get(f"/api/v1/integrations/metrc/connections/{link.id}/facility", headers=seller)
+    assert refused.status_code == 502 and "refused the credentials" in refused.text
     no_transfer = client.get(f"/api/v1/integrations/metrc/orders/{link.id}/transfer", headers=seller)
     assert no_transfer.status_code == 404
