@@ -169,3 +169,29 @@ def test_receipts_and_state_hosts(metrc):
     assert receipts[0]["Transactions"][0]["PackageLabel"] == tag(3)
     assert state_base_url("co") == "https://api-co.metrc.com"
     assert state_base_url("MI", sandbox=True) == "https://sandbox-api-mi.metrc.com"
+
+
+def test_items_strains_in_transit_inactive_and_template_packages(metrc):
+    metrc.items[metrc.license_number] = [{"Id": n, "Name": f"Item {n}", "ProductCategoryName": "Buds",
+                                          "LastModified": "2026-12-01T10:00:00+00:00"} for n in range(25)]
+    metrc.strains[metrc.license_number] = [{"Id": 1, "Name": "Blue Dream", "IndicaPercentage": 20.0,
+                                            "SativaPercentage": 80.0}]
+    metrc.add_facility(BUYER_LICENSE, "Green Door Dispensary")
+    metrc.add_package(tag(4))
+    finished = metrc.add_package(tag(5))
+    adapter = adapter_for(metrc)
+    assert len(adapter.items()) == 25 and len(metrc.calls("/items/v2/active")) == 2
+    assert adapter.strains()[0]["SativaPercentage"] == 80.0
+    template_id = adapter.create_template({"Name": "CCX-9", "Destinations": [{
+        "RecipientLicenseNumber": BUYER_LICENSE, "Packages": [{"PackageLabel": tag(4), "WholesalePrice": 99.0}]}]},
+        now=NOW)
+    template = adapter.find_template("CCX-9", since=NOW - timedelta(hours=1))
+    assert template["Id"] == template_id
+    assert adapter.template_packages(template["DeliveryId"]) == [
+        {"PackageLabel": tag(4), "WholesalePrice": 99.0, "ShippedQuantity": 100.0}]
+    metrc.ship(shipper=metrc.license_number, recipient=BUYER_LICENSE, labels=[tag(4)])
+    assert [p["PackageLabel"] for p in adapter.intransit_packages()] == [tag(4)]
+    metrc.touch(tag(5), FinishedDate="2026-12-02")
+    inactive = adapter.inactive_packages(since=NOW - timedelta(hours=1), until=NOW + timedelta(hours=1))
+    assert [p["Label"] for p in inactive] == [finished["Label"]]
+    assert tag(5) not in {p["Label"] for p in adapter.active_packages()}
