@@ -189,3 +189,16 @@ def test_cli_prints_the_discrepancies_as_json(session, metrc, retailer, monkeypa
     assert all(d["suggested_fix"] and d["severity"] in ("high", "medium", "low") for d in body["discrepancies"])
     bad = CliRunner().invoke(metrc_cli, ["compliance-check", "not-an-id"])
     assert bad.exit_code == 2
+
+
+def test_scheduled_tick_sends_each_metrc_connection_and_the_task_runs_a_check(session, metrc, retailer,
+                                                                               monkeypatch):
+    from icc_app.integrations.metrc import tasks
+
+    principal, business, connection, *_ = retailer
+    sent: list[tuple] = []
+    monkeypatch.setattr(tasks.compliance_check, "apply_async", lambda args, countdown: sent.append(args))
+    assert tasks.compliance_tick() >= 1
+    assert (str(connection.id), "schedule") in sent
+    monkeypatch.setattr(compliance, "run_check", lambda cid, trigger: (_ for _ in ()).throw(AuthFailed("refused")))
+    assert tasks.compliance_check(str(connection.id)) == {"status": "failed", "error": "refused"}
