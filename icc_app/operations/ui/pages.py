@@ -33,8 +33,8 @@ def _shell(title: str, subtitle: str, route: str, body: rx.Component, *actions: 
 
 
 def _trust_badge(trust: rx.Var, text: rx.Var) -> rx.Component:
-    return rx.match(trust, *[(k, rx.badge(text, color_scheme=v, variant="soft")) for k, v in TRUST_COLORS.items()],
-                    rx.badge(text, variant="soft"))
+    return rx.match(trust, *[(k, rx.badge(text, color_scheme=v, variant="soft", high_contrast=True)) for k, v in TRUST_COLORS.items()],
+                    rx.badge(text, variant="soft", high_contrast=True))
 
 
 def _table(headers: list[str], rows: rx.Var, cells, **props) -> rx.Component:
@@ -72,6 +72,12 @@ def _chart() -> rx.Component:
         spacing="2", width="100%", align="start"), id="forecast-chart")
 
 
+def _named_file_input(upload: rx.Component, name: str) -> rx.Component:
+    """rx.upload's hidden file input has no name of its own; screen readers need one (axe rule `label`)."""
+    upload.children[0].children[0].custom_attrs["aria-label"] = name
+    return upload
+
+
 def _import_card() -> rx.Component:
     return card(rx.vstack(
         rx.heading("Import sales or stock (no POS connected)", size="3", as_="h2"),
@@ -82,12 +88,13 @@ def _import_card() -> rx.Component:
                   rx.select.root(rx.select.trigger(id="import-kind", aria_label="File holds"), rx.select.content(
                       rx.select.item("Sales", value="sales"), rx.select.item("Stock", value="inventory")),
                       value=S.import_kind, on_change=S.set_import_kind), align="center"),
-        rx.upload(rx.vstack(rx.icon("file-up", size=20), rx.text("Drop a CSV here or click to choose", size="2"),
-                            align="center"),
-                  id=IMPORT_UPLOAD, max_files=1, accept={"text/csv": [".csv"]},
-                  on_drop=S.import_file(rx.upload_files(upload_id=IMPORT_UPLOAD)),
-                  border=f"2px dashed {rx.color('accent', 7)}", border_radius="12px", padding="1em", width="100%",
-                  cursor="pointer"),
+        _named_file_input(rx.upload(
+            rx.vstack(rx.icon("file-up", size=20), rx.text("Drop a CSV here or click to choose", size="2"),
+                      align="center"),
+            id=IMPORT_UPLOAD, max_files=1, accept={"text/csv": [".csv"]},
+            on_drop=S.import_file(rx.upload_files(upload_id=IMPORT_UPLOAD)),
+            border=f"2px dashed {rx.color('accent', 7)}", border_radius="12px", padding="1em", width="100%",
+            cursor="pointer"), "CSV file to import"),
         rx.cond(S.busy, rx.hstack(rx.spinner(), rx.text("Importing…"))),
         rx.cond(S.import_summary != "", rx.text(S.import_summary, size="2", weight="medium", id="import-summary")),
         rx.foreach(S.import_errors, lambda e: rx.text(e, size="1", color_scheme="red")),
@@ -123,7 +130,7 @@ def _order_detail() -> rx.Component:
     draft, approved = o["status"] == "draft", o["status"] == "approved"
     return card(rx.vstack(
         rx.hstack(rx.heading(o["number"], " · ", o["supplier"], size="4", as_="h2"),
-                  rx.badge(o["status_text"], id="order-status"), rx.spacer(),
+                  rx.badge(o["status_text"], id="order-status", high_contrast=True), rx.spacer(),
                   rx.button("Close", variant="ghost", size="1", on_click=S.close_order), width="100%", wrap="wrap"),
         _table(["Product", "Quantity", "Unit cost", "On hand", "Reorder point", ""], S.lines, lambda x: [
             rx.table.row_header_cell(x["name"]),
@@ -196,7 +203,7 @@ def _reorder_body() -> rx.Component:
                 _table(["Number", "Supplier", "Status", "Total", "Created"], S.orders, lambda r: [
                     rx.table.row_header_cell(rx.link(r["number"], href="#order-detail",
                                                      on_click=S.open_order(r["id"]))),
-                    rx.table.cell(r["supplier"], rx.cond(r["ccx"] == "yes", rx.badge("CCX", margin_left="0.4em"))),
+                    rx.table.cell(r["supplier"], rx.cond(r["ccx"] == "yes", rx.badge("CCX", margin_left="0.4em", high_contrast=True))),
                     rx.table.cell(r["status"]), rx.table.cell(r["total"]), rx.table.cell(r["created"])])),
         rx.heading("Reorder points", size="4", as_="h2"),
         rx.cond(S.plan_rows.length() == 0,
@@ -207,7 +214,7 @@ def _reorder_body() -> rx.Component:
                     rx.table.row_header_cell(r["product"]), rx.table.cell(r["supplier"]),
                     rx.table.cell(r["on_hand"]), rx.table.cell(r["on_order"]), rx.table.cell(r["reorder_point"]),
                     rx.table.cell(r["order_up_to"]),
-                    rx.table.cell(rx.cond(r["due"] == "yes", rx.badge(r["order"], color_scheme="amber"), "—")),
+                    rx.table.cell(rx.cond(r["due"] == "yes", rx.badge(r["order"], color_scheme="amber", high_contrast=True), "—")),
                     rx.table.cell(r["lead"]), rx.table.cell(r["cover"]), rx.table.cell(r["trust"])])),
         rx.cond(S.products.length() > 0, _policy_form()),
         spacing="4", width="100%", align="start")
@@ -230,7 +237,8 @@ def _expirations_body() -> rx.Component:
         _table(["Product", "Batch", "Quantity", "Expires", "In", "Price", "Markdown", "Why"], S.alerts, lambda a: [
             rx.table.row_header_cell(a["name"]), rx.table.cell(a["batch"]), rx.table.cell(a["quantity"]),
             rx.table.cell(a["expires"]),
-            rx.table.cell(rx.badge(a["days"], color_scheme=rx.cond(a["urgent"] == "yes", "red", "amber"))),
+            rx.table.cell(rx.badge(a["days"], color_scheme=rx.cond(a["urgent"] == "yes", "red", "amber"),
+                                     high_contrast=True)),
             rx.table.cell(a["price"]), rx.table.cell(rx.text(a["markdown"], weight="bold")),
             rx.table.cell(rx.text(a["reason"], size="1"))]))
 
@@ -248,13 +256,13 @@ def _pricing_body() -> rx.Component:
                             "Suggestions come from nearby menus, days of supply and the forecast, within your "
                             "category rules; the margin floor is never crossed."),
                 rx.vstack(rx.foreach(S.suggestions, lambda r: card(rx.flex(
-                    rx.vstack(rx.hstack(rx.text(r["name"], weight="bold"), rx.badge(r["kind"]),
-                                        rx.badge(r["category"], variant="outline"), wrap="wrap"),
+                    rx.vstack(rx.hstack(rx.text(r["name"], weight="bold"), rx.badge(r["kind"], high_contrast=True),
+                                        rx.badge(r["category"], variant="outline", high_contrast=True), wrap="wrap"),
                               rx.text(r["reason"], size="2"),
                               rx.text(r["details"], size="1", color_scheme="gray"), spacing="1", align="start",
                               flex="1"),
                     rx.vstack(rx.hstack(rx.text(r["current"], color_scheme="gray", text_decoration="line-through"),
-                                        rx.text(r["suggested"], size="5", weight="bold"), rx.badge(r["change"]),
+                                        rx.text(r["suggested"], size="5", weight="bold"), rx.badge(r["change"], high_contrast=True),
                                         align="center"),
                               rx.hstack(rx.button("Approve", on_click=S.decide(r["id"], True), disabled=S.busy,
                                                   class_name="approve-price"),
