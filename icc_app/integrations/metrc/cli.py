@@ -9,7 +9,7 @@ import uuid
 
 import typer
 
-app = typer.Typer(no_args_is_help=True, help="Metrc seed-to-sale: compliance checks.")
+app = typer.Typer(no_args_is_help=True, help="Metrc seed-to-sale: compliance checks, alerts, a local sandbox.")
 
 
 @app.command("compliance-check")
