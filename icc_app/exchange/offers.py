@@ -39,6 +39,7 @@ from icc_app.exchange.models import (
 from icc_app.exchange.lots import decimal, qty_text
 from icc_app.exchange.orders import dollars
 from icc_app.identity.schemas import Principal
+from icc_app.integrations.partners import events as partner_events
 from icc_app.ui.format import plural
 
 MAX_OFFER_DAYS = 14
@@ -287,6 +288,7 @@ def accept(session: Session, *, principal: Principal, offer_id: uuid.UUID,
     audit.record(session, action="exchange.order.created", object_type="order", object_id=order.id,
                  actor_id=principal.user_id, business_id=offer.seller_business_id,
                  after={"lot": str(lot.id), "quantity": order.quantity, "total": order.total})
+    partner_events.order_created(session, order)
     if lot.available_qty < lot.min_order_qty or lot.available_qty == 0:
         lots_service.transition(session, lot, "sell_out", actor_id=None, note=f"order {order.reference}")
     _close_misfits(session, lot, keep=offer.id)

@@ -8,7 +8,6 @@ from __future__ import annotations
 import ipaddress
 import json
 import random
-import socket
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -21,6 +20,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 from icc_app.core import audit
 from icc_app.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from icc_app.core.models import utcnow
+from icc_app.core.netguard import internal_addresses
 from icc_app.core.validation import safe_text
 from icc_app.identity.models import Business, Product, Role
 from icc_app.identity.permissions import require_member
@@ -112,26 +112,6 @@ def _is_local(host: str) -> bool:
         return False
 
 
-def _internal_addresses(host: str) -> list[str]:
-    """The private, loopback, link-local or reserved addresses `host` is or resolves to (a vendor is on the
-    internet: an address inside our network would let a connection probe it)."""
-    try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)}
-    except (OSError, UnicodeError):
-        addresses = set()
-    try:
-        addresses.add(str(ipaddress.ip_address(host)))
-    except ValueError:
-        pass
-    internal = []
-    for address in addresses:
-        ip = ipaddress.ip_address(address.split("%")[0])
-        if ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved or ip.is_multicast or \
-                ip.is_unspecified:
-            internal.append(address)
-    return internal
-
-
 def clean_base_url(value: str) -> str:
     """https only; no credentials in the URL; no address inside our own network. Where the app itself runs on
     this machine (PUBLIC_URL on localhost: development, staging, tests), local servers are allowed, over http too."""
@@ -146,7 +126,7 @@ def clean_base_url(value: str) -> str:
     if parts.scheme == "http" and not local_ok:
         raise ValidationFailed("Use https:// for a vendor's address (plain http only for a local test server).",
                                field="base_url")
-    if not local_ok and _internal_addresses(parts.hostname):
+    if not local_ok and internal_addresses(parts.hostname):
         raise ValidationFailed("That address is inside a private network; use the vendor's public API address.",
                                field="base_url")
     return url

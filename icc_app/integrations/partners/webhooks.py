@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 
 from icc_app.core import audit
 from icc_app.core.db import enqueue
+from icc_app.core.netguard import internal_addresses
 from icc_app.core.errors import NotFound, PermissionDenied, ValidationFailed
 from icc_app.core.models import utcnow
 from icc_app.core.security import new_token
@@ -79,11 +80,10 @@ def check_url(url: str) -> str:
         raise ValidationFailed("Leave credentials out of the address; verify our signature instead.", field="url")
     loopback = host == "localhost" or host.endswith(".localhost")
     try:
-        address = ipaddress.ip_address(host)
-        loopback = loopback or address.is_loopback
-        private = address.is_private or address.is_link_local or address.is_reserved or address.is_multicast
+        loopback = loopback or ipaddress.ip_address(host).is_loopback
     except ValueError:
-        private = False
+        pass
+    private = bool(internal_addresses(host))  # literal addresses and what a host name resolves to
     if loopback and loopback_allowed():
         return url
     if loopback or private:
