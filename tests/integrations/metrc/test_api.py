@@ -9,7 +9,6 @@ from fastapi.testclient import TestClient
 from icc_app import api
 from icc_app.identity.models import Role, User
 from icc_app.integrations.metrc import compliance
-from icc_app.integrations.metrc.api import router as metrc_router
 from tests.factories import add_member, session_token
 from tests.integrations.conftest import claimed_store, make_connection
 from tests.integrations.fakes.metrc import NOW, tag
@@ -19,11 +18,7 @@ from tests.integrations.metrc.conftest import FAST
 
 @pytest.fixture()
 def client():
-    app = api.build()
-    app.include_router(metrc_router, prefix="/api/v1")  # the lead includes it in icc_app/api.py
-    catch_all = [r for r in app.router.routes if getattr(r, "path", "") == "/api/{path:path}"]
-    app.router.routes[:] = [r for r in app.router.routes if r not in catch_all] + catch_all
-    return TestClient(app, raise_server_exceptions=False)
+    return TestClient(api.build(), raise_server_exceptions=False)
 
 
 def _bearer(session, user_id) -> dict[str, str]:
