@@ -77,7 +77,7 @@ def locate(session, lat: float | None, lon: float | None, place: str | None) -> 
     return found.latitude, found.longitude
 
 
-@router.post("/recommendations", response_model=RecommendOut, responses=error_responses(401, 422))
+@router.post("/recommendations", response_model=RecommendOut, responses=error_responses(400, 401, 413, 422))
 def recommend(body: RecommendIn, principal: Principal | None = Depends(optional_principal)) -> RecommendOut:
     """In-stock products within the radius, best first, each with its reasons."""
     profile = service.clean_quiz(wanted=body.wanted, avoided=body.avoided, experience=body.experience,
@@ -121,7 +121,7 @@ def drop_favourite(menu_item_id: uuid.UUID, principal: Principal = Depends(curre
     return Response(status_code=204)
 
 
-@router.post("/feedback", status_code=204, responses=error_responses(401, 404, 422))
+@router.post("/feedback", status_code=204, responses=error_responses(400, 401, 404, 413, 422))
 def feedback(body: FeedbackIn, principal: Principal = Depends(current_principal)) -> Response:
     with unit_of_work() as session:
         service.record_feedback(session, principal=principal, menu_item_id=body.menu_item_id, kind=body.kind,
@@ -178,14 +178,15 @@ class WidgetOut(BaseModel):
     results: list[RecommendationRead]
 
 
-@router.get("/widget/settings", response_model=WidgetSettingsOut, responses=error_responses(401, 403))
+@router.get("/widget/settings", response_model=WidgetSettingsOut, responses=error_responses(401, 403, 429))
 def widget_settings(business_id: uuid.UUID = Depends(partner_business)) -> WidgetSettingsOut:
     with unit_of_work() as session:
         row = widget.settings_for(session, business_id)
         return WidgetSettingsOut(customer_salt=row.customer_salt, enabled=row.enabled)
 
 
-@router.post("/widget/sessions", response_model=WidgetSessionOut, responses=error_responses(401, 403, 404, 422))
+@router.post("/widget/sessions", response_model=WidgetSessionOut,
+             responses=error_responses(400, 401, 403, 404, 413, 422, 429))
 def widget_session(body: WidgetSessionIn, request: Request,
                    business_id: uuid.UUID = Depends(partner_business)) -> WidgetSessionOut:
     """A short-lived token for one checkout page: the store, the cart and the hashed customer."""
@@ -218,7 +219,7 @@ def widget_recommendations(token: str = Query(..., max_length=4000), limit: int 
                     media_type="application/json", headers=OPEN_CORS)
 
 
-@router.post("/widget/events", status_code=204, responses=error_responses(401, 404, 422),
+@router.post("/widget/events", status_code=204, responses=error_responses(401, 404, 413, 422),
              openapi_extra={"requestBody": {"required": True, "content": {
                  "application/json": {"schema": WidgetEventIn.model_json_schema()},
                  "text/plain": {"schema": {"type": "string", "description": "The same JSON, sent as text"}}}}})

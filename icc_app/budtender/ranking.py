@@ -37,6 +37,13 @@ class StrainBook:
         self.index = {k: i for i, k in enumerate(self.keys)}
         self.shrunk = effects.shrunk_matrix(self.shares, self.reviews) if len(self.keys) else self.shares
         self._column = {c: i for i, c in enumerate(self.columns)}
+        reviewed = self.reviews > 0
+        self.average = self.shares[reviewed].mean(axis=0) if reviewed.any() else np.zeros(len(self.columns))
+
+    def above_average(self, effect: str, share: float) -> bool:
+        """A share worth quoting as a reason: above the catalogue's average for that effect."""
+        c = self._column.get(effect)
+        return c is not None and share > float(self.average[c])
 
     def share(self, key: str, effect: str) -> tuple[float, int] | None:
         i, c = self.index.get(key), self._column.get(effect)
@@ -185,7 +192,7 @@ def explain(c: Candidate, *, book: StrainBook, profile: Profile, model: HybridMo
         fact = book.share(c.strain, feeling)
         if fact is None and c.review_count and feeling in c.review_effects:
             fact = (float(c.review_effects[feeling]), c.review_count)
-        if fact and fact[0] > 0 and (best is None or effects.shrunk_share(fact[0], fact[1], 0.3)
+        if fact and book.above_average(feeling, fact[0]) and (best is None or effects.shrunk_share(fact[0], fact[1], 0.3)
                                      > effects.shrunk_share(best[1][0], best[1][1], 0.3)):
             best = (feeling, fact)
     if best:

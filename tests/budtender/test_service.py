@@ -42,6 +42,8 @@ def test_explanations_quote_the_real_share_and_review_count(world):
     _, results = _recommend(world)
     gdp = next(r for r in results if r.name == "GDP 3.5g")
     assert "Reviewers report relaxed 62% of the time (1,204 reviews)" in gdp.reasons
+    sour = next(r for r in results if r.name == "Sour D 1g")  # relaxed 20%: below average, so not a reason
+    assert not [why for why in sour.reasons if why.startswith("Reviewers report")]
 
 
 def test_favourites_shape_the_next_results_and_are_explained(world):
