@@ -12,6 +12,7 @@ from icc_app.identity.ui import pages as identity_pages
 from icc_app.identity.ui import security as identity_security
 from icc_app.identity.ui import team as identity_team
 from icc_app.identity.web_session import router as session_router
+from icc_app.integrations.metrc.ui import pages as metrc_pages
 from icc_app.integrations.partners.ui import pages as partner_pages
 from icc_app.integrations.ui import pages as integrations_pages
 from icc_app.integrations.partners.ui import pages as partner_api_pages
@@ -57,6 +58,7 @@ maps_console.register(app)
 maps_moderation.register(app)
 integrations_pages.register(app)
 partner_pages.register(app)
+metrc_pages.register(app)
 partner_api_pages.register(app)
 operations_pages.register(app)
 loyalty_pages.register(app)

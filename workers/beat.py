@@ -78,6 +78,11 @@ SCHEDULE = {
         "schedule": crontab(minute=20),
         "options": {"expires": 3000},
     },
+    "metrc-follow-transfers": {  # manifests and In Transit for orders with a Metrc transfer template
+        "task": "metrc.follow_transfers",
+        "schedule": crontab(minute="*/5"),
+        "options": {"expires": 240},
+    },
     "refresh-forecasts-daily": {  # fast movers daily; slow movers on Mondays (the task decides)
         "task": "operations.refresh_forecasts",
         "schedule": crontab(hour=2, minute=30),

@@ -68,6 +68,8 @@ def request_sync(session: Session, connection: Connection, *, trigger: str, requ
     if connection.status not in SYNCABLE:
         raise Conflict(f"A {service.STATUS_LABELS[connection.status].lower()} connection does not sync: "
                        f"{'resume it first' if connection.status == ConnectionStatus.paused else 'connect again'}.")
+    if connection.vendor == "metrc":
+        raise Conflict("Metrc is checked, not synced: run a compliance check on the Metrc compliance page.")
     current = active_run(session, connection.id)
     if current is not None:
         return current, False
@@ -260,7 +262,7 @@ def schedule_due(session: Session, *, now: datetime | None = None, limit: int = 
     """Queue a run for every connection whose time has come, each with a random delay within a minute (so a
     thousand connections due at the same minute do not fire in the same second). Returns how many."""
     now = now or utcnow()
-    due = session.exec(select(Connection).where(col(Connection.status).in_(SYNCABLE),
+    due = session.exec(select(Connection).where(col(Connection.status).in_(SYNCABLE), Connection.vendor != "metrc",
                                                 col(Connection.next_sync_at) <= now)
                        .order_by(col(Connection.next_sync_at)).limit(limit).with_for_update(skip_locked=True)).all()
     queued = 0

@@ -41,6 +41,7 @@ MY_DISPENSARY = "/maps/manage"
 ADMIN_REVIEWS = "/admin/reviews"
 POINT_OF_SALE = "/console/integrations"
 API_KEYS = "/console/api-keys"
+METRC_ALERTS = "/console/integrations/metrc/alerts"
 FORECASTS = "/operations"
 REORDER = "/operations/reorder"
 EXPIRATIONS = "/operations/expirations"
@@ -54,7 +55,7 @@ MY_BUDTENDER = "/find-my-product/saved"
 ALL_ROUTES = [HOME, LOGIN, LOGOUT, NOTIFICATIONS, ADMIN_AUDIT, COAS, SIGNUP, VERIFY_EMAIL, FORGOT_PASSWORD,
               RESET_PASSWORD, ONBOARDING, TEAM, INVITE, SECURITY, ADMIN_LICENSES, ADMIN_CLIENTS, CONSENT, MARKETPLACE,
               MY_LOTS, OFFERS, ORDERS, ADMIN_DISPUTES, ADMIN_CQI, DISPENSARIES, MY_DISPENSARY, ADMIN_REVIEWS,
-              POINT_OF_SALE, API_KEYS, FORECASTS, REORDER, EXPIRATIONS, PRICING, LOYALTY, CAMPAIGNS, CHURN,
+              POINT_OF_SALE, API_KEYS, METRC_ALERTS, FORECASTS, REORDER, EXPIRATIONS, PRICING, LOYALTY, CAMPAIGNS, CHURN,
               FIND_MY_PRODUCT, MY_BUDTENDER]
 
 
@@ -96,6 +97,8 @@ NAV_ITEMS: list[NavItem] = [
             platform_admin_without_business=False),
     NavItem("Team", TEAM, "users", section="Business", consumer_visible=False, needs_business=True),
     NavItem("Point of sale", POINT_OF_SALE, "plug", section="Business", product=Product.integrations,
+            consumer_visible=False, needs_business=True),
+    NavItem("Metrc compliance", METRC_ALERTS, "shield-alert", section="Business", product=Product.integrations,
             consumer_visible=False, needs_business=True),
     NavItem("API keys & webhooks", API_KEYS, "key", section="Business", product=Product.integrations,
             consumer_visible=False, needs_business=True),
