@@ -181,3 +181,21 @@ def test_times_read_as_people_say_them():
     assert [active_text(*a) for a in (("queued", ""), ("running", "menu: page 2 of 3"), ("running", "starting"),
                                       ("succeeded", "done"))] == [
         "Waiting to start", "Syncing the menu: page 2 of 3", "Syncing…", ""]
+
+
+def test_settings_are_edited_with_errors_beside_their_box(session, store):
+    _, business, shop = store
+    connection = make_connection(session, business, shop)
+    state = _owner_page(session, store)
+    run(S.open_edit, state, str(connection.id))
+    assert state.edit["interval"] == "15" and state.edit["dispensary_id"] == str(shop.id)
+    run(S.set_edit, state, "interval", "90")
+    run(S.save_edit, state)
+    assert state.edit_errors == {"interval_minutes": "Sync every 15 to 60 minutes."} and state.edit_id
+    run(S.set_edit, state, "interval", "30")
+    run(S.set_edit, state, "name", "Back office POS")
+    run(S.save_edit, state)
+    assert state.edit_id == "" and (state.connections[0].name, state.connections[0].interval) == (
+        "Back office POS", "Every 30 minutes")
+    session.refresh(connection)
+    assert connection.interval_minutes == 30

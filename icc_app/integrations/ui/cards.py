@@ -93,6 +93,8 @@ class ConnectionCard(BaseModel):
     feeds_menu: bool
     credentials: str  # "Saved (ends …6789)": never the secret itself
     interval: str  # "Every 15 minutes"
+    interval_minutes: int = 15
+    dispensary_id: str = ""
     base_url: str
     location: str = ""
     active: str = ""  # "Waiting to start" / "Syncing: menu: page 2 of 3" while a run is queued or running
@@ -185,7 +187,8 @@ def connection_card(connection, *, dispensary_name: str | None, active_run=None,
         credentials=("Erased" if disconnected else
                      f"Saved (ends {connection.credentials_hint})" if connection.credentials_hint.startswith("…")
                      else "Saved"),
-        interval=f"Every {connection.interval_minutes} minutes",
+        interval=f"Every {connection.interval_minutes} minutes", interval_minutes=connection.interval_minutes,
+        dispensary_id=str(connection.dispensary_id) if connection.dispensary_id else "",
         base_url=connection.base_url, location=connection.location_id or "",
         active=active_text(active_run.status if active_run else None, active_run.progress if active_run else ""),
         can_sync=status in ("new", "healthy", "failing") and active_run is None,

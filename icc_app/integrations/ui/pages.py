@@ -122,6 +122,8 @@ def _actions(c) -> rx.Component:
                           class_name="resume"),
                 rx.button("Pause", variant="soft", color_scheme="gray", on_click=S.set_paused(c.id, True),
                           class_name="pause")),
+        rx.button("Edit settings", variant="soft", color_scheme="gray", on_click=S.open_edit(c.id),
+                  class_name="edit"),
         rx.button("Rotate credentials", variant="soft", color_scheme="gray", on_click=S.open_rotate(c.id),
                   class_name="rotate"),
         rx.cond(S.is_admin,
@@ -250,6 +252,42 @@ def rotate_dialog() -> rx.Component:
         max_width="32em"), open=S.rotate_id != "", on_open_change=S.set_rotate_open)
 
 
+def _edit_field(label: str, field: str, error_key: str = "", **props) -> rx.Component:
+    error = S.edit_errors.get(error_key or field, "")
+    return rx.vstack(
+        field_label(label, f"edit-{field}"),
+        rx.input(id=f"edit-{field}", value=S.edit[field], on_change=lambda v: S.set_edit(field, v), size="3",
+                 width="100%", aria_invalid=rx.cond(error != "", "true", "false"), **props),
+        field_error(error), spacing="1", width="100%", align="start")
+
+
+def edit_dialog() -> rx.Component:
+    return rx.dialog.root(rx.dialog.content(
+        rx.dialog.title("Connection settings"),
+        rx.dialog.description("The credentials stay as they are (rotate them separately).", size="2"),
+        rx.vstack(
+            _edit_field("Name", "name"),
+            _edit_field("API address", "base_url"),
+            _edit_field("Location ID", "location_id"),
+            rx.vstack(
+                field_label("Dispensary whose menu it feeds", "edit-dispensary"),
+                rx.select.root(rx.select.trigger(id="edit-dispensary", width="100%",
+                                                 custom_attrs={"aria-label": "Dispensary whose menu it feeds"}),
+                               rx.select.content(rx.select.item("None for now", value="none"),
+                                                 rx.foreach(S.dispensaries,
+                                                            lambda d: rx.select.item(d["name"], value=d["id"]))),
+                               value=S.edit["dispensary_id"], on_change=lambda v: S.set_edit("dispensary_id", v),
+                               size="3"),
+                field_error(S.edit_errors.get("dispensary_id", "")), spacing="1", width="100%", align="start"),
+            _edit_field(f"Sync every ({MIN_INTERVAL} to {MAX_INTERVAL} minutes)", "interval", "interval_minutes",
+                        type="number", min=MIN_INTERVAL, max=MAX_INTERVAL),
+            form_alert(S.edit_errors.get("form", ""), id="edit-error"),
+            rx.hstack(rx.button("Save settings", on_click=S.save_edit, id="edit-save"),
+                      rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray")), spacing="3"),
+            spacing="3", width="100%", margin_top="1em"),
+        max_width="32em"), open=S.edit_id != "", on_open_change=S.set_edit_open)
+
+
 def disconnect_dialog() -> rx.Component:
     return rx.alert_dialog.root(rx.alert_dialog.content(
         rx.alert_dialog.title("Disconnect ", S.disconnect_name, "?"),
@@ -290,6 +328,7 @@ def point_of_sale_page() -> rx.Component:
                 _connections(),
                 runs_log(),
                 rotate_dialog(),
+                edit_dialog(),
                 disconnect_dialog(),
                 width="100%", spacing="5", align="start"))),
         width="100%", align="start", min_width="0")

@@ -78,6 +78,9 @@ class PointOfSaleState(AuthFormState):
     rotate_error: str = ""
     disconnect_id: str = ""
     disconnect_name: str = ""
+    edit_id: str = ""
+    edit: dict[str, str] = {}
+    edit_errors: dict[str, str] = {}
     _watch_beat: float = 0.0  # when the poll loop last ran (a loop whose worker died goes stale, not stuck)
 
     # ------------------------------------------------------------------------------------------- reading
@@ -154,7 +157,7 @@ class PointOfSaleState(AuthFormState):
         self._reset_errors()
         self.vendors = vendor_options()
         self.test_answers, self.test_ok, self.testing, self.syncing = {}, {}, [], []
-        self.rotate_id = self.disconnect_id = ""
+        self.rotate_id = self.disconnect_id = self.edit_id = ""
         self._refresh(principal)
         self.loaded = True
         if self.has_active:
@@ -346,6 +349,51 @@ class PointOfSaleState(AuthFormState):
         self.rotate_id, self.rotate_creds, self.rotate_secret, self.rotate_error = "", {}, "", ""
         self._refresh(principal)
         return rx.toast.success(f"New credentials saved for {name}; the old ones are gone. Test the connection.")
+
+    @rx.event
+    def open_edit(self, connection_id: str):
+        card = next((c for c in self.connections if c.id == connection_id), None)
+        if card is None:
+            return
+        self.edit_id, self.edit_errors = card.id, {}
+        self.edit = {"name": card.name, "interval": str(card.interval_minutes), "base_url": card.base_url,
+                     "location_id": card.location, "dispensary_id": card.dispensary_id or "none"}
+
+    @rx.event
+    def set_edit(self, field: str, value: str):
+        if field in self.edit:
+            self.edit = {**self.edit, field: value}
+
+    @rx.event
+    def set_edit_open(self, is_open: bool):
+        if not is_open:
+            self.edit_id, self.edit_errors = "", {}
+
+    @rx.event
+    def save_edit(self):
+        if not self.edit_id:
+            return
+        principal, redirect = self.require_principal()
+        if redirect:
+            return redirect
+        edit, self.edit_errors = self.edit, {}
+        interval = (edit.get("interval") or "").strip()
+        if not interval.isdigit():
+            self.edit_errors = {"interval_minutes": "Sync every 15 to 60 minutes: write a whole number."}
+            return
+        dispensary = edit.get("dispensary_id") or "none"
+        try:
+            with unit_of_work(tenant=principal) as session:
+                service.update_settings(session, principal=principal, connection_id=uuid.UUID(self.edit_id),
+                                        name=edit.get("name") or "", interval_minutes=int(interval),
+                                        base_url=edit.get("base_url") or "", location_id=edit.get("location_id") or "",
+                                        dispensary_id=None if dispensary == "none" else uuid.UUID(dispensary))
+        except DomainError as exc:
+            self.edit_errors = {exc.field or "form": exc.message}
+            return
+        self.edit_id = ""
+        self._refresh(principal)
+        return rx.toast.success("Settings saved.")
 
     @rx.event
     def ask_disconnect(self, connection_id: str):
