@@ -12,7 +12,7 @@ from workers.celery_app import celery_app
 REFERENCE_REVIEWS = PROJECT_ROOT.parent / "shared" / "data" / "reviews" / "leafly-reviews.csv.gz"
 
 
-@celery_app.task(name="budtender.retrain", soft_time_limit=1800)
+@celery_app.task(name="budtender.retrain", soft_time_limit=900, time_limit=1000)
 def retrain(reference_reviews: str | None = None) -> dict:
     """Retrain on consumers' and widgets' feedback (plus the reference reviews when present)."""
     from icc_app.budtender import training

@@ -134,7 +134,7 @@ def gate(candidate: OfflineMetrics, serving: OfflineMetrics | None) -> tuple[boo
 def retrain(session: Session, *, events: list[Event] | None = None, reference_reviews: Path | None = None,
             model: HybridModel | None = None) -> TrainedModel:
     """Train (or take `model`, for tests of the gate), evaluate against the serving model, and promote or reject."""
-    counts, given = {}, model is not None
+    counts = {}
     if events is None:
         events, counts = interactions(session, reference_reviews=reference_reviews)
     split = leave_last_out(events)
@@ -148,10 +148,12 @@ def retrain(session: Session, *, events: list[Event] | None = None, reference_re
         serving = evaluate(_aligned(HybridModel.from_bytes(current.artifact), items), items, split.histories,
                            split.held_out)
     version = (session.exec(select(sa.func.max(TrainedModel.version))).one() or 0) + 1
-    final = model if given else HybridModel.fit(events, items=items, weights=model.weights)  # serve on everything
+    # The model that serves is the one evaluated: trained without each user's latest interaction. Refitting on
+    # everything would let tomorrow's gate score it on interactions it has seen (and refuse every later model).
     row = TrainedModel(version=version, metrics=candidate.as_dict(),
-                       compared_to=serving.as_dict() if serving else {}, trained_on=counts | {"events": len(events)},
-                       artifact=final.to_bytes())
+                       compared_to=serving.as_dict() if serving else {},
+                       trained_on=counts | {"events": len(events), "held_out": len(split.held_out)},
+                       artifact=model.to_bytes())
     session.add(row)
     session.flush()
     ok, why = gate(candidate, serving)

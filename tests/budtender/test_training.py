@@ -58,5 +58,11 @@ def test_an_equal_or_better_model_replaces_the_serving_one(session):
         first = training.retrain(s, events=EVENTS)
     with unit_of_work() as s:
         second = training.retrain(s, events=EVENTS)
-    assert session.get(TrainedModel, second.id).status == ModelStatus.promoted
+    second = session.get(TrainedModel, second.id)
+    assert second.status == ModelStatus.promoted
     assert session.get(TrainedModel, first.id).status == ModelStatus.retired
+    # the serving model is scored on interactions it never saw: on the same data it scores what it scored before,
+    # and its artifact knows nobody's latest strain (b and d were only ever anyone's latest)
+    assert second.compared_to == second.metrics
+    served = HybridModel.from_bytes(second.artifact)
+    assert served.popularity[served.index["b"]] == 0 and served.popularity[served.index["d"]] == 0
