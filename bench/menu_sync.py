@@ -251,6 +251,7 @@ def _webhooks(rows: list[list[str]], notes: list[str]) -> bool:
                 time.sleep(3)
                 for n, item in enumerate(targets):
                     quantity = 1000 + n
+                    treez.set_stock(external_of[item["id"]], quantity)  # the POS's state moved; it tells us
                     headers, body = treez.inventory_webhook(external_of[item["id"]], available=quantity)
                     started = time.perf_counter()
                     answer = client.post("/api/v1/integrations/webhooks/treez", headers=headers, content=body)
