@@ -88,8 +88,9 @@ def test_because_you_liked_comes_from_the_trained_model(world):
     from icc_app.budtender import training
     from icc_app.budtender.recommender import Event
 
-    people_path = ["blue-dream", "sour-diesel", "granddaddy-purple"]  # what reviewers went on to like
-    events = [Event(f"r{u}", key, n) for u in range(20) for n, key in enumerate(people_path)]
+    paths = [["blue-dream", "granddaddy-purple", "sour-diesel", "gelato"],  # what reviewers went on to like; the
+             ["blue-dream", "sour-diesel", "granddaddy-purple", "runtz"]]  # latest (held out) is neither
+    events = [Event(f"r{u}", key, n) for u in range(20) for n, key in enumerate(paths[u % 2])]
     events += [Event(f"s{u}", key, n) for u in range(5) for n, key in enumerate(["two-review-wonder", "bubba-kush",
                                                                                   "sour-diesel"])]
     with unit_of_work() as session:
