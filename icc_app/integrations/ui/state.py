@@ -13,8 +13,6 @@ import time
 import uuid
 
 import reflex as rx
-from sqlmodel import col, select
-
 from icc_app.core.db import unit_of_work
 from icc_app.core.errors import DomainError, ValidationFailed
 from icc_app.identity.models import Product, Role
@@ -22,15 +20,13 @@ from icc_app.identity.permissions import has_product
 from icc_app.identity.schemas import Principal
 from icc_app.identity.ui.state import AuthFormState
 from icc_app.integrations import service, sync
-from icc_app.integrations.models import SyncRun
-from icc_app.integrations.ui.cards import (ConnectionCard, CredentialField, RunCard, VendorOption, connection_card,
-                                           credential_fields, run_card, vendor_options)
-from icc_app.maps.models import Dispensary
+from icc_app.integrations.ui import reads
+from icc_app.integrations.ui.cards import (ConnectionCard, CredentialField, RunCard, VendorOption, credential_fields,
+                                           vendor_options)
 
 EMPTY_DRAFT = {"vendor": "", "name": "", "base_url": "", "location_id": "", "dispensary_id": "none",
                "webhook_secret": "", "interval": "15"}
 RUN_FILTER_STATUSES = ["all", "queued", "running", "succeeded", "failed"]
-RUNS_SHOWN = 50
 WATCH_SECONDS = 900  # a poll loop gives up after this long (a run that long shows its progress on reload)
 WATCH_STALE_SECONDS = 5
 MANAGE_REASON = "Changing connections needs the Manager or Admin role; ask your business Admin."
@@ -97,27 +93,9 @@ class PointOfSaleState(AuthFormState):
         self.can_manage = membership.role in (Role.admin, Role.manager)
         self.is_admin = membership.role == Role.admin
         with unit_of_work(tenant=principal) as session:
-            stores = session.exec(select(Dispensary).where(
-                Dispensary.claimed_by_business_id == membership.business_id).order_by(col(Dispensary.name))).all()
-            names = {d.id: d.dba or d.name for d in stores}
-            self.dispensaries = [{"id": str(d.id), "name": names[d.id]} for d in stores]
-            rows = service.list_for_business(session, principal, membership.business_id)
-            active = {run.connection_id: run for run in session.exec(select(SyncRun).where(
-                col(SyncRun.connection_id).in_([c.id for c in rows]), col(SyncRun.status).in_(sync.ACTIVE))
-                .order_by(col(SyncRun.created_at)))}
-            missing = {c.dispensary_id for c in rows if c.dispensary_id and c.dispensary_id not in names}
-            for store in (session.exec(select(Dispensary).where(col(Dispensary.id).in_(missing))) if missing else []):
-                names[store.id] = store.dba or store.name
-            self.connections = [connection_card(c, dispensary_name=names.get(c.dispensary_id), active_run=active.get(
-                c.id)) for c in sorted(rows, key=lambda c: (c.status == "disconnected", c.created_at))]
-            labels = {c.id: c.name for c in rows}
-            query = select(SyncRun).where(SyncRun.business_id == membership.business_id)
-            if self.run_connection != "all":
-                query = query.where(SyncRun.connection_id == uuid.UUID(self.run_connection))
-            if self.run_status != "all":
-                query = query.where(SyncRun.status == self.run_status)
-            self.runs = [run_card(r, connection_name=labels.get(r.connection_id, "Removed connection"))
-                         for r in session.exec(query.order_by(col(SyncRun.created_at).desc()).limit(RUNS_SHOWN))]
+            data = reads.page_data(session, principal, membership.business_id, run_connection=self.run_connection,
+                                   run_status=self.run_status)
+        self.dispensaries, self.connections, self.runs = data.dispensaries, data.connections, data.runs
 
     @rx.var
     def has_active(self) -> bool:
