@@ -13,6 +13,7 @@ from pathlib import Path
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
 from icc_app.budtender import service, widget
 from icc_app.budtender.effects import AVOIDABLE, FEELINGS
@@ -231,8 +232,11 @@ async def widget_event(request: Request) -> Response:
     except ValueError as exc:
         raise ValidationFailed(f"Send JSON with token, menu_item_id and kind ({str(exc).splitlines()[0]}).",
                                field="body") from None
-    with unit_of_work() as session:
-        widget.record_event(session, token=body.token, menu_item_id=body.menu_item_id, kind=body.kind)
+    def record() -> None:
+        with unit_of_work() as session:
+            widget.record_event(session, token=body.token, menu_item_id=body.menu_item_id, kind=body.kind)
+
+    await run_in_threadpool(record)  # the database work off the event loop, as for a plain `def` route
     return Response(status_code=204, headers=OPEN_CORS)
 
 
