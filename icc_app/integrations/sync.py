@@ -85,7 +85,7 @@ def request_sync(session: Session, connection: Connection, *, trigger: str, requ
 
 
 def request_manual(session: Session, *, principal, connection_id: uuid.UUID) -> tuple[SyncRun, bool]:
-    connection = service.get(session, principal, connection_id)
+    connection = service.get(session, principal, connection_id, manage=True)
     run, created = request_sync(session, connection, trigger="manual", requested_by=principal.user_id)
     if created:
         audit.record(session, action="integrations.sync.requested", object_type="integration_connection",
@@ -100,7 +100,7 @@ def retry(session: Session, *, principal, run_id: uuid.UUID) -> tuple[SyncRun, b
         service.tenant_ids(principal)))).first()
     if old is None:
         raise NotFound("Sync run not found.")
-    connection = service.get(session, principal, old.connection_id)
+    connection = service.get(session, principal, old.connection_id, manage=True)
     return request_sync(session, connection, trigger="retry", requested_by=principal.user_id, streams=old.streams)
 
 

@@ -83,6 +83,8 @@ def test_other_businesses_and_staff_are_kept_out(session, store, client):
     staff = add_member(session, business, role=Role.staff, products=["integrations"])
     staff_headers = _bearer(session, staff.id)
     assert client.get(f"/api/v1/integrations/connections/{connection.id}", headers=staff_headers).status_code == 200
+    assert client.post(f"/api/v1/integrations/connections/{connection.id}/sync",
+                       headers=staff_headers).status_code == 403  # Staff see the log; Managers run syncs
     refused = client.post("/api/v1/integrations/connections", headers=staff_headers, json={
         "business_id": str(business.id), "vendor": "dutchie", "base_url": "https://api.example.com",
         "credentials": {"location_key": "abc"}})

@@ -13,5 +13,11 @@ SCOPES: dict[str, str] = {
     "exchange:write": "List lots, make and answer offers, and update orders for your business",
     "integrations:read": "See your business's point-of-sale connections and their sync history",
     "integrations:write": "Connect, test and sync your business's point-of-sale systems",
+    "operations:read": "See your business's demand forecasts, reorder plan, purchase orders, expirations and price "
+                       "suggestions",
+    "operations:write": "Import sales and stock, manage reorder policies and purchase orders, and decide price "
+                        "suggestions for your business",
+    "loyalty:read": "See your business's loyalty customers, points, segments and campaigns",
+    "loyalty:write": "Enroll customers, award and redeem points, and build segments and campaigns for your business",
 }
 DEFAULT_CLIENT_SCOPE = "openid profile email business offline_access"
