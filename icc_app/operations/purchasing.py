@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select
 from icc_app.core import audit
 from icc_app.core.errors import Conflict, NotFound, ValidationFailed
 from icc_app.core.models import utcnow
-from icc_app.identity.models import Role
+from icc_app.identity.models import Business, Role
 from icc_app.identity.schemas import Principal
 from icc_app.operations import scoping
 from icc_app.operations.forecast_service import product_forecasts, trust
@@ -78,6 +78,9 @@ def set_policy(session: Session, *, principal: Principal, business_id: uuid.UUID
     moq = Decimal(str(min_order_qty))
     if moq <= 0:
         raise ValidationFailed("The minimum order is above zero.", field="min_order_qty")
+    if supplier_business_id is not None and session.get(Business, supplier_business_id) is None:
+        raise ValidationFailed("That supplier is not a business on ICC; leave it empty for a supplier outside ICC.",
+                               field="supplier_business_id")
     policy = session.exec(scoping.rows(ReorderPolicy, principal, business_id).where(
         ReorderPolicy.location_key == location_key, ReorderPolicy.product_key == product_key)).first()
     policy = policy or ReorderPolicy(business_id=business_id, location_key=location_key, product_key=product_key,

@@ -131,7 +131,7 @@ def _metrc_connection(session, principal: Principal, connection_id: uuid.UUID, *
     return connection
 
 
-@router.get("/integrations/metrc/alerts", response_model=list[AlertOut], responses=error_responses(401, 403, 422))
+@router.get("/integrations/metrc/alerts", response_model=list[AlertOut], responses=error_responses(400, 401, 403, 404, 422))
 def list_alerts(business_id: uuid.UUID | None = None, status: Literal["open", "resolved", "dismissed"] | None = "open",
                 connection_id: uuid.UUID | None = None, limit: int = Query(200, ge=1, le=500),
                 principal: Principal = Depends(READ)) -> list[AlertOut]:
@@ -142,7 +142,7 @@ def list_alerts(business_id: uuid.UUID | None = None, status: Literal["open", "r
         return [AlertOut.of(a) for a in rows]
 
 
-@router.get("/integrations/metrc/alerts/{alert_id}", response_model=AlertDetail, responses=error_responses(401, 404))
+@router.get("/integrations/metrc/alerts/{alert_id}", response_model=AlertDetail, responses=error_responses(400, 401, 403, 404, 422))
 def get_alert(alert_id: uuid.UUID, principal: Principal = Depends(READ)) -> AlertDetail:
     """One alert with its history (who opened, resolved, dismissed or reopened it, when and why)."""
     with unit_of_work(tenant=principal) as session:
@@ -154,7 +154,7 @@ def get_alert(alert_id: uuid.UUID, principal: Principal = Depends(READ)) -> Aler
 
 
 @router.post("/integrations/metrc/alerts/{alert_id}/{verb}", response_model=AlertOut,
-             responses=error_responses(401, 403, 404, 409, 422))
+             responses=error_responses(400, 401, 403, 404, 409, 422))
 def act_on_alert(alert_id: uuid.UUID, verb: Literal["resolve", "dismiss", "reopen"], body: AlertAction | None = None,
                  principal: Principal = Depends(WRITE)) -> AlertOut:
     """Resolve (fixed), dismiss (not a problem) or reopen an alert (Admins and Managers); each is an event."""
@@ -165,7 +165,7 @@ def act_on_alert(alert_id: uuid.UUID, verb: Literal["resolve", "dismiss", "reope
 
 
 @router.post("/integrations/metrc/connections/{connection_id}/compliance-check", response_model=QueuedOut,
-             status_code=202, responses=error_responses(401, 403, 404))
+             status_code=202, responses=error_responses(400, 401, 403, 404, 422))
 def request_check(connection_id: uuid.UUID, full: bool = False, principal: Principal = Depends(WRITE)) -> QueuedOut:
     """Run a compliance check now (queued; its result appears under .../checks and the alerts)."""
     with unit_of_work(tenant=principal) as session:
@@ -175,7 +175,7 @@ def request_check(connection_id: uuid.UUID, full: bool = False, principal: Princ
 
 
 @router.get("/integrations/metrc/connections/{connection_id}/checks", response_model=list[CheckOut],
-            responses=error_responses(401, 404))
+            responses=error_responses(400, 401, 403, 404, 422))
 def list_checks(connection_id: uuid.UUID, limit: int = Query(20, ge=1, le=200),
                 principal: Principal = Depends(READ)) -> list[CheckOut]:
     with unit_of_work(tenant=principal) as session:
@@ -197,7 +197,7 @@ class FacilityOut(BaseModel):
 
 
 @router.get("/integrations/metrc/connections/{connection_id}/facility", response_model=FacilityOut,
-            responses={**error_responses(401, 404), **METRC_502})
+            responses={**error_responses(400, 401, 403, 404, 422), **METRC_502})
 def facility(connection_id: uuid.UUID, principal: Principal = Depends(READ)) -> FacilityOut:
     """The connected facility as Metrc describes it, its capability flags, and whether it may send transfers."""
     from datetime import UTC
@@ -293,7 +293,7 @@ def _listing_out(listing) -> ListingOut:
 
 
 @router.get("/integrations/metrc/connections/{connection_id}/packages/{label}", response_model=ListingOut,
-            responses={**error_responses(401, 404, 422), **METRC_502})
+            responses={**error_responses(400, 401, 403, 404, 422), **METRC_502})
 def package_listing(connection_id: uuid.UUID, label: str, principal: Principal = Depends(READ)) -> ListingOut:
     """A Metrc package as a CCX listing draft: item, strain, quantity and unit, lab results."""
     with _metrc_errors():
@@ -302,7 +302,7 @@ def package_listing(connection_id: uuid.UUID, label: str, principal: Principal =
 
 
 @router.post("/integrations/metrc/connections/{connection_id}/packages/{label}/list", response_model=ListedOut,
-             status_code=201, responses={**error_responses(401, 403, 404, 422), **METRC_502})
+             status_code=201, responses={**error_responses(400, 401, 403, 404, 422), **METRC_502})
 def list_package(connection_id: uuid.UUID, label: str, body: ListIn, principal: Principal = Depends(WRITE)
                  ) -> ListedOut:
     """"List on CCX": a draft lot pre-filled from the package; its COA document (when Metrc has one) is parsed
@@ -320,7 +320,7 @@ def list_package(connection_id: uuid.UUID, label: str, body: ListIn, principal: 
 
 
 @router.get("/integrations/metrc/orders/{order_id}/transfer", response_model=TransferOut,
-            responses=error_responses(401, 404))
+            responses=error_responses(400, 401, 403, 404, 422))
 def order_transfer(order_id: uuid.UUID, principal: Principal = Depends(READ)) -> TransferOut:
     """The Metrc side of a CCX order (either party): template, manifest, each package's state."""
     with unit_of_work(tenant=principal) as session:
@@ -331,7 +331,7 @@ def order_transfer(order_id: uuid.UUID, principal: Principal = Depends(READ)) ->
 
 
 @router.post("/integrations/metrc/orders/{order_id}/receive", response_model=TransferOut,
-             responses={**error_responses(401, 403, 404, 409, 422), **METRC_502})
+             responses={**error_responses(400, 401, 403, 404, 409, 422), **METRC_502})
 def receive(order_id: uuid.UUID, body: ReceiveIn, principal: Principal = Depends(WRITE)) -> TransferOut:
     """The buyer receives package by package (accept whole, or reject with a reason); accepted packages reach the
     retail menu. Sending it again changes nothing."""
