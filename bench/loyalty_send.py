@@ -262,7 +262,8 @@ def _measure(smtp: _Child, sms: _Child, twilio) -> Section:
             f"({sum(w for _, _, w in results.values())} of {4 * N_BAD:,} such customers per channel messaged).",
             *notes,
             f"Baselines on {BASELINE:,} messages: core.notifications.send_email (one SMTP connection per email) and "
-            "one TwilioClient sending sequentially. The servers run in their own processes on the same 2 shared "
+            "one TwilioClient sending sequentially: bare send loops with no database work (no audience, consent "
+            "re-check, personalisation or status writes), so the ratio is what that bookkeeping costs. The servers run in their own processes on the same 2 shared "
             "cores; the local aiosmtpd server itself takes about 3 ms of CPU per message (about 330 messages/s on "
             "one connection in isolation), so email throughput here is the test server's, not the sender's.",
         ],
