@@ -107,6 +107,20 @@ def seed(demo_lots: bool = typer.Option(True, "--demo-lots/--no-demo-lots",
         maps_done = seed_maps_demo(PROJECT_ROOT.parent / "shared" / "data")
         if maps_done:
             typer.echo(f"Maps: {maps_done}.")
+    strains = PROJECT_ROOT.parent / "shared" / "data" / "strains" / "leafly-strain-effects.csv"
+    if demo_maps and strains.exists():
+        from sqlmodel import select
+
+        from icc_app.budtender import strains as budtender_strains
+        from icc_app.budtender.models import StrainProfile
+
+        with unit_of_work() as session:
+            if session.exec(select(StrainProfile.id).limit(1)).first() is None:
+                data = strains.parent.parent
+                count = budtender_strains.import_reference(
+                    session, effects_csv=strains, reviews_gz=data / "reviews" / "leafly-reviews.csv.gz",
+                    terpenes_dir=data / "terpenes")
+                typer.echo(f"Budtender: {count:,} strains with their effects and lab terpenes.")
     typer.echo("Demo logins:")
     for login in logins:
         typer.echo(f"  {login.email:<22} {login.password}   ({login.who})")

@@ -104,6 +104,11 @@ SCHEDULE = {
         "schedule": crontab(minute="*"),
         "options": {"expires": 50},
     },
+    "loyalty-attribute-hourly": {  # purchases after a campaign's messages: redemption and lift
+        "task": "loyalty.attribute",
+        "schedule": crontab(minute=25),
+        "options": {"expires": 3000},
+    },
     "budtender-retrain-nightly": {  # retrain, evaluate offline, promote only if not worse
         "task": "budtender.retrain",
         "schedule": crontab(hour=4, minute=30),
