@@ -1,8 +1,9 @@
 """Demand forecasts on real cannabis sales (../shared/data/sales, read in place): WA monthly sales by license, CO
 monthly sales by county (medical + recreational), OR statewide monthly sales. The last 6 months of every series
 are held out (h = 6); each method sees only the months before them. The engine's forecast (operations.forecasting:
-models chosen per series by a rolling-origin backtest on the training months only, the mean of the best three) is
-compared with baselines measured in the same run: Naive, AutoETS, AutoARIMA (yearly season), the mean of
+cheap models (Naive, SES, Theta, drift; AutoARIMA and AutoETS with a yearly season once a series has four years)
+fitted on sales per day of the month, scored per series by a two-window rolling-origin backtest on the training
+months only, the mean of the best three) is compared with baselines measured in the same run: Naive, AutoETS, AutoARIMA (yearly season), the mean of
 ETS/Theta/ARIMA, and Prophet when it can be installed in a scratch virtualenv outside the repository
 (BENCH_PROPHET_PYTHON, default /tmp/prophetenv/bin/python; it runs there in a subprocess).
 
@@ -197,6 +198,16 @@ def _measure(name: str, series: Series, pool: ProcessPoolExecutor) -> dict:
     del out["baseline_seconds"]["AutoTheta"]
     for baseline in ("Naive", "AutoETS", "AutoARIMA", "Ensemble ETS/Theta/ARIMA"):
         out["baselines"][baseline] = _mase(train, test, single[baseline])
+    # Ablation, not a baseline of the issue: last month's sales per day times the days of each held-out month (the
+    # engine's calendar step alone, without its models and backtest).
+    from icc_app.operations.forecasting import days_in
+
+    per_day = {}
+    for sid, (dates, values) in train.items():
+        future = [date(d.year + (d.month + i - 1) // 12, (d.month + i - 1) % 12 + 1, 1)
+                  for d in dates[-1:] for i in range(1, H + 1)]
+        per_day[sid] = values[-1] / days_in(dates[-1:])[0] * days_in(future)
+    out["ablation"] = _mase(train, test, per_day)
     prophet, seconds, why = _prophet(train)
     if prophet:
         out["baselines"]["Prophet"] = _mase(train, test, prophet)
@@ -226,11 +237,14 @@ def run() -> Section:
     targets, speed = [], []
     for name, m in measured.items():
         engine = statistics.mean(m["engine"])
-        section.rows.append([name, str(m["n"]), "**engine (per-series backtest, mean of best 3)**", f"{engine:.3f}",
-                             f"{statistics.median(m['engine']):.3f}", f"{m['engine_cpu']:.3f}"])
+        section.rows.append([name, str(m["n"]), "**engine (per-day models, 2-window backtest, mean of best 3)**",
+                             f"{engine:.3f}", f"{statistics.median(m['engine']):.3f}", f"{m['engine_cpu']:.4f}"])
         for baseline, values in m["baselines"].items():
             section.rows.append([name, str(m["n"]), baseline, f"{statistics.mean(values):.3f}",
                                  f"{statistics.median(values):.3f}", f"{m['baseline_seconds'][baseline]:.3f}"])
+        section.rows.append([name, str(m["n"]), "(ablation, not a baseline) Naive per day x days of month",
+                             f"{statistics.mean(m['ablation']):.3f}", f"{statistics.median(m['ablation']):.3f}",
+                             "0.000"])
         if "Prophet" not in m["baselines"] and name in ISSUE_PROPHET:
             mase, secs = ISSUE_PROPHET[name]
             section.rows.append([name, str(m["n"]), f"Prophet ({m['prophet_note']}; issue's numbers)", f"{mase:.3f}",
@@ -254,6 +268,10 @@ def run() -> Section:
     section.notes.append(f"Target the {measured['WA licenses']['n']} WA series forecast in under 10 s: "
                          f"{'met' if wall < 10 else 'NOT met'} ({wall:.1f} s with {WORKERS} worker processes)")
     section.notes.append("s / series: one process's time per series (the engine's includes its backtest fits). "
-                         "No choice was tuned on the held-out months: the engine's design (mean of the best three "
-                         "by backtest) was chosen on a pseudo-holdout inside the training months (docs/operations.md).")
+                         "No choice was tuned on the held-out months: the engine's design (models on sales per day "
+                         "of the month, candidate set, two backtest windows, mean of the best three) was chosen on "
+                         "pseudo-holdouts inside the training months (the 6 and the 12 months before the held-out "
+                         "ones; docs/operations.md). The ablation row is the calendar step alone (last month's sales "
+                         "per day), shown so the gain of the models over it can be read; it was not used as a "
+                         "baseline of the targets, which are the issue's.")
     return section

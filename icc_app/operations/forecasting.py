@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from calendar import monthrange
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -19,7 +20,7 @@ import numpy as np
 
 from icc_app.operations import holidays as holiday_days
 
-MODEL_VERSION = "ops-forecast-1"
+MODEL_VERSION = "ops-forecast-2"
 LEVELS = (80, 95)
 FREQUENCIES = {"D": "daily", "W": "weekly", "M": "monthly"}
 INTERMITTENT_ADI = 1.32  # average demand interval above which a series is intermittent (Syntetos-Boylan)
@@ -136,6 +137,12 @@ def _model(name: str, season: int):
             return m.AutoETS(season_length=season)
         case "AutoETS(nonseasonal)":
             return m.AutoETS(season_length=1)
+        case "SES":
+            return m.AutoETS(season_length=1, model="ANN")
+        case "Theta":
+            return m.Theta(season_length=1)
+        case "RandomWalkWithDrift":
+            return m.RandomWalkWithDrift()
         case "AutoTheta":
             return m.AutoTheta(season_length=season)
         case "AutoARIMA":
@@ -151,7 +158,8 @@ def _model(name: str, season: int):
     raise ValueError(name)
 
 
-NATIVE_INTERVALS = {"Naive", "SeasonalNaive", "AutoETS", "AutoETS(nonseasonal)", "AutoTheta", "AutoARIMA"}
+NATIVE_INTERVALS = {"Naive", "SeasonalNaive", "AutoETS", "AutoETS(nonseasonal)", "AutoTheta", "AutoARIMA", "SES",
+                    "Theta", "RandomWalkWithDrift"}
 # Profiles of candidate models for regular (not intermittent) series.
 # fast: the default of scheduled refreshes and of the command line. A yearly-seasonal AutoETS costs ten times a
 #   non-seasonal one on monthly data and AutoARIMA a hundred times, so for monthly and weekly series AutoETS is
@@ -162,6 +170,12 @@ NATIVE_INTERVALS = {"Naive", "SeasonalNaive", "AutoETS", "AutoETS(nonseasonal)",
 FAST = ("Naive", "SeasonalNaive", "AutoETS", "AutoTheta")
 FULL = ("Naive", "SeasonalNaive", "AutoETS", "AutoTheta", "AutoARIMA")
 INTERMITTENT = ("CrostonOptimized", "TSB", "ADIDA", "IMAPA")
+# Monthly series: cheap non-seasonal models fitted on sales per day of the month (a February has 10% fewer days
+# than a March, which a model of monthly totals reads as noise), joined by the yearly-seasonal AutoARIMA and
+# AutoETS once four years of history (plus the horizon) can support them. Chosen on a pseudo-holdout inside the
+# training months of the sales benchmark (docs/operations.md).
+MONTHLY = ("Naive", "SES", "Theta", "RandomWalkWithDrift")
+MONTHLY_LONG = ("AutoARIMA", "AutoETS")
 TOP = 3  # the forecast is the mean of the models with the lowest backtest error
 
 
@@ -200,18 +214,23 @@ class _Backtest:
     scales: list[float]
 
 
-def backtest(y: np.ndarray, names: tuple[str, ...], h: int, season: int, windows: int) -> _Backtest:
+def backtest(y: np.ndarray, names: tuple[str, ...], h: int, season: int, windows: int,
+             days: np.ndarray | None = None) -> _Backtest:
     """Rolling-origin cross-validation on the history only: each model forecasts the last `windows` blocks of h
-    periods from the data before each block; errors are scaled by the training part's seasonal differences."""
+    periods from the data before each block; errors are scaled by the training part's seasonal differences.
+    `days` (monthly series): the models see sales per day and their forecasts are multiplied back by the days of
+    each month, errors are on the series' own scale."""
     errors: dict[str, list[np.ndarray | None]] = {n: [] for n in names}
     scales = []
+    per = np.ones(len(y)) if days is None else days
     for w in range(windows, 0, -1):
         cut = len(y) - w * h
         train, test = y[:cut], y[cut:cut + h]
         scales.append(mase_scale(train, season))
         for name in names:
             try:
-                errors[name].append(test - _predict(name, train, len(test), season)["mean"])
+                pred = _predict(name, train / per[:cut], len(test), season)["mean"] * per[cut:cut + h]
+                errors[name].append(test - pred)
             except Exception:  # noqa: BLE001 - a model that cannot fit this window is judged as failing it
                 errors[name].append(None)
     ok = {n: np.array(e) for n, e in errors.items() if all(x is not None for x in e)}
@@ -224,7 +243,7 @@ def _scaled(errors: np.ndarray, scales: list[float]) -> float:
 
 
 def combination_name(members: tuple[str, ...]) -> str:
-    order = [*FULL, "AutoETS(nonseasonal)", *INTERMITTENT]
+    order = [*FULL, "AutoETS(nonseasonal)", "SES", "Theta", "RandomWalkWithDrift", *INTERMITTENT]
     members = tuple(sorted(members, key=lambda m: order.index(m) if m in order else len(order)))
     return members[0] if len(members) == 1 else "Mean of " + ", ".join(members)
 
@@ -321,7 +340,12 @@ def forecast_series(series_id: str, dates: list[date], values: list[float], *, h
             y = np.array([v / lifts.get(marks.get(d, ""), 1.0) for d, v in zip(calendar, y, strict=True)])
     is_intermittent = intermittent(y)
     names = INTERMITTENT if is_intermittent else tuple(candidates or FAST)
-    if not is_intermittent and candidates is None and season > 7:
+    days = future_days = None
+    if frequency == "M" and not is_intermittent:  # models see sales per day of the month
+        days, future_days = days_in(calendar), days_in(future)
+    if not is_intermittent and candidates is None and frequency == "M":
+        names = MONTHLY + (MONTHLY_LONG if season > 1 and len(y) >= 4 * season + horizon else ())
+    elif not is_intermittent and candidates is None and season > 7:
         if len(y) >= 4 * season + horizon:  # four years and more: enough to estimate yearly seasonal models
             names = FULL
         else:
@@ -338,16 +362,16 @@ def forecast_series(series_id: str, dates: list[date], values: list[float], *, h
         season = seasonal if members[0] == "SeasonalNaive" else 1
         notes.append(f"short history ({len(y)} points): {'seasonal ' if season > 1 else ''}naive")
         if len(y) >= 4:
-            bt = backtest(y, members, max(1, min(horizon, len(y) // 4)), season, 1)
+            bt = backtest(y, members, max(1, min(horizon, len(y) // 4)), season, 1, days)
     else:
-        bt = backtest(y, names, horizon, season, windows)
+        bt = backtest(y, names, horizon, season, windows, days)
         members = _choose(bt) or (("SeasonalNaive",) if season > 1 else ("Naive",))
     chosen = combination_name(members)
     if bt is not None and all(m in bt.errors for m in members):
         errors = np.mean([bt.errors[m] for m in members], axis=0)  # the mean forecast's error, window by window
     if is_intermittent:
         notes.append("intermittent demand")
-    out = _final(members, y, horizon, season, levels)
+    out = _final(members, y, horizon, season, levels, days, future_days)
     lo, hi = _intervals(out, errors, horizon, levels)
     mean = out["mean"]
     if lifts:
@@ -370,9 +394,12 @@ def forecast_series(series_id: str, dates: list[date], values: list[float], *, h
                     backtest_errors=[float(e) for e in errors.ravel()] if errors is not None else [])
 
 
-def _final(members: tuple[str, ...], y: np.ndarray, horizon: int, season: int,
-           levels: tuple[int, ...]) -> dict[str, np.ndarray]:
-    """The members fitted on the whole history and averaged (their intervals too, where all of them have some)."""
+def _final(members: tuple[str, ...], y: np.ndarray, horizon: int, season: int, levels: tuple[int, ...],
+           days: np.ndarray | None = None, future_days: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """The members fitted on the whole history and averaged (their intervals too, where all of them have some).
+    With `days`, fitted on sales per day and multiplied back by the days of each future month."""
+    if days is not None:
+        y = y / days
     parts = []
     for name in members:
         try:
@@ -381,4 +408,10 @@ def _final(members: tuple[str, ...], y: np.ndarray, horizon: int, season: int,
             continue
     if not parts:
         parts = [_predict("Naive", y, horizon, 1, levels)]
-    return {key: np.mean([p[key] for p in parts], axis=0) for key in parts[0] if all(key in p for p in parts)}
+    out = {key: np.mean([p[key] for p in parts], axis=0) for key in parts[0] if all(key in p for p in parts)}
+    return out if future_days is None else {key: value * future_days for key, value in out.items()}
+
+
+def days_in(months: list[date]) -> np.ndarray:
+    """The number of days of each month (monthly dates)."""
+    return np.array([monthrange(d.year, d.month)[1] for d in months], dtype=float)

@@ -5,6 +5,7 @@ import json
 from datetime import date, timedelta
 
 import numpy as np
+import pytest
 from typer.testing import CliRunner
 
 from icc_app.operations import forecasting, holidays
@@ -119,3 +120,32 @@ def test_command_line_names_the_line_of_a_bad_csv(tmp_path):
         path.write_bytes(data)
         result = CliRunner().invoke(app, ["operations", "forecast", str(path)])
         assert result.exit_code == 2 and expected in result.output and "Traceback" not in result.output, data
+
+
+def month_starts(first: date, n: int) -> list[date]:
+    return [date(first.year + (first.month - 1 + i) // 12, (first.month - 1 + i) % 12 + 1, 1) for i in range(n)]
+
+
+def test_monthly_sales_follow_the_days_of_each_month():
+    """A store selling the same amount every day sells less in February than in March: the forecast says so."""
+    months = month_starts(date(2023, 1, 1), 30)  # to June 2025; forecast July 2025 .. June 2026
+    per_day = 100.0
+    values = [per_day * forecasting.days_in([m])[0] for m in months]
+    result = forecasting.forecast_series("store", months, values, horizon=12)
+    by_month = dict(zip(result.dates, result.mean, strict=True))
+    assert by_month[date(2026, 2, 1)] == pytest.approx(2800, rel=0.01)
+    assert by_month[date(2026, 3, 1)] == pytest.approx(3100, rel=0.01)
+    assert result.backtest_mase is not None and result.backtest_mase < 0.05  # nothing left to get wrong
+
+
+def test_monthly_candidates_are_cheap_until_four_years_of_history():
+    noise = rng.normal(0, 30, 80)
+    short = forecasting.forecast_series("young", month_starts(date(2021, 1, 1), 40),
+                                        list(3000 + noise[:40]), horizon=6)
+    assert set(short.candidates) == set(forecasting.MONTHLY)
+    months = month_starts(date(2018, 7, 1), 60)  # to June 2023
+    long = forecasting.forecast_series("old", months, [3000 + 400 * (m.month == 12) + noise[i]
+                                                       for i, m in enumerate(months)], horizon=6)
+    assert set(long.candidates) == set(forecasting.MONTHLY + forecasting.MONTHLY_LONG)
+    december = long.mean[long.dates.index(date(2023, 12, 1))]
+    assert december > long.mean[long.dates.index(date(2023, 10, 1))] + 150  # the yearly peak comes back
