@@ -180,8 +180,11 @@ def _measure(name: str, series: Series, pool: ProcessPoolExecutor) -> dict:
     for sid, _, lo80, hi80, lo95, hi95, _, _ in results:
         cover[80] += list((test[sid] >= lo80) & (test[sid] <= hi80))
         cover[95] += list((test[sid] >= lo95) & (test[sid] <= hi95))
+    # Speed per series the way Prophet's is measured (one process, one series after the other, wall time), in
+    # this process: the pool's per-series times depend on how busy the other core is.
+    sequential = [_engine_one(item)[6] for item in train.items()]
     out = {"n": len(train), "engine": _mase(train, test, engine), "engine_wall": wall,
-           "engine_cpu": statistics.mean(r[6] for r in results),
+           "engine_cpu": statistics.mean(sequential),
            "coverage": {k: float(np.mean(v)) for k, v in cover.items()}, "baselines": {}, "baseline_seconds": {},
            "models": defaultdict(int)}
     for r in results:
@@ -267,7 +270,8 @@ def run() -> Section:
     wall = measured["WA licenses"]["engine_wall"]
     section.notes.append(f"Target the {measured['WA licenses']['n']} WA series forecast in under 10 s: "
                          f"{'met' if wall < 10 else 'NOT met'} ({wall:.1f} s with {WORKERS} worker processes)")
-    section.notes.append("s / series: one process's time per series (the engine's includes its backtest fits). "
+    section.notes.append("s / series: one process's wall time per series, one series after the other (the "
+                         "engine's includes its backtest fits; Prophet's is its fit and predict in its own process). "
                          "No choice was tuned on the held-out months: the engine's design (models on sales per day "
                          "of the month, candidate set, two backtest windows, mean of the best three) was chosen on "
                          "pseudo-holdouts inside the training months (the 6 and the 12 months before the held-out "
