@@ -31,6 +31,7 @@ from icc_app.budtender.reference import strain_key
 from icc_app.budtender.schemas import RecommendationRead
 from icc_app.budtender.service import _decorate, candidates_at, reads
 from icc_app.core.errors import NotAuthenticated, NotFound, PermissionDenied, ValidationFailed
+from icc_app.core.security import constant_time_equal
 from icc_app.maps.models import Dispensary, MenuItem
 from icc_app.settings import get_settings
 
@@ -91,7 +92,7 @@ def read_token(token: str) -> dict:
     except ValueError:
         raise NotAuthenticated("This widget token is not valid.") from None
     good = hmac.new(get_settings().secret_key.encode(), f"ivb-widget.{body}".encode(), hashlib.sha256).hexdigest()
-    if not hmac.compare_digest(good, mac):
+    if not constant_time_equal(good, mac):
         raise NotAuthenticated("This widget token is not valid.")
     payload = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
     if payload.get("exp", 0) < time.time():

@@ -204,3 +204,9 @@ class ProgressiveThrottle(_Counters):
         count, last = self._local.get(key, (0, 0.0))
         return count if now - last < self.window else 0
 
+
+
+def constant_time_equal(expected: str, given: str | None) -> bool:
+    """Compare a secret with what a caller sent, in constant time; any text is accepted (hmac.compare_digest
+    refuses non-ASCII str, which would turn a forged value into a server error)."""
+    return hmac.compare_digest(expected.encode(), (given or "").encode())

@@ -8,7 +8,6 @@ time step is kept with the enrollment).
 from __future__ import annotations
 
 import base64
-import hmac
 import io
 import secrets
 import time
@@ -22,7 +21,7 @@ from sqlmodel import Session, col, delete, select
 from icc_app.core import audit
 from icc_app.core.errors import ValidationFailed
 from icc_app.core.models import utcnow
-from icc_app.core.security import hash_token, verify_password
+from icc_app.core.security import constant_time_equal, hash_token, verify_password
 from icc_app.identity import tokens
 from icc_app.identity.models import RecoveryCode, TokenPurpose, User
 
@@ -67,7 +66,7 @@ def _totp_ok(user: User, code: str) -> bool:
     for offset in (0, -1, 1):
         moment = now + offset * totp.interval
         step = totp.timecode(datetime.fromtimestamp(moment, UTC))
-        if hmac.compare_digest(totp.at(moment), code) and step > (user.totp_last_step or 0):
+        if constant_time_equal(totp.at(moment), code) and step > (user.totp_last_step or 0):
             user.totp_last_step = step
             return True
     return False

@@ -15,6 +15,7 @@ from sqlmodel import col, select
 
 from icc_app.core.db import unit_of_work
 from icc_app.core.errors import PermissionDenied, error_responses
+from icc_app.core.validation import Offset, SafeText
 from icc_app.identity.api_auth import requires
 from icc_app.identity.schemas import Principal
 from icc_app.loyalty import access, campaigns, customers, points, scoring, segments, sending
@@ -24,7 +25,7 @@ from icc_app.settings import get_settings
 
 router = APIRouter(tags=["loyalty"])
 READ, WRITE = requires("loyalty:read"), requires("loyalty:write")
-ERRORS = error_responses(403, 404, 409, 422)
+ERRORS = error_responses(400, 401, 403, 404, 409, 413, 422)
 
 
 class CustomerOut(BaseModel):
@@ -129,8 +130,8 @@ def _customer_out(session, c: Customer, score: CustomerScore | None) -> Customer
 
 
 @router.get("/loyalty/{business_id}/customers", response_model=list[CustomerOut], responses=ERRORS)
-def list_customers(business_id: uuid.UUID, segment: str | None = None, limit: int = Query(50, ge=1, le=500),
-                   offset: int = Query(0, ge=0), principal: Principal = Depends(READ)) -> list[CustomerOut]:
+def list_customers(business_id: uuid.UUID, segment: SafeText(60) | None = None, limit: int = Query(50, ge=1, le=500),
+                   offset: Offset = 0, principal: Principal = Depends(READ)) -> list[CustomerOut]:
     access.reader(principal, business_id)
     with unit_of_work(tenant=principal) as session:
         query = (select(Customer, CustomerScore).join(CustomerScore, col(CustomerScore.customer_id) == Customer.id,
@@ -298,8 +299,9 @@ def campaign_transition(business_id: uuid.UUID, campaign_id: uuid.UUID,
 UNSUBSCRIBED_PAGE = "<!doctype html><title>Unsubscribed</title><p>You are unsubscribed and will get no more {what}.</p>"
 
 
-@router.api_route("/loyalty/unsubscribe", methods=["GET", "POST"], response_class=HTMLResponse,
-                  responses=error_responses(404))
+@router.api_route("/loyalty/unsubscribe", methods=["GET", "POST"], response_class=Response,
+                  responses={200: {"description": "A page saying the address is unsubscribed",
+                                   "content": {"text/html": {}}}, **error_responses(400, 404, 422)})
 def unsubscribe(c: uuid.UUID, ch: Literal["email", "sms"], t: str) -> HTMLResponse:
     """The link in every campaign email (GET from the browser, POST from one-click List-Unsubscribe)."""
     with unit_of_work() as session:
@@ -318,7 +320,7 @@ async def _twilio_form(request: Request, business_id: uuid.UUID, kind: str) -> d
     return form
 
 
-@router.post("/loyalty/sms/status/{business_id}", status_code=204, responses=error_responses(403))
+@router.post("/loyalty/sms/status/{business_id}", status_code=204, responses=error_responses(400, 403, 404, 422))
 async def sms_status(business_id: uuid.UUID, request: Request) -> Response:
     form = await _twilio_form(request, business_id, "status")
     with unit_of_work() as session:
@@ -326,7 +328,7 @@ async def sms_status(business_id: uuid.UUID, request: Request) -> Response:
     return Response(status_code=204)
 
 
-@router.post("/loyalty/sms/inbound/{business_id}", responses=error_responses(403))
+@router.post("/loyalty/sms/inbound/{business_id}", responses=error_responses(400, 403, 404, 422))
 async def sms_inbound(business_id: uuid.UUID, request: Request) -> Response:
     """A text to the business's number: STOP / START handled at once; the reply goes back as TwiML."""
     form = await _twilio_form(request, business_id, "inbound")

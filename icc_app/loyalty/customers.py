@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 from icc_app.core import audit
 from icc_app.core.errors import NotFound, ValidationFailed
 from icc_app.core.models import utcnow
-from icc_app.core.security import normalize_email
+from icc_app.core.security import constant_time_equal, normalize_email
 from icc_app.identity.models import Business
 from icc_app.integrations.models import PosCustomer
 from icc_app.loyalty import rules
@@ -268,7 +268,7 @@ def unsubscribe_token(customer_id: uuid.UUID, channel: str) -> str:
 
 def unsubscribe(session: Session, *, customer_id: uuid.UUID, channel: str, token: str) -> Customer:
     """The link in every email (no sign-in): a bad token is a 404 and changes nothing."""
-    if not hmac.compare_digest(unsubscribe_token(customer_id, channel), token or ""):
+    if not constant_time_equal(unsubscribe_token(customer_id, channel), token):
         raise NotFound("This unsubscribe link is not valid.")
     customer = session.get(Customer, customer_id)
     if customer is None:

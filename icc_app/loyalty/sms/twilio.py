@@ -15,6 +15,7 @@ import time
 
 import httpx
 
+from icc_app.core.security import constant_time_equal
 from icc_app.loyalty.sms.base import SmsError, SmsSent
 
 PUBLIC_API = "https://api.twilio.com"
@@ -83,4 +84,4 @@ def signature(auth_token: str, url: str, params: dict[str, str]) -> str:
 
 
 def valid_signature(auth_token: str, url: str, params: dict[str, str], given: str | None) -> bool:
-    return bool(given) and hmac.compare_digest(signature(auth_token, url, params), given or "")
+    return bool(given) and constant_time_equal(signature(auth_token, url, params), given)
