@@ -1,9 +1,9 @@
 """Demand forecasts on real cannabis sales (../shared/data/sales, read in place): WA monthly sales by license, CO
 monthly sales by county (medical + recreational), OR statewide monthly sales. The last 6 months of every series
 are held out (h = 6); each method sees only the months before them. The engine's forecast (operations.forecasting:
-cheap models (Naive, SES, Theta, drift; AutoARIMA and AutoETS with a yearly season once a series has four years)
-fitted on sales per day of the month, scored per series by a two-window rolling-origin backtest on the training
-months only, the mean of the best three) is compared with baselines measured in the same run: Naive, AutoETS, AutoARIMA (yearly season), the mean of
+cheap models (Naive, SES, Theta, drift) fitted on sales per day of the month, joined once a series has four years
+by yearly-seasonal AutoARIMA, AutoETS, AutoTheta and seasonal naive on the monthly totals; scored per series by a
+two-window rolling-origin backtest on the training months only; the mean of the best three) is compared with baselines measured in the same run: Naive, AutoETS, AutoARIMA (yearly season), the mean of
 ETS/Theta/ARIMA, and Prophet when it can be installed in a scratch virtualenv outside the repository
 (BENCH_PROPHET_PYTHON, default /tmp/prophetenv/bin/python; it runs there in a subprocess).
 

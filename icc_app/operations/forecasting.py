@@ -171,12 +171,26 @@ FAST = ("Naive", "SeasonalNaive", "AutoETS", "AutoTheta")
 FULL = ("Naive", "SeasonalNaive", "AutoETS", "AutoTheta", "AutoARIMA")
 INTERMITTENT = ("CrostonOptimized", "TSB", "ADIDA", "IMAPA")
 # Monthly series: cheap non-seasonal models fitted on sales per day of the month (a February has 10% fewer days
-# than a March, which a model of monthly totals reads as noise), joined by the yearly-seasonal AutoARIMA and
-# AutoETS once four years of history (plus the horizon) can support them. Chosen on a pseudo-holdout inside the
-# training months of the sales benchmark (docs/operations.md).
+# than a March, which a model of monthly totals reads as noise), joined by the yearly-seasonal AutoARIMA, AutoETS,
+# AutoTheta and seasonal naive (fitted on the monthly totals: their season already holds the short February) once
+# four years of history (plus the horizon) can support them. Chosen on pseudo-holdouts inside the training months
+# of the sales benchmark (docs/operations.md).
 MONTHLY = ("Naive", "SES", "Theta", "RandomWalkWithDrift")
-MONTHLY_LONG = ("AutoARIMA", "AutoETS")
+MONTHLY_LONG = ("AutoARIMA", "AutoETS", "AutoTheta", "SeasonalNaive")
 TOP = 3  # the forecast is the mean of the models with the lowest backtest error
+
+
+SEASONAL = {"SeasonalNaive", "AutoETS", "AutoTheta", "AutoARIMA"}  # models with a seasonal part of their own
+
+
+def _fit(name: str, y: np.ndarray, h: int, season: int, levels: tuple[int, ...] = (),
+         days: np.ndarray | None = None, future_days: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """`_predict`, on sales per day of the month when `days` are given, unless the model has a yearly season of its
+    own (it learns the short February with the rest of the year; dividing it out would only add leap-year noise)."""
+    if days is None or (name in SEASONAL and season > 1):
+        return _predict(name, y, h, season, levels)
+    out = _predict(name, y / days, h, season, levels)
+    return {key: value * future_days for key, value in out.items()}
 
 
 def _predict(name: str, y: np.ndarray, h: int, season: int, levels: tuple[int, ...] = ()) -> dict[str, np.ndarray]:
@@ -222,15 +236,15 @@ def backtest(y: np.ndarray, names: tuple[str, ...], h: int, season: int, windows
     each month, errors are on the series' own scale."""
     errors: dict[str, list[np.ndarray | None]] = {n: [] for n in names}
     scales = []
-    per = np.ones(len(y)) if days is None else days
     for w in range(windows, 0, -1):
         cut = len(y) - w * h
         train, test = y[:cut], y[cut:cut + h]
         scales.append(mase_scale(train, season))
         for name in names:
             try:
-                pred = _predict(name, train / per[:cut], len(test), season)["mean"] * per[cut:cut + h]
-                errors[name].append(test - pred)
+                pred = _fit(name, train, len(test), season, (), *((days[:cut], days[cut:cut + h])
+                                                                  if days is not None else (None, None)))
+                errors[name].append(test - pred["mean"])
             except Exception:  # noqa: BLE001 - a model that cannot fit this window is judged as failing it
                 errors[name].append(None)
     ok = {n: np.array(e) for n, e in errors.items() if all(x is not None for x in e)}
@@ -397,19 +411,16 @@ def forecast_series(series_id: str, dates: list[date], values: list[float], *, h
 def _final(members: tuple[str, ...], y: np.ndarray, horizon: int, season: int, levels: tuple[int, ...],
            days: np.ndarray | None = None, future_days: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """The members fitted on the whole history and averaged (their intervals too, where all of them have some).
-    With `days`, fitted on sales per day and multiplied back by the days of each future month."""
-    if days is not None:
-        y = y / days
+    With `days`, non-seasonal members are fitted on sales per day and multiplied back by the days of each month."""
     parts = []
     for name in members:
         try:
-            parts.append(_predict(name, y, horizon, season, levels))
+            parts.append(_fit(name, y, horizon, season, levels, days, future_days))
         except Exception:  # noqa: BLE001 - the final fit failed where the backtest fits did not: leave it out
             continue
     if not parts:
-        parts = [_predict("Naive", y, horizon, 1, levels)]
-    out = {key: np.mean([p[key] for p in parts], axis=0) for key in parts[0] if all(key in p for p in parts)}
-    return out if future_days is None else {key: value * future_days for key, value in out.items()}
+        parts = [_fit("Naive", y, horizon, 1, levels, days, future_days)]
+    return {key: np.mean([p[key] for p in parts], axis=0) for key in parts[0] if all(key in p for p in parts)}
 
 
 def days_in(months: list[date]) -> np.ndarray:
