@@ -26,6 +26,7 @@ from icc_app.exchange.read_models import (
     order_event,
     order_row,
 )
+from icc_app.exchange.ui.metrc_panel import metrc_panel
 from icc_app.exchange.ui.common import (
     id_in_path,
     ORDER_COLORS,
@@ -385,6 +386,7 @@ def order_page() -> rx.Component:
             rx.cond(o.received_qty != "", rx.text("Received: ", o.received_qty, size="2", id="order-received")),
             form_alert(OrderState.form_error),
             _actions(),
+            metrc_panel(),
             _payment_card(),
             card(rx.vstack(rx.heading("History", size="4", as_="h2"),
                            rx.foreach(OrderState.events, lambda e: rx.hstack(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from icc_app.integrations.metrc.ui.packages import MetrcPackagesState, packages_section
 from icc_app.integrations.metrc.ui.state import MANAGE_REASON, MetrcAlertsState
 from icc_app.ui.components import card, empty_state, loading_button, page_header
 from icc_app.ui.layout import app_page
@@ -116,10 +117,11 @@ def metrc_alerts_page() -> rx.Component:
                                             "difference."),
                                 rx.vstack(rx.foreach(S.alerts, alert_card), width="100%", spacing="3",
                                           id="alerts")),
+                        packages_section(),
                         width="100%", spacing="4", align="start")))),
         width="100%", align="start", min_width="0")
 
 
 def register(app: rx.App) -> None:
     """Adds the Metrc compliance page to the app (the lead calls it from icc_app.py)."""
-    app.add_page(metrc_alerts_page, route=ROUTE, title="Metrc compliance | ICC", on_load=MetrcAlertsState.load)
+    app.add_page(metrc_alerts_page, route=ROUTE, title="Metrc compliance | ICC", on_load=[MetrcAlertsState.load, MetrcPackagesState.load])
