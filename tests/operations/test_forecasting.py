@@ -136,6 +136,10 @@ def test_monthly_sales_follow_the_days_of_each_month():
     assert by_month[date(2026, 2, 1)] == pytest.approx(2800, rel=0.01)
     assert by_month[date(2026, 3, 1)] == pytest.approx(3100, rel=0.01)
     assert result.backtest_mase is not None and result.backtest_mase < 0.05  # nothing left to get wrong
+    noisy = forecasting.forecast_series("noisy", months, list(np.array(values) * rng.normal(1, 0.05, 30)),
+                                        horizon=12)
+    for i in range(12):  # intervals put back on the month's days still nest around the forecast
+        assert noisy.lo[95][i] <= noisy.lo[80][i] <= noisy.mean[i] <= noisy.hi[80][i] <= noisy.hi[95][i]
 
 
 def test_monthly_candidates_are_cheap_until_four_years_of_history():
