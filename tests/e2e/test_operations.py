@@ -91,6 +91,8 @@ def test_operator_reads_a_forecast_approves_a_purchase_order_and_a_markdown(page
     page.click("#approve-order")
     expect(page.locator("#order-status")).to_have_text("Approved")
     expect(page.locator("#send-order")).to_have_text("Send by email")
+    # The confirmation toast fades in (axe would measure it half transparent): check the page once it is gone.
+    expect(page.locator("[data-sonner-toast]")).to_have_count(0, timeout=15_000)
     found = violations(page)
     assert not found, describe("purchase order", found)
     shot(page, "operations-purchase-order-desktop")
