@@ -29,7 +29,12 @@ TRANSFER_WORDS = {
     "received": "Received",
     "closed": "Closed",
 }
-PACKAGE_WORDS = {"accepted": "Accepted", "rejected": "Rejected", "shipped": "Shipped"}
+PACKAGE_WORDS = {"accepted": "Accepted", "rejected": "Rejected", "shipped": "Shipped", "planned": "On the template"}
+
+
+def _about_metrc(note: str) -> bool:
+    """The order's events the Metrc panel repeats: the transfer's steps and what the receipt did to the menu."""
+    return "metrc" in note.lower() or note.startswith(("Retail menu:", "Menu not updated:"))
 
 
 class TransferPackage(BaseModel):
@@ -82,7 +87,7 @@ class MetrcOrderState(AuthFormState):
                 status = str(getattr(order.status, "value", order.status))
         except DomainError:
             return
-        self.events = [order_event(e) for e in events if "metrc" in (e.note or "").lower()]
+        self.events = [order_event(e) for e in events if _about_metrc(e.note or "")]
         if found is None:
             self.has_transfer = bool(self.events)
             self.template_name = self.manifest = self.recipient_license = self.transfer_status = ""

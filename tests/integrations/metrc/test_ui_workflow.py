@@ -88,6 +88,7 @@ def test_order_panel_shows_the_transfer_and_the_buyer_receives_package_by_packag
     run(P.load, buyer_page)
     assert buyer_page.manifest == "0000007777" and buyer_page.transfer_words == "In transit"
     assert buyer_page.can_receive and [p.label for p in buyer_page.packages] == [LABEL]
+    assert buyer_page.packages[0].state_label == "On the template"
     run(P.load, seller_page)
     assert seller_page.manifest == "0000007777" and not seller_page.can_receive  # only the buyer receives
 
@@ -102,6 +103,7 @@ def test_order_panel_shows_the_transfer_and_the_buyer_receives_package_by_packag
     assert buyer_page.packages[0].state_label == "Accepted" and buyer_page.transfer_words == "Received"
     assert not buyer_page.can_receive
     assert any("Metrc receipt: package" in e.note for e in buyer_page.events)
+    assert any(e.note.startswith("Retail menu: 1 item(s) created") for e in buyer_page.events)
     with unit_of_work() as s:
         assert s.get(Order, order_id).status == "received"
         assert s.exec(select(MenuItem).where(MenuItem.source == "metrc", MenuItem.external_id == LABEL)).one()
