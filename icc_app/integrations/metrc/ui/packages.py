@@ -162,7 +162,8 @@ def _package_card(p) -> rx.Component:
     done = S.listed.contains(p.label)
     return card(rx.vstack(
         rx.flex(rx.text(p.item, weight="bold", size="3", word_break="break-word"), rx.spacer(),
-                rx.badge(p.lab, color_scheme=rx.cond(p.sellable, "green", "amber"), high_contrast=True),
+                rx.badge(rx.cond(p.sellable, p.lab, p.why_not), color_scheme=rx.cond(p.sellable, "green", "amber"),
+                         high_contrast=True),
                 width="100%", align="center", spacing="2", wrap="wrap"),
         rx.text(rx.cond(p.strain != "", p.strain + " · ", ""), p.quantity, size="2"),
         rx.text("Tag ", rx.code(p.label), size="1", word_break="break-all"),
@@ -180,8 +181,9 @@ def _package_card(p) -> rx.Component:
                     loading_button("List on CCX", S.listing == p.label, on_click=S.list_on_ccx(p.label), size="2",
                                    disabled=S.listing != "", class_name="list-on-ccx"),
                     spacing="2", align="end", wrap="wrap"),
-                        rx.cond(~p.sellable, rx.text(p.why_not, ": it cannot be listed.", size="2",
-                                                     color_scheme="gray")))),
+                        rx.cond(~p.sellable, rx.text("It cannot be listed on CCX until Metrc shows it passed "
+                                                     "lab testing and not on hold.", size="2",
+                                                     color_scheme="gray", class_name="why-not")))),
         spacing="2", width="100%", align="start"), class_name="metrc-package", data_label=p.label)
 
 
