@@ -30,6 +30,7 @@ expect.set_options(timeout=15_000)
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 ARTIFACTS = PROJECT_ROOT / "test-results"
+E2E_REDIS_URL = "redis://127.0.0.1:6379/14"  # the app workers' Redis (Celery, UI state, rate limits)
 
 
 def _free_port() -> int:
@@ -164,8 +165,8 @@ def live_app(tmp_path_factory, mailbox, tiles):
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
-        "REDIS_URL": "redis://127.0.0.1:6379/14",
-        "REFLEX_REDIS_URL": "redis://127.0.0.1:6379/14",
+        "REDIS_URL": E2E_REDIS_URL,
+        "REFLEX_REDIS_URL": E2E_REDIS_URL,
         "REFLEX_API_URL": public_url,  # baked into the build: browsers talk to the balancer, never to one worker
         "GRANIAN_WORKERS": "1",
         "STORAGE_URL": f"file://{tmp_path_factory.mktemp('e2e-media')}",
@@ -236,6 +237,17 @@ def browser():
         instance = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         yield instance
         instance.close()
+
+
+@pytest.fixture(autouse=True)
+def fresh_sign_in_budget(live_app):
+    """Every browser flow signs in from 127.0.0.1, and the per-address sign-in limit (30 in 5 minutes, tested in
+    tests/identity) is real in this app: each flow starts with the budget a person would have, instead of
+    inheriting the sign-ins of the flows before it."""
+    client = redis_lib.Redis.from_url(E2E_REDIS_URL)
+    for key in client.scan_iter("ratelimit:login-ip:*"):
+        client.delete(key)
+    yield
 
 
 @pytest.fixture()
