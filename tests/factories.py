@@ -77,3 +77,14 @@ def queued_emails(session: Session, template: str | None = None, *, to: str | No
         query = query.where(OutboundEmail.template == template)
     return [{"to": e.recipient, "template": e.template, "context": json.loads(e.context)}
             for e in session.exec(query).all() if to is None or e.recipient == to]
+
+
+def status_trail(session: Session, object_id) -> list[str]:
+    """The audited status moves of one record, oldest first: ["running", "succeeded"]."""
+    from sqlmodel import select
+
+    from icc_app.core.audit import AuditLog
+
+    session.expire_all()
+    rows = session.exec(select(AuditLog).where(AuditLog.object_id == str(object_id)).order_by(AuditLog.id))
+    return [row.after["status"] for row in rows if row.after and "status" in row.after]

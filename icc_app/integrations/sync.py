@@ -24,6 +24,7 @@ from sqlmodel import Session, col, select
 from icc_app.core import audit
 from icc_app.core.db import enqueue, unit_of_work
 from icc_app.core.errors import Conflict, DomainError, NotFound
+from icc_app.core.lifecycle import Lifecycle
 from icc_app.core.models import utcnow
 from icc_app.integrations import apply, base, service
 from icc_app.integrations.models import Connection, ConnectionStatus, RunStatus, SyncRun
@@ -43,6 +44,11 @@ SALES_BACKFILL = timedelta(days=30)  # the first sales sync reaches this far bac
 CURSOR_OVERLAP = timedelta(hours=1)  # late-arriving edits near the cursor are read again (upserts make it harmless)
 ACTIVE = (RunStatus.queued, RunStatus.running)
 SYNCABLE = (ConnectionStatus.new, ConnectionStatus.healthy, ConnectionStatus.failing)
+# running -> running: a run whose worker died is taken over; queued -> failed: it kept dying before it started
+RUN_LIFECYCLE = Lifecycle(object_type="integration_sync_run", action="integrations.sync_run", moves={
+    RunStatus.queued: [RunStatus.running, RunStatus.failed],
+    RunStatus.running: [RunStatus.running, RunStatus.succeeded, RunStatus.failed],
+})
 
 
 def default_streams(connection: Connection) -> list[str]:
@@ -128,11 +134,10 @@ def _claim(run_id: uuid.UUID) -> str:
         if run.attempts >= MAX_ATTEMPTS:
             _finish_failed(session, run, f"Stopped after {run.attempts} attempts (the worker kept dying).")
             return "done"
-        run.status, run.lease_until = RunStatus.running, now + lease()
-        run.started_at = run.started_at or now
-        run.attempts += 1
-        run.progress = "starting"
-        session.add(run)
+        RUN_LIFECYCLE.move(session, run, RunStatus.running, lease_until=now + lease(),
+                           started_at=run.started_at or now, attempts=run.attempts + 1, progress="starting",
+                           why="taken over: the previous worker stopped renewing its lease"
+                           if run.status == RunStatus.running else "")
         return "claimed"
 
 
@@ -223,10 +228,8 @@ def _apply(session: Session, run_id: uuid.UUID, fetched: dict, started: float) -
         connection.cursors = cursors
     for key, value in counts.as_dict().items():
         setattr(run, key, value)
-    run.status, run.finished_at, run.lease_until = RunStatus.succeeded, utcnow(), None
-    run.duration_ms = int((time.monotonic() - started) * 1000)
-    run.progress = "done"
-    session.add(run)
+    RUN_LIFECYCLE.move(session, run, RunStatus.succeeded, finished_at=utcnow(), lease_until=None, progress="done",
+                       duration_ms=int((time.monotonic() - started) * 1000))
     connection.next_sync_at = utcnow() + timedelta(minutes=connection.interval_minutes,
                                                    seconds=random.uniform(0, 30))
     service.transition(session, connection, "sync_succeeded", reason="Sync succeeded.")
@@ -246,9 +249,8 @@ def _record_failure(run_id: uuid.UUID, message: str, started: float) -> None:
 
 
 def _finish_failed(session: Session, run: SyncRun, message: str) -> None:
-    run.status, run.error, run.finished_at, run.lease_until = RunStatus.failed, message[:1000], utcnow(), None
-    run.progress = "failed"
-    session.add(run)
+    RUN_LIFECYCLE.move(session, run, RunStatus.failed, error=message[:1000], finished_at=utcnow(), lease_until=None,
+                       progress="failed", why=message)
     connection = session.get(Connection, run.connection_id)
     if connection is not None and connection.status in SYNCABLE:
         connection.next_sync_at = utcnow() + timedelta(minutes=connection.interval_minutes)

@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 
 from icc_app.core.db import enqueue, unit_of_work
 from icc_app.core.errors import NotFound
+from icc_app.core.lifecycle import Lifecycle
 from icc_app.core.models import utcnow
 from icc_app.integrations import apply, base, normalize, service
 from icc_app.integrations.models import Connection, WebhookEvent
@@ -172,6 +173,12 @@ def _reject(session: Session, vendor: str, body: bytes, headers: dict[str, str],
 
 # ------------------------------------------------------------------------------- processing
 
+# A rejected delivery is stored as "rejected" and never moves; an accepted one is processed once, or fails with
+# its reason (its body is kept; the connection's next scheduled sync reads the same changes from the vendor).
+EVENT_LIFECYCLE = Lifecycle(object_type="integration_webhook_event", action="integrations.webhook_event", moves={
+    "accepted": ["processed", "failed"],
+})
+
 
 def process(event_id: str | uuid.UUID) -> str:
     """Apply a stored event (menu patches, sales) in one transaction; safe to run twice."""
@@ -182,8 +189,7 @@ def process(event_id: str | uuid.UUID) -> str:
             return "skipped"
         connection = session.get(Connection, event.connection_id) if event.connection_id else None
         if connection is None:
-            event.status, event.reason = "failed", "The connection is gone."
-            session.add(event)
+            EVENT_LIFECYCLE.move(session, event, "failed", reason="The connection is gone.")
             return "failed"
         menu, sales = records_from_json(event.payload.get("mapped") or {})
         if menu:
@@ -195,14 +201,12 @@ def process(event_id: str | uuid.UUID) -> str:
                     apply.apply_menu(session, connection, menu, counts, complete=False)
                 if sales:
                     apply.apply_sales(session, connection, sales, counts)
-        except Exception as exc:  # noqa: BLE001 - record why, keep the event for a retry from the console
+        except Exception as exc:  # noqa: BLE001 - record why, keep the event and its body
             log.exception("webhook event %s failed", event.id)
-            event.status, event.reason = "failed", f"{type(exc).__name__}: {str(exc)[:300]}"
-            session.add(event)
+            EVENT_LIFECYCLE.move(session, event, "failed", reason=f"{type(exc).__name__}: {str(exc)[:300]}")
             return "failed"
-        event.status, event.processed_at = "processed", utcnow()
-        event.reason = "; ".join(f"{e['item']}: {e['reason']}" for e in counts.errors)[:500]
-        session.add(event)
+        EVENT_LIFECYCLE.move(session, event, "processed", processed_at=utcnow(),
+                             reason="; ".join(f"{e['item']}: {e['reason']}" for e in counts.errors)[:500])
         return "processed"
 
 

@@ -18,6 +18,7 @@ from icc_app.core.models import utcnow
 from icc_app.integrations import service, sync
 from icc_app.integrations.models import Connection, ConnectionEvent, Sale, SyncRun
 from icc_app.maps.models import MenuItem
+from tests.factories import status_trail
 from tests.integrations.conftest import make_connection
 from tests.integrations.fakes.dutchie import DEFAULT_KEY, FakeDutchie
 
@@ -100,6 +101,7 @@ def test_wrong_credentials_fail_the_run_with_a_clear_reason(session, store, dutc
     connection = _connection(session, store, dutchie, key="not-the-key")
     run = _run(session, connection)
     assert run.status == "failed" and "refused the credentials" in run.error
+    assert status_trail(session, run.id) == ["running", "failed"]  # each move audited, with its reason
     assert _menu(session, store[2]) == {}
     ok, message = service.test_connection(session, principal=None, connection=connection)
     assert not ok and "refused the credentials" in message
@@ -133,6 +135,7 @@ def test_a_run_whose_worker_died_is_taken_over_and_finishes_once(session, store,
     session.expire_all()
     finished = session.get(SyncRun, run.id)
     assert finished.status == "succeeded" and finished.attempts == 2
+    assert status_trail(session, run.id) == ["running", "succeeded"]  # the takeover (running again) is audited
     assert len(_menu(session, store[2])) == finished.created
 
 

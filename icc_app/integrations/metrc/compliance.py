@@ -34,6 +34,7 @@ from sqlmodel import Session, col, select
 
 from icc_app.core import audit, notifications
 from icc_app.core.errors import Conflict, NotFound
+from icc_app.core.lifecycle import Lifecycle
 from icc_app.core.models import utcnow
 from icc_app.exchange.models import Lot, LotStatus
 from icc_app.identity.models import BusinessMember, Product, Role, User
@@ -442,6 +443,12 @@ def last_checks(session: Session, connection_id: uuid.UUID) -> tuple[ComplianceC
     return last, (full.read_until if full else None)
 
 
+# A check row is written as "running" and, in the same transaction, finishes: succeeded with its counts, or failed
+# with Metrc's error (nothing of a failed reading is applied).
+CHECK_LIFECYCLE = Lifecycle(object_type="metrc_compliance_check", action="integrations.metrc.check",
+                            moves={"running": ["succeeded", "failed"]})
+
+
 def record_check(session: Session, connection: Connection, reading: Reading, *, license_number: str,
                  trigger: str, now: datetime) -> ComplianceCheck:
     """Apply a reading and the rules in the caller's transaction: mirror, check row, alerts, emails."""
@@ -459,8 +466,8 @@ def record_check(session: Session, connection: Connection, reading: Reading, *, 
     full_reads = max(1, math.ceil(active / 20))  # what re-reading every active package would have cost
     check.packages, check.discrepancies, check.opened, check.resolved = active, len(findings), len(fresh), resolved
     check.calls_avoided = max(0, full_reads - reading.package_calls) if reading.mode == "incremental" else 0
-    check.status, check.finished_at = "succeeded", utcnow()
-    session.add(check)
+    CHECK_LIFECYCLE.move(session, check, "succeeded", finished_at=utcnow(),
+                         why=f"{active} packages, {len(findings)} discrepancies, {len(fresh)} new alerts")
     _email(session, connection, license_number, fresh)
     return check
 
@@ -494,9 +501,10 @@ def run_check(connection_id: uuid.UUID, *, trigger: str = "manual", full: bool =
         with unit_of_work() as session:
             connection = session.get(Connection, connection_id)
             check = ComplianceCheck(business_id=connection.business_id, connection_id=connection.id,
-                                    license_number=adapter.license_number, trigger=trigger, status="failed",
-                                    error=exc.message[:1000], calls=adapter.calls, finished_at=utcnow())
+                                    license_number=adapter.license_number, trigger=trigger, calls=adapter.calls)
             session.add(check)
+            CHECK_LIFECYCLE.move(session, check, "failed", error=exc.message[:1000], finished_at=utcnow(),
+                                 why=exc.message)
         raise
     finally:
         adapter.close()

@@ -32,6 +32,7 @@ from sqlmodel import Session, col, select
 
 from icc_app.core.db import enqueue, unit_of_work
 from icc_app.core.errors import Conflict, NotFound, ValidationFailed
+from icc_app.core.lifecycle import Lifecycle
 from icc_app.exchange.common import notify_traders
 from icc_app.exchange.models import Lot, Order, OrderEvent, OrderStatus
 from icc_app.identity.models import BusinessLicense, Product, Verification
@@ -273,6 +274,19 @@ def template_body(link: TransferLink, *, now: datetime, planned_route: str | Non
                               if p.get("wholesale_price") is not None else None} for p in link.packages]}]}
 
 
+_OPEN_LINK = ["manifested", "in_transit", "closed", "received"]
+# How an order's Metrc transfer moves: pre-flight blocks it or the template is created (a blocked one can be tried
+# again), Metrc registers the manifest, the packages depart, the buyer receives them package by package; "closed"
+# is an order that left the Metrc path (shipped by hand, cancelled or disputed).
+LINK_LIFECYCLE = Lifecycle(object_type="metrc_transfer_link", action="integrations.metrc.transfer", moves={
+    "pending": ["blocked", "template_created", *_OPEN_LINK],
+    "blocked": ["blocked", "template_created", *_OPEN_LINK],
+    "template_created": _OPEN_LINK,
+    "manifested": _OPEN_LINK[1:],
+    "in_transit": _OPEN_LINK[1:],
+}, labels={"template_created": "template created", "in_transit": "in transit"})
+
+
 def _link_for(session: Session, order: Order, lot: Lot) -> TransferLink:
     link = session.exec(select(TransferLink).where(TransferLink.order_id == order.id)).first()
     if link is None:
@@ -339,13 +353,13 @@ def create_template(order_id: uuid.UUID, *, now: datetime | None = None, http_op
         link, order = session.get(TransferLink, link_id), session.get(Order, order_id)
         if problems or error:
             messages = [p.message for p in problems] or [f"Metrc refused the template: {error}"]
-            link.status, link.last_error = "blocked", " ".join(messages)[:1000]
-            session.add(link)
+            LINK_LIFECYCLE.move(session, link, "blocked", last_error=" ".join(messages)[:1000], why=" ".join(messages))
             order_event(session, order, "Metrc transfer template not sent: " + " ".join(messages))
             _tell(session, order, f"Order {order.reference}: the Metrc transfer template needs attention",
                   "\n".join(messages))
             return "blocked"
-        link.template_id, link.status, link.last_error = template_id, "template_created", None
+        LINK_LIFECYCLE.move(session, link, "template_created", template_id=template_id, last_error=None,
+                            why=f"template {template_id}")
         for package in link.packages:
             package["state"] = "templated"
         link.packages = list(link.packages)
@@ -395,22 +409,22 @@ def follow_transfer(order_id: uuid.UUID, *, now: datetime | None = None, http_op
         link, order = session.get(TransferLink, link.id), session.get(Order, order_id)
         result = "unchanged"
         if link.manifest_number is None:
-            link.manifest_number, link.transfer_id = found.get("ManifestNumber"), found.get("Id")
-            link.status = "manifested"
+            LINK_LIFECYCLE.move(session, link, "manifested", manifest_number=found.get("ManifestNumber"),
+                                transfer_id=found.get("Id"), why=f"manifest {found.get('ManifestNumber')}")
             order.manifest_number = link.manifest_number
             session.add_all([link, order])
             order_event(session, order, f"Metrc manifest {link.manifest_number}: the transfer is registered")
             result = "manifested"
         departed = found.get("ActualDepartureDateTime")
         if OrderStatus(order.status) not in (OrderStatus.pending, OrderStatus.confirmed):
-            link.status = "in_transit" if OrderStatus(order.status) == OrderStatus.in_transit else "closed"
-            session.add(link)  # shipped by hand, received, cancelled or disputed: nothing left to follow
+            # shipped by hand, received, cancelled or disputed: nothing left to follow
+            LINK_LIFECYCLE.move(session, link, "in_transit" if OrderStatus(order.status) == OrderStatus.in_transit
+                                else "closed", why=f"the order is {OrderStatus(order.status).value.replace('_', ' ')}")
         elif departed and OrderStatus(order.status) == OrderStatus.confirmed:
             if orders.why_not(order, "ship") is None:
                 orders.transition(session, order, "ship", party="seller", actor_id=None,
                                   note=f"Metrc transfer departed (manifest {link.manifest_number})")
-                link.status = "in_transit"
-                session.add(link)
+                LINK_LIFECYCLE.move(session, link, "in_transit", why="the transfer departed")
                 result = "in_transit"
             else:
                 order_event(session, order, f"Metrc transfer departed but the order cannot ship yet: "
@@ -520,8 +534,8 @@ def receive_order(principal: Principal, order_id: uuid.UUID, decisions: list[Dec
                 notes.append(f"package {preflight.short(decision.label)} rejected: {decision.reason}")
         for note in notes:
             order_event(session, order, f"Metrc receipt: {note}", party="buyer", actor_id=principal.user_id)
-        link.packages, link.status = states, "received"
-        session.add(link)
+        LINK_LIFECYCLE.move(session, link, "received", packages=states, actor_id=principal.user_id,
+                            why=f"{sum(1 for p in states if p['state'] == 'accepted')} of {len(states)} packages accepted")
         menu_note = _restock_menu(session, buyer, records, order)
         if menu_note:
             order_event(session, order, menu_note, party="buyer", actor_id=principal.user_id)

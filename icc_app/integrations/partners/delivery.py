@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from icc_app.core.db import enqueue, unit_of_work
+from icc_app.core.lifecycle import Lifecycle
 from icc_app.core.models import utcnow
 from icc_app.core.security import constant_time_equal
 from icc_app.integrations.partners.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint
@@ -37,6 +38,11 @@ TIMEOUT_S = 10.0
 LOCK_S = 60  # an attempt in flight holds its delivery this long (a dead worker's hold lapses)
 SIGNATURE_TOLERANCE_S = 300
 USER_AGENT = "ICC-Webhooks/1"
+# A failed delivery does not move again: "redeliver" sends the same event as a new delivery (redelivery_of).
+DELIVERY_LIFECYCLE = Lifecycle(object_type="webhook_delivery", action="integrations.webhook_delivery", moves={
+    DeliveryStatus.pending: [DeliveryStatus.delivered, DeliveryStatus.retrying, DeliveryStatus.failed],
+    DeliveryStatus.retrying: [DeliveryStatus.delivered, DeliveryStatus.retrying, DeliveryStatus.failed],
+})
 
 
 # ---- signing ---------------------------------------------------------------------------------------------------
@@ -97,8 +103,8 @@ def claim(session: Session, delivery_id: uuid.UUID, *, now: datetime, force: boo
         return None
     endpoint = session.get(WebhookEndpoint, delivery.endpoint_id)
     if endpoint is None or not endpoint.enabled:
-        delivery.status, delivery.last_error = DeliveryStatus.failed, "The endpoint is disabled."
-        session.add(delivery)
+        DELIVERY_LIFECYCLE.move(session, delivery, DeliveryStatus.failed, last_error="The endpoint is disabled.",
+                                why="The endpoint is disabled.")
         return None
     delivery.locked_until = now + timedelta(seconds=LOCK_S)
     session.add(delivery)
@@ -150,16 +156,19 @@ def record(session: Session, request: Request, response: Response, *, now: datet
     delivery.response_status, delivery.duration_ms = response.status_code, response.duration_ms
     delivery.last_error = response.error
     if response.ok:
-        delivery.status, delivery.delivered_at, delivery.next_attempt_at = DeliveryStatus.delivered, now, None
+        DELIVERY_LIFECYCLE.move(session, delivery, DeliveryStatus.delivered, delivered_at=now, next_attempt_at=None,
+                                why=f"attempt {request.attempt}: HTTP {response.status_code}")
     elif request.attempt >= MAX_ATTEMPTS:
-        delivery.status, delivery.next_attempt_at = DeliveryStatus.failed, None
-        delivery.last_error = f"Gave up after {request.attempt} attempts; last: {response.error}"[:500]
+        given_up = f"Gave up after {request.attempt} attempts; last: {response.error}"[:500]
+        DELIVERY_LIFECYCLE.move(session, delivery, DeliveryStatus.failed, next_attempt_at=None, last_error=given_up,
+                                why=given_up)
     else:
         delay = backoff_seconds(request.attempt, rng=rng)
-        delivery.status, delivery.next_attempt_at = DeliveryStatus.retrying, now + timedelta(seconds=delay)
+        DELIVERY_LIFECYCLE.move(session, delivery, DeliveryStatus.retrying,
+                                next_attempt_at=now + timedelta(seconds=delay),
+                                why=f"attempt {request.attempt}: {response.error}; next in {delay:.0f} s")
         if not get_settings().embedded_tasks:  # in-process tasks ignore countdowns: the sweep retries instead
             enqueue(session, DELIVER_TASK, str(delivery.id), countdown=delay)
-    session.add(delivery)
     return delivery
 
 

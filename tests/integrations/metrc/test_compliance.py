@@ -18,7 +18,7 @@ from icc_app.integrations.metrc import compliance
 from icc_app.integrations.metrc.cli import app as metrc_cli
 from icc_app.integrations.metrc.models import Alert, AlertEvent, ComplianceCheck
 from icc_app.integrations.models import InventoryLevel, Sale, SaleLine
-from tests.factories import add_member, make_business, queued_emails
+from tests.factories import add_member, make_business, queued_emails, status_trail
 from tests.integrations.conftest import claimed_store, make_connection
 from tests.integrations.fakes.metrc import NOW, tag
 from tests.integrations.metrc.conftest import FAST
@@ -172,6 +172,7 @@ def test_metrc_refusing_leaves_a_failed_check(session, metrc, retailer):
         compliance.run_check(connection.id, now=NOW, http_options=FAST)
     failed = session.exec(select(ComplianceCheck).where(ComplianceCheck.connection_id == connection.id)).one()
     assert failed.status == "failed" and "refused the credentials" in failed.error
+    assert status_trail(session, failed.id) == ["failed"]
     assert session.exec(select(Alert).where(Alert.connection_id == connection.id)).all() == []
 
 

@@ -22,6 +22,7 @@ from icc_app.integrations.models import Connection, InventoryLevel
 from icc_app.labs.models import CoaDocument
 from icc_app.maps.models import Dispensary, MenuItem
 from tests.exchange.conftest import market  # noqa: F401 - fixture
+from tests.factories import status_trail
 from tests.integrations.fakes.metrc import BUYER_LICENSE, LICENSE, NOW, tag
 from tests.integrations.metrc.conftest import FAST
 
@@ -136,6 +137,9 @@ def test_accepted_offer_to_menu(trade, metrc, session, monkeypatch):
 
     again = workflows.receive_order(buyer, order_id, [workflows.Decision(LABEL, True)], http_options=FAST)
     assert again == result and _notes(order_id) == notes  # twice changes nothing
+    with unit_of_work() as s:
+        link = s.exec(select(TransferLink).where(TransferLink.order_id == order_id)).one()
+        assert status_trail(s, link.id) == ["template_created", "manifested", "in_transit", "received"]
 
 
 def test_rejecting_needs_a_reason_and_keeps_the_order_in_transit(trade, metrc, monkeypatch):

@@ -19,6 +19,7 @@ from icc_app.integrations.partners import delivery as outbound
 from icc_app.integrations.partners import tasks, webhooks
 from icc_app.integrations.partners.models import DeliveryStatus, WebhookAttempt, WebhookDelivery
 from icc_app.maps import menus
+from tests.factories import status_trail
 from tests.integrations.partners.conftest import bearer, raw_key
 from tests.maps.conftest import retailer_with_store
 
@@ -92,6 +93,7 @@ def test_failures_are_retried_with_growing_jittered_delays_until_delivered(store
         if delivery.status == DeliveryStatus.retrying:
             delays.append((delivery.next_attempt_at - now).total_seconds())
     assert delivery.status == DeliveryStatus.delivered and delivery.attempts == 3
+    assert status_trail(session, delivery_id) == ["retrying", "retrying", "delivered"]
     assert 15 <= delays[0] <= 30 and 30 <= delays[1] <= 60  # 30 s then 60 s ceilings, 50-100% of each
     attempts = session.exec(select(WebhookAttempt).where(WebhookAttempt.delivery_id == delivery_id)
                             .order_by(WebhookAttempt.number)).all()
