@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
@@ -66,19 +66,33 @@ class RedeemIn(BaseModel):
     idempotency_key: str | None = Field(None, max_length=80)
 
 
+class TierIn(BaseModel):
+    name: SafeText(60, min_length=1)
+    threshold_points: int = Field(ge=0, le=100_000_000, description="lifetime points earned to reach the tier")
+    multiplier: float = Field(1, gt=0, le=10, description="points multiplier while in the tier")
+    benefits: SafeText(500) = ""
+
+
+class BonusDayIn(BaseModel):
+    weekday: int = Field(ge=0, le=6, description="0 = Monday")
+    multiplier: float = Field(gt=0, le=10)
+
+
 class ProgramIn(BaseModel):
-    name: str | None = Field(None, max_length=120)
+    name: SafeText(120, min_length=1) | None = None
     points_per_dollar: float | None = Field(None, ge=0, le=100)
-    category_multipliers: dict[str, float] | None = None
-    bonus_days: list[dict] | None = None
-    points_per_dollar_off: int | None = Field(None, ge=1)
-    min_redeem_points: int | None = Field(None, ge=1)
+    category_multipliers: dict[SafeText(60, min_length=1), Annotated[float, Field(gt=0, le=10)]] | None = Field(
+        None, max_length=50, description='{"Edibles": 2}: purchases in the category earn this many times the points')
+    bonus_days: list[BonusDayIn] | None = Field(None, max_length=7)
+    points_per_dollar_off: int | None = Field(None, ge=1, le=100_000)
+    min_redeem_points: int | None = Field(None, ge=1, le=1_000_000)
     quiet_start_hour: int | None = Field(None, ge=0, le=23)
     quiet_end_hour: int | None = Field(None, ge=0, le=23)
     max_messages_per_week: int | None = Field(None, ge=0, le=50)
-    sms_account_sid: str | None = Field(None, max_length=64)
-    sms_auth_token: str | None = Field(None, max_length=200)
-    sms_from: str | None = Field(None, max_length=40)
+    sms_account_sid: SafeText(64) | None = None
+    sms_auth_token: SafeText(200) | None = None
+    sms_from: SafeText(40) | None = None
+    tiers: list[TierIn] | None = Field(None, max_length=20, description="replaces every tier when given")
 
 
 class SegmentIn(BaseModel):
@@ -188,12 +202,14 @@ def reward_transition(business_id: uuid.UUID, code: str, verb: Literal["apply", 
 def get_program(business_id: uuid.UUID, principal: Principal = Depends(READ)) -> dict:
     access.reader(principal, business_id)
     with unit_of_work(tenant=principal) as session:
-        return _program_out(points.program(session, business_id=business_id))
+        return _program_out(session, points.program(session, business_id=business_id))
 
 
-def _program_out(p: Program) -> dict:
+def _program_out(session, p: Program) -> dict:
     out = p.model_dump(exclude={"sms_auth_token", "business_id"})
     out["sms_configured"] = bool(p.sms_account_sid and p.sms_auth_token and p.sms_from)
+    out["tiers"] = [{"name": t.name, "threshold_points": t.threshold_points, "multiplier": float(t.multiplier),
+                     "benefits": t.benefits} for t in points.tiers(session, business_id=p.business_id)]
     return out
 
 
@@ -201,9 +217,12 @@ def _program_out(p: Program) -> dict:
 def update_program(business_id: uuid.UUID, body: ProgramIn, principal: Principal = Depends(WRITE)) -> dict:
     access.editor(principal, business_id)
     with unit_of_work(tenant=principal) as session:
-        changes = body.model_dump(exclude_none=True)
-        return _program_out(points.update_program(session, business_id=business_id, actor_id=principal.user_id,
-                                                  **changes))
+        changes = body.model_dump(exclude_none=True, exclude={"tiers"})
+        row = points.update_program(session, business_id=business_id, actor_id=principal.user_id, **changes)
+        if body.tiers is not None:
+            points.set_tiers(session, business_id=business_id, actor_id=principal.user_id,
+                             tiers=[t.model_dump() for t in body.tiers])
+        return _program_out(session, row)
 
 
 @router.get("/loyalty/{business_id}/segments", responses=ERRORS)

@@ -62,6 +62,10 @@ def update_program(session: Session, *, business_id: uuid.UUID, actor_id: uuid.U
         if not (0 <= int(day.get("weekday", -1)) <= 6 and Decimal(str(day.get("multiplier", 0))) > 0):
             raise ValidationFailed("A bonus day needs a weekday (0 = Monday) and a multiplier above 0.",
                                    field="bonus_days")
+    for category, multiplier in (changes.get("category_multipliers") or {}).items():
+        if not str(category).strip() or len(str(category)) > 60 or not 0 < float(multiplier) <= 10:
+            raise ValidationFailed("A category bonus needs a category name and a multiplier above 0 and at most 10.",
+                                   field="category_multipliers")
     for key, value in changes.items():
         setattr(row, key, value)
     session.add(row)
@@ -71,15 +75,25 @@ def update_program(session: Session, *, business_id: uuid.UUID, actor_id: uuid.U
     return row
 
 
+def tiers(session: Session, *, business_id: uuid.UUID) -> list[Tier]:
+    """The business's tiers, lowest threshold first."""
+    return list(session.exec(select(Tier).where(Tier.business_id == business_id).order_by(Tier.threshold_points)))
+
+
 def set_tiers(session: Session, *, business_id: uuid.UUID, tiers: list[dict], actor_id: uuid.UUID | None) -> list[Tier]:
     """Replaces the tiers: [{name, threshold_points, multiplier, benefits}], thresholds distinct."""
     prog = program(session, business_id=business_id)
     thresholds = [int(t.get("threshold_points", 0)) for t in tiers]
     if len(set(thresholds)) != len(thresholds) or any(t < 0 for t in thresholds):
         raise ValidationFailed("Each tier needs its own threshold of 0 points or more.", field="tiers")
+    for tier in tiers:
+        if not str(tier.get("name") or "").strip():
+            raise ValidationFailed("Each tier needs a name.", field="tiers")
+        if not Decimal("0") < Decimal(str(tier.get("multiplier", "1"))) <= Decimal("10"):
+            raise ValidationFailed("A tier's points multiplier is above 0 and at most 10.", field="tiers")
     for old in session.exec(select(Tier).where(Tier.business_id == business_id)).all():
         session.delete(old)
-    rows = [Tier(business_id=business_id, program_id=prog.id, name=str(t["name"])[:60],
+    rows = [Tier(business_id=business_id, program_id=prog.id, name=str(t["name"]).strip()[:60],
                  threshold_points=int(t.get("threshold_points", 0)),
                  multiplier=Decimal(str(t.get("multiplier", "1"))), benefits=str(t.get("benefits", ""))[:500])
             for t in sorted(tiers, key=lambda t: int(t.get("threshold_points", 0)))]

@@ -49,6 +49,7 @@ PRICING = "/operations/pricing"
 LOYALTY = "/loyalty"
 CAMPAIGNS = "/loyalty/campaigns"
 CHURN = "/loyalty/churn"
+LOYALTY_PROGRAM = "/loyalty/program"
 FIND_MY_PRODUCT = "/find-my-product"
 MY_BUDTENDER = "/find-my-product/saved"
 
@@ -56,7 +57,7 @@ ALL_ROUTES = [HOME, LOGIN, LOGOUT, NOTIFICATIONS, ADMIN_AUDIT, COAS, SIGNUP, VER
               RESET_PASSWORD, ONBOARDING, TEAM, INVITE, SECURITY, ADMIN_LICENSES, ADMIN_CLIENTS, CONSENT, MARKETPLACE,
               MY_LOTS, OFFERS, ORDERS, ADMIN_DISPUTES, ADMIN_CQI, DISPENSARIES, MY_DISPENSARY, ADMIN_REVIEWS,
               POINT_OF_SALE, API_KEYS, METRC_ALERTS, FORECASTS, REORDER, EXPIRATIONS, PRICING, LOYALTY, CAMPAIGNS, CHURN,
-              FIND_MY_PRODUCT, MY_BUDTENDER]
+              LOYALTY_PROGRAM, FIND_MY_PRODUCT, MY_BUDTENDER]
 
 
 def login_url(next_path: str | None = None) -> str:
@@ -115,6 +116,8 @@ NAV_ITEMS: list[NavItem] = [
     NavItem("Campaigns", CAMPAIGNS, "megaphone", section="Loyalty", product=Product.operations,
             consumer_visible=False, needs_business=True),
     NavItem("Who may not come back", CHURN, "user-minus", section="Loyalty", product=Product.operations,
+            consumer_visible=False, needs_business=True),
+    NavItem("Programme settings", LOYALTY_PROGRAM, "gift", section="Loyalty", product=Product.operations,
             consumer_visible=False, needs_business=True),
     NavItem("Marketplace", MARKETPLACE, "store", section="Exchange", product=Product.exchange, consumer_visible=False),
     NavItem("My lots", MY_LOTS, "package", section="Exchange", product=Product.exchange, consumer_visible=False,

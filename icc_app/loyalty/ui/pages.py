@@ -12,12 +12,14 @@ from icc_app.ui.layout import app_page
 SEGMENTS_ROUTE = "/loyalty"
 CAMPAIGNS_ROUTE = "/loyalty/campaigns"
 CHURN_ROUTE = "/loyalty/churn"
+PROGRAM_ROUTE = "/loyalty/program"
 
 
 def _tabs(current: str) -> rx.Component:
     return rx.hstack(*[rx.link(rx.button(label, variant="solid" if route == current else "soft", size="2"), href=route)
                        for label, route in (("Customers & segments", SEGMENTS_ROUTE), ("Campaigns", CAMPAIGNS_ROUTE),
-                                            ("Who may not come back", CHURN_ROUTE))],
+                                            ("Who may not come back", CHURN_ROUTE),
+                                            ("Programme settings", PROGRAM_ROUTE))],
                      spacing="2", wrap="wrap", margin_bottom="1em")
 
 
@@ -234,3 +236,6 @@ def register(app: rx.App) -> None:
     app.add_page(segments_page, route=SEGMENTS_ROUTE, title="Loyalty | ICC", on_load=LoyaltyState.load)
     app.add_page(campaigns_page, route=CAMPAIGNS_ROUTE, title="Campaigns | ICC", on_load=LoyaltyState.load)
     app.add_page(churn_page, route=CHURN_ROUTE, title="Who may not come back | ICC", on_load=LoyaltyState.load)
+    from icc_app.loyalty.ui.program import ProgramState, program_page
+
+    app.add_page(program_page, route=PROGRAM_ROUTE, title="Loyalty programme | ICC", on_load=ProgramState.load_program)
