@@ -4,8 +4,9 @@ Pure (no database): the service hands in purchases (customer key, day, amount, i
 prediction per customer. Features are general behaviour summaries computed at a cutoff date from purchases before
 it: recency, frequency, spend and its trend, inter-purchase time statistics, time since the first purchase, recent
 activity windows, and the BG/NBD and Pareto/NBD summaries (P(alive), expected purchases over the horizon). A
-LightGBM classifier learns P(buys again within the horizon) and a Poisson LightGBM the expected number of purchase
-days; LightGBM's per-row feature contributions (SHAP values) are the reasons shown to the operator.
+LightGBM classifier learns P(buys again within the horizon), with its number of boosting rounds chosen by k-fold CV
+on the training rows (early stopping), and a Poisson LightGBM the expected number of purchase days; LightGBM's
+per-row feature contributions (SHAP values) are the reasons shown to the operator.
 
 Training needs labels, so a model is trained on an earlier cutoff (features before it, purchases in the horizon
 after it as the label) and applied at today's cutoff. A business with too little history gets the pooled model
@@ -236,6 +237,7 @@ class ChurnModel:
     horizon_days: int
     trained_on: str = "own"  # "own" (this business) or "pooled"
     importance: dict[str, float] = field(default_factory=dict)
+    classifier_rounds: int = 0  # boosting rounds of the classifier (chosen by inner CV in `train`)
 
     def predict(self, frame: FeatureFrame, *, reasons: int = 3) -> list[Prediction]:
         if not frame.customers:
@@ -267,8 +269,25 @@ class ChurnModel:
         return np.maximum(self.median.predict(frame.values[:, cols]), 0.0)
 
 
+def choose_rounds(params: dict, X: np.ndarray, y: np.ndarray, names: list[str], *, max_rounds: int,
+                  folds: int = 4, patience: int = 40, metric: str = "binary_logloss") -> int:
+    """Boosting rounds for the classifier by stratified k-fold CV on the training rows themselves (early stopping
+    on the held-out folds' log loss): a small book overfits in fewer rounds than a large one, so the count is chosen
+    per fit rather than fixed."""
+    import lightgbm as lgb
+
+    if len(y) < 4 * folds or min(int(y.sum()), int(len(y) - y.sum())) < folds:
+        return max_rounds
+    result = lgb.cv({**params, "metric": metric}, lgb.Dataset(X, y, feature_name=names), num_boost_round=max_rounds,
+                    nfold=folds, stratified=True, seed=int(params.get("seed", 0)),
+                    callbacks=[lgb.early_stopping(patience, verbose=False)])
+    return max(10, len(next(iter(result.values()))))
+
+
 def train(frame: FeatureFrame, counts: np.ndarray, *, horizon_days: int, probabilistic: Probabilistic | None,
-          features: Sequence[str] = FEATURES, rounds: int = 300, trained_on: str = "own") -> ChurnModel:
+          features: Sequence[str] = FEATURES, rounds: int = 300, trained_on: str = "own",
+          classifier_rounds: int | None = None) -> ChurnModel:
+    """`rounds` for the count models; the classifier's rounds are chosen by inner CV (at most `rounds`) unless given."""
     import lightgbm as lgb
 
     names = [n for n in features if n in frame.names and (probabilistic is not None or not n.startswith(("bgnbd", "pnbd")))]
@@ -277,14 +296,17 @@ def train(frame: FeatureFrame, counts: np.ndarray, *, horizon_days: int, probabi
     bought = (counts > 0).astype(float)
     # leaves need enough customers to mean something, but a small business must still get splits
     leaf = {"min_child_samples": max(5, min(CLASSIFIER_PARAMS["min_child_samples"], len(X) // 20))}
+    if classifier_rounds is None:
+        classifier_rounds = choose_rounds({**CLASSIFIER_PARAMS, **leaf}, X, bought, names, max_rounds=rounds)
     classifier = lgb.train({**CLASSIFIER_PARAMS, **leaf}, lgb.Dataset(X, bought, feature_name=names),
-                           num_boost_round=rounds)
+                           num_boost_round=classifier_rounds)
     counter = lgb.train({**COUNT_PARAMS, **leaf}, lgb.Dataset(X, counts, feature_name=names), num_boost_round=rounds)
     median = lgb.train({**MEDIAN_PARAMS, **leaf}, lgb.Dataset(X, counts, feature_name=names), num_boost_round=rounds)
     gain = classifier.feature_importance(importance_type="gain")
     total = float(gain.sum()) or 1.0
     importance = {n: float(g) / total for n, g in sorted(zip(names, gain, strict=True), key=lambda t: -t[1])}
-    return ChurnModel(names, classifier, counter, median, probabilistic, horizon_days, trained_on, importance)
+    return ChurnModel(names, classifier, counter, median, probabilistic, horizon_days, trained_on, importance,
+                      classifier_rounds)
 
 
 def has_enough_history(frame: FeatureFrame, counts: np.ndarray) -> bool:
