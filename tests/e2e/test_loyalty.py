@@ -80,3 +80,43 @@ def test_operator_builds_a_segment_previews_schedules_and_sees_delivery(page, li
     page.goto("/loyalty")
     expect(page.locator(".segment-card").first).to_be_visible()
     shot(page, "loyalty-segments-390")
+
+
+def test_operator_sets_up_the_programme(page, live_app):
+    from tests.e2e.a11y import describe, violations
+
+    sign_in(page, "buyer@icc.demo")
+    expect(page).not_to_have_url(re.compile(r"/login"))
+    page.goto("/loyalty")
+    page.get_by_role("link", name="Programme settings").first.click()
+    expect(page.get_by_role("heading", name="Programme settings", exact=True)).to_be_visible()
+    expect(page.locator("#sms-status")).to_be_visible()
+
+    # a bad value is refused next to its field; nothing is saved
+    page.get_by_label("Points per dollar spent").fill("lots")
+    page.locator("#save-program").click()
+    expect(page.get_by_text("Points per dollar spent: enter a number.").first).to_be_visible()
+
+    page.get_by_label("Points per dollar spent").fill("1.5")
+    page.locator("#add-bonus-day").click()
+    page.locator("#add-tier").click()
+    tier = page.locator(".tier-row").last
+    tier.get_by_label("Tier name").fill("Gold")
+    tier.get_by_label("Points to reach it").fill("1000")
+    tier.get_by_label("Points multiplier").fill("1.5")
+    tier.get_by_label("Benefits").fill("Early access to new drops")
+    page.locator("#save-program").click()
+    expect(page.get_by_text("Programme saved").first).to_be_visible()
+
+    page.reload()  # what was saved comes back
+    expect(page.get_by_label("Points per dollar spent")).to_have_value("1.5")
+    expect(page.locator(".tier-row").filter(has=page.locator("input[value='Gold']"))).to_have_count(1)
+    expect(page.locator(".bonus-day")).to_have_count(1)
+    page.set_viewport_size({"width": 1440, "height": 900})
+    expect(page.locator("[data-sonner-toast]")).to_have_count(0)
+    found = violations(page)
+    assert not found, describe("loyalty programme", found)
+    shot(page, "loyalty-program-1440")
+    page.set_viewport_size({"width": 390, "height": 844})
+    expect(page.locator("#save-program")).to_be_visible()
+    shot(page, "loyalty-program-390")

@@ -260,7 +260,9 @@ def _tiers() -> rx.Component:
         rx.text("A customer reaches a tier with the lifetime points they have earned; the tier multiplies what every "
                 "later purchase earns.", size="2", color_scheme="gray"),
         rx.cond(s.tier_rows.length() == 0,
-                rx.text("No tiers: every customer earns at the base rate.", size="2", id="no-tiers")),
+                rx.text("No tiers: every customer earns at the base rate.", size="2", id="no-tiers"),
+                rx.text("Each tier: its name, the lifetime points to reach it, its points multiplier and its benefits.",
+                        size="1", color_scheme="gray")),
         rx.foreach(s.tier_rows, lambda t, i: rx.flex(
             _row_input("tier_rows", i, t, "name", "Tier name", placeholder="Gold", width="9em"),
             _row_input("tier_rows", i, t, "threshold_points", "Points to reach it", placeholder="1000", width="7em",
