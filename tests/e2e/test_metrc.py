@@ -168,6 +168,8 @@ def test_metrc_package_listed_sold_manifested_received_and_on_the_menu(browser, 
         # The retailer receives package by package.
         buyer.goto(order_url)
         expect(buyer.locator("#metrc-manifest")).to_contain_text("0000913377")
+        expect(buyer.locator("#metrc-receive")).to_be_visible()
+        expect(buyer.locator("#receive-order")).to_have_count(0)  # one way to receive: through Metrc
         buyer.click("#metrc-receive")
         expect(buyer.locator(".metrc-package")).to_contain_text("Accept or reject this package.")
         buyer.get_by_role("radio", name="Reject it").click()

@@ -26,7 +26,7 @@ from icc_app.exchange.read_models import (
     order_event,
     order_row,
 )
-from icc_app.exchange.ui.metrc_panel import metrc_panel
+from icc_app.exchange.ui.metrc_panel import MetrcOrderState, metrc_panel
 from icc_app.exchange.ui.common import (
     id_in_path,
     ORDER_COLORS,
@@ -309,7 +309,8 @@ def _actions() -> rx.Component:
                           rx.cond(o.ship_blocked != "", rx.text(o.ship_blocked, size="2", color_scheme="gray",
                                                                 id="ship-blocked")),
                           align="center", wrap="wrap")),
-        rx.cond((party == "buyer") & (status == "in_transit"),
+        # an order travelling on a Metrc manifest is received through Metrc (the panel below), package by package
+        rx.cond((party == "buyer") & (status == "in_transit") & ~MetrcOrderState.can_receive,
                 rx.button("Mark received…", on_click=OrderState.open_dialog("receive"), disabled=OrderState.pending,
                           id="receive-order")),
         rx.cond(((status == "pending") | (status == "confirmed")) & (party != "admin"),
