@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 
 from icc_app.core.db import unit_of_work
 from icc_app.core.errors import ValidationFailed, error_responses
+from icc_app.core.validation import SafeText
 from icc_app.identity.api_auth import requires
 from icc_app.identity.models import Role
 from icc_app.identity.schemas import Principal
@@ -262,8 +263,24 @@ class RuleIn(BaseModel):
     expiry_alert_days: int = Field(30, ge=1, le=365)
 
 
+class RuleOut(RuleIn):
+    category: str
+    saved: bool = Field(description="false: the category has no rules of its own and these defaults apply")
+
+
+@router.get("/category-rules", response_model=list[RuleOut], responses=READ_ERRORS)
+def list_rules(business_id: uuid.UUID, principal: Principal = Depends(READ)) -> list[RuleOut]:
+    """Every category the business stocks or has rules for, with the rules its price suggestions follow."""
+    with unit_of_work(tenant=principal) as session:
+        return [RuleOut(category=r.category, saved=saved, min_margin_pct=r.min_margin_pct,
+                        max_discount_pct=r.max_discount_pct, max_change_pct_per_day=r.max_change_pct_per_day,
+                        radius_miles=r.radius_miles, expiry_alert_days=r.expiry_alert_days)
+                for r, saved in pricing.category_rules(session, principal=principal, business_id=business_id)]
+
+
 @router.put("/category-rules/{category}", responses=WRITE_ERRORS)
-def put_rule(business_id: uuid.UUID, category: str, body: RuleIn, principal: Principal = Depends(WRITE)) -> dict:
+def put_rule(business_id: uuid.UUID, category: SafeText(40, min_length=1), body: RuleIn,
+             principal: Principal = Depends(WRITE)) -> dict:
     with unit_of_work(tenant=principal) as session:
         rule = pricing.set_rule(session, principal=principal, business_id=business_id, category=category,
                                 **body.model_dump())

@@ -47,16 +47,38 @@ def set_rule(session: Session, *, principal: Principal, business_id: uuid.UUID, 
             raise ValidationFailed(f"{name.replace('_', ' ')} is between {low} and {high}.", field=name)
     if not 0.5 <= radius_miles <= 100 or not 1 <= expiry_alert_days <= 365:
         raise ValidationFailed("The radius is 0.5 to 100 miles and the alert window 1 to 365 days.", field="radius_miles")
-    category = category.strip().lower()[:40]
+    category = " ".join(category.split()).lower()[:40]
+    if not category or "\x00" in category:
+        raise ValidationFailed("Name the category, as your POS or import names it.", field="category")
     rule = session.exec(scoping.rows(CategoryRule, principal, business_id)
                         .where(CategoryRule.category == category)).first()
+    before = None if rule is None else _rule_values(rule)
     rule = rule or CategoryRule(business_id=business_id, category=category)
     rule.min_margin_pct, rule.max_discount_pct = Decimal(min_margin_pct), Decimal(max_discount_pct)
     rule.max_change_pct_per_day, rule.radius_miles = Decimal(max_change_pct_per_day), radius_miles
     rule.expiry_alert_days = expiry_alert_days
     session.add(rule)
     session.flush()
+    audit.record(session, action="operations.category_rule.saved", object_type="ops_category_rule", object_id=rule.id,
+                 actor_id=principal.user_id, business_id=business_id, before=before,
+                 after={"category": category, **_rule_values(rule)})
     return rule
+
+
+def _rule_values(rule: CategoryRule) -> dict:
+    return {"min_margin_pct": str(rule.min_margin_pct), "max_discount_pct": str(rule.max_discount_pct),
+            "max_change_pct_per_day": str(rule.max_change_pct_per_day), "radius_miles": rule.radius_miles,
+            "expiry_alert_days": rule.expiry_alert_days}
+
+
+def category_rules(session: Session, *, principal: Principal, business_id: uuid.UUID) -> list[tuple[CategoryRule, bool]]:
+    """Every category the business stocks or has a rule for, with its rule: (rule, saved). A category without a
+    saved rule shows the defaults the suggestions use for it (an unsaved row, not added to the session)."""
+    scoping.member(principal, business_id)
+    saved = {r.category: r for r in session.exec(scoping.rows(CategoryRule, principal, business_id))}
+    stocked = set(session.exec(select(StockItem.category).where(StockItem.business_id == business_id).distinct()))
+    return [(saved[c], True) if c in saved else (CategoryRule(business_id=business_id, category=c), False)
+            for c in sorted(set(saved) | {c for c in stocked if c})]
 
 
 def _rules(rule: CategoryRule | None) -> pricing_rules.Rules:

@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.a11y import describe, violations
-from tests.e2e.conftest import LIVE_ENV, live_cli, shot
+from tests.e2e.conftest import ARTIFACTS, LIVE_ENV, live_cli, shot
 
 pytestmark = pytest.mark.e2e
 
@@ -110,6 +110,20 @@ def test_operator_reads_a_forecast_approves_a_purchase_order_and_a_markdown(page
     card.get_by_role("button", name="Approve").click()
     expect(page.get_by_text("Price approved.")).to_be_visible()
     expect(page.locator(".rt-Card", has_text="Cherry Gummies 100mg")).to_have_count(0)
+
+    # the category's rules: a margin floor out of range is refused in words, then a real one is saved
+    rule = page.locator(".category-rule", has_text="Edible")
+    expect(rule).to_contain_text("defaults")
+    rule.get_by_label("Margin floor (%)").fill("99")
+    rule.get_by_role("button", name="Save the rules for Edible").click()
+    expect(page.locator("#category-rules")).to_contain_text("Margin floor (%): a number from 0 to 95")
+    rule.get_by_label("Margin floor (%)").fill("45")
+    rule.get_by_role("button", name="Save the rules for Edible").click()
+    expect(page.get_by_text("Rules for Edible saved").first).to_be_visible()
+    page.reload()
+    expect(page.locator(".category-rule", has_text="Edible").get_by_label("Margin floor (%)")).to_have_value("45")
+    expect(page.locator(".category-rule", has_text="Edible")).not_to_contain_text("defaults")
+    page.locator("#category-rules").screenshot(path=str(ARTIFACTS / "operations-category-rules-desktop.png"))
     page.set_viewport_size({"width": 390, "height": 844})
     _no_sideways_scroll(page)
     shot(page, "operations-pricing-phone")

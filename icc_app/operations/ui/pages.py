@@ -3,6 +3,7 @@ orders (review, edit, approve, send as CCX offers or email), expirations (with m
 
 import reflex as rx
 
+from icc_app.operations.ui.rules import RulesState, rules_card
 from icc_app.operations.ui.state import IMPORT_UPLOAD, TRUST_COLORS, OperationsState
 from icc_app.ui import routes
 from icc_app.ui.components import card, empty_state, field_error, page_header
@@ -233,7 +234,8 @@ def _expirations_body() -> rx.Component:
     return rx.cond(
         S.alerts.length() == 0,
         empty_state("calendar-check", "Nothing close to its expiry",
-                    "Batches show here once they are within their category's alert window (30 days unless set)."),
+                    "Batches show here once they are within their category's alert window (30 days unless set "
+                    "under Pricing, rules per category)."),
         _table(["Product", "Batch", "Quantity", "Expires", "In", "Price", "Markdown", "Why"], S.alerts, lambda a: [
             rx.table.row_header_cell(a["name"]), rx.table.cell(a["batch"]), rx.table.cell(a["quantity"]),
             rx.table.cell(a["expires"]),
@@ -271,6 +273,7 @@ def _pricing_body() -> rx.Component:
                     spacing="3", width="100%", direction=rx.breakpoints(initial="column", sm="row")))),
                     width="100%")),
         rx.link("Approved prices not sent to a POS (CSV)", href=S.csv_href, is_external=True, size="2"),
+        rules_card(),
         spacing="3", width="100%", align="start")
 
 
@@ -285,4 +288,6 @@ def register(app: rx.App) -> None:
     """Adds this product's pages to the app."""
     for page, route, title in ((forecasts_page, FORECASTS, "Forecasts"), (reorder_page, REORDER, "Reorder"),
                                (expirations_page, EXPIRATIONS, "Expirations"), (pricing_page, PRICING, "Pricing")):
-        app.add_page(page, route=route, title=f"{title} | Operations | ICC", on_load=OperationsState.load)
+        app.add_page(page, route=route, title=f"{title} | Operations | ICC",
+                     on_load=[OperationsState.load, RulesState.load_rules] if page is pricing_page
+                     else OperationsState.load)
