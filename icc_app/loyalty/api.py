@@ -278,6 +278,40 @@ def churn_list(business_id: uuid.UUID, limit: int = Query(50, ge=1, le=500),
         }
 
 
+class TemplateIn(BaseModel):
+    name: SafeText(120, min_length=1)
+    channel: Literal["email", "sms"]
+    subject: SafeText(200) = ""
+    body: SafeText(5000, min_length=1) = Field(description="{first_name}, {points}, {business}, {tier} are filled in")
+
+
+class TemplateOut(BaseModel):
+    id: uuid.UUID
+    name: str
+    channel: str
+    subject: str
+    body: str
+
+
+@router.get("/loyalty/{business_id}/templates", response_model=list[TemplateOut], responses=ERRORS)
+def list_templates(business_id: uuid.UUID, principal: Principal = Depends(READ)) -> list[TemplateOut]:
+    """Saved messages a campaign can start from, by name."""
+    access.reader(principal, business_id)
+    with unit_of_work(tenant=principal) as session:
+        return [TemplateOut(id=t.id, name=t.name, channel=str(t.channel), subject=t.subject, body=t.body)
+                for t in campaigns.templates(session, business_id=business_id)]
+
+
+@router.post("/loyalty/{business_id}/templates", response_model=TemplateOut, status_code=201, responses=ERRORS)
+def create_template(business_id: uuid.UUID, body: TemplateIn, principal: Principal = Depends(WRITE)) -> TemplateOut:
+    """Health claims are refused and texts must fit with the disclaimer, as for campaigns."""
+    access.editor(principal, business_id)
+    with unit_of_work(tenant=principal) as session:
+        t = campaigns.save_template(session, business_id=business_id, name=body.name, channel=body.channel,
+                                    subject=body.subject, body=body.body, actor_id=principal.user_id)
+        return TemplateOut(id=t.id, name=t.name, channel=str(t.channel), subject=t.subject, body=t.body)
+
+
 @router.get("/loyalty/{business_id}/campaigns", response_model=list[CampaignOut], responses=ERRORS)
 def list_campaigns(business_id: uuid.UUID, principal: Principal = Depends(READ)) -> list[CampaignOut]:
     access.reader(principal, business_id)

@@ -120,7 +120,14 @@ def _draft_area(label: str, key: str, **props) -> rx.Component:
 def _editor() -> rx.Component:
     s = LoyaltyState
     return card(rx.vstack(
-        rx.heading("New campaign", size="4", as_="h2"),
+        rx.flex(rx.heading("New campaign", size="4", as_="h2"), rx.spacer(),
+                rx.cond(s.template_options.length() > 0, rx.select.root(
+                    rx.select.trigger(placeholder="Start from a template", id="campaign-template",
+                                      custom_attrs={"aria-label": "Start from a template"}),
+                    rx.select.content(rx.foreach(s.template_options, lambda t: rx.select.item(t["name"],
+                                                                                              value=t["id"]))),
+                    value="", on_change=s.use_template)),
+                width="100%", align="center", wrap="wrap", spacing="2"),
         rx.grid(
             _draft_input("Name", "name", placeholder="Come back this week"),
             rx.vstack(_label("Channel", "campaign-channel"),
@@ -146,6 +153,8 @@ def _editor() -> rx.Component:
                                on_change=lambda v: s.set_draft("send_at", v)),
                       field_error(s.errors.get("send_at", "")), spacing="1"),
             rx.button("Schedule", on_click=s.save_and_schedule, id="schedule-campaign", loading=s.pending),
+            rx.button("Save as template", on_click=s.save_template, variant="soft", color_scheme="gray",
+                      id="save-template", disabled=s.pending),
             spacing="3", wrap="wrap", align="end"),
         form_alert(s.form_error),
         rx.cond(s.preview_rows.length() > 0, rx.vstack(

@@ -54,6 +54,7 @@ class LoyaltyState(AuthFormState):
     churn_rows: list[dict[str, str]] = []
     model_summary: dict[str, str] = {}
     pending: bool = False
+    template_options: list[dict[str, str]] = []
 
     def _business(self, principal) -> uuid.UUID | None:
         for m in principal.memberships:
@@ -86,6 +87,8 @@ class LoyaltyState(AuthFormState):
             self.segment_options = ([{"key": "all", "name": "All enrolled customers"}]
                                     + [{"key": k, "name": v} for k, v in segments.BUILT_IN.items()]
                                     + [{"key": s["key"], "name": s["name"]} for s in self.custom_segments])
+            self.template_options = [{"id": str(t.id), "name": f"{t.name} ({CHANNELS[str(t.channel)].lower()})"}
+                                     for t in campaigns.templates(session, business_id=business_id)]
             self.campaign_rows = [self._campaign_row(c) for c in campaigns.list_campaigns(session,
                                                                                           business_id=business_id)]
             run = scoring.latest_run(session, business_id=business_id)
@@ -208,6 +211,30 @@ class LoyaltyState(AuthFormState):
     def set_draft(self, key: str, value: str):
         self.draft = {**self.draft, key: value}
         self.errors = {k: v for k, v in self.errors.items() if k != key}
+
+    @rx.event
+    def use_template(self, template_id: str):
+        """Start the draft from a saved template: its channel, subject and message."""
+        principal, redirect = self.require_principal()
+        if redirect:
+            return redirect
+        with unit_of_work(tenant=principal) as session:
+            chosen = next((t for t in campaigns.templates(session, business_id=uuid.UUID(self.business_id))
+                           if str(t.id) == template_id), None)
+            if chosen is None:
+                return rx.toast.error("That template is gone.")
+            self.draft = {**self.draft, "channel": str(chosen.channel), "subject": chosen.subject,
+                          "body_a": chosen.body}
+        self.preview_rows, self.preview_audience = [], ""
+        return None
+
+    @rx.event
+    def save_template(self):
+        """The draft's message (version A) kept as a template under the draft's name."""
+        d = self.draft
+        return self._perform(lambda s, p: campaigns.save_template(
+            s, business_id=uuid.UUID(self.business_id), name=d["name"], channel=d["channel"], subject=d["subject"],
+            body=d["body_a"], actor_id=p.user_id), f"Template \"{d['name'].strip()}\" saved.")
 
     def _create(self, session, principal) -> Campaign:
         d = self.draft
