@@ -2,7 +2,8 @@
 cross-validation on the series' own history, so a store whose sales follow a trend gets a trend model and a slow
 mover gets an intermittent-demand method. Short histories fall back to seasonal naive (or naive), because nothing
 can be validated on them. Daily series are adjusted for cannabis holidays (see holidays.py) by a lift learned
-from the series' own past holidays. Every forecast carries its backtest error (MASE) so a reader can tell how far
+from the series' own past holidays, and those with two years of history or more also try a weekly-and-yearly
+seasonal model (MSTL). Every forecast carries its backtest error (MASE) so a reader can tell how far
 to trust it.
 
 statsforecast's model classes are used one series at a time (`Model.forecast(y=..., h=...)`): that keeps the
@@ -20,7 +21,7 @@ import numpy as np
 
 from icc_app.operations import holidays as holiday_days
 
-MODEL_VERSION = "ops-forecast-2"
+MODEL_VERSION = "ops-forecast-3"
 LEVELS = (80, 95)
 FREQUENCIES = {"D": "daily", "W": "weekly", "M": "monthly"}
 INTERMITTENT_ADI = 1.32  # average demand interval above which a series is intermittent (Syntetos-Boylan)
@@ -155,11 +156,81 @@ def _model(name: str, season: int):
             return m.ADIDA()
         case "IMAPA":
             return m.IMAPA()
+        case "MSTL":
+            return YearlyMSTL()
     raise ValueError(name)
 
 
+# ---- the yearly model of daily series ------------------------------------------------------------------------
+
+YEAR = 365  # days; the quarter day a year drifts by is left to the decomposition's smoothing across years
+YEARLY = "MSTL"
+YEARLY_SMOOTH = 21  # days (three weeks: no weekly pattern leaks in) the yearly profile is averaged over
+
+
+def yearly_history(n: int, horizon: int, windows: int) -> bool:
+    """Whether a daily series of n days can have the yearly model: every backtest fit (the last `windows` blocks
+    of `horizon` days held out) must still see two full years, which is what a yearly decomposition needs."""
+    return n >= 2 * YEAR + windows * horizon
+
+
+def _odd(x: float) -> int:
+    """The smallest odd integer above x."""
+    k = math.floor(x) + 1
+    return k if k % 2 else k + 1
+
+
+def mstl_components(y: np.ndarray, periods: tuple[int, ...] = (7, YEAR), iterate: int = 2) -> np.ndarray:
+    """MSTL (Bandara, Hyndman and Bergmeir 2021, as R's forecast::mstl and statsforecast's `mstl`): STL for each
+    period in turn, twice, on the series with the other seasonal parts removed. The LOESS smoothers are evaluated
+    every tenth of their window and interpolated between (R's stl defaults; statsmodels evaluates every point,
+    which on three years of days costs twenty times as much for nearly the same decomposition). Returns one row per
+    period."""
+    from statsmodels.tsa.seasonal import STL
+
+    seasonal = np.zeros((len(periods), len(y)))
+    deseasonal = y.astype(float).copy()
+    for _ in range(iterate):
+        for i, period in enumerate(periods):
+            deseasonal += seasonal[i]
+            s_window = 7 + 4 * (i + 1)
+            t_window = _odd(1.5 * period / (1 - 1.5 / s_window))  # statsmodels' default windows, as in `mstl`
+            l_window = _odd(period)
+            fit = STL(deseasonal, period=period, seasonal=s_window, seasonal_deg=0,
+                      seasonal_jump=math.ceil(s_window / 10), trend_jump=math.ceil(t_window / 10),
+                      low_pass_jump=math.ceil(l_window / 10)).fit()
+            seasonal[i] = fit.seasonal
+            deseasonal -= seasonal[i]
+    return seasonal
+
+
+class YearlyMSTL:
+    """Weekly and yearly seasonality for daily series: MSTL with periods 7 and 365, the weekly part repeated from
+    the last week, the yearly part from the last year averaged over YEARLY_SMOOTH days around each date (with two or
+    three years behind it, the raw yearly part of a day still holds a third to a half of that day's noise, which
+    repeated a year later only adds error), and the rest (trend and remainder) forecast by AutoETS without
+    seasonality, whose intervals it keeps."""
+
+    def forecast(self, y: np.ndarray, h: int, level: list[int] | None = None) -> dict[str, np.ndarray]:
+        from statsforecast.models import AutoETS
+
+        n = len(y)
+        if n < 2 * YEAR:
+            raise ValueError("the yearly model needs two years")
+        weekly, yearly = mstl_components(y)
+        half = YEARLY_SMOOTH // 2
+        last = yearly[-YEAR:]
+        profile = np.convolve(np.concatenate([last[-half:], last, last[:half]]), np.ones(YEARLY_SMOOTH) / YEARLY_SMOOTH,
+                              mode="valid")  # circular: the year wraps around
+        seasonal = weekly + profile[(np.arange(n) - (n - YEAR)) % YEAR]
+        out = AutoETS(model="ZZN").forecast(y=y - seasonal, h=h, **({"level": level} if level else {}))
+        ahead = np.arange(n, n + h)
+        future = weekly[-7:][(ahead - (n - 7)) % 7] + profile[(ahead - (n - YEAR)) % YEAR]
+        return {key: np.asarray(value, dtype=float) + future for key, value in out.items()}
+
+
 NATIVE_INTERVALS = {"Naive", "SeasonalNaive", "AutoETS", "AutoETS(nonseasonal)", "AutoTheta", "AutoARIMA", "SES",
-                    "Theta", "RandomWalkWithDrift"}
+                    "Theta", "RandomWalkWithDrift", YEARLY}
 # Profiles of candidate models for regular (not intermittent) series.
 # fast: the default of scheduled refreshes and of the command line. A yearly-seasonal AutoETS costs ten times a
 #   non-seasonal one on monthly data and AutoARIMA a hundred times, so for monthly and weekly series AutoETS is
@@ -257,7 +328,7 @@ def _scaled(errors: np.ndarray, scales: list[float]) -> float:
 
 
 def combination_name(members: tuple[str, ...]) -> str:
-    order = [*FULL, "AutoETS(nonseasonal)", "SES", "Theta", "RandomWalkWithDrift", *INTERMITTENT]
+    order = [*FULL, YEARLY, "AutoETS(nonseasonal)", "SES", "Theta", "RandomWalkWithDrift", *INTERMITTENT]
     members = tuple(sorted(members, key=lambda m: order.index(m) if m in order else len(order)))
     return members[0] if len(members) == 1 else "Mean of " + ", ".join(members)
 
@@ -332,9 +403,10 @@ def holiday_lifts(calendar: list[date], y: np.ndarray, state: str | None) -> dic
 
 def forecast_series(series_id: str, dates: list[date], values: list[float], *, horizon: int,
                     levels: tuple[int, ...] = LEVELS, frequency: str | None = None, state: str | None = None,
-                    candidates: tuple[str, ...] | None = None, windows: int = 2) -> Forecast:
+                    candidates: tuple[str, ...] | None = None, windows: int = 2, yearly: bool = True) -> Forecast:
     """Forecast `horizon` periods after the last date. `candidates`: the regular-series models (default FAST);
-    intermittent series always get the Croston family."""
+    intermittent series always get the Croston family. Daily regular series with the history for it
+    (`yearly_history`) also get the yearly model, unless `yearly` is False."""
     if horizon < 1 or horizon > 366:
         raise ForecastError("The horizon is 1 to 366 periods.")
     if len(dates) != len(values) or not dates:
@@ -367,6 +439,9 @@ def forecast_series(series_id: str, dates: list[date], values: list[float], *, h
     if season == 1:
         names = tuple(n for n in names if n != "SeasonalNaive")
     windows = max(1, min(windows, (len(y) - max(2 * season, 8)) // horizon))
+    if (yearly and frequency == "D" and not is_intermittent and YEARLY not in names
+            and yearly_history(len(y), horizon, windows)):
+        names = (*names, YEARLY)
     short = len(y) - horizon < max(2 * season, 8) or len(y) < 2 * horizon
     bt: _Backtest | None = None
     errors = None
