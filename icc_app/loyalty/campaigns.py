@@ -57,6 +57,11 @@ def save_template(session: Session, *, business_id: uuid.UUID, name: str, channe
     if not (name or "").strip():
         raise ValidationFailed("Name the template.", field="name")
     _check_content(channel=channel, subject=subject or "", body_a=body, body_b=None)
+    taken = session.exec(select(MessageTemplate.id).where(
+        MessageTemplate.business_id == business_id,
+        sa.func.lower(MessageTemplate.name) == name.strip()[:120].lower())).first()
+    if taken is not None:  # also what stops a double click from saving two
+        raise ValidationFailed("A template with this name exists: choose another name.", field="name")
     row = MessageTemplate(business_id=business_id, name=name.strip()[:120], channel=channel, subject=subject or "",
                           body=body)
     session.add(row)

@@ -47,7 +47,7 @@ def set_rule(session: Session, *, principal: Principal, business_id: uuid.UUID, 
             raise ValidationFailed(f"{name.replace('_', ' ')} is between {low} and {high}.", field=name)
     if not 0.5 <= radius_miles <= 100 or not 1 <= expiry_alert_days <= 365:
         raise ValidationFailed("The radius is 0.5 to 100 miles and the alert window 1 to 365 days.", field="radius_miles")
-    category = " ".join(category.split()).lower()[:40]
+    category = category.strip().lower()[:40]  # as data.py stores a stock item's category
     if not category or "\x00" in category:
         raise ValidationFailed("Name the category, as your POS or import names it.", field="category")
     rule = session.exec(scoping.rows(CategoryRule, principal, business_id)

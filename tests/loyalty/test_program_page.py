@@ -65,6 +65,21 @@ def test_bad_values_are_field_errors_and_change_nothing(session, shop, redis_cli
     run(ProgramState.set_row, state, "tier_rows", 0, "threshold_points", "100")
     run(ProgramState.save, state)
     assert "needs a name" in state.errors["tiers"]
+    for key, value, words in (("name", "Go\x00ld", "NUL"), ("threshold_points", "99999999999", "0 to 100,000,000")):
+        fresh = _page(session, shop)
+        run(ProgramState.add_row, fresh, "tier_rows")
+        run(ProgramState.set_row, fresh, "tier_rows", 0, "name", "Gold")
+        run(ProgramState.set_row, fresh, "tier_rows", 0, "threshold_points", "10")
+        run(ProgramState.set_row, fresh, "tier_rows", 0, key, value)
+        run(ProgramState.save, fresh)
+        assert words in fresh.errors.get("tiers", ""), (key, fresh.errors)
+    forged = _page(session, shop)  # events the page never sends: another var, a row that is not there
+    run(ProgramState.set_row, forged, "form", 0, "name", "x")
+    run(ProgramState.set_row, forged, "tier_rows", 5, "name", "x")
+    run(ProgramState.remove_row, forged, "tier_rows", 3)
+    forged.bonus_days = [{"weekday": "9", "multiplier": "2"}]
+    run(ProgramState.save, forged)
+    assert isinstance(forged.form, dict) and forged.tier_rows == [] and "weekday" in forged.errors["bonus_days"]
     session.expire_all()
     assert points.program(session, business_id=shop.id).points_per_dollar == Decimal("1")
     assert points.tiers(session, business_id=shop.id) == []

@@ -24,9 +24,28 @@ def test_save_a_draft_as_a_template_and_start_from_it(session, shop, redis_clien
     run(LoyaltyState.save_template, state)
     assert "cures" in state.errors["body_a"] and len(campaigns.templates(session, business_id=shop.id)) == 1
 
+    state.draft = {**state.draft, "name": "weekend NUDGE", "body_a": "Hi again."}  # a second click, or a clash
+    run(LoyaltyState.save_template, state)
+    assert "exists" in state.errors["name"] and len(campaigns.templates(session, business_id=shop.id)) == 1
+
     state.draft = {**state.draft, "channel": "email", "subject": "", "body_a": ""}
     run(LoyaltyState.use_template, state, state.template_options[0]["id"])
     assert (state.draft["channel"], state.draft["body_a"]) == ("sms", "Hi {first_name}, 10% off.")
+
+
+def test_staff_cannot_save_templates_or_schedule_from_the_console(session, shop, redis_client):
+    from icc_app.loyalty.models import Campaign
+    from sqlmodel import select
+
+    clerk = add_member(session, shop, role=Role.staff, products=["operations"])
+    state = make_state(LoyaltyState, token=session_token(session, clerk), path="/loyalty/campaigns")
+    run(LoyaltyState.load, state)
+    state.draft = {**state.draft, "name": "Mine", "channel": "email", "subject": "Hi", "body_a": "Hello."}
+    run(LoyaltyState.save_template, state)
+    run(LoyaltyState.save_and_schedule, state)
+    assert campaigns.templates(session, business_id=shop.id) == []
+    assert session.exec(select(Campaign).where(Campaign.business_id == shop.id)).all() == []
+    assert state.form_error and not state.pending
 
 
 def test_templates_over_the_api(session, shop, redis_client):

@@ -85,6 +85,8 @@ class MetrcOrderState(AuthFormState):
                 found = workflows.transfer_for(session, principal, order_id)
                 events = orders.events(session, principal=principal, order_id=order_id)
                 status = str(getattr(order.status, "value", order.status))
+                buyer_on_metrc = party == "buyer" and workflows.metrc_connection(session, order.buyer_business_id) \
+                    is not None
         except DomainError:
             return
         self.events = [order_event(e) for e in events if _about_metrc(e.note or "")]
@@ -102,8 +104,10 @@ class MetrcOrderState(AuthFormState):
         self.transfer_words = TRANSFER_WORDS.get(self.transfer_status, self.transfer_status)
         self.last_error = found.get("last_error") or ""
         self.packages = transfer_packages(found)
-        self.can_receive = (party == "buyer" and status == "in_transit" and self.manifest != ""
-                            and self.transfer_status != "received")
+        # only where a Metrc receipt can go through: the buyer's own Metrc connection, a registered manifest, and a
+        # transfer still on the Metrc path (a closed one left it: the order is received by hand)
+        self.can_receive = (buyer_on_metrc and status == "in_transit" and self.manifest != ""
+                            and workflows.LINK_LIFECYCLE.allowed(self.transfer_status, "received"))
 
     @rx.event
     def load(self):

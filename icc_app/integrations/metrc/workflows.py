@@ -350,7 +350,11 @@ def create_template(order_id: uuid.UUID, *, now: datetime | None = None, http_op
     finally:
         adapter.close()
     with unit_of_work() as session:
-        link, order = session.get(TransferLink, link_id), session.get(Order, order_id)
+        # the order first, then its link: the order's own actions (receive) lock in that order too
+        order = session.exec(select(Order).where(Order.id == order_id).with_for_update()).one()
+        link = session.exec(select(TransferLink).where(TransferLink.id == link_id).with_for_update()).one()
+        if link.template_id is not None or link.status not in ("pending", "blocked"):
+            return "exists"  # a duplicate delivery of this task finished first
         if problems or error:
             messages = [p.message for p in problems] or [f"Metrc refused the template: {error}"]
             LINK_LIFECYCLE.move(session, link, "blocked", last_error=" ".join(messages)[:1000], why=" ".join(messages))
@@ -406,7 +410,10 @@ def follow_transfer(order_id: uuid.UUID, *, now: datetime | None = None, http_op
     if found is None:
         return "waiting"
     with unit_of_work() as session:
-        link, order = session.get(TransferLink, link.id), session.get(Order, order_id)
+        order = session.exec(select(Order).where(Order.id == order_id).with_for_update()).one()
+        link = session.exec(select(TransferLink).where(TransferLink.id == link.id).with_for_update()).one()
+        if link.status not in ("template_created", "manifested"):
+            return "unchanged"  # received, closed or followed by another run meanwhile
         result = "unchanged"
         if link.manifest_number is None:
             LINK_LIFECYCLE.move(session, link, "manifested", manifest_number=found.get("ManifestNumber"),

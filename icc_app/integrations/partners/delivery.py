@@ -148,10 +148,15 @@ def post(request: Request, *, timeout: float = TIMEOUT_S) -> Response:
 def record(session: Session, request: Request, response: Response, *, now: datetime,
            rng: random.Random | None = None) -> WebhookDelivery:
     """Write the attempt and move the delivery on: delivered, retrying (next attempt scheduled) or failed."""
-    delivery = session.get(WebhookDelivery, request.delivery_id)
+    query = select(WebhookDelivery).where(WebhookDelivery.id == request.delivery_id)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()
+    delivery = session.exec(query).one()
     session.add(WebhookAttempt(delivery_id=delivery.id, business_id=delivery.business_id, number=request.attempt,
                                status_code=response.status_code, error=response.error,
                                response_excerpt=response.excerpt, duration_ms=response.duration_ms))
+    if delivery.status in (DeliveryStatus.delivered, DeliveryStatus.failed):
+        return delivery  # a stalled attempt came back after another one settled it: its answer is logged, no more
     delivery.attempts, delivery.last_attempt_at, delivery.locked_until = request.attempt, now, None
     delivery.response_status, delivery.duration_ms = response.status_code, response.duration_ms
     delivery.last_error = response.error

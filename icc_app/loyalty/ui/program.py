@@ -51,11 +51,26 @@ def _multiplier(text: str, field: str, what: str) -> float:
     return float(value)
 
 
+TABLES = ("bonus_days", "categories", "tier_rows")
+MAX_THRESHOLD = 100_000_000
+
+
+def _clean(text: str | None, field: str, max_length: int) -> str:
+    value = (text or "").strip()
+    if "\x00" in value:
+        raise ValidationFailed("Text cannot contain NUL characters.", field=field)
+    if len(value) > max_length:
+        raise ValidationFailed(f"At most {max_length} characters.", field=field)
+    return value
+
+
 def changes_from(form: dict[str, str], bonus_days: list[dict[str, str]], categories: list[dict[str, str]],
                  tiers: list[dict[str, str]]) -> tuple[dict, list[dict]]:
     """The page's strings as update_program changes and set_tiers rows; a bad value is a field error."""
-    name = (form.get("name") or "").strip()
-    if not name or len(name) > 120:
+    if any(d.get("weekday") not in WEEKDAYS for d in bonus_days):
+        raise ValidationFailed("Choose the weekday of each bonus day.", field="bonus_days")
+    name = _clean(form.get("name"), "name", 120)
+    if not name:
         raise ValidationFailed("The programme needs a name (up to 120 characters).", field="name")
     changes: dict = {"name": name, **{key: _number(form, key) for key in NUMBERS}}
     changes["bonus_days"] = [{"weekday": int(d["weekday"]),
@@ -65,25 +80,29 @@ def changes_from(form: dict[str, str], bonus_days: list[dict[str, str]], categor
         raise ValidationFailed("Each weekday can have one bonus.", field="bonus_days")
     changes["category_multipliers"] = {}
     for c in categories:
-        category = (c.get("category") or "").strip()
+        category = _clean(c.get("category"), "category_multipliers", 60)
         if not category:
             raise ValidationFailed("A category bonus needs the category's name, as your POS names it.",
                                    field="category_multipliers")
         changes["category_multipliers"][category] = _multiplier(c["multiplier"], "category_multipliers", category)
-    for key in ("sms_account_sid", "sms_from"):
-        changes[key] = (form.get(key) or "").strip() or None
-    if (form.get("sms_auth_token") or "").strip():  # blank: keep the stored token (it is never shown)
-        changes["sms_auth_token"] = form["sms_auth_token"].strip()
+    for key, length in (("sms_account_sid", 64), ("sms_from", 40)):
+        changes[key] = _clean(form.get(key), key, length) or None
+    token = _clean(form.get("sms_auth_token"), "sms_auth_token", 200)
+    if token:  # blank: keep the stored token (it is never shown)
+        changes["sms_auth_token"] = token
     rows = []
     for t in tiers:
-        what = (t.get("name") or "").strip() or "A tier"
+        tier_name = _clean(t.get("name"), "tiers", 60)
+        what = tier_name or "A tier"
         try:
             threshold = int((t.get("threshold_points") or "").strip())
         except ValueError:
             raise ValidationFailed(f"{what}: the threshold is a whole number of points.", field="tiers") from None
-        rows.append({"name": (t.get("name") or "").strip(), "threshold_points": threshold,
+        if not 0 <= threshold <= MAX_THRESHOLD:
+            raise ValidationFailed(f"{what}: the threshold is 0 to {MAX_THRESHOLD:,} points.", field="tiers")
+        rows.append({"name": tier_name, "threshold_points": threshold,
                      "multiplier": _multiplier(t.get("multiplier", ""), "tiers", what),
-                     "benefits": (t.get("benefits") or "").strip()[:500]})
+                     "benefits": _clean(t.get("benefits"), "tiers", 500)})
     return changes, rows
 
 
@@ -144,12 +163,15 @@ class ProgramState(LoyaltyState):
 
     @rx.event
     def set_row(self, table: str, index: int, key: str, value: str):
-        rows = [dict(r) for r in getattr(self, table)]
-        rows[index][key] = value
-        setattr(self, table, rows)
+        rows = [dict(r) for r in getattr(self, table)] if table in TABLES else []
+        if 0 <= index < len(rows) and key in rows[index]:  # only the page's own tables, rows and fields
+            rows[index][key] = str(value)[:600]
+            setattr(self, table, rows)
 
     @rx.event
     def add_row(self, table: str):
+        if table not in TABLES:
+            return
         blank = {"bonus_days": {"weekday": next((d for d in WEEKDAYS if d not in {b["weekday"] for b in
                                                                                   self.bonus_days}), "0"),
                                 "multiplier": "2"},
@@ -160,9 +182,10 @@ class ProgramState(LoyaltyState):
 
     @rx.event
     def remove_row(self, table: str, index: int):
-        rows = list(getattr(self, table))
-        del rows[index]
-        setattr(self, table, rows)
+        rows = list(getattr(self, table)) if table in TABLES else []
+        if 0 <= index < len(rows):
+            del rows[index]
+            setattr(self, table, rows)
 
     @rx.event
     def save(self):

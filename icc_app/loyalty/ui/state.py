@@ -15,7 +15,7 @@ from icc_app.core.errors import DomainError
 from icc_app.identity.models import Business, Product
 from icc_app.identity.permissions import has_product
 from icc_app.identity.ui.state import AuthFormState
-from icc_app.loyalty import campaigns, scoring, segments
+from icc_app.loyalty import access, campaigns, scoring, segments
 from icc_app.loyalty.models import Campaign
 from icc_app.ui.format import local_time, plural
 
@@ -132,6 +132,27 @@ class LoyaltyState(AuthFormState):
                               "redemptions": str(stats["redemptions"]),
                               "status": STATUS_WORDS.get(stats["status"], stats["status"])}
 
+    def _as_editor(self, work):
+        """`work(session, principal)` for Managers and Admins only (the console hides nothing the API allows)."""
+        business_id = uuid.UUID(self.business_id)
+
+        def run(session, principal):
+            access.editor(principal, business_id)
+            return work(session, principal)
+        return run
+
+    def _perform_once(self, work, success: str, *, then=None):
+        """An editor's action with the button held while it runs (a second click meanwhile does nothing)."""
+        if self.pending:
+            return
+        self.pending = True
+        yield
+        try:
+            outcome = self._perform(self._as_editor(work), success, then=then)
+        finally:
+            self.pending = False
+        yield outcome
+
     @rx.event
     def load(self):
         principal, redirect = self.require_principal()
@@ -192,9 +213,10 @@ class LoyaltyState(AuthFormState):
         def done(_):
             self.rules, self.segment_name, self.preview_count = [], "", ""
 
-        return self._perform(lambda s, p: segments.create(s, business_id=uuid.UUID(self.business_id),
-                                                          name=self.segment_name, rules=rules, actor_id=p.user_id),
-                             "Segment saved.", then=done)
+        yield from self._perform_once(lambda s, p: segments.create(s, business_id=uuid.UUID(self.business_id),
+                                                                   name=self.segment_name, rules=rules,
+                                                                   actor_id=p.user_id),
+                                      "Segment saved.", then=done)
 
     @rx.event
     def recompute(self):
@@ -204,7 +226,7 @@ class LoyaltyState(AuthFormState):
             customers.sync_from_pos(session, business_id=uuid.UUID(self.business_id))
             return scoring.compute(session, business_id=uuid.UUID(self.business_id))
 
-        return self._perform(work, "Segments and scores recomputed.")
+        yield from self._perform_once(work, "Segments and scores recomputed.")
 
     # --- campaigns ----------------------------------------------------------------------------------------------
     @rx.event
@@ -232,7 +254,7 @@ class LoyaltyState(AuthFormState):
     def save_template(self):
         """The draft's message (version A) kept as a template under the draft's name."""
         d = self.draft
-        return self._perform(lambda s, p: campaigns.save_template(
+        yield from self._perform_once(lambda s, p: campaigns.save_template(
             s, business_id=uuid.UUID(self.business_id), name=d["name"], channel=d["channel"], subject=d["subject"],
             body=d["body_a"], actor_id=p.user_id), f"Template \"{d['name'].strip()}\" saved.")
 
@@ -286,7 +308,7 @@ class LoyaltyState(AuthFormState):
             self.draft, self.preview_rows, self.preview_audience = dict(EMPTY_DRAFT), [], ""
             self.selected = str(campaign.id)
 
-        return self._perform(work, "Campaign scheduled.", then=done)
+        yield from self._perform_once(work, "Campaign scheduled.", then=done)
 
     @rx.event
     def select_campaign(self, campaign_id: str):
@@ -304,7 +326,7 @@ class LoyaltyState(AuthFormState):
                               for_update=True)
             return campaigns.transition(session, c, "cancel", actor_id=principal.user_id)
 
-        return self._perform(work, "Campaign cancelled.")
+        yield from self._perform_once(work, "Campaign cancelled.")
 
 
 DAY_FEATURES = {"recency_days", "age_days", "ipt_mean", "ipt_std", "ipt_last", "ipt_min", "ipt_first"}

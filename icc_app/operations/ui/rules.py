@@ -82,8 +82,10 @@ class RulesState(AuthFormState):
 
     @rx.event
     def set_cell(self, index: int, key: str, value: str):
+        if key not in COLUMNS or not 0 <= index < len(self.rule_rows):
+            return
         rows = [dict(r) for r in self.rule_rows]
-        rows[index][key] = value
+        rows[index][key] = str(value)[:20]
         self.rule_rows = rows
 
     @rx.event
@@ -119,7 +121,7 @@ class RulesState(AuthFormState):
     def add_category(self):
         if self.saving:
             return
-        name = " ".join(self.new_category.split()).lower()
+        name = self.new_category.strip().lower()[:40]
         if any(r["category"] == name for r in self.rule_rows):
             self._fail(ValidationFailed(f"{label(name)} is already listed: edit its row.", field="rules"))
             return

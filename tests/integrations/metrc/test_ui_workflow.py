@@ -109,3 +109,39 @@ def test_order_panel_shows_the_transfer_and_the_buyer_receives_package_by_packag
         assert s.exec(select(MenuItem).where(MenuItem.source == "metrc", MenuItem.external_id == LABEL)).one()
     run(P.load, seller_page)
     assert seller_page.packages[0].state_label == "Accepted"  # the seller sees the receipt too
+
+
+def test_the_buyer_receives_through_metrc_only_where_a_metrc_receipt_can_go_through(trade, metrc,  # noqa: F811
+                                                                                   monkeypatch):
+    from icc_app.integrations.metrc.models import TransferLink
+    from icc_app.integrations.models import Connection
+
+    order_id, _ = _order(trade, "100", monkeypatch)
+    path = f"/exchange/orders/{order_id}"
+    assert workflows.create_template(order_id, now=NOW, http_options=FAST) == "created"
+    seller = trade.principal(trade.seller_user)
+    with unit_of_work(tenant=seller) as s:
+        orders.act(s, principal=seller, order_id=order_id, verb="confirm")
+    metrc.clock = datetime.now(UTC)
+    transfer = metrc.register_template(metrc.templates[LICENSE][0]["Id"], manifest="0000008888")
+    transfer["ActualDepartureDateTime"] = transfer["LastModified"]
+    assert workflows.follow_transfer(order_id, http_options=FAST) == "in_transit"
+    assert workflows.follow_transfer(order_id, http_options=FAST) == "nothing"  # a repeated run changes nothing
+
+    buyer_page = _state(P, trade.buyer_user.id, path)
+    with unit_of_work() as s:  # the buyer's Metrc connection is gone: the order is received by hand
+        buyer_id = s.get(Order, order_id).buyer_business_id
+        for c in s.exec(select(Connection).where(Connection.business_id == buyer_id, Connection.vendor == "metrc")):
+            c.status = "disconnected"
+            s.add(c)
+    run(P.load, buyer_page)
+    assert buyer_page.manifest == "0000008888" and not buyer_page.can_receive
+    with unit_of_work() as s:
+        for c in s.exec(select(Connection).where(Connection.business_id == buyer_id, Connection.vendor == "metrc")):
+            c.status = "healthy"
+            s.add(c)
+        link = s.exec(select(TransferLink).where(TransferLink.order_id == order_id)).one()
+        link.status = "closed"  # the order left the Metrc path (a dispute, then shipped by hand)
+        s.add(link)
+    run(P.load, buyer_page)
+    assert not buyer_page.can_receive

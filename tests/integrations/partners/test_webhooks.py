@@ -234,3 +234,22 @@ def test_the_beat_sweep_resends_deliveries_whose_retry_is_overdue(store, receive
     with unit_of_work() as uow:
         assert [str(d) for d in outbound.due_deliveries(uow, overdue_by=timedelta(minutes=2))] == [delivery_id]
     assert tasks.retry_partner_webhooks() == 1
+
+
+def test_a_stalled_attempt_that_answers_after_another_delivered_is_logged_and_changes_nothing(store, receiver,
+                                                                                              session):
+    principal, business, dispensary = store
+    receiver.answers = [200, 500]
+    _endpoint(principal, business.id, receiver.url)
+    delivery_id = _change_menu(principal, dispensary)[0].args[0]
+    now = utcnow()
+    with unit_of_work() as uow:  # worker 1 takes the delivery, then stalls past its hold
+        stalled = outbound.claim(uow, delivery_id, now=now)
+    later = now + timedelta(seconds=outbound.LOCK_S + 1)
+    assert outbound.attempt(delivery_id, now=later).status == DeliveryStatus.delivered  # worker 2 delivers
+    late = outbound.post(stalled)  # worker 1's answer finally comes back (a 500)
+    with unit_of_work() as uow:
+        kept = outbound.record(uow, stalled, late, now=later)
+    assert kept.status == DeliveryStatus.delivered and kept.next_attempt_at is None
+    attempts = session.exec(select(WebhookAttempt).where(WebhookAttempt.delivery_id == delivery_id)).all()
+    assert sorted(a.status_code for a in attempts) == [200, 500]  # both answers are in the log
