@@ -29,7 +29,8 @@ run: setup
 	@echo
 	@echo "ICC is starting at http://localhost:$(PORT)  (API docs: http://localhost:$(PORT)/api/docs)"
 	@echo "The first start compiles the frontend (about a minute)."
-	@$(ENV) exec .venv/bin/reflex run --env prod --single-port --frontend-port $(PORT) --backend-port $(PORT)
+	@$(ENV) PUBLIC_URL="$${PUBLIC_URL:-http://localhost:$(PORT)}" exec .venv/bin/reflex run --env prod --single-port \
+	  --frontend-port $(PORT) --backend-port $(PORT)
 
 test: setup-dev
 	@scripts/system-deps.sh

@@ -7,6 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
 PORT="${PORT:-3000}"
+export PUBLIC_URL="${PUBLIC_URL:-http://localhost:$PORT}"  # the websocket accepts this origin only
 export DATABASE_URL="${FULL_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/icc}"
 export REDIS_URL="${FULL_REDIS_URL:-redis://127.0.0.1:6379/0}"
 export REFLEX_REDIS_URL="$REDIS_URL"
