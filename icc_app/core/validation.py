@@ -120,6 +120,25 @@ def safe_text(value: str | None, field: str, *, max_length: int) -> str:
     return text
 
 
+def form_number(text: str | None, *, label: str, field: str, low: float, high: float,
+                whole: bool = False) -> Decimal:
+    """A number typed into a form: finite, within low..high, a whole number where `whole`; refused in words that
+    name the field ("Margin floor (%): a number from 0 to 95.")."""
+    try:
+        value = Decimal((text or "").strip())
+    except InvalidOperation:
+        raise ValidationFailed(f"{label}: enter a number.", field=field) from None
+    if not value.is_finite() or not low <= value <= high or (whole and value != value.to_integral_value()):
+        raise ValidationFailed(f"{label}: a {'whole ' if whole else ''}number from {_plain(low)} to {_plain(high)}.",
+                               field=field)
+    return value
+
+
+def _plain(n: float) -> str:
+    """1000000 -> "1,000,000", 0.5 -> "0.5"."""
+    return f"{int(n):,}" if float(n).is_integer() else f"{n:g}"
+
+
 def _first_message(exc: ValidationError) -> str:
     error = exc.errors()[0]
     message = error["msg"]

@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 
 from icc_app.core import audit
 from icc_app.core.errors import Conflict, NotFound, ValidationFailed
+from icc_app.core.validation import safe_text
 from icc_app.identity.models import Business
 from icc_app.integrations.models import Sale, SaleLine
 from icc_app.loyalty import rules
@@ -80,15 +81,20 @@ def tiers(session: Session, *, business_id: uuid.UUID) -> list[Tier]:
     return list(session.exec(select(Tier).where(Tier.business_id == business_id).order_by(Tier.threshold_points)))
 
 
+MAX_TIER_THRESHOLD = 100_000_000
+
+
 def set_tiers(session: Session, *, business_id: uuid.UUID, tiers: list[dict], actor_id: uuid.UUID | None) -> list[Tier]:
     """Replaces the tiers: [{name, threshold_points, multiplier, benefits}], thresholds distinct."""
     prog = program(session, business_id=business_id)
     thresholds = [int(t.get("threshold_points", 0)) for t in tiers]
-    if len(set(thresholds)) != len(thresholds) or any(t < 0 for t in thresholds):
-        raise ValidationFailed("Each tier needs its own threshold of 0 points or more.", field="tiers")
+    if len(set(thresholds)) != len(thresholds) or any(not 0 <= t <= MAX_TIER_THRESHOLD for t in thresholds):
+        raise ValidationFailed(f"Each tier needs its own threshold of 0 to {MAX_TIER_THRESHOLD:,} points.",
+                               field="tiers")
     for tier in tiers:
-        if not str(tier.get("name") or "").strip():
+        if not safe_text(str(tier.get("name") or ""), "tiers", max_length=60):
             raise ValidationFailed("Each tier needs a name.", field="tiers")
+        safe_text(str(tier.get("benefits") or ""), "tiers", max_length=500)
         if not Decimal("0") < Decimal(str(tier.get("multiplier", "1"))) <= Decimal("10"):
             raise ValidationFailed("A tier's points multiplier is above 0 and at most 10.", field="tiers")
     for old in session.exec(select(Tier).where(Tier.business_id == business_id)).all():

@@ -110,3 +110,15 @@ def test_tiers_over_the_api(session, shop, redis_client):
     assert client.get(url, headers={"Authorization": f"Bearer {session_token(session, stranger)}"}).status_code == 404
     session.expire_all()
     assert session.get(Program, points.program(session, business_id=shop.id).id).points_per_dollar == Decimal("2")
+
+
+def test_the_service_refuses_what_no_page_or_api_should_send(session, shop, redis_client):
+    import pytest
+
+    from icc_app.core.errors import ValidationFailed
+
+    for tiers in ([{"name": "Gold", "threshold_points": 10**12}], [{"name": "Go\x00ld", "threshold_points": 1}],
+                  [{"name": "Gold", "threshold_points": 1, "benefits": "x\x00"}]):
+        with pytest.raises(ValidationFailed):
+            points.set_tiers(session, business_id=shop.id, tiers=tiers, actor_id=None)
+    assert points.tiers(session, business_id=shop.id) == []

@@ -5,13 +5,15 @@ edit; everyone with operations access reads. One Save writes the programme and i
 from __future__ import annotations
 
 import uuid
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 import reflex as rx
 
 from icc_app.core.db import unit_of_work
 from icc_app.core.errors import DomainError, ValidationFailed
+from icc_app.core.validation import form_number, safe_text
 from icc_app.loyalty import access, points
+from icc_app.loyalty.points import MAX_TIER_THRESHOLD
 from icc_app.loyalty.ui.state import LoyaltyState
 from icc_app.ui.components import card, field_error, form_alert, page_header
 from icc_app.ui.layout import app_page
@@ -30,38 +32,18 @@ NUMBERS = {  # form key -> (label, kind, lowest, highest)
 
 def _number(form: dict[str, str], key: str) -> int | float:
     label, kind, low, high = NUMBERS[key]
-    text = (form.get(key) or "").strip()
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
-        raise ValidationFailed(f"{label}: enter a number.", field=key) from None
-    if not value.is_finite() or not low <= value <= high or (kind == "int" and value != value.to_integral_value()):
-        raise ValidationFailed(f"{label}: a {'whole ' if kind == 'int' else ''}number from {low} to {high:,}.",
-                               field=key)
+    value = form_number(form.get(key), label=label, field=key, low=low, high=high, whole=kind == "int")
     return int(value) if kind == "int" else float(value)
 
 
 def _multiplier(text: str, field: str, what: str) -> float:
-    try:
-        value = Decimal((text or "").strip())
-    except InvalidOperation:
-        raise ValidationFailed(f"{what}: the multiplier is a number such as 2 or 1.5.", field=field) from None
-    if not value.is_finite() or not 0 < value <= 10:
+    value = form_number(text, label=f"{what}: the multiplier", field=field, low=0, high=10)
+    if value <= 0:
         raise ValidationFailed(f"{what}: the multiplier is above 0 and at most 10.", field=field)
     return float(value)
 
 
 TABLES = ("bonus_days", "categories", "tier_rows")
-MAX_THRESHOLD = 100_000_000
-
-
-def _clean(text: str | None, field: str, max_length: int) -> str:
-    value = (text or "").strip()
-    if "\x00" in value:
-        raise ValidationFailed("Text cannot contain NUL characters.", field=field)
-    if len(value) > max_length:
-        raise ValidationFailed(f"At most {max_length} characters.", field=field)
-    return value
 
 
 def changes_from(form: dict[str, str], bonus_days: list[dict[str, str]], categories: list[dict[str, str]],
@@ -69,7 +51,7 @@ def changes_from(form: dict[str, str], bonus_days: list[dict[str, str]], categor
     """The page's strings as update_program changes and set_tiers rows; a bad value is a field error."""
     if any(d.get("weekday") not in WEEKDAYS for d in bonus_days):
         raise ValidationFailed("Choose the weekday of each bonus day.", field="bonus_days")
-    name = _clean(form.get("name"), "name", 120)
+    name = safe_text(form.get("name"), "name", max_length=120)
     if not name:
         raise ValidationFailed("The programme needs a name (up to 120 characters).", field="name")
     changes: dict = {"name": name, **{key: _number(form, key) for key in NUMBERS}}
@@ -80,29 +62,29 @@ def changes_from(form: dict[str, str], bonus_days: list[dict[str, str]], categor
         raise ValidationFailed("Each weekday can have one bonus.", field="bonus_days")
     changes["category_multipliers"] = {}
     for c in categories:
-        category = _clean(c.get("category"), "category_multipliers", 60)
+        category = safe_text(c.get("category"), "category_multipliers", max_length=60)
         if not category:
             raise ValidationFailed("A category bonus needs the category's name, as your POS names it.",
                                    field="category_multipliers")
         changes["category_multipliers"][category] = _multiplier(c["multiplier"], "category_multipliers", category)
     for key, length in (("sms_account_sid", 64), ("sms_from", 40)):
-        changes[key] = _clean(form.get(key), key, length) or None
-    token = _clean(form.get("sms_auth_token"), "sms_auth_token", 200)
+        changes[key] = safe_text(form.get(key), key, max_length=length) or None
+    token = safe_text(form.get("sms_auth_token"), "sms_auth_token", max_length=200)
     if token:  # blank: keep the stored token (it is never shown)
         changes["sms_auth_token"] = token
     rows = []
     for t in tiers:
-        tier_name = _clean(t.get("name"), "tiers", 60)
+        tier_name = safe_text(t.get("name"), "tiers", max_length=60)
         what = tier_name or "A tier"
         try:
             threshold = int((t.get("threshold_points") or "").strip())
         except ValueError:
             raise ValidationFailed(f"{what}: the threshold is a whole number of points.", field="tiers") from None
-        if not 0 <= threshold <= MAX_THRESHOLD:
-            raise ValidationFailed(f"{what}: the threshold is 0 to {MAX_THRESHOLD:,} points.", field="tiers")
+        if not 0 <= threshold <= MAX_TIER_THRESHOLD:
+            raise ValidationFailed(f"{what}: the threshold is 0 to {MAX_TIER_THRESHOLD:,} points.", field="tiers")
         rows.append({"name": tier_name, "threshold_points": threshold,
                      "multiplier": _multiplier(t.get("multiplier", ""), "tiers", what),
-                     "benefits": _clean(t.get("benefits"), "tiers", 500)})
+                     "benefits": safe_text(t.get("benefits"), "tiers", max_length=500)})
     return changes, rows
 
 

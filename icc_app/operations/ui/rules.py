@@ -5,12 +5,13 @@ stocks is listed (with the defaults until a Manager saves its own); a Manager sa
 from __future__ import annotations
 
 import uuid
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 import reflex as rx
 
 from icc_app.core.db import unit_of_work
 from icc_app.core.errors import DomainError, ValidationFailed
+from icc_app.core.validation import form_number
 from icc_app.identity.models import Product, Role
 from icc_app.identity.permissions import has_product
 from icc_app.identity.ui.state import AuthFormState
@@ -32,13 +33,7 @@ def rule_values(row: dict[str, str]) -> dict:
     """A row's strings as set_rule's arguments; a bad value is an error naming its column."""
     values: dict = {}
     for key, (words, low, high, whole) in COLUMNS.items():
-        try:
-            value = Decimal((row.get(key) or "").strip())
-        except InvalidOperation:
-            raise ValidationFailed(f"{words}: enter a number.", field="rules") from None
-        if not value.is_finite() or not low <= value <= high or (whole and value != value.to_integral_value()):
-            raise ValidationFailed(f"{words}: a {'whole ' if whole else ''}number from {low:g} to {high:g}.",
-                                   field="rules")
+        value = form_number(row.get(key), label=words, field="rules", low=low, high=high, whole=whole)
         values[key] = int(value) if whole else (float(value) if key == "radius_miles" else value)
     return values
 
